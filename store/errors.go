@@ -1,0 +1,20 @@
+package store
+
+import "errors"
+
+// Sentinel errors; match them with errors.Is.
+var (
+	ErrBadMagic             = errors.New("store: bad magic: not a warm-tier file")
+	ErrBadVersion           = errors.New("store: unsupported file version")
+	ErrHeaderChecksum       = errors.New("store: header checksum mismatch")
+	ErrCorrupt              = errors.New("store: corrupt file")
+	ErrClosed               = errors.New("store: closed")
+	ErrGrowFailed           = errors.New("store: cannot grow file")
+	ErrTooLarge             = errors.New("store: value too large")
+	ErrBadEmbedding         = errors.New("store: embedding must have EmbeddingDim values")
+	ErrBadID                = errors.New("store: invalid memory id")
+	ErrCompactionInProgress = errors.New("store: compaction already in progress")
+	ErrUnknownBug           = errors.New("store: unknown seeded bug")
+	ErrUnknownFailpoint     = errors.New("store: unknown failpoint")
+	ErrInjected             = errors.New("store: injected fault")
+)
