@@ -1,0 +1,54 @@
+package checker
+
+import (
+	"context"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// Verdict is the outcome of one check or of a whole run. Composition order:
+// Invalid > Unknown > Valid; NotEvaluated counts as Unknown for the run.
+type Verdict string
+
+const (
+	Valid        Verdict = "valid"
+	Invalid      Verdict = "invalid"
+	Unknown      Verdict = "unknown"
+	NotEvaluated Verdict = "not-evaluated"
+)
+
+// Result is what one check concluded.
+type Result struct {
+	Name    string  `json:"name"`
+	Verdict Verdict `json:"verdict"`
+	Summary string  `json:"summary"` // one line
+	// Explanation is a plain-text account of the first violation (or of why
+	// the verdict is unknown); empty when valid.
+	Explanation string `json:"explanation,omitempty"`
+	// Witness is the indices of the events that make up a minimal witness of
+	// the violation, in history order.
+	Witness []uint64 `json:"witness,omitempty"`
+	// Artifacts names files a check wrote (e.g. a porcupine visualization),
+	// relative to the output directory.
+	Artifacts []string `json:"artifacts,omitempty"`
+	// Details holds check-specific counters for results.json.
+	Details map[string]any `json:"details,omitempty"`
+	// ElapsedNanos is how long the check took.
+	ElapsedNanos int64 `json:"elapsed_ns"`
+}
+
+// Input is everything a check may look at: the saved history only.
+type Input struct {
+	Header history.Header
+	Events []history.Event
+	// OutDir, when non-empty, is where a check may write artifacts.
+	OutDir string
+}
+
+// Check is one guarantee, judged over a saved history. Run must be a pure
+// function of in (apart from writing artifacts into in.OutDir).
+type Check interface {
+	Name() string
+	Description() string
+	Run(ctx context.Context, in *Input) Result
+}
