@@ -66,6 +66,12 @@ func (e usageError) ExitCode() int { return exitUsage }
 // commands lists every subcommand; each lives in its own file.
 func commands() []*cli.Command {
 	return []*cli.Command{
+		runCommand(),
+		analyzeCommand(),
 		exportCommand(),
+		listCommand(),
+		benchCommand(),
+		compareCommand(),
+		serveStoreCommand(),
 	}
 }
