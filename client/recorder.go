@@ -1,0 +1,226 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// Recorder defaults.
+const (
+	DefaultOpTimeout  = 5 * time.Second
+	DefaultFlushEvery = 100 * time.Millisecond
+)
+
+// RecorderOptions configure NewRecorder.
+type RecorderOptions struct {
+	// Workers is the number of workers; worker i starts as process i and
+	// continues as process i+Workers after each info completion.
+	Workers int
+	// Start is the run's start; event times are time.Since(Start) on the
+	// monotonic clock. Zero means the moment NewRecorder is called.
+	Start time.Time
+	// OpTimeout bounds every recorded operation whose context has no
+	// earlier deadline. Zero means DefaultOpTimeout; negative means none.
+	OpTimeout time.Duration
+	// FlushEvery is how often the sink is flushed, so that a killed run keeps
+	// nearly everything. Zero means DefaultFlushEvery; negative disables the
+	// periodic flush (Close still flushes).
+	FlushEvery time.Duration
+}
+
+// Recorder turns operations into a history: each operation is an invoke event
+// and exactly one completion, appended to the sink.
+//
+// Invariant: an event's index and time are both taken under mu, in the same
+// critical section that appends it, so index order and time order agree and
+// time never goes backwards in index order. The invoke time is taken before
+// the call starts and the completion time after it returns, so every recorded
+// interval contains the real one (porcupine issue #40).
+type Recorder struct {
+	c       Client
+	start   time.Time
+	workers int
+	timeout time.Duration
+
+	mu   sync.Mutex
+	sink EventSink
+	next uint64
+	err  error // first sink error; once set, nothing more is appended
+
+	stopFlush chan struct{}
+	flushDone chan struct{}
+	closeOnce sync.Once
+}
+
+// NewRecorder records operations made through c into sink. Call Close when the
+// run ends: it stops the periodic flush and flushes. Closing the sink and the
+// client stays the caller's job.
+func NewRecorder(sink EventSink, c Client, opts RecorderOptions) (*Recorder, error) {
+	if sink == nil || c == nil {
+		return nil, fmt.Errorf("%w: recorder needs a sink and a client", ErrBadConfig)
+	}
+	if opts.Workers <= 0 {
+		return nil, fmt.Errorf("%w: recorder workers = %d, want > 0", ErrBadConfig, opts.Workers)
+	}
+	r := &Recorder{c: c, sink: sink, start: opts.Start, workers: opts.Workers, timeout: opts.OpTimeout}
+	if r.start.IsZero() {
+		r.start = time.Now()
+	}
+	if r.timeout == 0 {
+		r.timeout = DefaultOpTimeout
+	}
+	every := opts.FlushEvery
+	if every == 0 {
+		every = DefaultFlushEvery
+	}
+	r.stopFlush = make(chan struct{})
+	r.flushDone = make(chan struct{})
+	if every > 0 {
+		go r.flushLoop(every)
+	} else {
+		close(r.flushDone)
+	}
+	return r, nil
+}
+
+// Client is the client the recorder drives.
+func (r *Recorder) Client() Client { return r.c }
+
+// Start is the run's start time; Now is measured from it.
+func (r *Recorder) Start() time.Time { return r.start }
+
+// Now is the current time in ns since the run started.
+func (r *Recorder) Now() int64 { return int64(time.Since(r.start)) }
+
+// Err is the first error the sink returned, if any. After it, the recorder
+// keeps serving operations but appends nothing.
+func (r *Recorder) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Close stops the periodic flush and flushes the sink. It returns the first
+// sink error of the whole run.
+func (r *Recorder) Close() error {
+	r.closeOnce.Do(func() {
+		close(r.stopFlush)
+		<-r.flushDone
+		r.mu.Lock()
+		if r.err == nil {
+			if err := r.sink.Flush(); err != nil {
+				r.err = err
+			}
+		}
+		r.mu.Unlock()
+	})
+	return r.Err()
+}
+
+// Flush flushes the sink now.
+func (r *Recorder) Flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		if err := r.sink.Flush(); err != nil {
+			r.err = err
+		}
+	}
+	return r.err
+}
+
+func (r *Recorder) flushLoop(every time.Duration) {
+	defer close(r.flushDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stopFlush:
+			return
+		case <-t.C:
+			_ = r.Flush() // the error is kept in r.err and returned by Close
+		}
+	}
+}
+
+// append stamps e with the next index and the current time and appends it.
+// It returns the time it stamped.
+func (r *Recorder) append(e history.Event) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e.Index = r.next
+	e.Time = int64(time.Since(r.start))
+	if r.err != nil {
+		return e.Time
+	}
+	r.next++
+	if err := r.sink.Append(e); err != nil {
+		r.err = fmt.Errorf("recorder: append event %d: %w", e.Index, err)
+	}
+	return e.Time
+}
+
+// RecordNemesis appends a nemesis event (always type Info).
+func (r *Recorder) RecordNemesis(n history.Nemesis) {
+	r.append(history.Event{Kind: history.KindNemesis, Type: history.Info, Nemesis: &n})
+}
+
+// RecordSnapshot appends a snapshot event; stats or layout may be nil.
+func (r *Recorder) RecordSnapshot(reason string, stats *store.Stats, layout []store.LayoutEntry) {
+	s := &history.Snapshot{Reason: reason}
+	if stats != nil {
+		s.Stats = StatsOf(*stats)
+	}
+	if layout != nil {
+		s.Layout = LayoutEntries(layout)
+	}
+	r.append(history.Event{Kind: history.KindSnapshot, Type: history.Info, Snapshot: s})
+}
+
+// Snapshot takes Layout and Stats through the recorder's client and records
+// them with the given reason ("periodic", "final", "restart"). The store is
+// not quiescent unless the caller made it so: Layout and Stats are two calls.
+func (r *Recorder) Snapshot(ctx context.Context, reason string) error {
+	ctx, cancel := r.deadline(ctx)
+	defer cancel()
+	layout, err := r.c.Layout(ctx)
+	if err != nil {
+		return fmt.Errorf("snapshot %q: layout: %w", reason, err)
+	}
+	stats, err := r.c.Stats(ctx)
+	if err != nil {
+		return fmt.Errorf("snapshot %q: stats: %w", reason, err)
+	}
+	if layout == nil {
+		layout = []store.LayoutEntry{}
+	}
+	r.RecordSnapshot(reason, &stats, layout)
+	return nil
+}
+
+// deadline bounds ctx by the recorder's operation timeout unless it already
+// has an earlier deadline.
+func (r *Recorder) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.timeout < 0 {
+		return ctx, func() {}
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= r.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, r.timeout)
+}
+
+// Worker returns the recording handle of worker i (0 <= i < Workers). A
+// handle is used by one goroutine at a time: a process never has two
+// outstanding operations.
+func (r *Recorder) Worker(i int) *Worker {
+	if i < 0 || i >= r.workers {
+		panic(fmt.Sprintf("client: worker %d out of range [0,%d)", i, r.workers))
+	}
+	return &Worker{r: r, worker: int32(i), process: int64(i)}
+}
