@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// CompareOptions configure Compare.
+type CompareOptions struct {
+	// Threshold is the smallest relative change (0.05 = 5%) in the bad
+	// direction that counts as a regression.
+	Threshold float64
+	// Alpha is the significance level of the Mann-Whitney U test.
+	Alpha float64
+}
+
+// ChangeStatus is the verdict of one metric's comparison.
+type ChangeStatus string
+
+const (
+	Unchanged    ChangeStatus = "unchanged" // not significant, or smaller than the threshold
+	Regressed    ChangeStatus = "regressed" // significant and worse by more than the threshold
+	Improved     ChangeStatus = "improved"  // significant and better by more than the threshold
+	Changed      ChangeStatus = "changed"   // informational metric, significant change
+	OnlyInBase   ChangeStatus = "only-in-base"
+	OnlyInNew    ChangeStatus = "only-in-new"
+	Inconclusive ChangeStatus = "inconclusive" // too few runs for the test to reach Alpha
+)
+
+// MetricChange is one metric compared. Change is (median(new) -
+// median(base)) / |median(base)|; Worse is Change signed so that positive
+// means worse (negated for higher-is-better metrics).
+type MetricChange struct {
+	Metric     string       `json:"metric"`
+	Unit       string       `json:"unit"`
+	Direction  Direction    `json:"direction"`
+	BaseMedian float64      `json:"base_median"`
+	NewMedian  float64      `json:"new_median"`
+	Change     float64      `json:"change"`
+	Worse      float64      `json:"worse"`
+	Test       UTest        `json:"test"`
+	Status     ChangeStatus `json:"status"`
+}
+
+// Comparison is the whole comparison of two results.
+type Comparison struct {
+	Profile   string         `json:"profile"`
+	Threshold float64        `json:"threshold"`
+	Alpha     float64        `json:"alpha"`
+	Changes   []MetricChange `json:"changes"`
+	Warnings  []string       `json:"warnings,omitempty"`
+}
+
+// Regressions returns the metrics that regressed.
+func (c *Comparison) Regressions() []MetricChange {
+	var out []MetricChange
+	for _, m := range c.Changes {
+		if m.Status == Regressed {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Compare tests every metric of base and new with the Mann-Whitney U test
+// over their per-run samples. Results of different profiles are not
+// comparable (ErrMismatch); a different machine, scale or Go version is a
+// warning, because such a change moves every number.
+func Compare(base, new *Result, opts CompareOptions) (*Comparison, error) {
+	if !(opts.Threshold >= 0) || math.IsInf(opts.Threshold, 0) {
+		return nil, fmt.Errorf("%w: threshold %v", ErrBadParameter, opts.Threshold)
+	}
+	if !(opts.Alpha > 0 && opts.Alpha < 1) {
+		return nil, fmt.Errorf("%w: alpha %v not in (0, 1)", ErrBadParameter, opts.Alpha)
+	}
+	if base.Profile != new.Profile {
+		return nil, fmt.Errorf("%w: base is profile %q, new is %q", ErrMismatch, base.Profile, new.Profile)
+	}
+	c := &Comparison{Profile: base.Profile, Threshold: opts.Threshold, Alpha: opts.Alpha}
+	if base.Scale != new.Scale || base.Full != new.Full {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("scale differs: base %g (full %v), new %g (full %v)", base.Scale, base.Full, new.Scale, new.Full))
+	}
+	if base.Machine.CPUModel != new.Machine.CPUModel || base.Machine.Cores != new.Machine.Cores {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("machine differs: base %q x%d, new %q x%d", base.Machine.CPUModel, base.Machine.Cores, new.Machine.CPUModel, new.Machine.Cores))
+	}
+	if base.Machine.GoVersion != new.Machine.GoVersion {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("Go version differs: base %s, new %s", base.Machine.GoVersion, new.Machine.GoVersion))
+	}
+	if minP := maxMinP(base, new); minP >= opts.Alpha {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("too few runs: the smallest p-value these sample sizes allow is %.3g >= alpha %g, so nothing can be called significant; use --runs >= 4 on both", minP, opts.Alpha))
+	}
+
+	for _, name := range unionNames(base, new) {
+		bm, nm := base.Metrics[name], new.Metrics[name]
+		switch {
+		case nm == nil:
+			c.Changes = append(c.Changes, MetricChange{Metric: name, Unit: bm.Unit, Direction: bm.Direction, BaseMedian: median(bm.Samples), Status: OnlyInBase})
+			continue
+		case bm == nil:
+			c.Changes = append(c.Changes, MetricChange{Metric: name, Unit: nm.Unit, Direction: nm.Direction, NewMedian: median(nm.Samples), Status: OnlyInNew})
+			continue
+		}
+		if bm.Direction != nm.Direction {
+			return nil, fmt.Errorf("%w: metric %s is %s-is-better in base, %s in new", ErrMismatch, name, bm.Direction, nm.Direction)
+		}
+		mc, err := compareMetric(name, bm, nm, opts)
+		if err != nil {
+			return nil, err
+		}
+		c.Changes = append(c.Changes, mc)
+	}
+	return c, nil
+}
+
+func compareMetric(name string, bm, nm *Metric, opts CompareOptions) (MetricChange, error) {
+	mc := MetricChange{Metric: name, Unit: bm.Unit, Direction: bm.Direction,
+		BaseMedian: median(bm.Samples), NewMedian: median(nm.Samples)}
+	t, err := MannWhitney(bm.Samples, nm.Samples)
+	if err != nil {
+		return mc, fmt.Errorf("metric %s: %w", name, err)
+	}
+	mc.Test = t
+	switch {
+	case mc.BaseMedian != 0:
+		mc.Change = (mc.NewMedian - mc.BaseMedian) / math.Abs(mc.BaseMedian)
+	case mc.NewMedian != 0:
+		mc.Change = math.Copysign(math.Inf(1), mc.NewMedian)
+	}
+	mc.Worse = mc.Change
+	if bm.Direction == HigherIsBetter {
+		mc.Worse = -mc.Change
+	}
+	significant := t.P < opts.Alpha
+	switch {
+	case !significant && minP(t.N1, t.N2) >= opts.Alpha:
+		mc.Status = Inconclusive
+	case !significant:
+		mc.Status = Unchanged
+	case bm.Direction == Informational:
+		mc.Status = Changed
+	case mc.Worse > opts.Threshold:
+		mc.Status = Regressed
+	case -mc.Worse > opts.Threshold:
+		mc.Status = Improved
+	default:
+		mc.Status = Unchanged
+	}
+	return mc, nil
+}
+
+// minP is the smallest two-sided exact Mann-Whitney p-value possible with
+// samples of n1 and n2 distinct values: 2 / C(n1+n2, n1).
+func minP(n1, n2 int) float64 {
+	lc, _ := math.Lgamma(float64(n1 + n2 + 1))
+	l1, _ := math.Lgamma(float64(n1 + 1))
+	l2, _ := math.Lgamma(float64(n2 + 1))
+	return math.Min(1, 2*math.Exp(-(lc-l1-l2)))
+}
+
+// maxMinP is the largest, over shared metrics, of the smallest p-value the
+// sample sizes allow.
+func maxMinP(base, new *Result) float64 {
+	p := 0.0
+	for name, bm := range base.Metrics {
+		if nm := new.Metrics[name]; nm != nil {
+			p = math.Max(p, minP(len(bm.Samples), len(nm.Samples)))
+		}
+	}
+	return p
+}
+
+func unionNames(a, b *Result) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range []*Result{a, b} {
+		for _, n := range r.MetricNames() {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return Quantile(s, 0.5)
+}

@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func resultWith(profile string, metrics map[string]*Metric) *Result {
+	r := &Result{Schema: ResultSchema, Profile: profile, Runs: 8, Scale: 1, Metrics: metrics}
+	if err := r.summarize(); err != nil {
+		panic(err)
+	}
+	return r
+}
+
+func scaled(xs []float64, f float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = x * f
+	}
+	return out
+}
+
+var runsOf8 = []float64{100, 102, 98, 101, 99, 103, 97, 100.5}
+
+func TestCompareDirectionAware(t *testing.T) {
+	base := resultWith("perf-100k", map[string]*Metric{
+		"get.p99":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8},
+		"store.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: runsOf8},
+		"rss.anon":   {Unit: UnitBytes, Direction: Informational, Samples: runsOf8},
+		"iterate":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8},
+	})
+	newer := resultWith("perf-100k", map[string]*Metric{
+		"get.p99":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 1.20)},   // slower: regression
+		"store.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: scaled(runsOf8, 1.20)}, // faster: improvement
+		"rss.anon":   {Unit: UnitBytes, Direction: Informational, Samples: scaled(runsOf8, 1.20)},
+		"iterate":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 1.001)}, // noise
+	})
+	c, err := Compare(base, newer, CompareOptions{Threshold: 0.05, Alpha: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]ChangeStatus{"get.p99": Regressed, "store.rate": Improved, "rss.anon": Changed, "iterate": Unchanged}
+	for _, ch := range c.Changes {
+		if ch.Status != want[ch.Metric] {
+			t.Errorf("%s: status %s (change %.3f, p %.4f), want %s", ch.Metric, ch.Status, ch.Change, ch.Test.P, want[ch.Metric])
+		}
+	}
+	if r := c.Regressions(); len(r) != 1 || r[0].Metric != "get.p99" {
+		t.Errorf("regressions = %+v, want only get.p99", r)
+	}
+
+	// The same 20% slowdown in a higher-is-better metric is a regression.
+	slower := resultWith("perf-100k", map[string]*Metric{
+		"store.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: scaled(runsOf8, 0.8)},
+	})
+	c, err = Compare(base, slower, CompareOptions{Threshold: 0.05, Alpha: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Regressions(); len(r) != 1 || r[0].Metric != "store.rate" {
+		t.Errorf("regressions = %+v, want store.rate", r)
+	}
+	// Significant but below the threshold: not a regression.
+	c, err = Compare(base, slower, CompareOptions{Threshold: 0.25, Alpha: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Regressions(); len(r) != 0 {
+		t.Errorf("threshold 25%%: regressions = %+v, want none", r)
+	}
+}
+
+func TestCompareTooFewRunsIsInconclusive(t *testing.T) {
+	base := resultWith("leak", map[string]*Metric{"x": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{1, 2}}})
+	newer := resultWith("leak", map[string]*Metric{"x": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{10, 20}}})
+	c, err := Compare(base, newer, CompareOptions{Threshold: 0.05, Alpha: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Changes[0].Status != Inconclusive || len(c.Warnings) == 0 {
+		t.Errorf("2 vs 2 runs: status %s, warnings %v; want inconclusive with a warning", c.Changes[0].Status, c.Warnings)
+	}
+}
+
+func TestCompareRejectsMismatch(t *testing.T) {
+	a := resultWith("leak", map[string]*Metric{"x": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8}})
+	b := resultWith("cliff", map[string]*Metric{"x": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8}})
+	if _, err := Compare(a, b, CompareOptions{Threshold: 0.05, Alpha: 0.05}); !errors.Is(err, ErrMismatch) {
+		t.Errorf("different profiles: err %v, want ErrMismatch", err)
+	}
+	c := resultWith("leak", map[string]*Metric{"x": {Unit: UnitNanos, Direction: HigherIsBetter, Samples: runsOf8}})
+	if _, err := Compare(a, c, CompareOptions{Threshold: 0.05, Alpha: 0.05}); !errors.Is(err, ErrMismatch) {
+		t.Errorf("different directions: err %v, want ErrMismatch", err)
+	}
+	if _, err := Compare(a, a, CompareOptions{Threshold: 0.05, Alpha: 1.5}); !errors.Is(err, ErrBadParameter) {
+		t.Errorf("alpha 1.5: err %v, want ErrBadParameter", err)
+	}
+}
+
+func TestResultRoundTripAndBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	r := resultWith("perf-100k", map[string]*Metric{"get.p99": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{1, 2, 3}}})
+	path := filepath.Join(dir, "bench.json")
+	if err := r.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadResult(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metrics["get.p99"].Summary.Median.Value != 2 {
+		t.Errorf("round trip lost the summary: %+v", got.Metrics["get.p99"].Summary)
+	}
+	// p99.9 of 3 runs is unbounded: saved as null, not as an invalid Inf.
+	if got.Metrics["get.p99"].Summary.P999.Hi != nil {
+		t.Errorf("unbounded CI came back bounded")
+	}
+
+	cases := map[string]string{
+		`{"schema": 1, "profile": "x", "metrics": {"m": {"direction": "lower", "samples": "oops"}}}`: `field "metrics.samples" at byte offset 87`,
+		`{"schema": 1, "profile": "x", "metrics": {"m": {"direction": "sideways", "samples": [1]}}}`: "metrics.m.direction",
+		`{"schema": 1, "profile": "x", "metrics": {"m": {"direction": "lower", "samples": []}}}`:     "metrics.m.samples is empty",
+		`{"schema": 2, "profile": "x"}`:  `"schema" is 2`,
+		`{"schema": 1, "profile": "x", `: "invalid JSON at byte offset",
+		`{"schema": 1, "profile": ""}`:   `"profile" is empty`,
+	}
+	for body, want := range cases {
+		p := filepath.Join(dir, "bad.json")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadResult(p)
+		if !errors.Is(err, ErrBadResult) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: err %v, want ErrBadResult naming %s and %q", body, err, p, want)
+		}
+	}
+}
+
+func TestJudgeTargets(t *testing.T) {
+	r := resultWith("perf-100k", map[string]*Metric{
+		"get.p99":      {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{5e3, 6e3, 5.5e3}},
+		"store.rate":   {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: []float64{4000, 4100, 3900}},
+		"iterate.time": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{1e8, 1e8, 1e8}},
+	})
+	r.Scale = 0.5
+	status := map[string]TargetStatus{}
+	for _, o := range judgeTargets(r) {
+		status[o.Source+":"+o.Name] = o.Status
+	}
+	want := map[string]TargetStatus{
+		"review:get p99 < 1 ms":              TargetPass,
+		"ours:get p99 <= 10 us":              TargetPass,
+		"review:store rate > 5,000/s":        TargetFail,
+		"review:100K iteration < 2 s":        TargetNotEvaluated, // size-bound, scale 0.5
+		"review:RSS growth < 500 MB at 100K": TargetNotEvaluated, // not measured
+	}
+	for k, v := range want {
+		if status[k] != v {
+			t.Errorf("%s: %s, want %s", k, status[k], v)
+		}
+	}
+	r.Targets = judgeTargets(r)
+	if r.Passed() {
+		t.Error("Passed() with a failing target")
+	}
+}

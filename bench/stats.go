@@ -1,0 +1,195 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	mstats "github.com/aclements/go-moremath/stats"
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// DefaultConfidence is the confidence level of every interval bench reports.
+const DefaultConfidence = 0.95
+
+// Estimate is a point estimate with a confidence interval. A nil bound means
+// the interval is unbounded on that side: the sample is too small to bound
+// that statistic at the stated confidence (e.g. the p99.9 of 30 runs).
+type Estimate struct {
+	Value float64  `json:"value"`
+	Lo    *float64 `json:"lo"`
+	Hi    *float64 `json:"hi"`
+}
+
+// Summary describes a sample of per-run values.
+//
+// Methods: Mean's interval is Student's t-interval (mean +- t * s/sqrt(n)).
+// Quantiles use Hyndman and Fan's R8 definition; their intervals are
+// distribution-free order-statistic intervals (binomial, exact for n <= 30,
+// normal approximation above), from go-moremath's QuantileCI. Confidence is
+// the requested level; an order-statistic interval's actual level is at
+// least that.
+type Summary struct {
+	N          int      `json:"n"`
+	Confidence float64  `json:"confidence"`
+	Mean       Estimate `json:"mean"`
+	StdDev     float64  `json:"stddev"`
+	Median     Estimate `json:"median"`
+	P95        Estimate `json:"p95"`
+	P99        Estimate `json:"p99"`
+	P999       Estimate `json:"p999"`
+	Min        float64  `json:"min"`
+	Max        float64  `json:"max"`
+}
+
+// Summarize returns the Summary of xs at the given confidence level.
+func Summarize(xs []float64, confidence float64) (Summary, error) {
+	if len(xs) == 0 {
+		return Summary{}, ErrEmptySample
+	}
+	if !(confidence > 0 && confidence < 1) {
+		return Summary{}, fmt.Errorf("%w: confidence %v not in (0, 1)", ErrBadParameter, confidence)
+	}
+	for i, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return Summary{}, fmt.Errorf("%w: value %d is %v", ErrBadSample, i, x)
+		}
+	}
+	sorted := append([]float64(nil), xs...)
+	sort.Float64s(sorted)
+	sample := mstats.Sample{Xs: sorted, Sorted: true}
+
+	s := Summary{N: len(xs), Confidence: confidence, Min: sorted[0], Max: sorted[len(sorted)-1]}
+	mean, lo, hi := mstats.MeanCI(sorted, confidence)
+	s.Mean = Estimate{Value: mean, Lo: finite(lo), Hi: finite(hi)}
+	if len(xs) > 1 {
+		s.StdDev = mstats.StdDev(sorted)
+	}
+	s.Median = quantileEstimate(sample, 0.5, confidence)
+	s.P95 = quantileEstimate(sample, 0.95, confidence)
+	s.P99 = quantileEstimate(sample, 0.99, confidence)
+	s.P999 = quantileEstimate(sample, 0.999, confidence)
+	return s, nil
+}
+
+func quantileEstimate(sorted mstats.Sample, q, confidence float64) Estimate {
+	ci := mstats.QuantileCI(len(sorted.Xs), q, confidence)
+	v, lo, hi := ci.SampleCI(sorted)
+	return Estimate{Value: v, Lo: finite(lo), Hi: finite(hi)}
+}
+
+func finite(x float64) *float64 {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return nil
+	}
+	return &x
+}
+
+// Quantile returns the q-quantile (R8) of xs, which must be sorted
+// ascending; NaN for an empty slice.
+func Quantile(sorted []float64, q float64) float64 {
+	return mstats.Sample{Xs: sorted, Sorted: true}.Quantile(q)
+}
+
+// Fit is a least-squares line y = Intercept + Slope*x with the confidence
+// interval of the slope: Slope +- t(n-2, 1-(1-Confidence)/2) * SE(Slope),
+// where SE(Slope) = sqrt(SSE/(n-2) / Sxx).
+type Fit struct {
+	N          int     `json:"n"`
+	Confidence float64 `json:"confidence"`
+	Slope      float64 `json:"slope"`
+	Intercept  float64 `json:"intercept"`
+	SlopeSE    float64 `json:"slope_se"`
+	SlopeLo    float64 `json:"slope_lo"`
+	SlopeHi    float64 `json:"slope_hi"`
+	R2         float64 `json:"r2"`
+}
+
+// FitLine fits y against x by ordinary least squares (gonum's
+// stat.LinearRegression) and bounds the slope with Student's t (gonum's
+// distuv.StudentsT). It needs at least three points with two distinct x.
+func FitLine(x, y []float64, confidence float64) (Fit, error) {
+	n := len(x)
+	if n != len(y) {
+		return Fit{}, fmt.Errorf("%w: %d x values, %d y values", ErrBadSample, n, len(y))
+	}
+	if n < 3 {
+		return Fit{}, fmt.Errorf("%w: a slope interval needs 3 points, have %d", ErrEmptySample, n)
+	}
+	if !(confidence > 0 && confidence < 1) {
+		return Fit{}, fmt.Errorf("%w: confidence %v not in (0, 1)", ErrBadParameter, confidence)
+	}
+	meanX := stat.Mean(x, nil)
+	sxx := 0.0
+	for _, v := range x {
+		sxx += (v - meanX) * (v - meanX)
+	}
+	if sxx == 0 {
+		return Fit{}, fmt.Errorf("%w: all x values are equal", ErrBadSample)
+	}
+	intercept, slope := stat.LinearRegression(x, y, nil, false)
+	sse := 0.0
+	for i := range x {
+		r := y[i] - (intercept + slope*x[i])
+		sse += r * r
+	}
+	se := math.Sqrt(sse / float64(n-2) / sxx)
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(n - 2)}.Quantile(1 - (1-confidence)/2)
+	return Fit{
+		N: n, Confidence: confidence,
+		Slope: slope, Intercept: intercept,
+		SlopeSE: se, SlopeLo: slope - t*se, SlopeHi: slope + t*se,
+		R2: stat.RSquared(x, y, nil, intercept, slope),
+	}, nil
+}
+
+// UTest is the result of a two-sided Mann-Whitney U test of "base and new
+// come from the same distribution" against "one tends to be larger".
+type UTest struct {
+	N1 int     `json:"n1"`
+	N2 int     `json:"n2"`
+	U  float64 `json:"u"` // pairs (base, new) with base > new, ties counting 1/2
+	P  float64 `json:"p"`
+	// Method is "exact" (the exact U distribution, with ties where present)
+	// or "normal" (normal approximation with tie and continuity correction).
+	Method string `json:"method"`
+}
+
+// MannWhitney runs the two-sided Mann-Whitney U test with go-moremath's
+// MannWhitneyUTest, the implementation benchstat was built on. Two samples
+// whose values are all equal give P = 1 (no evidence of a difference).
+func MannWhitney(base, new []float64) (UTest, error) {
+	if len(base) == 0 || len(new) == 0 {
+		return UTest{}, fmt.Errorf("%w: Mann-Whitney needs two non-empty samples (have %d and %d)", ErrEmptySample, len(base), len(new))
+	}
+	method := "normal"
+	limit := mstats.MannWhitneyExactLimit
+	if hasTies(base, new) {
+		limit = mstats.MannWhitneyTiesExactLimit
+	}
+	if len(base) <= limit && len(new) <= limit {
+		method = "exact"
+	}
+	r, err := mstats.MannWhitneyUTest(base, new, mstats.LocationDiffers)
+	if err == mstats.ErrSamplesEqual {
+		return UTest{N1: len(base), N2: len(new), U: float64(len(base)*len(new)) / 2, P: 1, Method: method}, nil
+	}
+	if err != nil {
+		return UTest{}, fmt.Errorf("%w: %v", ErrBadSample, err)
+	}
+	return UTest{N1: r.N1, N2: r.N2, U: r.U, P: r.P, Method: method}, nil
+}
+
+func hasTies(a, b []float64) bool {
+	seen := make(map[float64]struct{}, len(a)+len(b))
+	for _, xs := range [][]float64{a, b} {
+		for _, x := range xs {
+			if _, ok := seen[x]; ok {
+				return true
+			}
+			seen[x] = struct{}{}
+		}
+	}
+	return false
+}

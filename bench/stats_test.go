@@ -1,0 +1,234 @@
+package bench
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func near(t *testing.T, what string, got, want, tol float64) {
+	t.Helper()
+	if math.Abs(got-want) > tol {
+		t.Errorf("%s = %.6g, want %.6g (+-%g)", what, got, want, tol)
+	}
+}
+
+// R's ?wilcox.test example (Hollander & Wolfe 1973, p. 69, depression
+// scale): wilcox.test(x, y, alternative = "g") prints W = 35,
+// p-value = 0.1272. W is R's U for x; the two-sided p is twice the
+// one-sided one, 0.2544.
+func TestMannWhitneyRWilcoxExample(t *testing.T) {
+	x := []float64{0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46}
+	y := []float64{1.15, 0.88, 0.90, 0.74, 1.21}
+	r, err := MannWhitney(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "U", r.U, 35, 0)
+	near(t, "p (two-sided)", r.P, 2*0.1272, 0.0005)
+	if r.Method != "exact" {
+		t.Errorf("method = %s, want exact", r.Method)
+	}
+}
+
+// SciPy's scipy.stats.mannwhitneyu documentation example (Conover,
+// Practical Nonparametric Statistics): males vs females, U1 = 17, exact
+// two-sided p = 0.1111.
+func TestMannWhitneySciPyExample(t *testing.T) {
+	males := []float64{19, 22, 16, 29, 24}
+	females := []float64{20, 11, 17, 12}
+	r, err := MannWhitney(males, females)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "U", r.U, 17, 0)
+	near(t, "p", r.P, 0.1111, 0.0001)
+}
+
+// Above the exact limit the library uses the normal approximation with
+// continuity correction; check it against the textbook formula:
+// z = (|U - n1 n2/2| - 1/2) / sqrt(n1 n2 (n1+n2+1)/12), p = 2(1 - Phi(z)).
+func TestMannWhitneyNormalApproximation(t *testing.T) {
+	var a, b []float64
+	for i := 0; i < 60; i++ {
+		a = append(a, float64(2*i))     // evens 0..118
+		b = append(b, float64(2*i+1)+6) // odds shifted up
+	}
+	r, err := MannWhitney(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Method != "normal" {
+		t.Fatalf("method = %s, want normal", r.Method)
+	}
+	// Count U directly: pairs with a > b.
+	u := 0.0
+	for _, x := range a {
+		for _, y := range b {
+			if x > y {
+				u++
+			}
+		}
+	}
+	near(t, "U", r.U, u, 0)
+	n1, n2 := 60.0, 60.0
+	z := (math.Abs(u-n1*n2/2) - 0.5) / math.Sqrt(n1*n2*(n1+n2+1)/12)
+	want := math.Erfc(z / math.Sqrt2)
+	near(t, "p", r.P, want, 1e-9)
+	if r.P > 0.6 || r.P < 0.1 {
+		t.Errorf("p = %v: a shift of 3 ranks in 120 should not be significant", r.P)
+	}
+}
+
+func TestMannWhitneyDetectsShiftAndEqualSamples(t *testing.T) {
+	base := []float64{10, 11, 12, 10.5, 11.5, 10.2, 11.1, 10.9}
+	slow := []float64{15, 16, 15.5, 14.8, 16.2, 15.1, 15.9, 15.3}
+	r, err := MannWhitney(base, slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.P >= 0.001 {
+		t.Errorf("p = %v for disjoint samples of 8, want < 0.001 (exact: 2/C(16,8) = 0.000155)", r.P)
+	}
+	near(t, "p", r.P, 2.0/12870, 1e-9)
+	same, err := MannWhitney([]float64{3, 3, 3}, []float64{3, 3})
+	if err != nil || same.P != 1 {
+		t.Errorf("all-equal samples: p = %v, err %v; want p = 1", same.P, err)
+	}
+	if _, err := MannWhitney(nil, []float64{1}); !errors.Is(err, ErrEmptySample) {
+		t.Errorf("empty sample: err %v, want ErrEmptySample", err)
+	}
+}
+
+// Anscombe's quartet, set I (Anscombe 1973): y = 3.0001 + 0.5001 x,
+// SE(slope) = 0.1179, R^2 = 0.6665; 95% CI of the slope with t(9) = 2.2622.
+func TestFitLineAnscombe(t *testing.T) {
+	x := []float64{10, 8, 13, 9, 11, 14, 6, 4, 12, 7, 5}
+	y := []float64{8.04, 6.95, 7.58, 8.81, 8.33, 9.96, 7.24, 4.26, 10.84, 4.82, 5.68}
+	f, err := FitLine(x, y, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "slope", f.Slope, 0.5001, 0.0001)
+	near(t, "intercept", f.Intercept, 3.0001, 0.0001)
+	near(t, "SE(slope)", f.SlopeSE, 0.1179, 0.0001)
+	near(t, "R2", f.R2, 0.6665, 0.0001)
+	near(t, "slope lo", f.SlopeLo, 0.5001-2.2622*0.1179, 0.0005)
+	near(t, "slope hi", f.SlopeHi, 0.5001+2.2622*0.1179, 0.0005)
+}
+
+func TestFitLineExactAndBadInput(t *testing.T) {
+	f, err := FitLine([]float64{1, 2, 3, 4, 5}, []float64{3, 5, 7, 9, 11}, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "slope", f.Slope, 2, 1e-12)
+	near(t, "intercept", f.Intercept, 1, 1e-12)
+	near(t, "CI width", f.SlopeHi-f.SlopeLo, 0, 1e-9)
+	if _, err := FitLine([]float64{1, 2}, []float64{1, 2}, 0.95); !errors.Is(err, ErrEmptySample) {
+		t.Errorf("2 points: err %v, want ErrEmptySample", err)
+	}
+	if _, err := FitLine([]float64{1, 1, 1}, []float64{1, 2, 3}, 0.95); !errors.Is(err, ErrBadSample) {
+		t.Errorf("equal x: err %v, want ErrBadSample", err)
+	}
+}
+
+// Mean t-interval by hand: {1..5}: mean 3, s = 1.5811, t(4, .975) =
+// 2.776445, half-width 1.96321. Median 95% order-statistic interval for
+// n = 30 is (x(10), x(21)) by the binomial table (actual level 95.7%).
+func TestSummarize(t *testing.T) {
+	s, err := Summarize([]float64{5, 1, 4, 2, 3}, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "mean", s.Mean.Value, 3, 1e-12)
+	near(t, "mean lo", *s.Mean.Lo, 3-1.96321, 1e-4)
+	near(t, "mean hi", *s.Mean.Hi, 3+1.96321, 1e-4)
+	near(t, "stddev", s.StdDev, 1.58114, 1e-4)
+	near(t, "median", s.Median.Value, 3, 1e-12)
+	near(t, "max", s.Max, 5, 0)
+	if s.P999.Hi != nil {
+		t.Errorf("p99.9 of 5 values has upper bound %v, want unbounded", *s.P999.Hi)
+	}
+
+	var xs []float64
+	for i := 30; i >= 1; i-- {
+		xs = append(xs, float64(i))
+	}
+	s, err = Summarize(xs, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "median", s.Median.Value, 15.5, 1e-12)
+	if s.Median.Lo == nil || s.Median.Hi == nil {
+		t.Fatal("median CI of 30 values unbounded")
+	}
+	near(t, "median lo", *s.Median.Lo, 10, 0)
+	near(t, "median hi", *s.Median.Hi, 21, 0)
+
+	if _, err := Summarize(nil, 0.95); !errors.Is(err, ErrEmptySample) {
+		t.Errorf("empty: err %v", err)
+	}
+	if _, err := Summarize([]float64{1, math.NaN()}, 0.95); !errors.Is(err, ErrBadSample) {
+		t.Errorf("NaN: err %v", err)
+	}
+}
+
+func TestDetectCliff(t *testing.T) {
+	scales := []float64{1e3, 1e4, 5e4, 1e5, 2e5}
+	// Iteration time linear in N: a steep but healthy trend.
+	linear := []float64{1e6, 1e7, 5e7, 1e8, 2e8}
+	c, err := DetectCliff("iterate.time", scales, linear, LowerIsBetter, 2, 5e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Found || c.AbsoluteFound {
+		t.Errorf("linear trend flagged as cliff at %v (badness %v)", c.Scale, c.Badness)
+	}
+	// The same curve with 100K falling off a cliff (x4).
+	broken := []float64{1e6, 1e7, 5e7, 4e8, 8e8}
+	c, err = DetectCliff("iterate.time", scales, broken, LowerIsBetter, 2, 5e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Found || c.Scale != 1e5 {
+		t.Errorf("cliff = %+v, want found at 100000", c)
+	}
+	near(t, "badness", c.Badness, 4, 0.01)
+
+	// A rate (higher is better) that is flat, then halves at 200K and is
+	// below the review's absolute 1000/s floor.
+	rates := []float64{9000, 9100, 8900, 9050, 900}
+	c, err = DetectCliff("store.rate", scales, rates, HigherIsBetter, 2, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Found || c.Scale != 2e5 || !c.AbsoluteFound || c.AbsoluteScale != 2e5 {
+		t.Errorf("rate cliff = %+v, want trend and absolute at 200000", c)
+	}
+	if _, err := DetectCliff("x", []float64{1, 2}, []float64{1, 0}, LowerIsBetter, 2, 0); !errors.Is(err, ErrBadSample) {
+		t.Errorf("zero value: err %v", err)
+	}
+	if _, err := DetectCliff("x", []float64{2, 1}, []float64{1, 1}, LowerIsBetter, 2, 0); !errors.Is(err, ErrBadSample) {
+		t.Errorf("decreasing scales: err %v", err)
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	in := "Name:\twarmcheck\nVmRSS:\t  2048 kB\nRssAnon:\t  1024 kB\nRssFile:\t  1000 kB\nRssShmem:\t 24 kB\n"
+	r, err := parseStatus(strings.NewReader(in), "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.VmRSS != 2048*1024 || r.RssAnon != 1024*1024 || r.RssFile != 1000*1024 {
+		t.Errorf("parsed %+v", r)
+	}
+	_, err = parseStatus(strings.NewReader("VmRSS:\t12 MB\n"), "status")
+	if !errors.Is(err, ErrBadSample) || !strings.Contains(err.Error(), "line 1") || !strings.Contains(err.Error(), "VmRSS") {
+		t.Errorf("bad unit: err %v, want ErrBadSample naming line 1 and VmRSS", err)
+	}
+	if _, err := ReadRSS(); err != nil {
+		t.Errorf("ReadRSS on this machine: %v", err)
+	}
+}
