@@ -88,6 +88,7 @@ func StatsOf(s store.Stats) *history.Stats {
 		BytesReclaimed:    s.BytesReclaimed,
 		Epoch:             s.Epoch,
 		TornDiscarded:     s.TornDiscarded,
+		FileBytes:         s.FileBytes,
 	}
 }
 
