@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/warmcheck/warmcheck/bench"
+)
+
+func writeBench(t *testing.T, dir, name string, p99s []float64) string {
+	t.Helper()
+	r := &bench.Result{Schema: bench.ResultSchema, Profile: "perf-100k", Runs: len(p99s), Scale: 1,
+		Metrics: map[string]*bench.Metric{"get.p99": {Unit: bench.UnitNanos, Direction: bench.LowerIsBetter, Samples: p99s}}}
+	path := filepath.Join(dir, name)
+	if err := r.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCompareExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	base := writeBench(t, dir, "base.json", []float64{100, 102, 98, 101, 99, 103, 97, 100})
+	same := writeBench(t, dir, "same.json", []float64{101, 99, 100, 102, 98, 100, 103, 97})
+	slow := writeBench(t, dir, "slow.json", []float64{120, 122, 118, 121, 119, 123, 117, 120})
+	garbage := filepath.Join(dir, "garbage.json")
+	if err := os.WriteFile(garbage, []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"no regression", []string{base, same}, exitValid},
+		{"20% slower", []string{base, slow}, exitInvalid},
+		{"20% slower under a 25% threshold", []string{"--threshold", "25%", base, slow}, exitValid},
+		{"faster is not a regression", []string{slow, base}, exitValid},
+		{"one argument", []string{base}, exitUsage},
+		{"missing file", []string{base, filepath.Join(dir, "nope.json")}, exitUsage},
+		{"corrupt file", []string{base, garbage}, exitUsage},
+		{"bad threshold", []string{"--threshold", "lots", base, slow}, exitUsage},
+		{"bad alpha", []string{"--alpha", "2", base, slow}, exitUsage},
+	}
+	for _, c := range cases {
+		args := append([]string{"warmcheck", "compare"}, c.args...)
+		if got := runApp(args); got != c.want {
+			t.Errorf("%s: exit %d, want %d", c.name, got, c.want)
+		}
+	}
+}
