@@ -1,0 +1,339 @@
+package store_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// The crash suite re-executes the test binary as a child (TestCrashChild)
+// that writes a deterministic workload into a store and, after every
+// successful Sync, prints "S <i>": every operation with index <= i was
+// acknowledged before that Sync. The parent SIGKILLs the child in the middle
+// of its writes, optionally simulates a power cut, reopens the store, and
+// checks for every id: the value is the one of the last synced operation on
+// that id or of a later one, byte for byte (nothing torn), and a synced
+// Remove is not undone.
+
+const (
+	crashEnvChild     = "WARMCHECK_CRASH_CHILD"
+	crashEnvDir       = "WARMCHECK_CRASH_DIR"
+	crashEnvStart     = "WARMCHECK_CRASH_START"
+	crashEnvDurable   = "WARMCHECK_CRASH_DURABLE"
+	crashEnvSyncEvery = "WARMCHECK_CRASH_SYNC_EVERY"
+	crashIDs          = 97 // ids k000..k096; prime so removes hit every id
+	crashMaxOps       = 2_000_000
+)
+
+func crashID(i int) string { return fmt.Sprintf("k%03d", i%crashIDs) }
+
+func crashIsRemove(i int) bool { return i%13 == 7 }
+
+// crashMemory is the value operation i puts. CreatedAt = i+1 identifies the
+// operation; every other field is derived from i, so a returned value is
+// either exactly crashMemory(i) for some i or it is torn or misplaced.
+func crashMemory(i int) store.Memory {
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	var content []byte
+	switch {
+	case i%29 == 0:
+		content = nil
+	case i%31 == 0:
+		content = []byte{}
+	default:
+		content = taggedContent(fmt.Sprintf("v%d|%s|", i, crashID(i)), contentSize(r))
+	}
+	return store.Memory{
+		Embedding:  suiteEmbedding(uint64(i)),
+		Confidence: float32(i%100) / 100,
+		Activation: float32(i % 1000),
+		DecayRate:  0.2,
+		CreatedAt:  int64(i) + 1,
+		Content:    content,
+	}
+}
+
+// TestCrashChild is the child process; it does nothing unless started by
+// the crash tests.
+func TestCrashChild(t *testing.T) {
+	if os.Getenv(crashEnvChild) != "1" {
+		t.Skip("crash child: only run by the crash tests")
+	}
+	dir := os.Getenv(crashEnvDir)
+	start, _ := strconv.Atoi(os.Getenv(crashEnvStart))
+	syncEvery, _ := strconv.Atoi(os.Getenv(crashEnvSyncEvery))
+	if syncEvery <= 0 {
+		syncEvery = 50
+	}
+	s, err := store.Open(dir, store.Options{DurableImage: os.Getenv(crashEnvDurable) == "1"})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "child: Open: %v\n", err)
+		os.Exit(3)
+	}
+	out := bufio.NewWriterSize(os.Stdout, 64)
+	for i := start; i < start+crashMaxOps; i++ {
+		if crashIsRemove(i) {
+			_, err = s.Remove(crashID(i))
+		} else {
+			_, err = s.Put(crashID(i), crashMemory(i))
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "child: op %d: %v\n", i, err)
+			os.Exit(4)
+		}
+		if (i+1-start)%syncEvery == 0 {
+			if err := s.Sync(); err != nil {
+				fmt.Fprintf(os.Stderr, "child: Sync after op %d: %v\n", i, err)
+				os.Exit(5)
+			}
+			fmt.Fprintf(out, "S %d\n", i)
+			out.Flush()
+		}
+	}
+	os.Exit(0)
+}
+
+// crashRound is what one child run established.
+type crashRound struct {
+	start, lastSynced, maxPossible int
+}
+
+// runCrashChild starts a child at op index start, kills it with SIGKILL
+// after it has reported between minSyncs and minSyncs+10 syncs (plus a
+// random sub-millisecond delay so the kill lands mid-write), and returns
+// what it reported.
+func runCrashChild(t *testing.T, dir string, start, syncEvery int, durable bool, r *rand.Rand) crashRound {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(),
+		crashEnvChild+"=1", crashEnvDir+"="+dir,
+		crashEnvStart+"="+strconv.Itoa(start),
+		crashEnvSyncEvery+"="+strconv.Itoa(syncEvery))
+	if durable {
+		cmd.Env = append(cmd.Env, crashEnvDurable+"=1")
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1024)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	killAfter := 2 + r.IntN(10)
+	lastSynced := start - 1
+	seen := 0
+	timeout := time.After(60 * time.Second)
+	parse := func(line string) {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "S" {
+			if n, err := strconv.Atoi(f[1]); err == nil && n > lastSynced {
+				lastSynced = n
+			}
+		}
+	}
+	killed := false
+	for !killed {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				_ = cmd.Wait()
+				t.Fatalf("crash child exited before being killed (after %d syncs): %s", seen, stderr.String())
+			}
+			parse(line)
+			seen++
+			if seen >= killAfter {
+				time.Sleep(time.Duration(r.IntN(2000)) * time.Microsecond)
+				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Fatal(err)
+				}
+				killed = true
+			}
+		case <-timeout:
+			_ = cmd.Process.Kill()
+			t.Fatalf("crash child made %d syncs in 60 s: %s", seen, stderr.String())
+		}
+	}
+	// Lines the child wrote before dying are still in the pipe: they were
+	// printed after a successful Sync, so they count.
+	for line := range lines {
+		parse(line)
+	}
+	_ = cmd.Wait()
+	// The child may have run the ops up to the next Sync (and be inside it)
+	// without printing: those are "maybe" operations.
+	return crashRound{start: start, lastSynced: lastSynced, maxPossible: lastSynced + syncEvery}
+}
+
+// crashOracle knows every operation issued so far: those at or below a
+// round's lastSynced are durable; the rest up to maxPossible may or may not
+// have happened. Indices between rounds that no child ran are skipped.
+type crashOracle struct {
+	rounds []crashRound
+}
+
+func (o *crashOracle) executed(i int) (possible, synced bool) {
+	for _, r := range o.rounds {
+		if i >= r.start && i <= r.maxPossible {
+			return true, i <= r.lastSynced
+		}
+	}
+	return false, false
+}
+
+// check compares the recovered store with the oracle and returns the
+// recovered values, for the whole-store checks.
+func (o *crashOracle) check(t *testing.T, s *store.Store) map[string]store.Memory {
+	t.Helper()
+	last := o.rounds[len(o.rounds)-1].maxPossible
+	// ops[id] lists the operation indices on id that may have happened.
+	ops := map[string][]int{}
+	lastSynced := map[string]int{}
+	for i := 0; i <= last; i++ {
+		possible, synced := o.executed(i)
+		if !possible {
+			continue
+		}
+		id := crashID(i)
+		ops[id] = append(ops[id], i)
+		if synced {
+			lastSynced[id] = i
+		}
+	}
+	found := map[string]store.Memory{}
+	for k := 0; k < crashIDs; k++ {
+		id := crashID(k)
+		got, l, err := s.Get(id)
+		if err != nil {
+			t.Fatalf("Get(%s) after crash: %v", id, err)
+		}
+		L, hasL := lastSynced[id]
+		if l == store.Missing {
+			ok := !hasL
+			for _, j := range ops[id] {
+				if j >= L && crashIsRemove(j) {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("%s missing after crash, but op %d (put) on it was synced and no later remove was issued", id, L)
+			}
+			continue
+		}
+		j := int(got.CreatedAt) - 1
+		if possible, _ := o.executed(j); !possible || crashID(j) != id || crashIsRemove(j) {
+			t.Errorf("%s holds CreatedAt %d: not a put issued on this id (torn, misplaced or another id's block)", id, got.CreatedAt)
+			continue
+		}
+		if d := diffMemory(crashMemory(j), got); d != "" {
+			t.Errorf("%s holds a torn or mixed value of op %d: %s", id, j, d)
+			continue
+		}
+		if hasL && j < L {
+			t.Errorf("%s holds op %d, older than synced op %d on it (lost synced write or resurrected value)", id, j, L)
+			continue
+		}
+		found[id] = got
+	}
+	return found
+}
+
+// checkRecoveredWhole checks Stats, Layout and Iterate against the values
+// Get returned after recovery.
+func checkRecoveredWhole(t *testing.T, s *store.Store, found map[string]store.Memory) {
+	t.Helper()
+	st := s.Stats()
+	if st.Live != uint64(len(found)) {
+		t.Errorf("after recovery Stats.Live %d, Get found %d", st.Live, len(found))
+	}
+	layout, err := s.Layout()
+	if err != nil {
+		t.Fatalf("Layout after recovery: %v", err)
+	}
+	if err := checkLayout(layout, found); err != nil {
+		t.Errorf("Layout after recovery: %v", err)
+	}
+	visited := 0
+	if err := s.Iterate(func(id string, m store.Memory) bool {
+		visited++
+		if w, ok := found[id]; !ok {
+			t.Errorf("Iterate after recovery visited %q, which Get did not find", id)
+		} else if d := diffMemory(w, m); d != "" {
+			t.Errorf("Iterate after recovery %q: %s", id, d)
+		}
+		return true
+	}); err != nil {
+		t.Fatalf("Iterate after recovery: %v", err)
+	}
+	if visited != len(found) {
+		t.Errorf("Iterate after recovery visited %d, Get found %d", visited, len(found))
+	}
+}
+
+// runCrashRounds runs rounds child runs on one directory; afterKill (may be
+// nil) transforms the killed store's files before the parent reopens them.
+func runCrashRounds(t *testing.T, rounds int, durable bool, afterKill func(dir string, round int)) {
+	dir := t.TempDir()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	o := &crashOracle{}
+	start := 0
+	for round := 0; round < rounds; round++ {
+		syncEvery := 10 + r.IntN(60)
+		cr := runCrashChild(t, dir, start, syncEvery, durable, r)
+		o.rounds = append(o.rounds, cr)
+		if afterKill != nil {
+			afterKill(dir, round)
+		}
+		s, err := store.Open(dir, store.Options{GroupCommit: -1, DurableImage: durable})
+		if err != nil {
+			t.Fatalf("round %d: Open after kill: %v", round, err)
+		}
+		found := o.check(t, s)
+		checkRecoveredWhole(t, s, found)
+		st := s.Stats()
+		t.Logf("round %d: ops %d..%d, synced through %d, live %d, torn discarded %d",
+			round, cr.start, cr.maxPossible, cr.lastSynced, st.Live, st.TornDiscarded)
+		// The recovered store must take writes again.
+		if _, err := s.Put("after-crash", store.Memory{Content: []byte("ok")}); err != nil {
+			t.Fatalf("round %d: Put after recovery: %v", round, err)
+		}
+		if _, err := s.Remove("after-crash"); err != nil {
+			t.Fatalf("round %d: Remove after recovery: %v", round, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("round %d: Close: %v", round, err)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+		start = cr.maxPossible + 1
+	}
+}
+
+func TestCrashKill(t *testing.T) {
+	rounds := 3
+	if longRuns() {
+		rounds = 20
+	}
+	runCrashRounds(t, rounds, false, nil)
+}
