@@ -49,19 +49,19 @@ const (
 //   - KindNemesis: Nemesis.
 //   - KindSnapshot: Snapshot.
 type Event struct {
-	Index    uint64
-	Kind     Kind
-	Type     Type
-	Process  int64 // retired after an Info completion; the worker goes on as Process+Workers
-	Worker   int32
-	Op       Op
-	ID       string // memory id
-	Time     int64  // ns since run start
-	Input    *Input
-	Output   *Output
-	Error    string
-	Nemesis  *Nemesis
-	Snapshot *Snapshot
+	Index    uint64    `json:"index"`
+	Kind     Kind      `json:"kind"`
+	Type     Type      `json:"type"`
+	Process  int64     `json:"process"` // retired after an Info completion; the worker goes on as Process+Workers
+	Worker   int32     `json:"worker"`
+	Op       Op        `json:"op,omitempty"`
+	ID       string    `json:"id,omitempty"` // memory id
+	Time     int64     `json:"time"`         // ns since run start
+	Input    *Input    `json:"input,omitempty"`
+	Output   *Output   `json:"output,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Nemesis  *Nemesis  `json:"nemesis,omitempty"`
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
 }
 
 // Value is what a memory holds, by digest: enough to tell writes apart
@@ -69,53 +69,53 @@ type Event struct {
 // (see digest.go); workloads make every put's content unique, so a
 // ContentDigest names the put that wrote it.
 type Value struct {
-	HasContent      bool // false: nil content (distinct from empty content)
-	ContentDigest   uint64
-	ContentLen      uint32
-	EmbeddingDigest uint64
-	Confidence      float32
-	Activation      float32
+	HasContent      bool    `json:"has_content"` // false: nil content (distinct from empty content)
+	ContentDigest   uint64  `json:"content_digest"`
+	ContentLen      uint32  `json:"content_len"`
+	EmbeddingDigest uint64  `json:"embedding_digest"`
+	Confidence      float32 `json:"confidence"`
+	Activation      float32 `json:"activation"`
 }
 
 // Input is what an operation asked for.
 type Input struct {
-	Value      Value   // put: the value written
-	Activation float32 // update-activation: the new activation
-	Threshold  float32 // recall: the confidence threshold
+	Value      Value   `json:"value"`      // put: the value written
+	Activation float32 `json:"activation"` // update-activation: the new activation
+	Threshold  float32 `json:"threshold"`  // recall: the confidence threshold
 }
 
 // Placement is where the store says a put landed.
 type Placement struct {
-	Slot       uint64
-	Offset     uint64
-	Length     uint32
-	Epoch      uint64
-	HasContent bool
+	Slot       uint64 `json:"slot"`
+	Offset     uint64 `json:"offset"`
+	Length     uint32 `json:"length"`
+	Epoch      uint64 `json:"epoch"`
+	HasContent bool   `json:"has_content"`
 }
 
 // Entry is one memory in an iterate or recall result, or in a Layout.
 type Entry struct {
-	ID        string
-	Value     Value
-	Placement Placement // Layout entries only
+	ID        string    `json:"id"`
+	Value     Value     `json:"value"`
+	Placement Placement `json:"placement"` // Layout entries only
 }
 
 // Output is what a completed operation returned.
 type Output struct {
-	Found      bool      // get, remove, update-activation
-	Value      Value     // get: the value read (when Found)
-	Placement  Placement // put
-	Entries    []Entry   // iterate, recall
-	Compaction *Compaction
+	Found      bool        `json:"found"`             // get, remove, update-activation
+	Value      Value       `json:"value"`             // get: the value read (when Found)
+	Placement  Placement   `json:"placement"`         // put
+	Entries    []Entry     `json:"entries,omitempty"` // iterate, recall
+	Compaction *Compaction `json:"compaction,omitempty"`
 }
 
 // Compaction is the result of a compact operation.
 type Compaction struct {
-	Epoch          uint64
-	BytesBefore    uint64
-	BytesAfter     uint64
-	BytesReclaimed uint64
-	Moved          uint64
+	Epoch          uint64 `json:"epoch"`
+	BytesBefore    uint64 `json:"bytes_before"`
+	BytesAfter     uint64 `json:"bytes_after"`
+	BytesReclaimed uint64 `json:"bytes_reclaimed"`
+	Moved          uint64 `json:"moved"`
 }
 
 // NemesisPhase says whether a fault is starting or ending.
@@ -130,34 +130,35 @@ const (
 // kill, power-loss, grow-failure, compact); Target is the failpoint or
 // process it acted on. Hits are the failpoint hit counts at that moment.
 type Nemesis struct {
-	Fault  string
-	Phase  NemesisPhase
-	Target string
-	Detail string
-	Hits   map[string]uint64
+	Fault  string            `json:"fault"`
+	Phase  NemesisPhase      `json:"phase"`
+	Target string            `json:"target,omitempty"`
+	Detail string            `json:"detail,omitempty"`
+	Hits   map[string]uint64 `json:"hits,omitempty"`
 	// Restart is set on the end of a kill or power-loss: the store was
 	// reopened and recovered; the snapshot that follows is its recovered state.
-	Restart bool
+	Restart bool `json:"restart,omitempty"`
 }
 
 // Snapshot is the store's own view at one moment: taken during a run, at its
 // end, and after every restart (Reason says which).
 type Snapshot struct {
-	Reason string // "periodic", "final", "restart"
-	Stats  *Stats
-	Layout []Entry
+	Reason string  `json:"reason"` // "periodic", "final", "restart"
+	Stats  *Stats  `json:"stats,omitempty"`
+	Layout []Entry `json:"layout,omitempty"`
 }
 
 // Stats mirror the store's statistics.
 type Stats struct {
-	Live              uint64
-	SlotsInUse        uint64
-	SlotsTotal        uint64
-	ContentBytesTotal uint64
-	ContentBytesLive  uint64
-	Fragmentation     float64
-	Compactions       uint64
-	BytesReclaimed    uint64
-	Epoch             uint64
-	TornDiscarded     uint64
+	Live              uint64  `json:"live"`
+	SlotsInUse        uint64  `json:"slots_in_use"`
+	SlotsTotal        uint64  `json:"slots_total"`
+	ContentBytesTotal uint64  `json:"content_bytes_total"`
+	ContentBytesLive  uint64  `json:"content_bytes_live"`
+	Fragmentation     float64 `json:"fragmentation"`
+	Compactions       uint64  `json:"compactions"`
+	BytesReclaimed    uint64  `json:"bytes_reclaimed"`
+	Epoch             uint64  `json:"epoch"`
+	TornDiscarded     uint64  `json:"torn_discarded"`
+	FileBytes         uint64  `json:"file_bytes"` // size of the store's files on disk
 }

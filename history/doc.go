@@ -1,0 +1,14 @@
+// Package history is warmcheck's record of a run: the event types (Jepsen's
+// invoke/ok/fail/info semantics, plus nemesis and snapshot events), the
+// crash-safe msgpack history file (FORMAT.md is its byte-level spec) with a
+// streaming reader that survives truncated and corrupt tails, the JSON Lines
+// and Jepsen EDN forms, and a well-formedness validator.
+//
+// history is a leaf: it imports only the standard library and the msgpack
+// library (github.com/vmihailenco/msgpack/v5, for the header). It never
+// imports store, client, checker or any other warmcheck package.
+//
+// Files: event.go, header.go, digest.go (the data); names.go (enum
+// spellings); codec.go and msgpack.go (event encoding); file.go, writer.go,
+// reader.go (the file); jsonl.go, edn.go (other forms); validate.go.
+package history

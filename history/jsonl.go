@@ -1,0 +1,193 @@
+package history
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// JSON Lines form of a history (FORMAT.md, "JSON Lines"): the first line is
+// {"header": {...}}, then one event object per line with the snake_case
+// names of event.go's json tags and enums as their names (names.go).
+
+// maxJSONLine bounds one line; a snapshot of a very large store is one line.
+const maxJSONLine = 1 << 30
+
+// JSONLWriter writes a history as JSON Lines. It buffers; call Flush.
+type JSONLWriter struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+}
+
+type jsonlHeader struct {
+	Header *Header `json:"header"`
+}
+
+// NewJSONLWriter writes the header line and returns the writer.
+func NewJSONLWriter(w io.Writer, h Header) (*JSONLWriter, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	if h.Schema == 0 {
+		h.Schema = SchemaVersion
+	}
+	if err := enc.Encode(jsonlHeader{&h}); err != nil {
+		return nil, fmt.Errorf("jsonl header: %w", err)
+	}
+	return &JSONLWriter{bw: bw, enc: enc}, nil
+}
+
+// Write writes one event line (json.Encoder ends it with '\n').
+func (w *JSONLWriter) Write(e *Event) error {
+	if err := w.enc.Encode(e); err != nil {
+		return fmt.Errorf("jsonl event %d: %w", e.Index, err)
+	}
+	return nil
+}
+
+// Flush writes buffered lines to the underlying writer.
+func (w *JSONLWriter) Flush() error { return w.bw.Flush() }
+
+// readLine returns the next line without its '\n' and whether the line was
+// terminated by one. It returns io.EOF only when no byte is left.
+func (r *Reader) readLine() (line []byte, terminated bool, err error) {
+	r.buf = r.buf[:0]
+	for {
+		frag, err := r.br.ReadSlice('\n')
+		if len(r.buf)+len(frag) > maxJSONLine {
+			return nil, false, fmt.Errorf("line longer than %d bytes", maxJSONLine)
+		}
+		r.buf = append(r.buf, frag...)
+		switch {
+		case err == nil:
+			return r.buf[:len(r.buf)-1], true, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			if len(r.buf) == 0 {
+				return nil, false, io.EOF
+			}
+			return r.buf, false, nil
+		default:
+			return nil, false, err
+		}
+	}
+}
+
+func (r *Reader) readJSONLHeader() error {
+	line, _, err := r.readLine()
+	if err != nil {
+		return r.headerErr(0, ErrBadHeader, "reading the header line: %v", err)
+	}
+	r.line = 1
+	var probe struct {
+		Header *struct {
+			Schema uint32 `json:"schema"`
+		} `json:"header"`
+	}
+	if err := json.Unmarshal(line, &probe); err != nil {
+		return r.headerErr(0, ErrBadHeader, "line 1 is not JSON: %v", err)
+	}
+	if probe.Header == nil {
+		return r.headerErr(0, ErrBadHeader, `line 1 has no "header" object`)
+	}
+	if probe.Header.Schema != SchemaVersion {
+		return r.headerErr(0, ErrSchemaVersion, "line 1: schema %d, this reader knows %d", probe.Header.Schema, SchemaVersion)
+	}
+	var h jsonlHeader
+	h.Header = &r.header
+	if err := json.Unmarshal(line, &h); err != nil {
+		return r.headerErr(0, ErrBadHeader, "line 1: %v", err)
+	}
+	r.off = int64(len(line)) + 1
+	return nil
+}
+
+// nextLine decodes the next non-blank line into r.events. A final line
+// without '\n' is accepted when it decodes (files edited by hand often lack
+// it); one that does not decode is a truncated tail.
+func (r *Reader) nextLine() error {
+	for {
+		start := r.off
+		line, terminated, err := r.readLine()
+		if err == io.EOF {
+			return io.EOF
+		}
+		r.line++
+		if err != nil {
+			return &DamageError{File: r.name, Offset: start, Chunk: -1, Line: r.line, Reason: err.Error()}
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			r.off += int64(len(line)) + 1
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			reason := err.Error()
+			if !terminated {
+				reason = "last line truncated: " + reason
+			}
+			return &DamageError{File: r.name, Offset: start, Chunk: -1, Line: r.line, Reason: reason}
+		}
+		r.off += int64(len(line))
+		if terminated {
+			r.off++
+		}
+		r.events = append(r.events[:0], e)
+		r.next = 0
+		return nil
+	}
+}
+
+// Text forms of the enums, used by encoding/json. An unnamed value is
+// written as e.g. "op(12)" and read back from that form, so a history with
+// an unknown value still round-trips (and Validate reports it).
+
+func (t Type) MarshalText() ([]byte, error)         { return []byte(t.String()), nil }
+func (k Kind) MarshalText() ([]byte, error)         { return []byte(k.String()), nil }
+func (o Op) MarshalText() ([]byte, error)           { return []byte(o.String()), nil }
+func (p NemesisPhase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+func (t *Type) UnmarshalText(b []byte) error {
+	v, err := unmarshalEnum(typeNames[:], b, "type", "event type")
+	*t = Type(v)
+	return err
+}
+
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, err := unmarshalEnum(kindNames[:], b, "kind", "event kind")
+	*k = Kind(v)
+	return err
+}
+
+func (o *Op) UnmarshalText(b []byte) error {
+	v, err := unmarshalEnum(opNames[:], b, "op", "operation")
+	*o = Op(v)
+	return err
+}
+
+func (p *NemesisPhase) UnmarshalText(b []byte) error {
+	v, err := unmarshalEnum(phaseNames[:], b, "phase", "nemesis phase")
+	*p = NemesisPhase(v)
+	return err
+}
+
+func unmarshalEnum(names []string, b []byte, prefix, what string) (uint8, error) {
+	s := string(b)
+	if v, err := parse(names, s, what); err == nil {
+		return v, nil
+	}
+	if rest, ok := strings.CutPrefix(s, prefix+"("); ok {
+		if num, ok := strings.CutSuffix(rest, ")"); ok {
+			if v, err := strconv.ParseUint(num, 10, 8); err == nil {
+				return uint8(v), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("unknown %s %q", what, s)
+}

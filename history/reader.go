@@ -1,0 +1,290 @@
+package history
+
+import (
+	"bufio"
+
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Reader streams the events of a history, msgpack or JSON Lines, in
+// constant memory (one chunk, or one line, at a time).
+//
+// Next returns io.EOF at a clean end. At a truncated or corrupt tail it
+// first returns every event before the damage, then a *DamageError (match
+// with errors.As, or errors.Is(err, ErrDamaged)) naming the file, the byte
+// offset and the chunk or line; it never returns an event from a chunk that
+// failed its checksum or did not decode completely. Errors are sticky.
+type Reader struct {
+	name   string
+	br     *bufio.Reader
+	closer io.Closer
+	header Header
+	jsonl  bool
+	off    int64 // bytes consumed from the start of the file
+	chunk  int   // index of the next chunk (msgpack)
+	line   int   // number of the last line read (JSON Lines)
+	buf    []byte
+	events []Event // decoded current chunk
+	next   int     // index in events of the next event to return
+	err    error
+}
+
+// Open opens a history file and reads its header.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	r, err := NewReader(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewReader reads a history from src; name is used in errors. It detects
+// the format from the first bytes: the msgpack magic, or '{' for JSON Lines.
+func NewReader(src io.Reader, name string) (*Reader, error) {
+	r := &Reader{name: name, br: bufio.NewReaderSize(src, 64<<10)}
+	first, err := r.br.Peek(len(Magic))
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	switch {
+	case len(first) == 0:
+		return nil, fmt.Errorf("%s: empty file: %w", name, ErrNotHistory)
+	case first[0] == '{':
+		r.jsonl = true
+		if err := r.readJSONLHeader(); err != nil {
+			return nil, err
+		}
+		return r, nil
+	case string(first) == Magic:
+		if err := r.readHeader(); err != nil {
+			return nil, err
+		}
+		return r, nil
+	case len(first) < len(Magic) && string(first) == Magic[:len(first)]:
+		return nil, fmt.Errorf("%s: byte 0: magic truncated to %d bytes: %w", name, len(first), ErrBadHeader)
+	case len(first) == len(Magic) && string(first[:len(Magic)-1]) == Magic[:len(Magic)-1]:
+		return nil, fmt.Errorf("%s: byte %d: framing version %d, this reader knows %d: %w",
+			name, len(Magic)-1, first[len(Magic)-1], Magic[len(Magic)-1], ErrSchemaVersion)
+	}
+	return nil, fmt.Errorf("%s: byte 0: starts with %q, want magic %q or '{': %w", name, first, Magic, ErrNotHistory)
+}
+
+// Header is the history's header.
+func (r *Reader) Header() Header { return r.header }
+
+// Name is the name the Reader reports in errors (the path for Open).
+func (r *Reader) Name() string { return r.name }
+
+// IsJSONL reports whether the history is JSON Lines.
+func (r *Reader) IsJSONL() bool { return r.jsonl }
+
+// Offset is the number of bytes consumed so far.
+func (r *Reader) Offset() int64 { return r.off }
+
+// Close closes the file opened by Open.
+func (r *Reader) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	err := r.closer.Close()
+	r.closer = nil
+	return err
+}
+
+func (r *Reader) headerErr(off int64, sentinel error, format string, args ...any) error {
+	return fmt.Errorf("%s: byte %d: %s: %w", r.name, off, fmt.Sprintf(format, args...), sentinel)
+}
+
+func (r *Reader) readHeader() error {
+	r.br.Discard(len(Magic))
+	r.off = int64(len(Magic))
+	var prefix [headerPrefixLen]byte
+	if n, err := io.ReadFull(r.br, prefix[:]); err != nil {
+		return r.headerErr(r.off, ErrBadHeader, "header record prefix truncated (%d of %d bytes)", n, headerPrefixLen)
+	}
+	length := binary.LittleEndian.Uint32(prefix[0:])
+	crc := binary.LittleEndian.Uint32(prefix[4:])
+	if length > maxHeaderLen {
+		return r.headerErr(r.off, ErrBadHeader, "header length %d exceeds the %d limit", length, maxHeaderLen)
+	}
+	payload := make([]byte, length)
+	if n, err := io.ReadFull(r.br, payload); err != nil {
+		return r.headerErr(r.off, ErrBadHeader, "header record truncated (%d of %d payload bytes)", n, length)
+	}
+	if got := crc32c(payload); got != crc {
+		return r.headerErr(r.off, ErrBadHeader, "header checksum mismatch (stored %08x, computed %08x)", crc, got)
+	}
+	var schema struct {
+		Schema uint32 `msgpack:"schema"`
+	}
+	if err := msgpack.Unmarshal(payload, &schema); err != nil {
+		return r.headerErr(r.off+headerPrefixLen, ErrBadHeader, "header does not decode: %v", err)
+	}
+	if schema.Schema != SchemaVersion {
+		return r.headerErr(r.off+headerPrefixLen, ErrSchemaVersion, "schema %d, this reader knows %d", schema.Schema, SchemaVersion)
+	}
+	h, err := decodeHeader(payload)
+	if err != nil {
+		return r.headerErr(r.off+headerPrefixLen, ErrBadHeader, "header does not decode: %v", err)
+	}
+	r.header = h
+	r.off += headerPrefixLen + int64(length)
+	return nil
+}
+
+// Next returns the next event; see Reader for the error contract.
+func (r *Reader) Next() (Event, error) {
+	for r.next >= len(r.events) {
+		if r.err != nil {
+			return Event{}, r.err
+		}
+		if r.jsonl {
+			r.err = r.nextLine()
+		} else {
+			r.err = r.nextChunk()
+		}
+	}
+	e := r.events[r.next]
+	r.events[r.next] = Event{} // drop references for the GC
+	r.next++
+	return e, nil
+}
+
+func (r *Reader) damage(off int64, format string, args ...any) error {
+	return &DamageError{File: r.name, Offset: off, Chunk: r.chunk, Reason: fmt.Sprintf(format, args...)}
+}
+
+// nextChunk reads, checks and decodes one whole chunk into r.events. It
+// returns io.EOF at a clean end (no byte after the last chunk).
+func (r *Reader) nextChunk() error {
+	start := r.off
+	var prefix [chunkPrefixLen]byte
+	n, err := io.ReadFull(r.br, prefix[:])
+	switch {
+	case n == 0 && errors.Is(err, io.EOF):
+		return io.EOF
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return r.damage(start, "chunk header truncated (%d of %d bytes)", n, chunkPrefixLen)
+	case err != nil:
+		return fmt.Errorf("%s: read chunk %d at byte %d: %w", r.name, r.chunk, start, err)
+	}
+	length := binary.LittleEndian.Uint32(prefix[0:])
+	crc := binary.LittleEndian.Uint32(prefix[4:])
+	count := binary.LittleEndian.Uint32(prefix[8:])
+	switch {
+	case length > maxChunkLen:
+		return r.damage(start, "chunk length %d exceeds the %d limit", length, maxChunkLen)
+	case count == 0 || uint64(count)*minEventLen > uint64(length):
+		return r.damage(start, "chunk claims %d events in %d bytes", count, length)
+	}
+	payload, err := r.readPayload(int(length))
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return r.damage(start, "chunk truncated (%d of %d payload bytes)", len(payload), length)
+		}
+		return fmt.Errorf("%s: read chunk %d at byte %d: %w", r.name, r.chunk, start, err)
+	}
+	if got := chunkCRC(count, payload); got != crc {
+		return r.damage(start, "chunk checksum mismatch (stored %08x, computed %08x)", crc, got)
+	}
+	events := r.events[:0]
+	d := mpDecoder{buf: payload}
+	for i := uint32(0); i < count; i++ {
+		events = append(events, Event{})
+		if err := d.event(&events[i]); err != nil {
+			clear(events)
+			r.events = events[:0]
+			return r.damage(start, "event %d of the chunk (payload byte %d) does not decode: %v", i, d.pos, err)
+		}
+	}
+	if d.remaining() != 0 {
+		clear(events)
+		r.events = events[:0]
+		return r.damage(start, "%d bytes after the chunk's %d events", d.remaining(), count)
+	}
+	r.events, r.next = events, 0
+	r.off = start + chunkPrefixLen + int64(length)
+	r.chunk++
+	return nil
+}
+
+// minEventLen is the smallest possible encoded event: a 13-element array of
+// one-byte values.
+const minEventLen = 1 + eventFields
+
+// readPayload reads n bytes into the reusable buffer. A length read from a
+// corrupt prefix may be far larger than the file, so the buffer grows only
+// as bytes actually arrive; it returns the bytes read and
+// io.ErrUnexpectedEOF when the source ends first.
+func (r *Reader) readPayload(n int) ([]byte, error) {
+	const step = 1 << 20
+	if n <= cap(r.buf) || n <= step {
+		if cap(r.buf) < n {
+			r.buf = make([]byte, n)
+		}
+		got, err := io.ReadFull(r.br, r.buf[:n])
+		return r.buf[:got], err
+	}
+	buf := r.buf[:0]
+	for len(buf) < n {
+		want := min(n-len(buf), step)
+		buf = append(buf, make([]byte, want)...)
+		got, err := io.ReadFull(r.br, buf[len(buf)-want:])
+		if err != nil {
+			return buf[:len(buf)-want+got], err
+		}
+	}
+	r.buf = buf
+	return buf, nil
+}
+
+// ReadFile reads a whole history. On a damaged tail it returns the header,
+// every intact event and the *DamageError, so callers can warn and still
+// check what is there; on any other error it returns no events.
+func ReadFile(path string) (Header, []Event, error) {
+	r, err := Open(path)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	defer r.Close()
+	return readAll(r)
+}
+
+// ReadAll reads every event of src (see ReadFile).
+func ReadAll(src io.Reader, name string) (Header, []Event, error) {
+	r, err := NewReader(src, name)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	return readAll(r)
+}
+
+func readAll(r *Reader) (Header, []Event, error) {
+	var events []Event
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return r.Header(), events, nil
+		}
+		var dmg *DamageError
+		if errors.As(err, &dmg) {
+			return r.Header(), events, err
+		}
+		if err != nil {
+			return r.Header(), nil, err
+		}
+		events = append(events, e)
+	}
+}

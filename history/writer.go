@@ -1,0 +1,141 @@
+package history
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+)
+
+// Writer appends events to a msgpack history file.
+//
+// Crash safety: events are buffered in memory and written one chunk per
+// write(2) when the chunk is full (chunkMaxEvents events or chunkMaxBytes
+// bytes), on Flush, Sync and Close. A process killed at any moment (SIGKILL
+// included) therefore leaves every chunk whose write returned readable, and
+// loses at most the events appended since the last chunk write. Surviving a
+// power loss needs an fsync: Sync and Close do one; Flush does not. Time
+// based flushing is the caller's job (the recorder calls Flush
+// periodically).
+//
+// A Writer is not safe for concurrent use: the recorder calls it from one
+// goroutine at a time under its own lock. After any write error the Writer
+// is broken and every later call returns that error.
+type Writer struct {
+	f     *os.File
+	path  string
+	buf   []byte // chunk prefix space followed by the pending payload
+	count uint32 // events in buf
+	off   int64  // bytes written to the file so far
+	err   error  // sticky
+}
+
+// Create creates (or truncates) path and writes the magic and the header
+// record to it at once. h.Schema is set to SchemaVersion.
+func Create(path string, h Header) (*Writer, error) {
+	h.Schema = SchemaVersion
+	payload, err := encodeHeader(&h)
+	if err != nil {
+		return nil, fmt.Errorf("create history %s: %w", path, err)
+	}
+	if len(payload) > maxHeaderLen {
+		return nil, fmt.Errorf("create history %s: header is %d bytes, limit %d", path, len(payload), maxHeaderLen)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create history: %w", err)
+	}
+	head := make([]byte, 0, len(Magic)+headerPrefixLen+len(payload))
+	head = append(head, Magic...)
+	head = binary.LittleEndian.AppendUint32(head, uint32(len(payload)))
+	head = binary.LittleEndian.AppendUint32(head, crc32c(payload))
+	head = append(head, payload...)
+	if _, err := f.Write(head); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("create history %s: write header: %w", path, err)
+	}
+	w := &Writer{f: f, path: path, off: int64(len(head))}
+	w.buf = make([]byte, chunkPrefixLen, chunkPrefixLen+chunkMaxBytes+4096)
+	return w, nil
+}
+
+// Path is the file the Writer writes.
+func (w *Writer) Path() string { return w.path }
+
+// Append buffers e and writes the pending chunk when it is full.
+func (w *Writer) Append(e Event) error { return w.AppendPtr(&e) }
+
+// AppendPtr is Append without copying the event.
+func (w *Writer) AppendPtr(e *Event) error {
+	if w.err != nil {
+		return w.err
+	}
+	w.buf = AppendEvent(w.buf, e)
+	w.count++
+	if w.count >= chunkMaxEvents || len(w.buf)-chunkPrefixLen >= chunkMaxBytes {
+		return w.writeChunk()
+	}
+	return nil
+}
+
+// Flush writes the pending events as one chunk (one write(2), no fsync).
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.writeChunk()
+}
+
+// Sync flushes and then fsyncs the file.
+func (w *Writer) Sync() error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		w.err = fmt.Errorf("history %s: fsync: %w", w.path, err)
+		return w.err
+	}
+	return nil
+}
+
+// Close flushes, fsyncs and closes the file. A second Close returns
+// ErrWriterClosed.
+func (w *Writer) Close() error {
+	if w.err == ErrWriterClosed {
+		return w.err
+	}
+	err := w.Sync()
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("history %s: close: %w", w.path, cerr)
+	}
+	w.err = ErrWriterClosed
+	return err
+}
+
+// writeChunk frames and writes the pending payload. Invariant: on return
+// without error buf holds only the prefix space and count is 0.
+func (w *Writer) writeChunk() error {
+	if w.count == 0 {
+		return nil
+	}
+	payload := w.buf[chunkPrefixLen:]
+	if len(payload) > maxChunkLen {
+		w.err = fmt.Errorf("history %s: chunk of %d bytes exceeds the %d limit", w.path, len(payload), maxChunkLen)
+		return w.err
+	}
+	binary.LittleEndian.PutUint32(w.buf[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(w.buf[4:], chunkCRC(w.count, payload))
+	binary.LittleEndian.PutUint32(w.buf[8:], w.count)
+	n, err := w.f.Write(w.buf)
+	w.off += int64(n)
+	if err != nil {
+		w.err = fmt.Errorf("history %s: write chunk at byte %d: %w", w.path, w.off-int64(n), err)
+		return w.err
+	}
+	w.buf = w.buf[:chunkPrefixLen]
+	w.count = 0
+	if cap(w.buf) > 4*(chunkMaxBytes+4096) {
+		// One huge snapshot must not pin its buffer for the rest of the run.
+		w.buf = make([]byte, chunkPrefixLen, chunkPrefixLen+chunkMaxBytes+4096)
+	}
+	return nil
+}
