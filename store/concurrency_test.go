@@ -543,3 +543,321 @@ func TestCloseStopsGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// fpWorkerState is one id's expected value in the failpoint test: ids are
+// owned by one worker each, so the last acknowledged operation determines
+// the value, except after an injected panic, when the interrupted
+// operation may or may not have taken effect.
+type fpWorkerState struct {
+	present bool
+	ver     int
+	// alt is the other possible outcome after a panic interrupted an
+	// operation on this id (altValid); it is cleared by the next
+	// acknowledged write.
+	altValid   bool
+	altPresent bool
+	altVer     int
+}
+
+func (st fpWorkerState) allows(present bool, ver int) bool {
+	if present == st.present && (!present || ver == st.ver) {
+		return true
+	}
+	return st.altValid && present == st.altPresent && (!present || ver == st.altVer)
+}
+
+// checkFPState compares the store with the per-id expectations.
+func checkFPState(t *testing.T, s *store.Store, states map[string]*fpWorkerState, stage string) {
+	t.Helper()
+	live := 0
+	want := map[string]store.Memory{}
+	for id, st := range states {
+		got, l, err := s.Get(id)
+		if err != nil {
+			t.Fatalf("%s: Get(%s): %v", stage, id, err)
+		}
+		ver := -1
+		if l == store.Found {
+			live++
+			got.Activation = 0
+			if ver, err = checkSelf(id, got); err != nil {
+				t.Fatalf("%s: %v", stage, err)
+			}
+			want[id] = got
+		}
+		if !st.allows(l == store.Found, ver) {
+			t.Fatalf("%s: %s is %v (version %d), expected present=%v version %d (or after the panic present=%v version %d)",
+				stage, id, l, ver, st.present, st.ver, st.altPresent, st.altVer)
+		}
+	}
+	if n := s.Stats().Live; n != uint64(live) {
+		t.Fatalf("%s: Stats.Live %d, found %d", stage, n, live)
+	}
+	layout, err := s.Layout()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Activation was zeroed in want; compare placement and content only.
+	for i := range layout {
+		layout[i].Activation = 0
+	}
+	if err := checkLayout(layout, want); err != nil {
+		t.Fatalf("%s: %v", stage, err)
+	}
+}
+
+// Task 017 test 6 with real faults: for every failpoint, a panic injected
+// there interrupts one worker's operation while five others keep going;
+// no lock stays held (everyone finishes within the timeout), every id holds
+// its last acknowledged value (or the interrupted operation's), the store
+// keeps serving Put/Get/Sync/Compact, and it reopens with the same data.
+func TestConcurrentFailpointPanic(t *testing.T) {
+	for _, fi := range store.AllFailpoints() {
+		t.Run(string(fi.Name), func(t *testing.T) {
+			dir := t.TempDir()
+			fps := store.NewFailpoints()
+			if fi.Name == store.FailRecovery {
+				s := openStore(t, dir, store.Options{})
+				if _, err := s.Put("before", selfValue("before", 1, 10)); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if err := fps.Arm(fi.Name, store.Action{Kind: store.ActionPanic, Times: 1}); err != nil {
+					t.Fatal(err)
+				}
+				func() {
+					defer func() {
+						p := recover()
+						if ip, ok := p.(store.InjectedPanic); !ok || ip.Point != fi.Name {
+							t.Fatalf("Open with %s armed: recovered %v, want InjectedPanic", fi.Name, p)
+						}
+					}()
+					s, err := store.Open(dir, store.Options{Failpoints: fps})
+					if err == nil {
+						_ = s.Close()
+					}
+				}()
+				withTimeout(t, 10*time.Second, "Open after a panic in recovery", func() {
+					s := openStore(t, dir, store.Options{Failpoints: fps})
+					got, l, err := s.Get("before")
+					if err != nil || l != store.Found {
+						t.Errorf("Get(before) after recovery panic: %v %v", l, err)
+					} else if _, err := checkSelf("before", got); err != nil {
+						t.Error(err)
+					}
+				})
+				return
+			}
+			s := openStore(t, dir, store.Options{Failpoints: fps})
+			const workers, perWorker = 6, 8
+			states := map[string]*fpWorkerState{}
+			for w := 0; w < workers; w++ {
+				for k := 0; k < perWorker; k++ {
+					id := fmt.Sprintf("w%d-%d", w, k)
+					if _, err := s.Put(id, selfValue(id, 0, 100)); err != nil {
+						t.Fatal(err)
+					}
+					states[id] = &fpWorkerState{present: true}
+				}
+			}
+			if err := fps.Arm(fi.Name, store.Action{Kind: store.ActionPanic, Times: 1}); err != nil {
+				t.Fatal(err)
+			}
+			var panics atomic.Int64
+			var after atomic.Int64 // operations completed after the panic
+			deadline := time.Now().Add(15 * time.Second)
+			runWorkers(t, workers, 40*time.Second, func(w int) {
+				r := rand.New(rand.NewPCG(uint64(w), 17))
+				ver := 0
+				for time.Now().Before(deadline) && (panics.Load() == 0 || after.Load() < 300) {
+					id := fmt.Sprintf("w%d-%d", w, r.IntN(perWorker))
+					st := states[id] // owned by this worker
+					ver++
+					p := r.IntN(100)
+					size := 100
+					if fi.Name == store.FailGrow {
+						size = 5 * 1024 // reach file growth quickly
+					}
+					func() {
+						defer func() {
+							if rec := recover(); rec != nil {
+								ip, ok := rec.(store.InjectedPanic)
+								if !ok || ip.Point != fi.Name {
+									t.Errorf("worker %d: unexpected panic %v", w, rec)
+									return
+								}
+								panics.Add(1)
+								// The interrupted op may or may not have happened.
+								switch {
+								case p < 50:
+									st.altValid, st.altPresent, st.altVer = true, true, ver
+								case p < 60:
+									st.altValid, st.altPresent = true, false
+								default:
+									// reads, activation updates, syncs and
+									// compactions do not change the value.
+								}
+							}
+						}()
+						switch {
+						case p < 50:
+							if _, err := s.Put(id, selfValue(id, ver, size)); err != nil {
+								t.Errorf("Put(%s): %v", id, err)
+								return
+							}
+							*st = fpWorkerState{present: true, ver: ver}
+						case p < 60:
+							if _, err := s.Remove(id); err != nil {
+								t.Errorf("Remove(%s): %v", id, err)
+								return
+							}
+							*st = fpWorkerState{}
+						case p < 70:
+							if _, err := s.UpdateActivation(id, float32(ver)); err != nil {
+								t.Errorf("UpdateActivation(%s): %v", id, err)
+							}
+						case p < 73:
+							if err := s.Sync(); err != nil {
+								t.Errorf("Sync: %v", err)
+							}
+						case p < 75 && w == 0:
+							if _, err := s.Compact(); err != nil && !errors.Is(err, store.ErrCompactionInProgress) {
+								t.Errorf("Compact: %v", err)
+							}
+						default:
+							got, l, err := s.Get(id)
+							if err != nil {
+								t.Errorf("Get(%s): %v", id, err)
+								return
+							}
+							gv := -1
+							if l == store.Found {
+								got.Activation = 0
+								if gv, err = checkSelf(id, got); err != nil {
+									t.Error(err)
+									return
+								}
+							}
+							if !st.allows(l == store.Found, gv) {
+								t.Errorf("Get(%s) = %v version %d, expected %+v", id, l, gv, *st)
+							}
+						}
+						if panics.Load() > 0 {
+							after.Add(1)
+						}
+					}()
+					if t.Failed() {
+						return
+					}
+				}
+			})
+			if panics.Load() != 1 {
+				t.Fatalf("failpoint %s fired %d panics (hits %v); the workload must reach it exactly once", fi.Name, panics.Load(), fps.Hits())
+			}
+			withTimeout(t, 10*time.Second, "Put/Get/Sync/Compact after the injected panic", func() {
+				if _, err := s.Put("after", selfValue("after", 1, 10)); err != nil {
+					t.Errorf("Put after panic: %v", err)
+				}
+				states["after"] = &fpWorkerState{present: true, ver: 1}
+				if err := s.Sync(); err != nil {
+					t.Errorf("Sync after panic: %v", err)
+				}
+				if _, err := s.Compact(); err != nil {
+					t.Errorf("Compact after panic: %v", err)
+				}
+			})
+			checkFPState(t, s, states, "after the panic")
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close after panic: %v", err)
+			}
+			s2 := openStore(t, dir, store.Options{})
+			checkFPState(t, s2, states, "after reopen")
+		})
+	}
+}
+
+// An ActionError at a write-path failpoint makes the operation fail; a
+// failed Put must not take effect, not even after a reopen (a recovery
+// that resurrects it would turn a definite failure into a write).
+func TestFailpointErrorLeavesNoTrace(t *testing.T) {
+	for _, name := range []store.FailpointName{store.FailAfterSlotAlloc, store.FailBetweenContentAndBlock,
+		store.FailBeforeIndexPublish, store.FailGrow} {
+		t.Run(string(name), func(t *testing.T) {
+			dir := t.TempDir()
+			fps := store.NewFailpoints()
+			s := openStore(t, dir, store.Options{Failpoints: fps})
+			if _, err := s.Put("x", selfValue("x", 1, 100)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			before := s.Stats()
+			if err := fps.Arm(name, store.Action{Kind: store.ActionError}); err != nil {
+				t.Fatal(err)
+			}
+			// Grow fires only when the file must grow: push big values under
+			// fresh ids until it does.
+			var failed error
+			failedID := "x"
+			live, liveBytes := before.Live, before.ContentBytesLive
+			for i := 2; i < 200_000 && failed == nil; i++ {
+				id := "x"
+				if name == store.FailGrow {
+					id = fmt.Sprintf("g%d", i)
+				}
+				m := selfValue(id, i, 5*1024)
+				_, failed = s.Put(id, m)
+				if failed == nil && name != store.FailGrow {
+					t.Fatalf("Put with %s armed for error succeeded", name)
+				}
+				if failed == nil {
+					live++
+					liveBytes += uint64(len(m.Content))
+				}
+				failedID = id
+			}
+			if !errors.Is(failed, store.ErrInjected) && !errors.Is(failed, store.ErrGrowFailed) {
+				t.Fatalf("Put with %s armed: err %v, want ErrInjected or ErrGrowFailed", name, failed)
+			}
+			if name == store.FailGrow && !errors.Is(failed, store.ErrGrowFailed) {
+				t.Fatalf("failed growth: err %v does not wrap ErrGrowFailed", failed)
+			}
+			fps.Disarm(name)
+			if st := s.Stats(); st.Live != live || st.ContentBytesLive != liveBytes {
+				t.Fatalf("failed Put counted: Stats live %d (want %d), live bytes %d (want %d)", st.Live, live, st.ContentBytesLive, liveBytes)
+			}
+			if name == store.FailGrow {
+				if _, l, err := s.Get(failedID); err != nil || l != store.Missing {
+					t.Fatalf("Get(%s) after its Put failed to grow: %v %v", failedID, l, err)
+				}
+			}
+			check := func(stage string, s *store.Store) {
+				got, l, err := s.Get("x")
+				if err != nil || l != store.Found {
+					t.Fatalf("%s: Get(x) = %v, %v", stage, l, err)
+				}
+				if v, err := checkSelf("x", got); err != nil || v != 1 {
+					t.Fatalf("%s: x holds version %d (%v), want 1: the failed Put took effect", stage, v, err)
+				}
+			}
+			check("after failed Put", s)
+			if _, err := s.Put("y", selfValue("y", 1, 10)); err != nil {
+				t.Fatalf("Put after failed Put: %v", err)
+			}
+			if err := s.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s2 := openStore(t, dir, store.Options{})
+			check("after reopen", s2)
+			if _, l, err := s2.Get(failedID); failedID != "x" && (err != nil || l != store.Missing) {
+				t.Fatalf("Get(%s) after reopen: the Put that failed to grow came back (%v %v)", failedID, l, err)
+			}
+		})
+	}
+}

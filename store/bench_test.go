@@ -1,0 +1,496 @@
+package store_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// Benchmarks of issue 2. Each runs the store and, in the same run, a raw
+// baseline (append a 3136-byte block and the content to mmap'd regions and
+// insert into a Go map[string]uint64: no locks, no checksums, no
+// durability) over the same data, and reports the ratio, so the numbers
+// survive a busy machine. Scales: 100K always, 1M only with WARMCHECK_LONG=1.
+//
+//	go test -run='^$' -bench=. -benchtime=1x ./store/
+//	WARMCHECK_LONG=1 go test -run='^$' -bench=. -benchtime=1x -timeout=60m ./store/
+//
+// Targets (issue 2): Put >= 50% of the baseline throughput on one goroutine
+// (metric throughput-ratio); Get p99 <= 10 us (get-p99-us); Iterate >= 3M
+// items/s at 1M (items/s); anonymous RSS growth <= 150 B per memory
+// (anon-B/mem); Put with default group commit >= 50K/s (puts/s).
+
+type benchScale struct {
+	name string
+	n    int
+}
+
+func benchScales(b *testing.B) []benchScale {
+	scales := []benchScale{{"100K", 100_000}}
+	if longRuns() {
+		scales = append(scales, benchScale{"1M", 1_000_000})
+	}
+	return scales
+}
+
+// benchData is n memories with the original's content mix (90% 100 B, 9%
+// 1 KiB, 1% 5 KiB). Content slices share one pool and embeddings come
+// from a small set, so generating the data does not dominate memory.
+type benchData struct {
+	ids   []string
+	sizes []int
+	pool  []byte
+	embs  [][]float32
+	total uint64 // content bytes
+}
+
+func newBenchData(n int) *benchData {
+	r := rand.New(rand.NewPCG(uint64(n), 5))
+	d := &benchData{ids: make([]string, n), sizes: make([]int, n), pool: make([]byte, 8192)}
+	for i := range d.pool {
+		d.pool[i] = byte('a' + r.IntN(26))
+	}
+	for i := 0; i < 16; i++ {
+		d.embs = append(d.embs, suiteEmbedding(uint64(i)))
+	}
+	for i := 0; i < n; i++ {
+		d.ids[i] = fmt.Sprintf("mem-%09d", i)
+		d.sizes[i] = contentSize(r)
+		d.total += uint64(d.sizes[i])
+	}
+	return d
+}
+
+func (d *benchData) memory(i int) store.Memory {
+	off := i % 2048
+	return store.Memory{
+		Embedding:  d.embs[i%len(d.embs)],
+		Confidence: float32(i%100) / 100,
+		Activation: 1,
+		DecayRate:  0.2,
+		CreatedAt:  int64(i) + 1,
+		Content:    d.pool[off : off+d.sizes[i]],
+	}
+}
+
+// rawBaseline is the cost floor of the same work: append a 3136-byte block
+// (the original's EmbeddingBlock size) and the content to two mmap'd file
+// regions and remember the block offset in a map.
+type rawBaseline struct {
+	blocks, content []byte
+	files           []*os.File
+	nBlocks         uint64
+	contentEnd      uint64
+	index           map[string]uint64
+}
+
+const rawBlockSize = 3136
+
+func newRawBaseline(b *testing.B, dir string, n int, contentBytes uint64) *rawBaseline {
+	r := &rawBaseline{index: map[string]uint64{}}
+	r.blocks = r.mmapFile(b, filepath.Join(dir, "raw-blocks"), uint64(n)*rawBlockSize)
+	r.content = r.mmapFile(b, filepath.Join(dir, "raw-content"), contentBytes+1)
+	return r
+}
+
+func (r *rawBaseline) mmapFile(b *testing.B, path string, size uint64) []byte {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Truncate(int64(size)); err != nil {
+		b.Fatal(err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.files = append(r.files, f)
+	return m
+}
+
+func (r *rawBaseline) close() {
+	_ = unix.Munmap(r.blocks)
+	_ = unix.Munmap(r.content)
+	for _, f := range r.files {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
+}
+
+func floatBytes(v []float32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*4)
+}
+
+func (r *rawBaseline) put(id string, m store.Memory) {
+	off := r.nBlocks * rawBlockSize
+	blk := r.blocks[off : off+rawBlockSize]
+	copy(blk, floatBytes(m.Embedding))
+	binary.LittleEndian.PutUint32(blk[3072:], math.Float32bits(m.Confidence))
+	binary.LittleEndian.PutUint32(blk[3076:], math.Float32bits(m.Activation))
+	binary.LittleEndian.PutUint64(blk[3080:], uint64(m.CreatedAt))
+	binary.LittleEndian.PutUint32(blk[3088:], math.Float32bits(m.DecayRate))
+	binary.LittleEndian.PutUint32(blk[3116:], uint32(len(m.Content)))
+	binary.LittleEndian.PutUint64(blk[3120:], r.contentEnd)
+	r.contentEnd += uint64(copy(r.content[r.contentEnd:], m.Content))
+	r.index[id] = off
+	r.nBlocks++
+}
+
+func (r *rawBaseline) get(id string) (store.Memory, bool) {
+	off, ok := r.index[id]
+	if !ok {
+		return store.Memory{}, false
+	}
+	blk := r.blocks[off : off+rawBlockSize]
+	m := store.Memory{Embedding: make([]float32, store.EmbeddingDim)}
+	copy(floatBytes(m.Embedding), blk[:3072])
+	m.Confidence = math.Float32frombits(binary.LittleEndian.Uint32(blk[3072:]))
+	m.Activation = math.Float32frombits(binary.LittleEndian.Uint32(blk[3076:]))
+	n := uint64(binary.LittleEndian.Uint32(blk[3116:]))
+	co := binary.LittleEndian.Uint64(blk[3120:])
+	m.Content = append([]byte(nil), r.content[co:co+n]...)
+	return m, true
+}
+
+// benchDir is a fresh directory removed by the returned function; benchmark
+// runs are repeated, so each removes its multi-GB files at once rather than
+// at the end of the whole benchmark.
+func benchDir(b *testing.B) (string, func()) {
+	dir, err := os.MkdirTemp("", "warmcheck-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dir, func() { _ = os.RemoveAll(dir) }
+}
+
+func (d *benchData) fillRaw(b *testing.B, dir string) (*rawBaseline, time.Duration) {
+	r := newRawBaseline(b, dir, len(d.ids), d.total)
+	t0 := time.Now()
+	for i, id := range d.ids {
+		r.put(id, d.memory(i))
+	}
+	return r, time.Since(t0)
+}
+
+func (d *benchData) fillStore(b *testing.B, dir string, opts store.Options) (*store.Store, time.Duration) {
+	s, err := store.Open(dir, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	for i, id := range d.ids {
+		if _, err := s.Put(id, d.memory(i)); err != nil {
+			b.Fatalf("Put %d: %v", i, err)
+		}
+	}
+	return s, time.Since(t0)
+}
+
+// BenchmarkPut fills an empty store with n memories on one goroutine; one
+// op is one whole fill. Variants: no background sync (the store's own
+// cost), and default options (group commit every 5 ms).
+func BenchmarkPut(b *testing.B) {
+	for _, sc := range benchScales(b) {
+		d := newBenchData(sc.n)
+		for _, v := range []struct {
+			name string
+			opts store.Options
+		}{
+			{"nosync", store.Options{GroupCommit: -1}},
+			{"groupcommit", store.Options{}},
+		} {
+			b.Run(fmt.Sprintf("n=%s/%s", sc.name, v.name), func(b *testing.B) {
+				var storeT, rawT time.Duration
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					dir, remove := benchDir(b)
+					runtime.GC()
+					b.StartTimer()
+					s, el := d.fillStore(b, dir, v.opts)
+					b.StopTimer()
+					storeT += el
+					if err := s.Close(); err != nil {
+						b.Fatal(err)
+					}
+					remove()
+					runtime.GC()
+					dir, remove = benchDir(b)
+					r, rel := d.fillRaw(b, dir)
+					rawT += rel
+					r.close()
+					remove()
+					b.StartTimer()
+				}
+				puts := float64(b.N * sc.n)
+				b.ReportMetric(float64(storeT.Nanoseconds())/puts, "ns/put")
+				b.ReportMetric(float64(rawT.Nanoseconds())/puts, "raw-ns/put")
+				b.ReportMetric(puts/storeT.Seconds(), "puts/s")
+				b.ReportMetric(float64(rawT)/float64(storeT), "throughput-ratio")
+			})
+		}
+	}
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[min(len(ds)-1, int(p*float64(len(ds))))]
+}
+
+// BenchmarkGet times each Get of a random id of a filled store and
+// reports the percentiles (in microseconds) next to the baseline's.
+func BenchmarkGet(b *testing.B) {
+	for _, sc := range benchScales(b) {
+		d := newBenchData(sc.n)
+		var s *store.Store
+		var raw *rawBaseline
+		dir, remove := benchDir(b)
+		b.Run(fmt.Sprintf("n=%s", sc.name), func(b *testing.B) {
+			if s == nil {
+				s, _ = d.fillStore(b, filepath.Join(dir, "store"), store.Options{})
+				raw, _ = d.fillRaw(b, dir)
+			}
+			r := rand.New(rand.NewPCG(1, uint64(b.N)))
+			order := make([]int, b.N)
+			for i := range order {
+				order[i] = r.IntN(sc.n)
+			}
+			lat := make([]time.Duration, b.N)
+			runtime.GC()
+			b.ResetTimer()
+			for i, k := range order {
+				t0 := time.Now()
+				_, l, err := s.Get(d.ids[k])
+				lat[i] = time.Since(t0)
+				if err != nil || l != store.Found {
+					b.Fatalf("Get(%s) = %v, %v", d.ids[k], l, err)
+				}
+			}
+			b.StopTimer()
+			rawLat := make([]time.Duration, b.N)
+			for i, k := range order {
+				t0 := time.Now()
+				if _, ok := raw.get(d.ids[k]); !ok {
+					b.Fatal("raw get missed")
+				}
+				rawLat[i] = time.Since(t0)
+			}
+			b.ReportMetric(float64(percentile(lat, 0.5).Nanoseconds())/1e3, "get-p50-us")
+			b.ReportMetric(float64(percentile(lat, 0.99).Nanoseconds())/1e3, "get-p99-us")
+			b.ReportMetric(float64(percentile(lat, 0.999).Nanoseconds())/1e3, "get-p99.9-us")
+			b.ReportMetric(float64(percentile(rawLat, 0.99).Nanoseconds())/1e3, "raw-get-p99-us")
+			b.StartTimer()
+		})
+		if s != nil {
+			_ = s.Close()
+			raw.close()
+		}
+		remove()
+	}
+}
+
+// BenchmarkIterate times full iterations of a filled store; one op is one
+// iteration over all n memories.
+func BenchmarkIterate(b *testing.B) {
+	for _, sc := range benchScales(b) {
+		d := newBenchData(sc.n)
+		var s *store.Store
+		var raw *rawBaseline
+		dir, remove := benchDir(b)
+		b.Run(fmt.Sprintf("n=%s", sc.name), func(b *testing.B) {
+			if s == nil {
+				s, _ = d.fillStore(b, filepath.Join(dir, "store"), store.Options{})
+				raw, _ = d.fillRaw(b, dir)
+			}
+			runtime.GC()
+			b.ResetTimer()
+			var storeT, rawT time.Duration
+			for i := 0; i < b.N; i++ {
+				visited := 0
+				t0 := time.Now()
+				if err := s.Iterate(func(string, store.Memory) bool { visited++; return true }); err != nil {
+					b.Fatal(err)
+				}
+				storeT += time.Since(t0)
+				if visited != sc.n {
+					b.Fatalf("Iterate visited %d of %d", visited, sc.n)
+				}
+				b.StopTimer()
+				t0 = time.Now()
+				for id := range raw.index {
+					if _, ok := raw.get(id); !ok {
+						b.Fatal("raw get missed")
+					}
+				}
+				rawT += time.Since(t0)
+				b.StartTimer()
+			}
+			items := float64(b.N * sc.n)
+			b.ReportMetric(items/storeT.Seconds(), "items/s")
+			b.ReportMetric(items/rawT.Seconds(), "raw-items/s")
+			b.ReportMetric(float64(rawT)/float64(storeT), "throughput-ratio")
+		})
+		if s != nil {
+			_ = s.Close()
+			raw.close()
+		}
+		remove()
+	}
+}
+
+// BenchmarkCompact compacts a store in which half of the content is
+// garbage (every other memory replaced once); one op is one Compact.
+func BenchmarkCompact(b *testing.B) {
+	for _, sc := range benchScales(b) {
+		d := newBenchData(sc.n)
+		b.Run(fmt.Sprintf("n=%s", sc.name), func(b *testing.B) {
+			b.StopTimer()
+			dir, remove := benchDir(b)
+			defer remove()
+			s, _ := d.fillStore(b, dir, store.Options{})
+			defer s.Close()
+			var total time.Duration
+			var reclaimed, moved uint64
+			for i := 0; i < b.N; i++ {
+				for k := i % 2; k < sc.n; k += 2 {
+					if _, err := s.Put(d.ids[k], d.memory(k+1)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				b.StartTimer()
+				t0 := time.Now()
+				cs, err := s.Compact()
+				total += time.Since(t0)
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				reclaimed += cs.BytesReclaimed
+				moved += cs.Moved
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/compaction")
+			b.ReportMetric(float64(reclaimed)/1e6/total.Seconds(), "reclaimed-MB/s")
+			b.ReportMetric(float64(moved)/total.Seconds(), "moved/s")
+		})
+	}
+}
+
+// procStatusKB reads one "Name:   N kB" field of /proc/self/status.
+func procStatusKB(b *testing.B, field string) uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		b.Skipf("no /proc/self/status: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			v, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				b.Fatalf("parse %s: %v", field, err)
+			}
+			return v
+		}
+	}
+	b.Skipf("/proc/self/status has no %s", field)
+	return 0
+}
+
+func settledAnonRSS(b *testing.B) uint64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return procStatusKB(b, "RssAnon") * 1024
+}
+
+// BenchmarkRSS measures the anonymous (non-file) resident memory a store
+// keeps per memory: RssAnon after filling n memories minus RssAnon before,
+// divided by n. The mapped data files are file-backed (RssFile/RssShmem)
+// and excluded. Ids are generated per Put, so the store pays for the ids
+// it keeps.
+func BenchmarkRSS(b *testing.B) {
+	for _, sc := range benchScales(b) {
+		d := newBenchData(1)
+		sizes := newBenchData(sc.n).sizes
+		b.Run(fmt.Sprintf("n=%s", sc.name), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				dir, remove := benchDir(b)
+				before := settledAnonRSS(b)
+				var ms0, ms1 runtime.MemStats
+				runtime.ReadMemStats(&ms0)
+				s, err := store.Open(dir, store.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for k := 0; k < sc.n; k++ {
+					m := d.memory(0)
+					m.Content = d.pool[:sizes[k]]
+					if _, err := s.Put(fmt.Sprintf("mem-%09d", k), m); err != nil {
+						b.Fatal(err)
+					}
+				}
+				after := settledAnonRSS(b)
+				runtime.ReadMemStats(&ms1)
+				fileKB := procStatusKB(b, "RssFile") + procStatusKB(b, "RssShmem")
+				st := s.Stats()
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+				remove()
+				b.ReportMetric(float64(int64(after)-int64(before))/float64(sc.n), "anon-B/mem")
+				b.ReportMetric(float64(int64(ms1.HeapInuse)-int64(ms0.HeapInuse))/float64(sc.n), "heap-B/mem")
+				b.ReportMetric(float64(fileKB)*1024/float64(sc.n), "file-rss-B/mem")
+				b.ReportMetric(float64(st.FileBytes)/float64(sc.n), "file-B/mem")
+			}
+		})
+	}
+}
+
+// BenchmarkPutParallel measures Put throughput from GOMAXPROCS goroutines
+// with default options (group commit), distinct ids per goroutine.
+func BenchmarkPutParallel(b *testing.B) {
+	d := newBenchData(100_000)
+	dir, remove := benchDir(b)
+	defer remove()
+	s, err := store.Open(dir, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var next uint64
+	var mu = make(chan struct{}, 1)
+	mu <- struct{}{}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		<-mu
+		base := next
+		next += 1 << 32
+		mu <- struct{}{}
+		i := 0
+		for pb.Next() {
+			k := i % len(d.ids)
+			if _, err := s.Put(fmt.Sprintf("%d-%d", base, i), d.memory(k)); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
+}
