@@ -47,6 +47,13 @@ type Recorder struct {
 	workers int
 	timeout time.Duration
 
+	// gate is held for reading by every operation from its invoke to its
+	// completion, and for writing by Quiesce: while Quiesce runs no
+	// operation is in flight and none starts, so a restart recorded inside
+	// it is a clean boundary (no operation invoked before it completes
+	// after it).
+	gate sync.RWMutex
+
 	mu   sync.Mutex
 	sink EventSink
 	next uint64
@@ -201,6 +208,17 @@ func (r *Recorder) Snapshot(ctx context.Context, reason string) error {
 	}
 	r.RecordSnapshot(reason, &stats, layout)
 	return nil
+}
+
+// Quiesce waits until no recorded operation is in flight, runs fn while new
+// ones wait, then lets them go. Operations are bounded by the operation
+// timeout, so Quiesce waits at most about that long before fn runs. Nemeses
+// restart a store inside Quiesce and record the restart and the recovered
+// snapshot there; runners take quiescent snapshots with it.
+func (r *Recorder) Quiesce(fn func() error) error {
+	r.gate.Lock()
+	defer r.gate.Unlock()
+	return fn()
 }
 
 // deadline bounds ctx by the recorder's operation timeout unless it already

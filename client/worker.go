@@ -33,6 +33,8 @@ func (w *Worker) Close() error { return nil }
 // bounded context; out builds the ok output and is only called on success.
 func (w *Worker) do(ctx context.Context, op history.Op, id string, in *history.Input,
 	call func(ctx context.Context) error, out func() *history.Output) (err error) {
+	w.r.gate.RLock()
+	defer w.r.gate.RUnlock()
 	ctx, cancel := w.r.deadline(ctx)
 	defer cancel()
 	w.r.append(history.Event{Kind: history.KindOp, Type: history.Invoke, Process: w.process,
