@@ -1,0 +1,306 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LinearizableCheck judges each memory's register history (put, get, remove,
+// update-activation), per crash epoch, for linearizability. Partitions that
+// the zone check can decide (unique writes, only puts and gets after
+// pruning) are decided in O(n log n); the rest go to porcupine under a time,
+// step and heap budget. Running out of any budget yields Unknown, never
+// Valid.
+type LinearizableCheck struct {
+	// PartitionTimeout bounds one porcupine search.
+	PartitionTimeout time.Duration
+	// TotalTimeout bounds the whole check.
+	TotalTimeout time.Duration
+	// HeapLimitBytes: a search stops (unknown) once live heap exceeds it.
+	HeapLimitBytes uint64
+	// MaxSteps bounds model steps per search (0: none).
+	MaxSteps int64
+	// Workers is how many searches run at once (0: GOMAXPROCS).
+	Workers int
+	// MaxVisualOps caps the witness size drawn as HTML.
+	MaxVisualOps int
+	// MaxVisualizations caps how many failing partitions are drawn.
+	MaxVisualizations int
+	// MinimizeBudget bounds the witness minimization of search violations.
+	MinimizeBudget time.Duration
+}
+
+func newLinearizableCheck() Check {
+	return &LinearizableCheck{
+		PartitionTimeout:  30 * time.Second,
+		TotalTimeout:      5 * time.Minute,
+		HeapLimitBytes:    2 << 30,
+		MaxSteps:          0,
+		MaxVisualOps:      300,
+		MaxVisualizations: 5,
+		MinimizeBudget:    20 * time.Second,
+	}
+}
+
+func (c *LinearizableCheck) Name() string { return "linearizable" }
+
+func (c *LinearizableCheck) Description() string {
+	return "each memory's put/get/remove/update-activation history is linearizable, per crash epoch, from the recovered state"
+}
+
+// partitionOutcome is what the check concluded about one partition.
+type partitionOutcome struct {
+	p       *regPartition
+	ops     []regOp // after pruning
+	stats   pruneStats
+	method  string // "zones", "search", "none"
+	verdict Verdict
+	reason  string // why unknown
+	// Violation evidence (invalid only): witness ops (indices into wops),
+	// the ops themselves, and the explanation.
+	wops        []regOp
+	witness     []uint64
+	explanation string
+	last        uint64 // latest event index in the witness: orders violations
+	steps       int64
+}
+
+func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
+	start := time.Now()
+	res := Result{Name: c.Name()}
+	defer func() { res.ElapsedNanos = time.Since(start).Nanoseconds() }()
+	if c.TotalTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.TotalTimeout)
+		defer cancel()
+	}
+
+	h, err := extractRegister(in.Events)
+	if err != nil {
+		res.Verdict = Unknown
+		res.Summary = err.Error()
+		res.Explanation = "The history could not be read as register operations, so linearizability was not judged:\n" + err.Error()
+		return res
+	}
+	outcomes := make([]*partitionOutcome, len(h.partitions))
+	var searchQueue []*partitionOutcome
+	for i, p := range h.partitions {
+		o := &partitionOutcome{p: p}
+		outcomes[i] = o
+		o.ops, o.stats = prune(p)
+		switch {
+		case !p.initialKnown:
+			o.method, o.verdict = "none", Unknown
+			o.reason = fmt.Sprintf("crash epoch %d has no \"restart\" snapshot, so the state it started from is unknown", p.key.epoch)
+		case len(o.ops) == 0:
+			o.method, o.verdict = "none", Valid
+		case fastPathApplies(p, o.ops, o.stats):
+			o.method = "zones"
+			c.decideByZones(ctx, in, o)
+			if o.method == "search" {
+				searchQueue = append(searchQueue, o)
+			}
+		default:
+			o.method = "search"
+			searchQueue = append(searchQueue, o)
+		}
+	}
+	c.runSearches(ctx, in, searchQueue)
+	c.explainSearchFailures(ctx, in, outcomes)
+
+	// Compose.
+	var invalid, unknown []*partitionOutcome
+	counts := map[string]int{}
+	var st pruneStats
+	var ops, steps int64
+	for _, o := range outcomes {
+		counts[o.method]++
+		st.infoReadsDropped += o.stats.infoReadsDropped
+		st.infoWritesDropped += o.stats.infoWritesDropped
+		st.infoWritesClamped += o.stats.infoWritesClamped
+		ops += int64(len(o.p.ops))
+		steps += o.steps
+		switch o.verdict {
+		case Invalid:
+			invalid = append(invalid, o)
+		case Unknown:
+			unknown = append(unknown, o)
+		}
+	}
+	res.Details = map[string]any{
+		"partitions":          len(outcomes),
+		"crash_epochs":        h.epochs,
+		"register_ops":        ops,
+		"decided_by_zones":    counts["zones"],
+		"decided_by_search":   counts["search"],
+		"info_reads_dropped":  st.infoReadsDropped,
+		"info_writes_dropped": st.infoWritesDropped,
+		"info_writes_clamped": st.infoWritesClamped,
+		"search_steps":        steps,
+		"invalid_partitions":  len(invalid),
+		"unknown_partitions":  len(unknown),
+	}
+	switch {
+	case len(invalid) > 0:
+		sort.SliceStable(invalid, func(a, b int) bool { return invalid[a].last < invalid[b].last })
+		first := invalid[0]
+		res.Verdict = Invalid
+		res.Summary = fmt.Sprintf("%d of %d memory histories not linearizable; first: %s", len(invalid), len(outcomes), partitionName(first.p))
+		res.Witness = first.witness
+		var b strings.Builder
+		b.WriteString(first.explanation)
+		if len(invalid) > 1 {
+			fmt.Fprintf(&b, "\nOther memory histories that are not linearizable (%d):\n", len(invalid)-1)
+			for i, o := range invalid[1:] {
+				if i == 10 {
+					fmt.Fprintf(&b, "  ... and %d more\n", len(invalid)-11)
+					break
+				}
+				fmt.Fprintf(&b, "  %s (witness ends at event #%d)\n", partitionName(o.p), o.last)
+			}
+		}
+		if len(unknown) > 0 {
+			fmt.Fprintf(&b, "\n%d memory histories were not decided.\n", len(unknown))
+		}
+		res.Explanation = b.String()
+		if in.OutDir != "" {
+			for i, o := range invalid {
+				if i == c.MaxVisualizations {
+					break
+				}
+				name, err := visualizeWitness(ctx, in.OutDir, i, in.Events, o.p, o.wops, h.faults, c.MaxVisualOps)
+				if err != nil {
+					res.Explanation += fmt.Sprintf("\n(visualization of %s failed: %v)\n", partitionName(o.p), err)
+				} else if name != "" {
+					res.Artifacts = append(res.Artifacts, name)
+				}
+			}
+		}
+	case len(unknown) > 0:
+		res.Verdict = Unknown
+		res.Summary = fmt.Sprintf("%d of %d memory histories undecided (%s); no violation found in the rest", len(unknown), len(outcomes), unknown[0].reason)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%v.\n", ErrLinearizabilityUndecided)
+		for i, o := range unknown {
+			if i == 20 {
+				fmt.Fprintf(&b, "  ... and %d more\n", len(unknown)-20)
+				break
+			}
+			fmt.Fprintf(&b, "  %s (%d operations, %d after pruning): %s\n", partitionName(o.p), len(o.p.ops), len(o.ops), o.reason)
+		}
+		res.Explanation = b.String()
+	case len(outcomes) == 0:
+		res.Verdict = Unknown
+		res.Summary = "no put/get/remove/update-activation operations: nothing to judge"
+	default:
+		res.Verdict = Valid
+		res.Summary = fmt.Sprintf("%d memory histories (%d operations) linearizable: %d by zone check, %d by search",
+			len(outcomes), ops, counts["zones"], counts["search"])
+	}
+	return res
+}
+
+// decideByZones runs the zone check; a violation is confirmed by porcupine on
+// its (small) witness before it is reported. If porcupine disagrees, the zone
+// check is not trusted for this partition and it goes to the search.
+func (c *LinearizableCheck) decideByZones(ctx context.Context, in *Input, o *partitionOutcome) {
+	viols := checkZones(o.p, o.ops)
+	if len(viols) == 0 {
+		o.verdict = Valid
+		return
+	}
+	best, bestLast := -1, uint64(0)
+	var bestIdx []int
+	for i, v := range viols {
+		idx := withClampObservers(o.ops, v.ops)
+		w := witnessEvents(in.Events, o.p, o.ops, idx, false)
+		if l := w[len(w)-1]; best < 0 || l < bestLast {
+			best, bestLast, bestIdx = i, l, idx
+		}
+	}
+	v := viols[best]
+	var wops []regOp
+	for _, i := range bestIdx {
+		if i >= 0 {
+			wops = append(wops, o.ops[i])
+		}
+	}
+	confirm := searchRegister(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, false)
+	if confirm.verdict != Invalid {
+		o.method = "search" // zone check and porcupine disagree: trust neither alone
+		return
+	}
+	o.verdict = Invalid
+	o.wops = wops
+	o.witness = witnessEvents(in.Events, o.p, o.ops, bestIdx, false)
+	o.last = bestLast
+	o.explanation = explainZoneViolation(in.Events, o.p, o.ops, v)
+}
+
+func (c *LinearizableCheck) runSearches(ctx context.Context, in *Input, queue []*partitionOutcome) {
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Small partitions first: most are quick, and a hard one should not
+	// hold up the rest.
+	sort.SliceStable(queue, func(a, b int) bool { return len(queue[a].ops) < len(queue[b].ops) })
+	work := make(chan *partitionOutcome)
+	var wg sync.WaitGroup
+	for range min(workers, len(queue)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range work {
+				sv := searchRegister(ctx, o.p.initial, o.ops, c.PartitionTimeout, c.HeapLimitBytes, c.MaxSteps, false)
+				o.verdict, o.reason, o.steps = sv.verdict, sv.reason, sv.steps
+			}
+		}()
+	}
+	for _, o := range queue {
+		work <- o
+	}
+	close(work)
+	wg.Wait()
+}
+
+// explainSearchFailures minimizes and explains partitions the search found
+// invalid (a bounded number of them; the rest get the whole partition as
+// witness).
+func (c *LinearizableCheck) explainSearchFailures(ctx context.Context, in *Input, outcomes []*partitionOutcome) {
+	minimized := 0
+	for _, o := range outcomes {
+		if o.method != "search" || o.verdict != Invalid {
+			continue
+		}
+		wops := o.ops
+		if minimized < 3 {
+			minimized++
+			wb := witnessBudget{deadline: time.Now().Add(c.MinimizeBudget), perSearch: 2 * time.Second,
+				maxSteps: 2_000_000, heapLimit: c.HeapLimitBytes, maxTries: 200}
+			wops = minimizeSearchWitness(ctx, o.p, o.ops, wb)
+		}
+		o.wops = wops
+		idx := make([]int, len(wops))
+		for i := range idx {
+			idx[i] = i
+		}
+		o.witness = witnessEvents(in.Events, o.p, wops, idx, true)
+		if len(o.witness) > 0 {
+			o.last = o.witness[len(o.witness)-1]
+		}
+		if len(wops) <= 2000 {
+			sv := searchRegister(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, true)
+			if sv.verdict == Invalid {
+				o.explanation = explainSearchViolation(in.Events, o.p, wops, sv)
+				continue
+			}
+		}
+		o.explanation = fmt.Sprintf("%s is not linearizable (porcupine found no valid order of its %d operations; the witness was too large to explain step by step).\n", partitionName(o.p), len(wops))
+	}
+}

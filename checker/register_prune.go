@@ -1,0 +1,131 @@
+package checker
+
+import "github.com/warmcheck/warmcheck/history"
+
+// pruneStats counts what pruning did, for results.json.
+type pruneStats struct {
+	infoReadsDropped  int
+	infoWritesDropped int
+	infoWritesClamped int
+	uniqueWrites      bool
+}
+
+// prune removes operations that cannot matter and bounds the ones that
+// can, without changing whether the partition is linearizable. It returns a
+// new slice; p.ops is left untouched.
+//
+// Soundness, rule by rule:
+//   - info gets: their output is unchecked and a get changes no state, so
+//     any linearization with them stays one without them and vice versa.
+//   - Write identities (value minus activation) must be unique among the
+//     partition's puts and its initial value; this is verified here, never
+//     assumed. When they are not, nothing below is applied.
+//   - An info put P observed by an operation O (an ok get returned P's
+//     identity, or an iterate/recall result held it; O completed after P was
+//     invoked): only P produces that identity, so P is linearized before O's
+//     linearization point, hence before O returned. Clamping P's return to
+//     O's return removes no valid linearization, and makes P definite.
+//   - An info put P that nothing observed is dropped when no ok remove or
+//     update-activation reporting Found=true returned after P was invoked.
+//     Take any linearization L including P. Until the next put or effective
+//     remove after P, the ops in L see P's identity; no get saw it, no found
+//     remove/update-activation can come after P (it would return after P's
+//     call), a not-found one cannot (the memory is present). What remains
+//     there are info removes/update-activations; removing P and those info
+//     update-activations (info ops may always be placed last, with no
+//     visible effect) leaves every later state unchanged. So L minus those
+//     is a linearization without P; and any linearization without P extends
+//     to one with P placed last. Dropping P keeps the verdict.
+func prune(p *regPartition) ([]regOp, pruneStats) {
+	var st pruneStats
+	ops := make([]regOp, 0, len(p.ops))
+	for _, o := range p.ops {
+		if o.op == history.OpGet && o.status == statusInfo {
+			st.infoReadsDropped++
+			continue
+		}
+		ops = append(ops, o)
+	}
+
+	writer := map[writeIdentity]int{} // identity -> index in ops, or -1 for the initial value
+	if p.initialKnown && p.initial.present {
+		writer[identityOf(p.initial.value)] = -1
+	}
+	st.uniqueWrites = true
+	for i, o := range ops {
+		if o.op != history.OpPut {
+			continue
+		}
+		id := identityOf(o.value)
+		if _, dup := writer[id]; dup {
+			st.uniqueWrites = false
+			return ops, st
+		}
+		writer[id] = i
+	}
+
+	// firstObserver[i]: earliest observing completion after ops[i]'s call.
+	firstObserver := map[int]int64{}
+	observe := func(id writeIdentity, at int64) {
+		w, ok := writer[id]
+		if !ok || w < 0 || ops[w].status != statusInfo || at <= ops[w].call {
+			return
+		}
+		if old, seen := firstObserver[w]; !seen || at < old {
+			firstObserver[w] = at
+		}
+	}
+	var lastFoundRMW int64 = -1
+	for _, o := range ops {
+		if o.status != statusOK {
+			continue
+		}
+		switch o.op {
+		case history.OpGet:
+			if o.found {
+				observe(identityOf(o.output), o.ret)
+			}
+		case history.OpRemove, history.OpUpdateActivation:
+			if o.found && o.ret > lastFoundRMW {
+				lastFoundRMW = o.ret
+			}
+		}
+	}
+	for id, at := range p.iterObserved {
+		observe(id, at)
+	}
+
+	out := ops[:0]
+	for i, o := range ops {
+		if o.op == history.OpPut && o.status == statusInfo {
+			if at, seen := firstObserver[i]; seen {
+				o.ret = at
+				o.clampedBy = int(at)
+				st.infoWritesClamped++
+			} else if lastFoundRMW < o.call {
+				st.infoWritesDropped++
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	return out, st
+}
+
+// fastPathApplies says whether the zone check can decide the partition:
+// unique write identities, a known initial state, and only definite puts and
+// ok gets left after pruning.
+func fastPathApplies(p *regPartition, ops []regOp, st pruneStats) bool {
+	if !st.uniqueWrites || !p.initialKnown {
+		return false
+	}
+	for _, o := range ops {
+		switch {
+		case o.op == history.OpGet && o.status == statusOK:
+		case o.op == history.OpPut && o.ret != infinity:
+		default:
+			return false
+		}
+	}
+	return true
+}
