@@ -1,40 +1,54 @@
 package store
 
 import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
 
 // Store is an open warm-tier store. All methods are safe for concurrent use.
-//
-// TEMPORARY: the method set below is the agreed API; the implementation is
-// being written (issue 2). Every method returns ErrNotImplemented until then.
-type Store struct{}
+type Store struct {
+	dir  string
+	opts Options
+	log  hclog.Logger
+	bugs bugSet
+	fps  *Failpoints
 
-// ErrNotImplemented is returned by the API skeleton; it disappears with the implementation.
-var ErrNotImplemented = errorString("store: not implemented yet")
+	// closeMu is held (read) by every operation while it touches the
+	// mappings and (write) by Close while it unmaps them.
+	closeMu sync.RWMutex
+	closed  bool
 
-type errorString string
+	blocks  *mappedFile
+	epochs  atomic.Pointer[epochSet]
+	retired []*contentFile // only under compaction-lost-store: unlinked but still mapped
+	idx     *index
+	alloc   allocator
+	pending pendingFree
+	seq     atomic.Uint64
 
-func (e errorString) Error() string { return string(e) }
+	live      atomic.Int64
+	liveBytes atomic.Int64
 
-// Open creates the store in dir, or reopens and recovers the one there.
-func Open(dir string, opts Options) (*Store, error) { return nil, ErrNotImplemented }
+	syncMu         sync.Mutex // serialises Sync and the retiring of content files
+	compacting     atomic.Bool
+	compactions    atomic.Uint64
+	bytesReclaimed atomic.Uint64
+	tornDiscarded  uint64
 
-func (s *Store) Put(id string, m Memory) (Placement, error) { return Placement{}, ErrNotImplemented }
-func (s *Store) Get(id string) (Memory, Lookup, error)      { return Memory{}, Missing, ErrNotImplemented }
-func (s *Store) Remove(id string) (Lookup, error)           { return Missing, ErrNotImplemented }
-func (s *Store) UpdateActivation(id string, v float32) (Lookup, error) {
-	return Missing, ErrNotImplemented
+	stopOnce sync.Once
+	stop     chan struct{}
+	stopped  chan struct{}
 }
-func (s *Store) Recall(threshold float32) ([]RecallHit, error)   { return nil, ErrNotImplemented }
-func (s *Store) Iterate(fn func(id string, m Memory) bool) error { return ErrNotImplemented }
-func (s *Store) Compact() (CompactionStats, error)               { return CompactionStats{}, ErrNotImplemented }
-func (s *Store) Sync() error                                     { return ErrNotImplemented }
-func (s *Store) Stats() Stats                                    { return Stats{} }
-func (s *Store) Layout() ([]LayoutEntry, error)                  { return nil, ErrNotImplemented }
-func (s *Store) Close() error                                    { return ErrNotImplemented }
 
 // Options configure Open. The zero value is valid: group commit every
 // DefaultGroupCommit, no seeded bug, no failpoints armed.
@@ -59,3 +73,573 @@ type Options struct {
 
 // DefaultGroupCommit is the default group-commit interval.
 const DefaultGroupCommit = 5 * time.Millisecond
+
+const blocksFileName = "blocks.dat"
+
+// Open creates the store in dir, or reopens and recovers the one there.
+func Open(dir string, opts Options) (*Store, error) {
+	bugs, err := parseBugs(opts.Bugs)
+	if err != nil {
+		return nil, err
+	}
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		return nil, fmt.Errorf("store: big-endian hosts are not supported")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, opts: opts, log: opts.Logger, bugs: bugs, fps: opts.Failpoints, idx: newIndex()}
+	if s.log == nil {
+		s.log = hclog.NewNullLogger()
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeFiles()
+		}
+	}()
+	if err := s.openFiles(); err != nil {
+		return nil, err
+	}
+	if err := s.recover(); err != nil {
+		return nil, err
+	}
+	interval := opts.GroupCommit
+	if interval == 0 {
+		interval = DefaultGroupCommit
+	}
+	if interval > 0 {
+		s.stop, s.stopped = make(chan struct{}), make(chan struct{})
+		go s.groupCommit(interval)
+	}
+	ok = true
+	return s, nil
+}
+
+// openFiles opens (creating if absent) the blocks file and every content file.
+func (s *Store) openFiles() error {
+	image := s.opts.DurableImage
+	grow := func() error { return s.fp(fpGrow) }
+	bp := filepath.Join(s.dir, blocksFileName)
+	if _, err := os.Stat(bp); os.IsNotExist(err) {
+		hdr := encodeFileHeader(fileHeader{kind: fileKindBlocks, slotSize: slotSize, createdAt: time.Now().UnixNano()})
+		if err := createDataFile(bp, hdr, image); err != nil {
+			return err
+		}
+	}
+	mf, _, err := openMapped(bp, fileKindBlocks, image, grow)
+	if err != nil {
+		return err
+	}
+	s.blocks = mf
+
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("store: read dir %s: %w", s.dir, err)
+	}
+	var epochs []uint64
+	for _, e := range entries {
+		if ep, ok := parseContentFileName(e.Name()); ok {
+			epochs = append(epochs, ep)
+		}
+	}
+	slices.Sort(epochs)
+	if len(epochs) == 0 {
+		if err := s.createContentFile(0); err != nil {
+			return err
+		}
+		epochs = append(epochs, 0)
+	}
+	es := &epochSet{}
+	s.epochs.Store(es)
+	for _, ep := range epochs {
+		path := contentFileName(s.dir, ep)
+		mf, hdr, err := openMapped(path, fileKindContent, image, grow)
+		if err != nil {
+			return err
+		}
+		cf := &contentFile{mf: mf, epoch: ep}
+		cf.tail.Store(fileHeaderSize)
+		es.files = append(es.files, cf)
+		if hdr.epoch != ep {
+			return fmt.Errorf("%s: offset 24: epoch %d does not match the file name: %w", path, hdr.epoch, ErrCorrupt)
+		}
+	}
+	return nil
+}
+
+func (s *Store) createContentFile(epoch uint64) error {
+	hdr := encodeFileHeader(fileHeader{kind: fileKindContent, epoch: epoch, createdAt: time.Now().UnixNano()})
+	return createDataFile(contentFileName(s.dir, epoch), hdr, s.opts.DurableImage)
+}
+
+// closeFiles unmaps and closes every file without syncing.
+func (s *Store) closeFiles() error {
+	var err error
+	keep := func(e error) {
+		if err == nil && e != nil {
+			err = e
+		}
+	}
+	if s.blocks != nil {
+		keep(s.blocks.close())
+	}
+	if es := s.epochs.Load(); es != nil {
+		for _, cf := range es.files {
+			keep(cf.mf.close())
+		}
+	}
+	for _, cf := range s.retired {
+		keep(cf.mf.close())
+	}
+	return err
+}
+
+// Close syncs and closes the store. Later calls return ErrClosed; a second
+// Close returns nil.
+func (s *Store) Close() error {
+	s.stopGroupCommit()
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	err := s.sync()
+	s.closed = true
+	if cerr := s.closeFiles(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// abandon closes the store the way a SIGKILL would: nothing more is synced.
+func (s *Store) abandon() {
+	s.stopGroupCommit()
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.closeFiles()
+	}
+}
+
+func (s *Store) slotBytes(slot uint64) []byte {
+	off := fileHeaderSize + slot*slotSize
+	return s.blocks.data[off : off+slotSize : off+slotSize]
+}
+
+func slotOffset(slot uint64) uint64 { return fileHeaderSize + slot*slotSize }
+
+func checkID(id string) error {
+	if len(id) == 0 || len(id) > MaxIDLen {
+		return fmt.Errorf("%w: length %d, want 1..%d", ErrBadID, len(id), MaxIDLen)
+	}
+	return nil
+}
+
+// begin takes the close lock for one operation.
+func (s *Store) begin() error {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) end() { s.closeMu.RUnlock() }
+
+// putState tracks how far a Put got, so that its deferred cleanup can undo
+// exactly that much when it fails or panics.
+type putState struct {
+	slot      uint64
+	allocated bool
+	written   bool
+	published bool
+}
+
+// Put stores or replaces the memory id. It returns where the record and its
+// content landed.
+//
+// Linearization: a Put takes effect when it publishes its slot in the index
+// under the shard write lock. Concurrent Puts of one id are ordered by their
+// sequence numbers, as recovery orders them: a Put that finds a higher
+// sequence already published loses, is linearized just before the winner,
+// and its slot is freed at the next Sync.
+func (s *Store) Put(id string, m Memory) (Placement, error) {
+	if err := checkID(id); err != nil {
+		return Placement{}, err
+	}
+	if len(m.Embedding) != 0 && len(m.Embedding) != EmbeddingDim {
+		return Placement{}, fmt.Errorf("%w: got %d values", ErrBadEmbedding, len(m.Embedding))
+	}
+	if uint64(len(m.Content)) > MaxContentLen {
+		return Placement{}, fmt.Errorf("%w: content of %d bytes, max %d", ErrTooLarge, len(m.Content), uint64(MaxContentLen))
+	}
+	if err := s.begin(); err != nil {
+		return Placement{}, err
+	}
+	defer s.end()
+	pl, err := s.put(id, &m)
+	if err == nil && s.opts.SyncEveryOp {
+		err = s.sync()
+	}
+	return pl, err
+}
+
+func (s *Store) put(id string, m *Memory) (Placement, error) {
+	cf := s.acquireEpoch()
+	defer cf.inflight.Add(-1)
+	clen := int64(len(m.Content))
+	if s.bugs.countOnFailedStore {
+		// Seeded bug: counted before the Put can fail, never uncounted.
+		s.live.Add(1)
+		s.liveBytes.Add(clen)
+	}
+	var st putState
+	defer s.abortPut(&st)
+
+	slot, err := s.allocSlot()
+	if err != nil {
+		return Placement{}, err
+	}
+	st.slot, st.allocated = slot, true
+	if err := s.fp(fpAfterSlotAlloc); err != nil {
+		return Placement{}, err
+	}
+
+	pl := Placement{Slot: slot, Epoch: cf.epoch}
+	h := recordHeader{
+		confidence: m.Confidence,
+		activation: m.Activation,
+		decayRate:  m.DecayRate,
+		createdAt:  m.CreatedAt,
+		lastAccess: m.LastAccess,
+	}
+	if h.createdAt == 0 || h.lastAccess == 0 {
+		now := time.Now().UnixNano()
+		if h.createdAt == 0 {
+			h.createdAt = now
+		}
+		if h.lastAccess == 0 {
+			h.lastAccess = now
+		}
+	}
+	if m.Content != nil {
+		off, err := s.appendContent(cf, m.Content)
+		if err != nil {
+			return Placement{}, err
+		}
+		h.flags |= flagHasContent
+		h.contentOff, h.contentEpoch, h.contentLen = off, cf.epoch, uint32(clen)
+		h.contentCRC = crc(m.Content)
+		pl.Offset, pl.Length, pl.HasContent = off, uint32(clen), true
+	}
+	h.seq = s.seq.Add(1)
+
+	if s.bugs.indexBeforeBlock {
+		// Seeded bug: the index points at the slot before its block exists.
+		if err := s.publish(id, slot, h.seq, h.contentLen, &st); err != nil {
+			return Placement{}, err
+		}
+		runtime.Gosched()
+	}
+	if err := s.fp(fpBetweenContentAndBlock); err != nil {
+		return Placement{}, err
+	}
+	s.writeBlock(slot, id, &h, m.Embedding)
+	st.written = true
+	if s.bugs.slotRace {
+		s.alloc.nextSlot.Add(1)
+	}
+	if !s.bugs.indexBeforeBlock {
+		if err := s.publish(id, slot, h.seq, h.contentLen, &st); err != nil {
+			return Placement{}, err
+		}
+	}
+	return pl, nil
+}
+
+// allocSlot returns a slot that is free on disk and inside the blocks file.
+func (s *Store) allocSlot() (uint64, error) {
+	var slot uint64
+	if s.bugs.slotRace {
+		// Seeded bug: read the counter now, increment it after the block
+		// is written (see put), so concurrent Puts share a slot.
+		slot = s.alloc.nextSlot.Load()
+		runtime.Gosched()
+	} else {
+		slot, _ = s.alloc.alloc()
+	}
+	if slot >= maxSlots {
+		return 0, fmt.Errorf("%w: slot %d beyond the %d-slot limit", ErrGrowFailed, slot, uint64(maxSlots))
+	}
+	if err := s.blocks.ensure(slotOffset(slot + 1)); err != nil {
+		if !s.bugs.slotRace {
+			s.alloc.release(uint32(slot))
+		}
+		return 0, err
+	}
+	return slot, nil
+}
+
+// writeBlock writes the whole record into slot and marks it dirty.
+func (s *Store) writeBlock(slot uint64, id string, h *recordHeader, emb []float32) {
+	b := s.slotBytes(slot)
+	eb := b[sectorSize : sectorSize+embeddingBytes]
+	if len(emb) == 0 {
+		clear(eb)
+	} else {
+		copy(eb, embeddingBytesOf(emb))
+	}
+	h.embeddingCRC = crc(eb)
+	encodeHeader(b, h, id)
+	sealHeader(b)
+	setState(b, stateLive)
+	s.blocks.markDirty(slotOffset(slot), slotSize)
+}
+
+// publish makes slot the current record of id, unless a record with a higher
+// sequence number is already published (then this Put loses, see Put).
+func (s *Store) publish(id string, slot, seq uint64, clen uint32, st *putState) error {
+	sh := s.idx.shardOf(id)
+	sh.mu.Lock()
+	if s.bugs.panicHoldsLock {
+		// Seeded bug: no deferred unlock; a panic below leaves it held.
+		err := s.publishLocked(sh, id, slot, seq, clen, st)
+		sh.mu.Unlock()
+		return err
+	}
+	defer sh.mu.Unlock()
+	return s.publishLocked(sh, id, slot, seq, clen, st)
+}
+
+func (s *Store) publishLocked(sh *shard, id string, slot, seq uint64, clen uint32, st *putState) error {
+	if err := s.fp(fpBeforeIndexPublish); err != nil {
+		return err
+	}
+	old, ok := sh.m[id]
+	if ok {
+		ob := s.slotBytes(uint64(old))
+		if le.Uint64(ob[rhSeq:]) > seq {
+			// Lost to a concurrent Put of the same id: linearized just
+			// before it; our record is superseded.
+			st.published = true
+			if s.bugs.countOnFailedStore {
+				s.live.Add(-1)
+				s.liveBytes.Add(-int64(clen))
+			}
+			s.pending.addSuperseded(uint32(slot))
+			return nil
+		}
+		olen := int64(0)
+		if le.Uint32(ob[rhFlags:])&flagHasContent != 0 {
+			olen = int64(le.Uint32(ob[rhContentLen:]))
+		}
+		sh.m[id] = uint32(slot)
+		st.published = true
+		if s.bugs.countOnFailedStore {
+			s.live.Add(-1)
+			s.liveBytes.Add(-olen)
+		} else {
+			s.liveBytes.Add(int64(clen) - olen)
+		}
+		s.pending.addSuperseded(old)
+		return nil
+	}
+	sh.m[id] = uint32(slot)
+	st.published = true
+	if !s.bugs.countOnFailedStore {
+		s.live.Add(1)
+		s.liveBytes.Add(int64(clen))
+	}
+	return nil
+}
+
+// abortPut undoes a Put that failed or panicked before publishing.
+func (s *Store) abortPut(st *putState) {
+	if st.published || !st.allocated || s.bugs.slotRace {
+		return
+	}
+	if st.written {
+		// The record is live on disk: mark it free; reusable after a Sync.
+		b := s.slotBytes(st.slot)
+		setState(b, stateFree)
+		s.blocks.markDirty(slotOffset(st.slot), sectorSize)
+		s.pending.addRemoved(uint32(st.slot))
+		return
+	}
+	s.alloc.release(uint32(st.slot))
+}
+
+// Get returns the memory id, or Missing.
+func (s *Store) Get(id string) (Memory, Lookup, error) {
+	if err := checkID(id); err != nil {
+		return Memory{}, Missing, err
+	}
+	if err := s.begin(); err != nil {
+		return Memory{}, Missing, err
+	}
+	defer s.end()
+	sh := s.idx.shardOf(id)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	slot, ok := sh.m[id]
+	if !ok {
+		return Memory{}, Missing, nil
+	}
+	if err := s.fp(fpGet); err != nil {
+		return Memory{}, Missing, err
+	}
+	b := s.slotBytes(uint64(slot))
+	h := decodeHeader(b)
+	m := memoryOf(&h)
+	m.Embedding = make([]float32, EmbeddingDim)
+	copy(embeddingBytesOf(m.Embedding), b[sectorSize:sectorSize+embeddingBytes])
+	if h.hasContent() {
+		c, err := contentBytes(s.epochs.Load(), &h)
+		if err != nil {
+			return Memory{}, Missing, fmt.Errorf("store: get %q (slot %d): %w", id, slot, err)
+		}
+		m.Content = append(make([]byte, 0, len(c)), c...)
+	}
+	return m, Found, nil
+}
+
+func memoryOf(h *recordHeader) Memory {
+	return Memory{
+		Confidence: h.confidence,
+		Activation: h.activation,
+		DecayRate:  h.decayRate,
+		CreatedAt:  h.createdAt,
+		LastAccess: h.lastAccess,
+	}
+}
+
+// Remove deletes the memory id and reports whether it existed. Its slot is
+// marked free in place and becomes reusable after the next Sync.
+func (s *Store) Remove(id string) (Lookup, error) {
+	if err := checkID(id); err != nil {
+		return Missing, err
+	}
+	if err := s.begin(); err != nil {
+		return Missing, err
+	}
+	defer s.end()
+	l, err := s.remove(id)
+	if err == nil && l == Found && s.opts.SyncEveryOp {
+		err = s.sync()
+	}
+	return l, err
+}
+
+func (s *Store) remove(id string) (Lookup, error) {
+	sh := s.idx.shardOf(id)
+	sh.mu.Lock()
+	if s.bugs.panicHoldsLock {
+		l, err := s.removeLocked(sh, id)
+		sh.mu.Unlock()
+		return l, err
+	}
+	defer sh.mu.Unlock()
+	return s.removeLocked(sh, id)
+}
+
+func (s *Store) removeLocked(sh *shard, id string) (Lookup, error) {
+	slot, ok := sh.m[id]
+	if !ok {
+		return Missing, nil
+	}
+	if err := s.fp(fpRemove); err != nil {
+		return Missing, err
+	}
+	b := s.slotBytes(uint64(slot))
+	h := decodeHeader(b)
+	delete(sh.m, id)
+	setState(b, stateFree)
+	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
+	s.live.Add(-1)
+	if h.hasContent() {
+		s.liveBytes.Add(-int64(h.contentLen))
+	}
+	s.pending.addRemoved(slot)
+	return Found, nil
+}
+
+// UpdateActivation sets the activation (and last access time) of id in place
+// and reports whether it was found.
+func (s *Store) UpdateActivation(id string, v float32) (Lookup, error) {
+	if err := checkID(id); err != nil {
+		return Missing, err
+	}
+	if err := s.begin(); err != nil {
+		return Missing, err
+	}
+	defer s.end()
+	var l Lookup
+	var err error
+	if s.bugs.unlockedActivation {
+		l, err = s.updateActivationUnlocked(id, v)
+	} else {
+		l, err = s.updateActivation(id, v)
+	}
+	if err == nil && l == Found && s.opts.SyncEveryOp {
+		err = s.sync()
+	}
+	return l, err
+}
+
+func (s *Store) updateActivation(id string, v float32) (Lookup, error) {
+	sh := s.idx.shardOf(id)
+	sh.mu.Lock()
+	if s.bugs.panicHoldsLock {
+		l, err := s.updateActivationLocked(sh, id, v)
+		sh.mu.Unlock()
+		return l, err
+	}
+	defer sh.mu.Unlock()
+	return s.updateActivationLocked(sh, id, v)
+}
+
+func (s *Store) updateActivationLocked(sh *shard, id string, v float32) (Lookup, error) {
+	slot, ok := sh.m[id]
+	if !ok {
+		return Missing, nil
+	}
+	if err := s.fp(fpUpdateActivation); err != nil {
+		return Missing, err
+	}
+	b := s.slotBytes(uint64(slot))
+	le.PutUint32(b[rhActivation:], math.Float32bits(v))
+	le.PutUint64(b[rhLastAccess:], uint64(time.Now().UnixNano()))
+	sealHeader(b)
+	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
+	return Found, nil
+}
+
+// updateActivationUnlocked is the unlocked-activation seeded bug: the header
+// sector is copied out, modified and copied back with no lock held, so any
+// concurrent in-place rewrite in between (compaction's offset rewrite, a
+// Remove's free marker) is undone.
+func (s *Store) updateActivationUnlocked(id string, v float32) (Lookup, error) {
+	sh := s.idx.shardOf(id)
+	sh.mu.RLock()
+	slot, ok := sh.m[id]
+	sh.mu.RUnlock()
+	if !ok {
+		return Missing, nil
+	}
+	b := s.slotBytes(uint64(slot))
+	var sector [sectorSize]byte
+	copy(sector[:], b[:sectorSize])
+	le.PutUint32(sector[rhActivation:], math.Float32bits(v))
+	le.PutUint64(sector[rhLastAccess:], uint64(time.Now().UnixNano()))
+	sealHeader(sector[:])
+	if err := s.fp(fpUpdateActivation); err != nil {
+		return Missing, err
+	}
+	runtime.Gosched()
+	copy(b[:sectorSize], sector[:])
+	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
+	return Found, nil
+}

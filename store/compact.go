@@ -1,0 +1,189 @@
+package store
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// move is one live memory whose content compaction copied to the new epoch.
+type move struct {
+	id     string
+	slot   uint32
+	seq    uint64
+	newOff uint64
+}
+
+// Compact copies every live memory's content into a new content epoch and
+// deletes the old content files, concurrently with every other operation.
+//
+// Steps and why they are safe:
+//  1. Install the new epoch as the append target, then wait until every Put
+//     registered with an old epoch has published or failed (acquireEpoch):
+//     from then on only old records that are already in the index point at
+//     old files.
+//  2. Shard by shard under the read lock, copy each live record's content
+//     into the new file (old content bytes are immutable).
+//  3. Sync: the copies are durable before any header points at them.
+//  4. Shard by shard under the write lock, rewrite the header (offset,
+//     epoch, CRC) of each moved record that is still the current record of
+//     its id (same slot, same sequence number). One sector: atomic on disk.
+//     Readers hold the read lock while reading header and content, so they
+//     see the old or the new placement, never a mix.
+//  5. Sync, then drop the old files from the epoch set and delete them.
+//
+// A failure before step 4 leaves the old files in place; the next Compact
+// moves their content too.
+func (s *Store) Compact() (CompactionStats, error) {
+	if err := s.begin(); err != nil {
+		return CompactionStats{}, err
+	}
+	defer s.end()
+	if !s.compacting.CompareAndSwap(false, true) {
+		return CompactionStats{}, ErrCompactionInProgress
+	}
+	defer s.compacting.Store(false)
+	return s.compact()
+}
+
+func (s *Store) compact() (CompactionStats, error) {
+	start := time.Now()
+	old := s.epochs.Load()
+	epoch := old.current().epoch + 1
+	if err := s.createContentFile(epoch); err != nil {
+		return CompactionStats{}, err
+	}
+	mf, _, err := openMapped(contentFileName(s.dir, epoch), fileKindContent, s.opts.DurableImage, func() error { return s.fp(fpGrow) })
+	if err != nil {
+		return CompactionStats{}, err
+	}
+	cf := &contentFile{mf: mf, epoch: epoch}
+	cf.tail.Store(fileHeaderSize)
+	s.epochs.Store(&epochSet{files: append(append([]*contentFile(nil), old.files...), cf)})
+
+	if err := s.fp(fpCompactStart); err != nil {
+		return CompactionStats{}, err
+	}
+	if !s.bugs.compactionLostStore {
+		for _, f := range old.files {
+			waitDrained(f)
+		}
+	}
+	bytesBefore := old.totalBytes()
+
+	// Step 2: copy.
+	var moves [numShards][]move
+	var movedBytes uint64
+	for i := range s.idx.shards {
+		sh := &s.idx.shards[i]
+		err := func() error {
+			sh.mu.RLock()
+			defer sh.mu.RUnlock()
+			es := s.epochs.Load()
+			for id, slot := range sh.m {
+				b := s.slotBytes(uint64(slot))
+				h := decodeHeader(b)
+				if !h.hasContent() || h.contentEpoch == epoch {
+					continue
+				}
+				src, err := contentBytes(es, &h)
+				if err != nil {
+					return fmt.Errorf("store: compact %q: %w", id, err)
+				}
+				off, err := s.appendContent(cf, src)
+				if err != nil {
+					return err
+				}
+				movedBytes += uint64(len(src))
+				moves[i] = append(moves[i], move{id: id, slot: slot, seq: h.seq, newOff: off})
+			}
+			return nil
+		}()
+		if err != nil {
+			return CompactionStats{}, err
+		}
+	}
+
+	// Step 3.
+	if err := s.sync(); err != nil {
+		return CompactionStats{}, err
+	}
+	if err := s.fp(fpCompactMid); err != nil {
+		return CompactionStats{}, err
+	}
+	if s.bugs.compactionSwapWindow {
+		// Seeded bug: readers resolve old epochs to the new file before the
+		// offsets are rewritten.
+		s.epochs.Store(&epochSet{files: s.epochs.Load().files, aliasOld: true})
+	}
+
+	// Step 4: rewrite headers.
+	var moved uint64
+	for i := range s.idx.shards {
+		sh := &s.idx.shards[i]
+		sh.mu.Lock()
+		for _, mv := range moves[i] {
+			cur, ok := sh.m[mv.id]
+			if !ok || cur != mv.slot {
+				continue
+			}
+			b := s.slotBytes(uint64(mv.slot))
+			if le.Uint64(b[rhSeq:]) != mv.seq {
+				continue
+			}
+			le.PutUint64(b[rhContentOff:], mv.newOff)
+			le.PutUint64(b[rhContentEpoch:], epoch)
+			sealHeader(b)
+			s.blocks.markDirty(slotOffset(uint64(mv.slot)), sectorSize)
+			moved++
+		}
+		sh.mu.Unlock()
+		if s.bugs.compactionSwapWindow {
+			runtime.Gosched()
+		}
+	}
+
+	// Step 5.
+	if err := s.sync(); err != nil {
+		return CompactionStats{}, err
+	}
+	s.retire(cf)
+	reclaimed := bytesBefore - min(movedBytes, bytesBefore)
+	s.compactions.Add(1)
+	s.bytesReclaimed.Add(reclaimed)
+	st := CompactionStats{
+		Epoch:          epoch,
+		BytesBefore:    bytesBefore,
+		BytesAfter:     cf.tail.Load() - fileHeaderSize,
+		BytesReclaimed: reclaimed,
+		Moved:          moved,
+		Duration:       time.Since(start),
+	}
+	s.log.Debug("compacted", "epoch", epoch, "moved", moved, "reclaimed", reclaimed)
+	return st, nil
+}
+
+// retire makes cf the only content file and deletes the others. Under syncMu
+// so that no Sync is flushing a file being unmapped.
+func (s *Store) retire(cf *contentFile) {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	old := s.epochs.Load()
+	s.epochs.Store(&epochSet{files: []*contentFile{cf}, aliasOld: s.bugs.compactionLostStore})
+	for _, f := range old.files {
+		if f == cf {
+			continue
+		}
+		if s.bugs.compactionLostStore {
+			// Late Puts may still write into it: unlink, keep it mapped.
+			s.retired = append(s.retired, f)
+			if err := removeFiles(f.mf.path); err != nil {
+				s.log.Warn("cannot delete content file", "path", f.mf.path, "error", err)
+			}
+			continue
+		}
+		if err := f.mf.remove(); err != nil {
+			s.log.Warn("cannot delete content file", "path", f.mf.path, "error", err)
+		}
+	}
+}

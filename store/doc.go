@@ -1,0 +1,39 @@
+// Package store is the warm-tier store that warmcheck puts under test: a
+// persistent, concurrent, memory-mapped store of memories (a 768 x float32
+// embedding, scalar fields and optional content), modelled on engram's warm
+// tier, with named failpoints and a catalogue of switchable seeded bugs that
+// re-create the original's real bugs.
+//
+// Files: blocks.dat (fixed 3584-byte slots, one record each) and
+// content.<epoch>.dat (append-only content of one compaction epoch); the
+// layout is documented in format.go. Every record carries CRC32C checksums of
+// its header, embedding and content; recovery (Open) rebuilds the index from
+// the blocks file, keeps for each id the live record with the highest
+// sequence number whose checksums hold, and discards (and counts in
+// Stats.TornDiscarded) the rest. It never returns a torn record.
+//
+// Durability contract: every Put, Remove and UpdateActivation acknowledged
+// before a successful Sync survives a crash of the process or a power loss.
+// Writes not yet covered by a Sync may survive or be lost, each as a whole:
+// after recovery an id holds the value of some acknowledged or in-flight write
+// of it that is not older than its last synced one. By default a background
+// group commit syncs every DefaultGroupCommit (Options.GroupCommit), so an
+// acknowledged write is durable within about that long; Options.SyncEveryOp
+// syncs before each mutating call returns. The power-loss model assumes that
+// a 512-byte sector write is atomic; anything larger may be torn.
+//
+// Iterate guarantee: every memory stored before Iterate began and not removed
+// during it is visited exactly once, with its value at some moment during the
+// iteration; memories added during it may or may not be visited; nothing torn
+// or half-written is ever visited. Recall gives the same guarantee.
+//
+// Compaction runs concurrently with every operation; readers never see
+// another memory's bytes before, during or after it (see Compact).
+//
+// Failpoints (failpoint.go) cost one atomic load when disarmed; a panic
+// injected at any of them leaves no lock held. Seeded bugs (bugs.go) are
+// plain booleans; with none switched on, none of their code runs.
+//
+// Imports: the standard library, golang.org/x/sys/unix and go-hclog only.
+// store never imports history (nor any other warmcheck package).
+package store

@@ -1,0 +1,310 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// reservations are the address-space sizes tried, largest first, when a
+	// file is mapped. The whole reservation is mapped once over the file
+	// (MAP_NORESERVE), so growing the file never remaps and a pointer into
+	// the mapping stays valid until Close.
+	chunkShift    = 20 // dirty-tracking granularity: 1 MiB
+	chunkSize     = 1 << chunkShift
+	maxGrowStep   = 1 << 30
+	maxBlocksGrowStep = 64 << 20
+	minGrowStep   = 1 << 20
+	pageSize      = 4096
+	imageSuffix   = ".disk"
+	tmpFileSuffix = ".tmp"
+)
+
+var reservations = [...]uint64{64 << 30, 16 << 30, 4 << 30, 1 << 30, 256 << 20}
+
+// mappedFile is one data file mapped read-write and shared. Invariants:
+// data is the whole reservation and never changes until close; bytes below
+// size are backed by the file (fallocated), bytes above are never touched;
+// a dirty bit is set after (never before) the bytes of its chunk were written.
+type mappedFile struct {
+	path   string
+	f      *os.File
+	data   []byte
+	size   atomic.Uint64
+	growMu sync.Mutex
+	grow   func() error // failpoint hook consulted before each growth
+	// maxStep caps one growth: the blocks file grows in small steps because
+	// recovery scans every slot of it; content files grow in big ones.
+	maxStep uint64
+
+	dirty    []atomic.Uint64
+	anyDirty atomic.Bool
+	image    *os.File // the durable image, nil unless Options.DurableImage
+}
+
+// createDataFile atomically creates path holding header: written to a
+// temporary file, fsynced, renamed, directory fsynced. With image, the
+// durable image (path+".disk") is created first, so a data file never
+// exists without its image.
+func createDataFile(path string, header []byte, image bool) error {
+	if image {
+		if err := writeFileSync(path+imageSuffix, header); err != nil {
+			return err
+		}
+	}
+	tmp := path + tmpFileSuffix
+	if err := writeFileSync(tmp, header); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", path, err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("store: write %s: %w", path, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("store: open dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("store: sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// openMapped opens path, validates its header and maps it.
+func openMapped(path string, wantKind uint32, image bool, grow func() error) (*mappedFile, fileHeader, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fileHeader{}, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fileHeader{}, fmt.Errorf("store: stat %s: %w", path, err)
+	}
+	hb := make([]byte, 64)
+	n, _ := f.ReadAt(hb, 0)
+	hdr, err := decodeFileHeader(path, hb[:n], wantKind)
+	if err != nil {
+		return nil, fileHeader{}, err
+	}
+	size := uint64(st.Size())
+	var data []byte
+	for _, r := range reservations {
+		if r < size {
+			break
+		}
+		data, err = unix.Mmap(int(f.Fd()), 0, int(r), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
+		if err == nil {
+			break
+		}
+	}
+	if data == nil {
+		return nil, fileHeader{}, fmt.Errorf("store: map %s (%d bytes): cannot reserve address space: %v", path, size, err)
+	}
+	mf := &mappedFile{path: path, f: f, data: data, grow: grow, maxStep: maxGrowStep}
+	if wantKind == fileKindBlocks {
+		mf.maxStep = maxBlocksGrowStep
+	}
+	mf.size.Store(size)
+	mf.dirty = make([]atomic.Uint64, (uint64(len(data))>>chunkShift+63)/64)
+	if image {
+		img, err := os.OpenFile(path+imageSuffix, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			unix.Munmap(data)
+			return nil, fileHeader{}, fmt.Errorf("store: open durable image %s: %w", path+imageSuffix, err)
+		}
+		mf.image = img
+	}
+	ok = true
+	return mf, hdr, nil
+}
+
+// ensure makes bytes [0, end) of the file usable, growing it if needed. On
+// failure the file is unchanged and the error wraps ErrGrowFailed.
+func (m *mappedFile) ensure(end uint64) error {
+	if end <= m.size.Load() {
+		return nil
+	}
+	return m.growTo(end)
+}
+
+func (m *mappedFile) growTo(end uint64) error {
+	m.growMu.Lock()
+	defer m.growMu.Unlock()
+	cur := m.size.Load()
+	if end <= cur {
+		return nil
+	}
+	if end > uint64(len(m.data)) {
+		return fmt.Errorf("%w: %s: %d bytes needed, address reservation is %d bytes", ErrGrowFailed, m.path, end, len(m.data))
+	}
+	step := min(max(cur, minGrowStep), m.maxStep)
+	n := cur + step
+	if n < end {
+		n = (end + chunkSize - 1) &^ (chunkSize - 1)
+	}
+	n = min(n, uint64(len(m.data)))
+	if m.grow != nil {
+		if err := m.grow(); err != nil {
+			return fmt.Errorf("%w: %s: grow to %d bytes: %w", ErrGrowFailed, m.path, n, err)
+		}
+	}
+	err := unix.Fallocate(int(m.f.Fd()), 0, int64(cur), int64(n-cur))
+	if errors.Is(err, syscall.EOPNOTSUPP) {
+		err = m.f.Truncate(int64(n))
+	}
+	if err != nil {
+		// Fallocate may have extended the file partially; keep size as is:
+		// bytes past it are never touched.
+		return fmt.Errorf("%w: %s: grow to %d bytes: %w", ErrGrowFailed, m.path, n, err)
+	}
+	m.size.Store(n)
+	return nil
+}
+
+// markDirty records that bytes [off, off+n) were written. Call it after the
+// write: a Sync that clears the bit first then covers the write.
+func (m *mappedFile) markDirty(off, n uint64) {
+	if n == 0 {
+		return
+	}
+	for c := off >> chunkShift; c <= (off+n-1)>>chunkShift; c++ {
+		w, bit := &m.dirty[c/64], uint64(1)<<(c%64)
+		if w.Load()&bit == 0 {
+			w.Or(bit)
+		}
+	}
+	if !m.anyDirty.Load() {
+		m.anyDirty.Store(true)
+	}
+}
+
+// flush msyncs every chunk marked dirty before the call and, with a durable
+// image, copies those chunks into it. On failure the chunks stay dirty.
+func (m *mappedFile) flush() error {
+	if !m.anyDirty.Load() {
+		return nil
+	}
+	m.anyDirty.Store(false)
+	size := m.size.Load()
+	for wi := range m.dirty {
+		w := m.dirty[wi].Swap(0)
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			// Coalesce the run of set bits starting at b.
+			run := bits.TrailingZeros64(^(w >> b))
+			var mask uint64
+			if run == 64 {
+				mask = ^uint64(0)
+			} else {
+				mask = ((uint64(1) << run) - 1) << b
+			}
+			w &^= mask
+			start := (uint64(wi)*64 + uint64(b)) << chunkShift
+			end := min(start+uint64(run)<<chunkShift, size)
+			if start >= end {
+				continue
+			}
+			if err := m.syncRange(start, end); err != nil {
+				m.dirty[wi].Or(mask | w)
+				m.anyDirty.Store(true)
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (m *mappedFile) syncRange(start, end uint64) error {
+	if err := unix.Msync(m.data[start:end], unix.MS_SYNC); err != nil {
+		return fmt.Errorf("store: msync %s [%d,%d): %w", m.path, start, end, err)
+	}
+	if m.image != nil {
+		if _, err := m.image.WriteAt(m.data[start:end], int64(start)); err != nil {
+			return fmt.Errorf("store: write durable image %s: %w", m.image.Name(), err)
+		}
+	}
+	return nil
+}
+
+// syncAll msyncs bytes [0, end) regardless of dirty bits (recovery).
+func (m *mappedFile) syncAll(end uint64) error {
+	end = min(end, m.size.Load())
+	for i := range m.dirty {
+		m.dirty[i].Store(0)
+	}
+	m.anyDirty.Store(false)
+	if end == 0 {
+		return nil
+	}
+	return m.syncRange(0, end)
+}
+
+// close unmaps and closes without syncing.
+func (m *mappedFile) close() error {
+	var err error
+	if m.data != nil {
+		err = unix.Munmap(m.data)
+		m.data = nil
+	}
+	if cerr := m.f.Close(); err == nil {
+		err = cerr
+	}
+	if m.image != nil {
+		if cerr := m.image.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// remove closes m and deletes the file and its durable image.
+func (m *mappedFile) remove() error {
+	err := m.close()
+	if rerr := os.Remove(m.path); err == nil && rerr != nil {
+		err = rerr
+	}
+	os.Remove(m.path + imageSuffix)
+	return err
+}
+
+// removeFiles deletes path and its durable image, keeping any mapping.
+func removeFiles(path string) error {
+	os.Remove(path + imageSuffix)
+	return os.Remove(path)
+}
