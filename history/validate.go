@@ -93,7 +93,7 @@ type openInvoke struct {
 
 type validator struct {
 	outstanding map[int64]openInvoke // by process
-	retired     map[int64]int // process -> position of its info completion
+	retired     map[int64]int        // process -> position of its info completion
 	problems    []Problem
 	total       int
 	prev        *Event
@@ -107,7 +107,9 @@ func (v *validator) report(pos int, e *Event, field string, rule error, format s
 }
 
 // needsID, needsInput and needsOutput are the presence rules of event.go.
-func needsID(op Op) bool { return op == OpPut || op == OpGet || op == OpRemove || op == OpUpdateActivation }
+func needsID(op Op) bool {
+	return op == OpPut || op == OpGet || op == OpRemove || op == OpUpdateActivation
+}
 
 func needsInput(op Op) bool { return op == OpPut || op == OpUpdateActivation || op == OpRecall }
 

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+func writeTestHistory(t *testing.T, dir string, n int) (string, []history.Event) {
+	t.Helper()
+	path := filepath.Join(dir, "history.wch")
+	w, err := history.Create(path, history.Header{Workload: "export-test", Workers: 2, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []history.Event
+	for i := 0; i < n; i++ {
+		e := history.Event{Index: uint64(i), Kind: history.KindOp, Type: history.Invoke, Process: int64(i / 2), Op: history.OpGet, ID: "m", Time: int64(i)}
+		if i%2 == 1 {
+			e.Type, e.Output = history.OK, &history.Output{Found: true}
+		}
+		events = append(events, e)
+		if err := w.Append(e); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			w.Flush()
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, events
+}
+
+func TestExportJSONLRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path, events := writeTestHistory(t, dir, 50)
+	out := filepath.Join(dir, "h.jsonl")
+	// Flags after PATH, and PATH given as the run directory.
+	if code := runApp([]string{"warmcheck", "export", dir, "--format", "jsonl", "--out", out}); code != exitValid {
+		t.Fatalf("exit %d", code)
+	}
+	h, got, err := history.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Workload != "export-test" || len(got) != len(events) {
+		t.Fatalf("header %+v, %d events", h, len(got))
+	}
+	for i := range got {
+		if got[i].Index != events[i].Index || got[i].Type != events[i].Type || (got[i].Output == nil) != (events[i].Output == nil) {
+			t.Fatalf("event %d: %+v", i, got[i])
+		}
+	}
+	// The JSONL export of the JSONL export is the same file.
+	out2 := filepath.Join(dir, "h2.jsonl")
+	if code := runApp([]string{"warmcheck", "export", "--out=" + out2, out}); code != exitValid {
+		t.Fatalf("exit %d", code)
+	}
+	a, _ := os.ReadFile(out)
+	b, _ := os.ReadFile(out2)
+	if !bytes.Equal(a, b) {
+		t.Fatal("re-export differs")
+	}
+	_ = path
+}
+
+func TestExportEDN(t *testing.T) {
+	dir := t.TempDir()
+	path, events := writeTestHistory(t, dir, 20)
+	var stdout, stderr bytes.Buffer
+	if err := runExport(exportOptions{path: path, format: "edn"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != len(events)+2 || !strings.HasPrefix(lines[2], "{:type :invoke, :f :get, :value {:id \"m\"}, :process 0, :time 0, :index 0") {
+		t.Fatalf("%d lines: %s", len(lines), stdout.String())
+	}
+	if stderr.Len() != 0 {
+		t.Fatalf("stderr: %s", stderr.String())
+	}
+}
+
+func TestExportDamagedTail(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := writeTestHistory(t, dir, 50)
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, data[:len(data)-5], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := runExport(exportOptions{path: path, format: "jsonl"}, &stdout, &stderr); err != nil {
+		t.Fatalf("damaged tail must export the intact part: %v", err)
+	}
+	if n := strings.Count(stdout.String(), "\n"); n != 1+40 {
+		t.Fatalf("%d lines, want header + 40 events", n)
+	}
+	if !strings.Contains(stderr.String(), "warning") || !strings.Contains(stderr.String(), "byte ") || !strings.Contains(stderr.String(), "chunk 4") {
+		t.Fatalf("stderr: %q", stderr.String())
+	}
+}
+
+func TestExportUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := writeTestHistory(t, dir, 4)
+	notHistory := filepath.Join(dir, "notes.txt")
+	os.WriteFile(notHistory, []byte("hello"), 0o644)
+	for name, args := range map[string][]string{
+		"bad format":   {path, "--format", "xml"},
+		"no path":      {"--format", "edn"},
+		"two paths":    {path, path},
+		"unknown flag": {path, "--colour"},
+		"flag value":   {path, "--out"},
+		"missing file": {filepath.Join(dir, "nope.wch")},
+		"not history":  {notHistory},
+		"out is input": {path, "--out", path},
+	} {
+		if code := runApp(append([]string{"warmcheck", "export"}, args...)); code != exitUsage {
+			t.Errorf("%s: exit %d, want %d", name, code, exitUsage)
+		}
+	}
+	if data, _ := os.ReadFile(path); len(data) == 0 {
+		t.Fatal("--out same as the input truncated it")
+	}
+}
