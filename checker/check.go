@@ -43,6 +43,11 @@ type Input struct {
 	Events []history.Event
 	// OutDir, when non-empty, is where a check may write artifacts.
 	OutDir string
+	// Damage, when non-nil, says the history file was damaged and Events holds
+	// only what came before the damage (a *history.DamageError from the
+	// reader). Checks treat operations pending at the end as cut off by the
+	// damage, not as hung.
+	Damage error
 }
 
 // Check is one guarantee, judged over a saved history. Run must be a pure

@@ -1,0 +1,185 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// antiVacuityCheck is the gate: a history that is malformed, or a run that
+// exercised nothing, must never come out valid.
+//
+// Rules:
+//   - well formed: indices strictly increase, times never go backwards, every
+//     completion matches an outstanding invoke of its process (a malformed
+//     history makes this check unknown and every other check not-evaluated:
+//     it is evidence of a recording problem, not of a store bug);
+//   - at least MinOK operations completed ok, and at least MinOKFraction of
+//     those invoked;
+//   - every fault named in Header.Faults fired: a nemesis start event for it,
+//     and for failpoint faults (panic, sleep, grow-failure) a failpoint hit
+//     count above zero recorded on one of its nemesis events.
+//
+// Every failure here is unknown, never invalid: vacuity says nothing about
+// the store.
+type antiVacuityCheck struct{ opts Options }
+
+func (antiVacuityCheck) Name() string { return "anti-vacuity" }
+func (antiVacuityCheck) Description() string {
+	return "the history is well formed, enough operations completed ok, and every requested fault fired"
+}
+
+func (c antiVacuityCheck) blocks(r Result) bool {
+	wf, _ := r.Details["well_formed"].(bool)
+	return !wf
+}
+
+// failpointFaults are the nemeses that act through store failpoints, whose
+// firing shows in hit counts.
+var failpointFaults = map[string]bool{"panic": true, "sleep": true, "grow-failure": true}
+
+func (c antiVacuityCheck) Run(_ context.Context, in *Input) Result {
+	details := map[string]any{"well_formed": false}
+	if err := wellFormed(in.Events); err != nil {
+		return Result{Verdict: Unknown, Details: details,
+			Summary:     "history is malformed: " + firstLine(err.Error()),
+			Explanation: fmt.Sprintf("%v\n%v", ErrMalformed, err)}
+	}
+	details["well_formed"] = true
+
+	var invoked, ok int
+	for i := range in.Events {
+		e := &in.Events[i]
+		if e.Kind != history.KindOp {
+			continue
+		}
+		switch e.Type {
+		case history.Invoke:
+			invoked++
+		case history.OK:
+			ok++
+		}
+	}
+	details["invoked"], details["ok"] = invoked, ok
+
+	var problems []string
+	need := int(float64(invoked)*c.opts.MinOKFraction + 0.999999)
+	if need < c.opts.MinOK {
+		need = c.opts.MinOK
+	}
+	if ok < need {
+		problems = append(problems, fmt.Sprintf("only %d of %d invoked operations completed ok (need at least %d: min %d, fraction %.2f)",
+			ok, invoked, need, c.opts.MinOK, c.opts.MinOKFraction))
+	}
+
+	started := map[string]int{}
+	hit := map[string]uint64{}
+	sawHits := map[string]bool{}
+	for i := range in.Events {
+		e := &in.Events[i]
+		if e.Kind != history.KindNemesis || e.Nemesis == nil {
+			continue
+		}
+		n := e.Nemesis
+		if n.Phase == history.NemesisStart {
+			started[n.Fault]++
+		}
+		if n.Hits != nil {
+			sawHits[n.Fault] = true
+			if n.Target != "" {
+				if h := n.Hits[n.Target]; h > hit[n.Fault] {
+					hit[n.Fault] = h
+				}
+				continue
+			}
+			for _, h := range n.Hits {
+				if h > hit[n.Fault] {
+					hit[n.Fault] = h
+				}
+			}
+		}
+	}
+	fired := map[string]any{}
+	for _, f := range in.Header.Faults {
+		if f == "" || f == "none" {
+			continue
+		}
+		fired[f] = started[f]
+		switch {
+		case started[f] == 0:
+			problems = append(problems, fmt.Sprintf("fault %q was asked for but never started", f))
+		case failpointFaults[f] && !sawHits[f]:
+			problems = append(problems, fmt.Sprintf("fault %q started %d times but no failpoint hit count was recorded", f, started[f]))
+		case failpointFaults[f] && hit[f] == 0:
+			problems = append(problems, fmt.Sprintf("fault %q started %d times but its failpoint was never hit", f, started[f]))
+		}
+	}
+	details["faults_started"] = fired
+	if len(problems) > 0 {
+		return Result{Verdict: Unknown, Details: details,
+			Summary:     "vacuous: " + problems[0],
+			Explanation: ErrVacuous.Error() + "\n" + strings.Join(problems, "\n")}
+	}
+	faults := make([]string, 0, len(fired))
+	for f := range fired {
+		faults = append(faults, f)
+	}
+	sort.Strings(faults)
+	summary := fmt.Sprintf("%d of %d operations ok", ok, invoked)
+	if len(faults) > 0 {
+		summary += "; every requested fault fired: " + strings.Join(faults, ", ")
+	}
+	return Result{Verdict: Valid, Summary: summary, Details: details}
+}
+
+// wellFormed applies history.Validate, then the structural rules the checks
+// here rely on (a second line of defence, should Validate ever loosen):
+// strictly increasing indices, non-decreasing times, invokes paired with
+// completions of the same process and op, and the fields each kind carries.
+func wellFormed(events []history.Event) error {
+	if err := history.Validate(events); err != nil {
+		return err
+	}
+	for i := range events {
+		e := &events[i]
+		if i > 0 {
+			if e.Index <= events[i-1].Index {
+				return fmt.Errorf("event %d (position %d): index does not increase (previous %d)", e.Index, i, events[i-1].Index)
+			}
+			if e.Time < events[i-1].Time {
+				return fmt.Errorf("event %d: time %d goes backwards (previous event %d at %d)", e.Index, e.Time, events[i-1].Index, events[i-1].Time)
+			}
+		}
+		switch e.Kind {
+		case history.KindOp:
+			if !e.Op.Valid() {
+				return fmt.Errorf("event %d: field op: unknown operation %d", e.Index, e.Op)
+			}
+			if !e.Type.Valid() {
+				return fmt.Errorf("event %d: field type: unknown type %d", e.Index, e.Type)
+			}
+		case history.KindNemesis:
+			if e.Nemesis == nil {
+				return fmt.Errorf("event %d: field nemesis: missing on a nemesis event", e.Index)
+			}
+		case history.KindSnapshot:
+			if e.Snapshot == nil {
+				return fmt.Errorf("event %d: field snapshot: missing on a snapshot event", e.Index)
+			}
+		default:
+			return fmt.Errorf("event %d: field kind: unknown kind %d", e.Index, e.Kind)
+		}
+	}
+	_, err := indexOps(events)
+	return err
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

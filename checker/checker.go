@@ -1,0 +1,180 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// Options tune the checks. The zero value means the defaults below; they are
+// recorded in the Report so that a verdict can be reproduced.
+type Options struct {
+	// MinOK is the least number of ok operations for a run not to be vacuous.
+	MinOK int `json:"min_ok"`
+	// MinOKFraction is the least fraction of invoked operations that must
+	// complete ok for a run not to be vacuous.
+	MinOKFraction float64 `json:"min_ok_fraction"`
+	// RecoveryBound is how soon after a panic fault ends every worker that
+	// continues must get an ok.
+	RecoveryBound time.Duration `json:"recovery_bound_ns"`
+	// Only, when non-empty, restricts the run to the named checks (and the
+	// well-formedness gate, which always runs).
+	Only []string `json:"only,omitempty"`
+}
+
+// Defaults for Options.
+const (
+	DefaultMinOK         = 1
+	DefaultMinOKFraction = 0.2
+	DefaultRecoveryBound = 5 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.MinOK <= 0 {
+		o.MinOK = DefaultMinOK
+	}
+	if o.MinOKFraction <= 0 {
+		o.MinOKFraction = DefaultMinOKFraction
+	}
+	if o.RecoveryBound <= 0 {
+		o.RecoveryBound = DefaultRecoveryBound
+	}
+	return o
+}
+
+// allChecks is the registry, in the order Run executes the checks. The first
+// (anti-vacuity) is the gate: when it finds the history malformed, every
+// other check is not evaluated. Adding a check is one line here.
+var allChecks = []func(Options) Check{
+	func(o Options) Check { return antiVacuityCheck{opts: o} },
+	func(Options) Check { return newLinearizableCheck() },
+	func(Options) Check { return offsetOverlapCheck{} },
+	func(Options) Check { return offsetMonotonicCheck{} },
+	func(Options) Check { return uniqueSlotsCheck{} },
+	func(Options) Check { return contentLengthCheck{} },
+	func(Options) Check { return iterationCheck{} },
+	func(Options) Check { return durabilityCheck{} },
+	func(o Options) Check { return recoveryCheck{bound: o.RecoveryBound} },
+}
+
+// Checks returns every registered check with default options, in run order:
+// the source of `warmcheck list checks`.
+func Checks() []Check {
+	return instantiate(Options{}.withDefaults())
+}
+
+func instantiate(o Options) []Check {
+	out := make([]Check, len(allChecks))
+	for i, mk := range allChecks {
+		out[i] = mk(o)
+	}
+	return out
+}
+
+// gate is implemented by a check whose failure makes the rest meaningless.
+type gate interface {
+	// blocks reports whether r means that the other checks must not run.
+	blocks(r Result) bool
+}
+
+// Run executes the checks in registry order over in and composes the
+// verdict. It never panics on bad input: a check that panics is reported as
+// unknown with ErrCheckPanicked. When ctx ends, the checks not yet run are
+// not-evaluated.
+func Run(ctx context.Context, in *Input, opts Options) Report {
+	opts = opts.withDefaults()
+	start := time.Now()
+	rep := newReport(in, opts)
+	only := make(map[string]bool, len(opts.Only))
+	for _, n := range opts.Only {
+		only[n] = true
+	}
+	var blockedBy string
+	for i, c := range instantiate(opts) {
+		name := c.Name()
+		if len(only) > 0 && !only[name] && i != 0 {
+			continue
+		}
+		var r Result
+		switch {
+		case blockedBy != "":
+			r = Result{Name: name, Verdict: NotEvaluated,
+				Summary: fmt.Sprintf("not evaluated: prerequisite %s failed", blockedBy)}
+		case ctx.Err() != nil:
+			r = Result{Name: name, Verdict: NotEvaluated,
+				Summary: fmt.Sprintf("not evaluated: %v", ErrDeadlineExceeded)}
+		default:
+			r = runOne(ctx, c, in)
+			if g, ok := c.(gate); ok && g.blocks(r) {
+				blockedBy = name
+			}
+		}
+		rep.add(r)
+	}
+	rep.ElapsedNanos = time.Since(start).Nanoseconds()
+	return rep
+}
+
+// runOne runs one check, timing it and turning a panic into unknown.
+func runOne(ctx context.Context, c Check, in *Input) (r Result) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			r = Result{Name: c.Name(), Verdict: Unknown,
+				Summary:     fmt.Sprintf("%v: %v", ErrCheckPanicked, p),
+				Explanation: string(debug.Stack())}
+		}
+		r.Name = c.Name()
+		if r.Verdict == "" {
+			r.Verdict = Unknown
+		}
+		r.ElapsedNanos = time.Since(start).Nanoseconds()
+	}()
+	return c.Run(ctx, in)
+}
+
+// compose folds verdicts: invalid > unknown (and not-evaluated) > valid.
+func compose(a, b Verdict) Verdict {
+	rank := func(v Verdict) int {
+		switch v {
+		case Invalid:
+			return 2
+		case Valid:
+			return 0
+		default:
+			return 1
+		}
+	}
+	if rank(b) > rank(a) {
+		if b == NotEvaluated {
+			return Unknown
+		}
+		return b
+	}
+	return a
+}
+
+// Worst composes verdicts of several runs (e.g. several analyzed paths).
+func Worst(vs ...Verdict) Verdict {
+	out := Valid
+	for _, v := range vs {
+		out = compose(out, v)
+	}
+	return out
+}
+
+// violation builds an invalid Result from a sentinel and a detailed account.
+func violation(sentinel error, summary, explanation string, witness []uint64) Result {
+	return Result{Verdict: Invalid, Summary: summary,
+		Explanation: sentinel.Error() + "\n" + explanation, Witness: sortedUnique(witness)}
+}
+
+// asError turns a Result back into an error matching its sentinel, for
+// callers (and tests) that prefer errors.Is.
+func asError(r Result, sentinel error) error {
+	if r.Verdict != Invalid {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", sentinel, r.Summary)
+}

@@ -1,0 +1,13 @@
+// Package checker judges a saved history: it decides, for each guarantee the
+// warm-tier store makes, whether the history proves it held (valid), proves
+// it broken (invalid), or cannot tell (unknown).
+//
+// Every check is a pure function of a history.Header and its events (see
+// Input); nothing here talks to a store, so `warmcheck analyze` on a history
+// copied from another machine gives the verdict the run gave. Run executes
+// the registered checks (checker.go) in order and composes their verdicts:
+// invalid > unknown > valid, with not-evaluated counting as unknown.
+//
+// Imports: the standard library, history, and porcupine (for the
+// linearizable check). It never imports store: it judges saved data only.
+package checker

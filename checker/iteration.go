@@ -1,0 +1,322 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// iterationCheck judges every ok iterate (Output.Entries) against the
+// store's documented guarantee: every memory stored before the iteration
+// began and not removed during it is visited exactly once, with its value at
+// some point during the iteration; nothing torn or half-written is visited.
+//
+// Within the iterate's crash segment (whose starting state is the recovered
+// layout of its restart snapshot, a pseudo-put at the restart), an entry
+// (id X, value v) is rejected when:
+//   - X appears twice;
+//   - no effective put of X invoked before the iterate returned wrote v's
+//     content (a failed put's value counts as never written);
+//   - every put that wrote v is stale: an ok put or remove of X was invoked
+//     after that put returned and returned before the iterate was invoked;
+//   - v's confidence, embedding or activation is not what its put wrote (the
+//     activation may also come from an update-activation of X).
+//
+// And an id X is required (its absence rejected) when an ok put of X returned
+// before the iterate was invoked and no effective remove of X that may follow
+// that put was invoked before the iterate returned.
+type iterationCheck struct{}
+
+func (iterationCheck) Name() string { return "iteration" }
+func (iterationCheck) Description() string {
+	return "an iterate has no duplicate, nothing never stored or stale, and everything stored before it and not removed"
+}
+
+// emptyEmbeddingDigest is DigestEmbedding of no values: an entry that came
+// back without its embedding, which is not compared.
+var emptyEmbeddingDigest = history.DigestEmbedding(nil)
+
+// idOps is the per-id view used by iteration and durability.
+type idOps struct {
+	okMutsByCall []*opRec // ok puts and removes, by invoke position
+	sufMinReturn []int    // suffix minimum of their return positions
+	okPutsByRet  []*opRec // ok puts, by return position
+	preMaxCall   []int    // prefix maximum of their invoke positions
+	removes      []*opRec // effective removes, by invoke position
+	preMaxRet    []int    // prefix maximum of their return positions
+	activations  map[float32]bool
+	writers      map[contentKey][]*opRec // every put (any outcome), by content
+}
+
+type contentKey struct {
+	has    bool
+	digest uint64
+	length uint32
+}
+
+func contentKeyOf(v history.Value) contentKey {
+	if !v.HasContent {
+		return contentKey{}
+	}
+	return contentKey{true, v.ContentDigest, v.ContentLen}
+}
+
+// buildIDOps indexes the ops of one id whose invoke lies in (from, to).
+func buildIDOps(x *opIndex, id string, from, to int) *idOps {
+	d := &idOps{activations: map[float32]bool{}, writers: map[contentKey][]*opRec{}}
+	for _, i := range x.byID[id] {
+		o := &x.ops[i]
+		if o.Call <= from || o.Call >= to {
+			continue
+		}
+		switch o.Op {
+		case history.OpPut:
+			d.writers[contentKeyOf(o.Input.Value)] = append(d.writers[contentKeyOf(o.Input.Value)], o)
+			if o.ok() {
+				d.okMutsByCall = append(d.okMutsByCall, o)
+				d.okPutsByRet = append(d.okPutsByRet, o)
+			}
+		case history.OpRemove:
+			if o.ok() {
+				d.okMutsByCall = append(d.okMutsByCall, o)
+			}
+			if o.effective() {
+				d.removes = append(d.removes, o)
+			}
+		case history.OpUpdateActivation:
+			if o.effective() {
+				d.activations[o.Input.Activation] = true
+			}
+		}
+	}
+	d.sufMinReturn = make([]int, len(d.okMutsByCall))
+	for k := len(d.okMutsByCall) - 1; k >= 0; k-- {
+		d.sufMinReturn[k] = d.okMutsByCall[k].Return
+		if k+1 < len(d.okMutsByCall) && d.sufMinReturn[k+1] < d.sufMinReturn[k] {
+			d.sufMinReturn[k] = d.sufMinReturn[k+1]
+		}
+	}
+	sort.Slice(d.okPutsByRet, func(a, b int) bool { return d.okPutsByRet[a].Return < d.okPutsByRet[b].Return })
+	d.preMaxCall = make([]int, len(d.okPutsByRet))
+	for k, o := range d.okPutsByRet {
+		d.preMaxCall[k] = o.Call
+		if k > 0 && d.preMaxCall[k-1] > o.Call {
+			d.preMaxCall[k] = d.preMaxCall[k-1]
+		}
+	}
+	d.preMaxRet = make([]int, len(d.removes))
+	for k, o := range d.removes {
+		d.preMaxRet[k] = o.Return
+		if k > 0 && d.preMaxRet[k-1] > o.Return {
+			d.preMaxRet[k] = d.preMaxRet[k-1]
+		}
+	}
+	return d
+}
+
+// supersededBetween reports whether an ok put or remove was invoked after
+// position after and returned before position before.
+func (d *idOps) supersededBetween(after, before int) bool {
+	k := sort.Search(len(d.okMutsByCall), func(k int) bool { return d.okMutsByCall[k].Call > after })
+	return k < len(d.okMutsByCall) && d.sufMinReturn[k] < before
+}
+
+// lastOKPutBefore returns the largest invoke position among ok puts that
+// returned before position pos, or -1.
+func (d *idOps) lastOKPutBefore(pos int) int {
+	k := sort.Search(len(d.okPutsByRet), func(k int) bool { return d.okPutsByRet[k].Return >= pos })
+	if k == 0 {
+		return -1
+	}
+	return d.preMaxCall[k-1]
+}
+
+// removedBetween reports whether an effective remove invoked before position
+// before may have been linearized after position after.
+func (d *idOps) removedBetween(after, before int) bool {
+	k := sort.Search(len(d.removes), func(k int) bool { return d.removes[k].Call >= before })
+	return k > 0 && d.preMaxRet[k-1] > after
+}
+
+// segmentState is the starting state of a crash segment.
+type segmentState struct {
+	start   int                      // restart position, -1 for the first segment
+	known   bool                     // the recovered layout was recorded
+	initial map[string]history.Value // recovered layout
+}
+
+func stateAt(events []history.Event, x *opIndex, pos int) segmentState {
+	start, snap, _ := segmentStart(events, x, pos)
+	st := segmentState{start: start, known: start < 0 || snap != nil, initial: map[string]history.Value{}}
+	if snap != nil {
+		for _, le := range snap.Layout {
+			st.initial[le.ID] = le.Value
+		}
+	}
+	return st
+}
+
+func (iterationCheck) Run(ctx context.Context, in *Input) Result {
+	x, err := indexOps(in.Events)
+	if err != nil {
+		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
+	}
+	iterates, entries := 0, 0
+	cache := map[[2]int]map[string]*idOps{} // (segment start, unused) -> id -> ops
+	for i := range x.ops {
+		it := &x.ops[i]
+		if it.Op != history.OpIterate || !it.ok() || it.Output == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return Result{Verdict: Unknown, Summary: ErrDeadlineExceeded.Error()}
+		}
+		iterates++
+		entries += len(it.Output.Entries)
+		seg := stateAt(in.Events, x, it.Call)
+		key := [2]int{seg.start, 0}
+		per := cache[key]
+		if per == nil {
+			per = map[string]*idOps{}
+			cache[key] = per
+		}
+		ops := func(id string) *idOps {
+			d := per[id]
+			if d == nil {
+				from := seg.start
+				if !seg.known {
+					from = -1 // no recovered layout: any earlier put may be the writer
+				}
+				d = buildIDOps(x, id, from, math.MaxInt)
+				per[id] = d
+			}
+			return d
+		}
+		if r, bad := judgeIterate(in.Events, it, seg, ops, x); bad {
+			return r
+		}
+	}
+	details := map[string]any{"iterates": iterates, "entries": entries}
+	if iterates == 0 {
+		return Result{Verdict: Valid, Details: details, Summary: "vacuous: no ok iterate in the history"}
+	}
+	return Result{Verdict: Valid, Details: details,
+		Summary: fmt.Sprintf("%d iterates (%d entries): complete, no duplicates, every value current and really written", iterates, entries)}
+}
+
+func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(string) *idOps, x *opIndex) (Result, bool) {
+	bad := func(summary, why string, extra ...int) (Result, bool) {
+		w := append([]int{it.Call, it.Return}, extra...)
+		return violation(ErrIteration, fmt.Sprintf("iterate at event %d: %s", events[it.Call].Index, summary),
+			describe(events, it)+"\n"+why, eventIdx(events, w...)), true
+	}
+	seen := make(map[string]bool, len(it.Output.Entries))
+	for _, en := range it.Output.Entries {
+		if seen[en.ID] {
+			return bad(fmt.Sprintf("visits %q twice", en.ID), "an iteration visits each memory exactly once")
+		}
+		seen[en.ID] = true
+		d := ops(en.ID)
+		var fresh, written *opRec
+		fromInitial := false
+		for _, w := range d.writers[contentKeyOf(en.Value)] {
+			if !w.effective() || w.Call >= it.Return {
+				continue
+			}
+			written = w
+			if !d.supersededBetween(w.Return, it.Call) {
+				fresh = w
+				break
+			}
+		}
+		if iv, ok := seg.initial[en.ID]; ok && fresh == nil && sameContent(iv, en.Value) {
+			fromInitial = true
+			if !d.supersededBetween(seg.start, it.Call) {
+				if m := fieldsMismatch(en.ID, en.Value, iv, d); m != "" {
+					return bad("visits a mixed value: "+m, "a visited value must be one really written: all its fields come from one write")
+				}
+				continue
+			}
+		}
+		switch {
+		case fresh != nil:
+			if m := fieldsMismatch(en.ID, en.Value, fresh.Input.Value, d); m != "" {
+				return bad("visits a mixed value: "+m, "a visited value must be one really written: all its fields come from one write", fresh.Call)
+			}
+		case written != nil || fromInitial:
+			why := fmt.Sprintf("%q held content %#x before the iterate began, but an ok put or remove of it that started later had already returned", en.ID, en.Value.ContentDigest)
+			if written != nil {
+				return bad(fmt.Sprintf("visits %q with a stale value", en.ID), describe(events, written)+"\n"+why, written.Call)
+			}
+			return bad(fmt.Sprintf("visits %q with a stale recovered value", en.ID), why)
+		default:
+			why := fmt.Sprintf("no effective put of %q invoked before the iterate returned wrote content %#x (%d bytes, has_content=%v)",
+				en.ID, en.Value.ContentDigest, en.Value.ContentLen, en.Value.HasContent)
+			for _, w := range d.writers[contentKeyOf(en.Value)] {
+				if !w.effective() {
+					why += "\nonly a failed put wrote it: " + describe(events, w)
+				}
+			}
+			return bad(fmt.Sprintf("visits %q with a value never written", en.ID), why)
+		}
+	}
+	// Completeness: every id stored before the iterate began and not removed
+	// before it ended.
+	ids := map[string]bool{}
+	for id := range seg.initial {
+		ids[id] = true
+	}
+	for id, idxs := range x.byID {
+		for _, i := range idxs {
+			if o := &x.ops[i]; o.Op == history.OpPut && o.ok() && o.Call > seg.start && o.Return < it.Call {
+				ids[id] = true
+				break
+			}
+		}
+	}
+	for id := range ids {
+		if seen[id] {
+			continue
+		}
+		d := ops(id)
+		stored := d.lastOKPutBefore(it.Call)
+		if stored < 0 {
+			if _, ok := seg.initial[id]; !ok {
+				continue
+			}
+			stored = seg.start // recovered: a pseudo-put at the restart
+		}
+		if d.removedBetween(stored, it.Return) {
+			continue
+		}
+		return bad(fmt.Sprintf("misses %q", id),
+			fmt.Sprintf("%q was stored (the put invoked at event %d returned ok before the iterate began) and no remove of it that may follow that put was invoked before the iterate returned",
+				id, eventIndexOr(events, stored)), stored)
+	}
+	return Result{}, false
+}
+
+func eventIndexOr(events []history.Event, pos int) any {
+	if pos >= 0 && pos < len(events) {
+		return events[pos].Index
+	}
+	return "restart"
+}
+
+// fieldsMismatch compares the non-content fields of a value with the value
+// its put wrote: confidence, embedding (when returned) and activation (the
+// put's or any update-activation's). It returns what differs, or "".
+func fieldsMismatch(id string, v, w history.Value, d *idOps) string {
+	switch {
+	case v.Confidence != w.Confidence:
+		return fmt.Sprintf("%q has confidence %g, but the put that wrote its content wrote %g", id, v.Confidence, w.Confidence)
+	case v.EmbeddingDigest != 0 && v.EmbeddingDigest != emptyEmbeddingDigest && v.EmbeddingDigest != w.EmbeddingDigest:
+		return fmt.Sprintf("%q has embedding %#x, but the put that wrote its content wrote %#x", id, v.EmbeddingDigest, w.EmbeddingDigest)
+	case v.Activation != w.Activation && !d.activations[v.Activation]:
+		return fmt.Sprintf("%q has activation %g, which neither its put nor any update-activation wrote", id, v.Activation)
+	}
+	return ""
+}

@@ -1,0 +1,188 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// recoveryCheck: after every injected panic the store keeps serving.
+//
+// Rules, for every panic fault window (nemesis start/end with Fault "panic")
+// ending at time te:
+//   - every worker that continues (invokes an op after the window's end
+//     event) gets an ok completion within the bound after te. The bound is
+//     stretched by the time other faults that stall the store (pause, sleep,
+//     kill, power-loss) overlap it. If the history ends before te+bound, a
+//     worker without an ok is only faulted if it has an op still pending;
+//   - no operation is left pending at the end of the history, panic or not
+//     (a hang), unless the history was cut short by damage.
+//
+// "In process a panic ends the op as info" is the recorder's job; this check
+// sees its effect as info completions.
+type recoveryCheck struct{ bound time.Duration }
+
+func (recoveryCheck) Name() string { return "recovery" }
+func (recoveryCheck) Description() string {
+	return "after every injected panic the store keeps serving: operations complete ok within a bound, none is left pending"
+}
+
+// stallFaults delay every operation while they last without being a failure
+// to recover.
+var stallFaults = map[string]bool{"pause": true, "sleep": true, "kill": true, "power-loss": true}
+
+type window struct {
+	fault              string
+	start, end         int   // positions
+	startTime, endTime int64 // ns
+}
+
+func faultWindows(events []history.Event) []window {
+	var out []window
+	open := map[string][]int{}
+	for pos := range events {
+		e := &events[pos]
+		if e.Kind != history.KindNemesis || e.Nemesis == nil {
+			continue
+		}
+		k := e.Nemesis.Fault + "\x00" + e.Nemesis.Target
+		switch e.Nemesis.Phase {
+		case history.NemesisStart:
+			open[k] = append(open[k], pos)
+		case history.NemesisEnd:
+			st := pos
+			if s := open[k]; len(s) > 0 {
+				st = s[0]
+				open[k] = s[1:]
+			}
+			out = append(out, window{e.Nemesis.Fault, st, pos, events[st].Time, e.Time})
+		}
+	}
+	for k, s := range open { // started, never ended: lasts to the end
+		for _, st := range s {
+			last := len(events) - 1
+			out = append(out, window{k[:indexByte(k, 0)], st, last, events[st].Time, events[last].Time})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].start < out[j].start })
+	return out
+}
+
+func indexByte(s string, b byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return i
+		}
+	}
+	return len(s)
+}
+
+func (c recoveryCheck) Run(ctx context.Context, in *Input) Result {
+	x, err := indexOps(in.Events)
+	if err != nil {
+		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
+	}
+	if len(in.Events) == 0 {
+		return Result{Verdict: Valid, Summary: "vacuous: empty history"}
+	}
+	endTime := in.Events[len(in.Events)-1].Time
+	// Pending at the end: a hang, unless the file was cut short.
+	var pending []*opRec
+	for i := range x.ops {
+		if x.ops[i].pending() {
+			pending = append(pending, &x.ops[i])
+		}
+	}
+	if len(pending) > 0 && in.Damage == nil {
+		o := pending[0]
+		return violation(ErrRecovery,
+			fmt.Sprintf("%d operations never completed, first %s %q of worker %d invoked at event %d", len(pending), o.Op, o.ID, o.Worker, in.Events[o.Call].Index),
+			fmt.Sprintf("%s\nit was invoked %v before the history ended and never completed: the store hung", describe(in.Events, o), time.Duration(endTime-o.CallTime)),
+			eventIdx(in.Events, o.Call))
+	}
+	byWorker := map[int32][]*opRec{}
+	for i := range x.ops {
+		o := &x.ops[i]
+		byWorker[o.Worker] = append(byWorker[o.Worker], o)
+	}
+	wins := faultWindows(in.Events)
+	panics := 0
+	for _, w := range wins {
+		if w.fault != "panic" {
+			continue
+		}
+		if ctx.Err() != nil {
+			return Result{Verdict: Unknown, Summary: ErrDeadlineExceeded.Error()}
+		}
+		panics++
+		deadline := w.endTime + int64(c.bound)
+		for _, s := range wins { // stretch by overlapping stalls
+			if stallFaults[s.fault] && s.startTime < deadline && s.endTime > w.endTime {
+				from := max(s.startTime, w.endTime)
+				deadline += s.endTime - from
+			}
+		}
+		workers := make([]int32, 0, len(byWorker))
+		for wk := range byWorker {
+			workers = append(workers, wk)
+		}
+		sort.Slice(workers, func(i, j int) bool { return workers[i] < workers[j] })
+		for _, wk := range workers {
+			ops := byWorker[wk]
+			continues, tried := false, false
+			var firstOK *opRec
+			var stuck *opRec // an op still outstanding at the deadline
+			for _, o := range ops {
+				if o.Call > w.end {
+					continues = true
+				}
+				if o.ok() && o.DoneTime > w.endTime && firstOK == nil {
+					firstOK = o
+				}
+				if !o.pending() && !o.ok() && o.DoneTime > w.endTime && o.DoneTime <= deadline {
+					tried = true
+				}
+				outstanding := o.CallTime <= deadline &&
+					((!o.pending() && o.DoneTime > deadline) || (o.pending() && endTime >= deadline))
+				if outstanding && stuck == nil {
+					stuck = o
+				}
+			}
+			if !continues || (firstOK != nil && firstOK.DoneTime <= deadline) {
+				continue
+			}
+			if stuck == nil && !tried {
+				continue // idle, or the history ended too soon to tell
+			}
+			why := fmt.Sprintf("the panic window started at event %d and ended at event %d (time %v); worker %d went on invoking operations but got no ok until %s",
+				in.Events[w.start].Index, in.Events[w.end].Index, time.Duration(w.endTime), wk, okWhen(firstOK))
+			wit := []int{w.start, w.end}
+			if stuck != nil {
+				why += "\nstuck: " + describe(in.Events, stuck)
+				wit = append(wit, stuck.Call)
+			}
+			return violation(ErrRecovery,
+				fmt.Sprintf("worker %d got no ok within %v of the panic ending at event %d", wk, time.Duration(deadline-w.endTime), in.Events[w.end].Index),
+				why, eventIdx(in.Events, wit...))
+		}
+	}
+	details := map[string]any{"panics": panics, "bound_ns": int64(c.bound)}
+	if len(pending) > 0 {
+		details["pending_at_damage"] = len(pending)
+	}
+	if panics == 0 {
+		return Result{Verdict: Valid, Details: details, Summary: "no panic injected; no operation left pending"}
+	}
+	return Result{Verdict: Valid, Details: details,
+		Summary: fmt.Sprintf("%d panics: every continuing worker got an ok within %v; no operation left pending", panics, c.bound)}
+}
+
+func okWhen(o *opRec) string {
+	if o == nil {
+		return "the end of the history"
+	}
+	return fmt.Sprintf("time %v", time.Duration(o.DoneTime))
+}
