@@ -18,14 +18,14 @@ const (
 	// file is mapped. The whole reservation is mapped once over the file
 	// (MAP_NORESERVE), so growing the file never remaps and a pointer into
 	// the mapping stays valid until Close.
-	chunkShift    = 20 // dirty-tracking granularity: 1 MiB
-	chunkSize     = 1 << chunkShift
-	maxGrowStep   = 1 << 30
+	chunkShift        = 20 // dirty-tracking granularity: 1 MiB
+	chunkSize         = 1 << chunkShift
+	maxGrowStep       = 1 << 30
 	maxBlocksGrowStep = 64 << 20
-	minGrowStep   = 1 << 20
-	pageSize      = 4096
-	imageSuffix   = ".disk"
-	tmpFileSuffix = ".tmp"
+	minGrowStep       = 1 << 20
+	pageSize          = 4096
+	imageSuffix       = ".disk"
+	tmpFileSuffix     = ".tmp"
 )
 
 var reservations = [...]uint64{64 << 30, 16 << 30, 4 << 30, 1 << 30, 256 << 20}
