@@ -28,22 +28,22 @@ var runsOf8 = []float64{100, 102, 98, 101, 99, 103, 97, 100.5}
 
 func TestCompareDirectionAware(t *testing.T) {
 	base := resultWith("perf-100k", map[string]*Metric{
-		"get.p99":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8},
-		"store.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: runsOf8},
-		"rss.anon":   {Unit: UnitBytes, Direction: Informational, Samples: runsOf8},
-		"iterate":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8},
+		"get.p99":  {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8},
+		"put.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: runsOf8},
+		"rss.anon": {Unit: UnitBytes, Direction: Informational, Samples: runsOf8},
+		"iterate":  {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8},
 	})
 	newer := resultWith("perf-100k", map[string]*Metric{
-		"get.p99":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 1.20)},   // slower: regression
-		"store.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: scaled(runsOf8, 1.20)}, // faster: improvement
-		"rss.anon":   {Unit: UnitBytes, Direction: Informational, Samples: scaled(runsOf8, 1.20)},
-		"iterate":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 1.001)}, // noise
+		"get.p99":  {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 1.20)},   // slower: regression
+		"put.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: scaled(runsOf8, 1.20)}, // faster: improvement
+		"rss.anon": {Unit: UnitBytes, Direction: Informational, Samples: scaled(runsOf8, 1.20)},
+		"iterate":  {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 1.001)}, // noise
 	})
 	c, err := Compare(base, newer, CompareOptions{Threshold: 0.05, Alpha: 0.05})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]ChangeStatus{"get.p99": Regressed, "store.rate": Improved, "rss.anon": Changed, "iterate": Unchanged}
+	want := map[string]ChangeStatus{"get.p99": Regressed, "put.rate": Improved, "rss.anon": Changed, "iterate": Unchanged}
 	for _, ch := range c.Changes {
 		if ch.Status != want[ch.Metric] {
 			t.Errorf("%s: status %s (change %.3f, p %.4f), want %s", ch.Metric, ch.Status, ch.Change, ch.Test.P, want[ch.Metric])
@@ -55,13 +55,13 @@ func TestCompareDirectionAware(t *testing.T) {
 
 	// The same 20% slowdown in a higher-is-better metric is a regression.
 	slower := resultWith("perf-100k", map[string]*Metric{
-		"store.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: scaled(runsOf8, 0.8)},
+		"put.rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: scaled(runsOf8, 0.8)},
 	})
 	c, err = Compare(base, slower, CompareOptions{Threshold: 0.05, Alpha: 0.05})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := c.Regressions(); len(r) != 1 || r[0].Metric != "store.rate" {
+	if r := c.Regressions(); len(r) != 1 || r[0].Metric != "put.rate" {
 		t.Errorf("regressions = %+v, want store.rate", r)
 	}
 	// Significant but below the threshold: not a regression.
@@ -143,7 +143,7 @@ func TestResultRoundTripAndBadFiles(t *testing.T) {
 func TestJudgeTargets(t *testing.T) {
 	r := resultWith("perf-100k", map[string]*Metric{
 		"get.p99":      {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{5e3, 6e3, 5.5e3}},
-		"store.rate":   {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: []float64{4000, 4100, 3900}},
+		"put.rate":     {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: []float64{4000, 4100, 3900}},
 		"iterate.time": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{1e8, 1e8, 1e8}},
 	})
 	r.Scale = 0.5

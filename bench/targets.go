@@ -52,20 +52,20 @@ const (
 // Targets lists every target; adding one is one line.
 func Targets() []Target {
 	return []Target{
-		{"store rate > 5,000/s", "review", "baseline-10k", "store.rate", ">", 5000, true},
+		{"store rate > 5,000/s", "review", "baseline-10k", "put.rate", ">", 5000, true},
 		{"get p99 < 1 ms", "review", "baseline-10k", "get.p99", "<", 1 * msec, true},
-		{"store rate > 5,000/s", "review", "perf-100k", "store.rate", ">", 5000, true},
+		{"store rate > 5,000/s", "review", "perf-100k", "put.rate", ">", 5000, true},
 		{"get p99 < 1 ms", "review", "perf-100k", "get.p99", "<", 1 * msec, true},
 		{"100K iteration < 2 s", "review", "perf-100k", "iterate.time", "<", 2e9, false},
 		{"RSS growth < 500 MB at 100K", "review", "perf-100k", "rss.growth", "<", 500 * mib, false},
-		{"degradation (late p99 / early p99, time order) < 2", "review", "perf-100k", "store.degradation", "<", 2, true},
+		{"degradation (late p99 / early p99, time order) < 2", "review", "perf-100k", "put.degradation", "<", 2, true},
 		{"1M cold iteration < 5 s", "review", "extreme-1m", "cold_iterate.time", "<", 5e9, false},
 		{"1M cold iteration > 100K items/s", "review", "extreme-1m", "cold_iterate.rate", ">", 1e5, true},
 		{"leak slope < 1 MB/cycle", "review", "leak", "leak.vmrss_slope", "<", 1 * mib, true},
 
-		{"store >= 50% of raw baseline, one goroutine", "ours", "baseline-10k", "store.rate_vs_raw", ">=", 0.5, true},
+		{"store >= 50% of raw baseline, one goroutine", "ours", "baseline-10k", "put.rate_vs_raw", ">=", 0.5, true},
 		{"get p99 <= 10 us", "ours", "baseline-10k", "get.p99", "<=", 10 * usec, true},
-		{"store >= 50% of raw baseline, one goroutine", "ours", "perf-100k", "store.rate_vs_raw", ">=", 0.5, true},
+		{"store >= 50% of raw baseline, one goroutine", "ours", "perf-100k", "put.rate_vs_raw", ">=", 0.5, true},
 		{"get p99 <= 10 us", "ours", "perf-100k", "get.p99", "<=", 10 * usec, true},
 		{"RSS beyond mapped data <= 150 B/memory", "ours", "perf-100k", "rss.anon_per_memory", "<=", 150, true},
 		{"1M cold iteration >= 3M items/s", "ours", "extreme-1m", "cold_iterate.rate", ">=", 3e6, true},

@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"time"
+
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// settledRSS collects garbage and returns freed pages to the OS before
+// reading RSS, so that RSS counts what is retained, not what the collector
+// has not yet handed back.
+func settledRSS() (RSS, error) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return ReadRSS()
+}
+
+// putAll puts every spec, timing each call; it returns the latencies in
+// time order and the sum of the call times. Generating a memory's bytes is
+// outside the timed region.
+func putAll(s subject, specs []spec) ([]timedLatency, time.Duration, error) {
+	emb := make([]float32, store.EmbeddingDim)
+	buf := make([]byte, 0, 128<<10)
+	lat := make([]timedLatency, len(specs))
+	var total time.Duration
+	origin := time.Now()
+	for i, sp := range specs {
+		m := sp.memory(emb, buf)
+		t0 := time.Now()
+		err := s.Put(sp.ID, m)
+		d := time.Since(t0)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: put %s (%d of %d): %w", s.Name(), sp.ID, i+1, len(specs), err)
+		}
+		lat[i] = timedLatency{Start: float64(t0.Sub(origin)), Nanos: float64(d)}
+		total += d
+	}
+	return lat, total, nil
+}
+
+// getRandom gets k random specs (with replacement), timing each, and
+// verifies every byte of every answer outside the timed region.
+func getRandom(s subject, specs []spec, k int, rng *rand.Rand) ([]float64, error) {
+	lat := make([]float64, 0, k)
+	buf := make([]byte, 0, 128<<10)
+	for i := 0; i < k; i++ {
+		sp := specs[rng.Intn(len(specs))]
+		t0 := time.Now()
+		m, found, err := s.Get(sp.ID)
+		d := time.Since(t0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: get %s: %w", s.Name(), sp.ID, err)
+		}
+		if !found {
+			return nil, fmt.Errorf("%w: %s: get %s: missing after a successful put", ErrCorruptData, s.Name(), sp.ID)
+		}
+		if err := sp.verify(m, buf); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name(), err)
+		}
+		lat = append(lat, float64(d))
+	}
+	return lat, nil
+}
+
+// iterateAll walks every memory and returns how many and how long.
+func iterateAll(s subject) (int, time.Duration, error) {
+	n := 0
+	t0 := time.Now()
+	err := s.Iterate(func(string, store.Memory) bool { n++; return true })
+	d := time.Since(t0)
+	if err != nil {
+		return n, d, fmt.Errorf("%s: iterate: %w", s.Name(), err)
+	}
+	return n, d, nil
+}
+
+// nanosOf extracts the latencies of a timed series.
+func nanosOf(ts []timedLatency) []float64 {
+	out := make([]float64, len(ts))
+	for i, t := range ts {
+		out[i] = t.Nanos
+	}
+	return out
+}
+
+// sortedCopy returns xs sorted ascending.
+func sortedCopy(xs []float64) []float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s
+}
+
+// degradation is the p99 of the last tenth of a run's latencies, in time
+// order, divided by the p99 of its first tenth. (The original computed this
+// on the sorted array, where it is p99/p99 = 1 or p99/p1: meaningless.)
+func degradation(inTimeOrder []float64) (float64, error) {
+	tenth := len(inTimeOrder) / 10
+	if tenth < 1 {
+		return 0, fmt.Errorf("%w: degradation needs at least 10 operations, have %d", ErrEmptySample, len(inTimeOrder))
+	}
+	first := sortedCopy(inTimeOrder[:tenth])
+	last := sortedCopy(inTimeOrder[len(inTimeOrder)-tenth:])
+	p := Quantile(first, 0.99)
+	if p <= 0 {
+		return 0, fmt.Errorf("%w: first-tenth p99 is %v", ErrBadSample, p)
+	}
+	return Quantile(last, 0.99) / p, nil
+}
+
+// removeAll deletes a directory tree.
+func removeAll(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"time"
+)
+
+// verifySample is how many random memories are read back and checked byte
+// for byte after a reopen or a compaction.
+const verifySample = 1000
+
+// runExtreme1m puts 1M memories, closes, reopens and iterates "cold" (the
+// page cache is not dropped: that needs root and would disturb everything
+// else on the machine; the mapping, the index and the Go heap are fresh),
+// then removes every tenth memory and compacts.
+func runExtreme1m(ctx context.Context, e *env) error {
+	n := e.scaled(1_000_000, 1000)
+	gen := memoryGen{seed: e.cfg.Seed + int64(e.run), mix: reviewMix}
+	specs := gen.specs("x-", n, 3)
+	e.note("extreme-1m: \"cold\" iteration is after close and reopen (fresh mapping, index and heap); the OS page cache is not dropped")
+	rates := map[string]float64{}
+	for _, sub := range e.subjects() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := func(m string) string { return metricName(sub.name, m) }
+		dir, err := e.subdir(sub.name)
+		if err != nil {
+			return err
+		}
+		s, err := sub.open(dir)
+		if err != nil {
+			return err
+		}
+		_, total, err := putAll(s, specs)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		if err := s.Close(); err != nil {
+			return fmt.Errorf("%s: close: %w", sub.name, err)
+		}
+		rates[sub.name] = float64(n) / total.Seconds()
+		e.res.record(name("put.rate"), UnitOpsSec, HigherIsBetter, "puts per second on one goroutine", rates[sub.name])
+
+		before, err := settledRSS()
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		s, err = sub.open(dir)
+		reopen := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("%s: reopen: %w", sub.name, err)
+		}
+		count, iterTime, err := iterateAll(s)
+		if err == nil && count != n {
+			err = fmt.Errorf("%w: %s: cold iteration visited %d memories, want %d", ErrCorruptData, sub.name, count, n)
+		}
+		e.check(sub.name+": cold iteration after reopen visits every memory once", err)
+		after, rerr := settledRSS()
+		if rerr != nil {
+			s.Close()
+			return rerr
+		}
+		e.res.record(name("reopen.time"), UnitNanos, LowerIsBetter, "Open of an existing 1M store (recovery, index rebuild)", float64(reopen))
+		e.res.record(name("cold_iterate.time"), UnitNanos, LowerIsBetter, "full iteration right after reopen", float64(iterTime))
+		e.res.record(name("cold_iterate.rate"), UnitItemsSec, HigherIsBetter, "memories per second of the cold iteration", float64(count)/iterTime.Seconds())
+		e.res.record(name("rss.vmrss"), UnitBytes, Informational, "VmRSS after reopen and iteration", float64(after.VmRSS))
+		e.res.record(name("rss.file"), UnitBytes, Informational, "RssFile (mapped pages) after reopen and iteration", float64(after.RssFile))
+		e.res.record(name("rss.anon_per_memory"), UnitBytesMem, LowerIsBetter, "RssAnon growth over reopen and iteration / n: resident memory beyond the mapped data", (float64(after.RssAnon)-float64(before.RssAnon))/float64(n))
+
+		rng := rand.New(rand.NewSource(e.cfg.Seed + int64(e.run)))
+		_, err = getRandom(s, specs, verifySample, rng)
+		e.check(sub.name+": random memories read back byte for byte after reopen", err)
+
+		var live []spec
+		for i, sp := range specs {
+			if i%10 == 0 {
+				if found, err := s.Remove(sp.ID); err != nil || !found {
+					s.Close()
+					return fmt.Errorf("%s: remove %s: found %v, err %v", sub.name, sp.ID, found, err)
+				}
+				continue
+			}
+			live = append(live, sp)
+		}
+		c, err := s.Compact()
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("%s: compact: %w", sub.name, err)
+		}
+		e.res.record(name("compact.time"), UnitNanos, LowerIsBetter, "Compact of 1M memories after removing every tenth", float64(c.Duration))
+		e.res.record(name("compact.reclaimed"), UnitBytes, Informational, "bytes reclaimed by that compaction", float64(c.BytesReclaimed))
+		count, _, err = iterateAll(s)
+		if err == nil && count != len(live) {
+			err = fmt.Errorf("%w: %s: after compaction iterate visited %d memories, want %d", ErrCorruptData, sub.name, count, len(live))
+		}
+		if err == nil {
+			_, err = getRandom(s, live, verifySample, rng)
+		}
+		e.check(sub.name+": after compaction every live memory is there, byte for byte (sampled)", err)
+		if err := s.Close(); err != nil {
+			return fmt.Errorf("%s: close: %w", sub.name, err)
+		}
+		// Free the subject's files before the next one fills the disk and page cache.
+		if err := removeAll(dir); err != nil {
+			return err
+		}
+	}
+	if len(rates) == 2 {
+		e.res.record("put.rate_vs_raw", UnitRatio, HigherIsBetter, "store put rate / raw put rate", rates["store"]/rates["raw"])
+		s, r := e.res.Metrics["cold_iterate.rate"], e.res.Metrics["raw.cold_iterate.rate"]
+		if s != nil && r != nil && len(s.Samples) > 0 && len(r.Samples) > 0 {
+			e.res.record("cold_iterate.rate_vs_raw", UnitRatio, HigherIsBetter, "store cold iteration rate / raw", s.Samples[len(s.Samples)-1]/r.Samples[len(r.Samples)-1])
+		}
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+)
+
+// leakCycles is the number of put/remove cycles of one leak run.
+const leakCycles = 10
+
+// runLeak does leakCycles cycles of "put 10K new memories, remove them
+// all" on one open store, reading RSS (settled: after GC and returning
+// freed pages) after every cycle, and records the least-squares slope of
+// each RSS figure per cycle. The same cycles run on the raw baseline, which
+// never reuses space: its file-backed RSS grows by design.
+func runLeak(ctx context.Context, e *env) error {
+	per := e.scaled(10_000, 100)
+	gen := memoryGen{seed: e.cfg.Seed + int64(e.run), mix: reviewMix}
+	for _, sub := range e.subjects() {
+		name := func(m string) string { return metricName(sub.name, m) }
+		dir, err := e.subdir(sub.name)
+		if err != nil {
+			return err
+		}
+		before, err := settledRSS()
+		if err != nil {
+			return err
+		}
+		s, err := sub.open(dir)
+		if err != nil {
+			return err
+		}
+		var xs, vm, anon, file []float64
+		var last RSS
+		for cycle := 1; cycle <= leakCycles; cycle++ {
+			if err := ctx.Err(); err != nil {
+				s.Close()
+				return err
+			}
+			specs := gen.specs(fmt.Sprintf("c%d-", cycle), per, int64(10+cycle))
+			if _, _, err := putAll(s, specs); err != nil {
+				s.Close()
+				return err
+			}
+			for _, sp := range specs {
+				if found, err := s.Remove(sp.ID); err != nil || !found {
+					s.Close()
+					return fmt.Errorf("%s: remove %s: found %v, err %v", sub.name, sp.ID, found, err)
+				}
+			}
+			rss, err := settledRSS()
+			if err != nil {
+				s.Close()
+				return err
+			}
+			last = rss
+			if sub.name == "store" {
+				e.last.leak = append(e.last.leak, LeakSample{Run: e.run, Cycle: cycle, RSS: rss})
+			}
+			xs = append(xs, float64(cycle))
+			vm, anon, file = append(vm, float64(rss.VmRSS)), append(anon, float64(rss.RssAnon)), append(file, float64(rss.RssFile))
+		}
+		count, _, err := iterateAll(s)
+		if err == nil && count != 0 {
+			err = fmt.Errorf("%w: %s: %d memories left after removing everything", ErrCorruptData, sub.name, count)
+		}
+		e.check(sub.name+": nothing left after removing everything", err)
+		sp := s.Space()
+		if err := s.Close(); err != nil {
+			return fmt.Errorf("%s: close: %w", sub.name, err)
+		}
+		for _, f := range []struct {
+			metric, doc string
+			ys          []float64
+			dir         Direction
+		}{
+			{"leak.vmrss_slope", "least-squares slope of VmRSS per cycle (this run)", vm, LowerIsBetter},
+			{"leak.anon_slope", "slope of RssAnon (heap) per cycle", anon, LowerIsBetter},
+			{"leak.file_slope", "slope of RssFile (mapped pages) per cycle", file, Informational},
+		} {
+			fit, err := FitLine(xs, f.ys, DefaultConfidence)
+			if err != nil {
+				return err
+			}
+			e.res.record(name(f.metric), UnitBytesPer, f.dir, f.doc, fit.Slope)
+		}
+		e.res.record(name("leak.vmrss_growth"), UnitBytes, LowerIsBetter, "VmRSS after the last cycle minus before open", float64(last.VmRSS)-float64(before.VmRSS))
+		e.res.record(name("leak.file_bytes"), UnitBytes, Informational, "data file bytes after the last cycle", float64(sp.FileBytes))
+	}
+	return nil
+}
+
+// finishLeak pools the store's cycles of every run into one fit per RSS
+// figure, with its confidence interval, and plots it.
+func finishLeak(e *env) error {
+	pts := e.last.leak
+	if len(pts) < 3 {
+		return nil
+	}
+	l := &LeakFit{Cycles: leakCycles, Points: pts}
+	xs := make([]float64, len(pts))
+	vm, anon, file := make([]float64, len(pts)), make([]float64, len(pts)), make([]float64, len(pts))
+	for i, p := range pts {
+		xs[i], vm[i], anon[i], file[i] = float64(p.Cycle), float64(p.VmRSS), float64(p.RssAnon), float64(p.RssFile)
+	}
+	var err error
+	if l.VmRSS, err = FitLine(xs, vm, DefaultConfidence); err != nil {
+		return err
+	}
+	if l.Anon, err = FitLine(xs, anon, DefaultConfidence); err != nil {
+		return err
+	}
+	if l.File, err = FitLine(xs, file, DefaultConfidence); err != nil {
+		return err
+	}
+	e.res.Leak = l
+	if p := e.plotPath("leak-rss.png"); p != "" {
+		return PlotLeak(l, p)
+	}
+	return nil
+}
