@@ -1,18 +1,94 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/runner"
+	"github.com/warmcheck/warmcheck/store"
+	"github.com/warmcheck/warmcheck/workload"
 )
 
-// listCommand is a TEMPORARY placeholder: print a registry (issue 5).
+// registries maps each `warmcheck list` topic to the registry it prints.
+// Every line is the entry's name, a tab, and its description, straight from
+// the registry (never a hand-kept string).
+var registries = map[string]func(io.Writer) error{
+	"workloads": listWorkloads,
+	"bugs":      listBugs,
+	"checks":    listChecks,
+}
+
+// listCommand prints a registry, one entry per line: name, tab, description.
 func listCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "list",
-		Usage: "print a registry (issue 5)",
-		Action: func(*cli.Context) error {
-			return usageError{errors.New("list: not implemented yet")}
+		Name:      "list",
+		Usage:     "print a registry: " + strings.Join(listTopics(), ", "),
+		ArgsUsage: "TOPIC",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError{fmt.Errorf("list needs one topic: %s", strings.Join(listTopics(), ", "))}
+			}
+			f, ok := registries[c.Args().First()]
+			if !ok {
+				return usageError{fmt.Errorf("list: unknown topic %q (known: %s)", c.Args().First(), strings.Join(listTopics(), ", "))}
+			}
+			return f(c.App.Writer)
 		},
 	}
+}
+
+func listTopics() []string {
+	var t []string
+	for k := range registries {
+		t = append(t, k)
+	}
+	sort.Strings(t)
+	return t
+}
+
+func listLine(w io.Writer, name, desc string) error {
+	_, err := fmt.Fprintf(w, "%s\t%s\n", name, desc)
+	return err
+}
+
+func listWorkloads(w io.Writer) error {
+	for _, wl := range workload.All() {
+		faults := "none"
+		if len(wl.Faults) > 0 {
+			faults = strings.Join(wl.Faults, ",")
+		}
+		if err := listLine(w, wl.Name, fmt.Sprintf("%s [mode=%s faults=%s]", wl.Description, wl.Mode, faults)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listBugs prints each seeded bug with its description and what `run --bug`
+// picks for it. A bug of the catalogue without a recipe is said so.
+func listBugs(w io.Writer) error {
+	for _, b := range store.Bugs() {
+		picks := "no recipe: give --workload, --nemesis and --mode"
+		if r, err := runner.RecipeFor(string(b.Name)); err == nil {
+			picks = r.Picks()
+		}
+		if err := listLine(w, string(b.Name), fmt.Sprintf("%s [picks %s]", b.Description, picks)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listChecks(w io.Writer) error {
+	for _, c := range checker.Checks() {
+		if err := listLine(w, c.Name(), c.Description()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,17 +2,131 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/warmcheck/warmcheck/bench"
+	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/runner"
+	"github.com/warmcheck/warmcheck/workload"
 )
 
-// runCommand is a TEMPORARY placeholder: generate a history and check it (issue 5).
+// runCommand drives a store with a workload under faults, records the
+// history, judges it and exits with the verdict.
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "run",
-		Usage: "generate a history and check it (issue 5)",
-		Action: func(*cli.Context) error {
-			return usageError{errors.New("run: not implemented yet")}
+		Usage: "drive the store with a workload under faults, record the history, judge it",
+		Description: "With no flag: the mixed workload with panics and compaction, in process, in ./runs.\n" +
+			"With --bug NAME only: the workload, faults and mode that expose that seeded bug (see `warmcheck list bugs`).\n" +
+			"Exit code: 0 valid, 1 invalid, 2 unknown, 3 usage or input error.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "workload", Usage: "workload name (warmcheck list workloads); default " + workload.Default},
+			&cli.Int64Flag{Name: "seed", Usage: "seed of the operations and the fault schedule (default: random, printed and recorded)"},
+			&cli.IntFlag{Name: "ops", Usage: "total operations of the workers (default: the workload's)"},
+			&cli.DurationFlag{Name: "duration", Usage: "run the workers for this long instead of a number of operations"},
+			&cli.IntFlag{Name: "workers", Usage: "concurrent workers (default: the workload's)"},
+			&cli.StringFlag{Name: "nemesis", Usage: "comma-separated faults (warmcheck list nemeses), or none (default: the workload's)"},
+			&cli.StringFlag{Name: "bug", Usage: "switch on a seeded bug of the store (warmcheck list bugs)"},
+			&cli.StringFlag{Name: "mode", Usage: "inprocess or process (default: the workload's)"},
+			&cli.StringFlag{Name: "out", Value: runner.DefaultOut, Usage: "directory of run directories"},
+			&cli.DurationFlag{Name: "op-timeout", Value: runner.DefaultOpTimeout, Usage: "an operation taking longer ends info"},
 		},
+		Action: runAction,
 	}
+}
+
+func runAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageError{fmt.Errorf("run takes no arguments, got %q", c.Args().Slice())}
+	}
+	cfg := runner.Config{
+		Workload:  c.String("workload"),
+		Seed:      c.Int64("seed"),
+		SeedSet:   c.IsSet("seed"),
+		Ops:       c.Int("ops"),
+		Duration:  c.Duration("duration"),
+		Workers:   c.Int("workers"),
+		Bug:       c.String("bug"),
+		Mode:      c.String("mode"),
+		Out:       c.String("out"),
+		OpTimeout: c.Duration("op-timeout"),
+		Progress:  os.Stderr,
+		Terminal:  term.IsTerminal(int(os.Stderr.Fd())) && os.Getenv("CI") == "",
+		Version:   version,
+		Args:      os.Args,
+		Plot:      bench.PlotLatency,
+	}
+	if c.IsSet("nemesis") {
+		cfg.Nemeses = strings.Split(c.String("nemesis"), ",")
+	}
+	if c.IsSet("op-timeout") && cfg.OpTimeout <= 0 {
+		return usageError{errors.New("--op-timeout must be positive")}
+	}
+	r, err := runner.Resolve(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	fmt.Fprintf(c.App.Writer, "warmcheck run: workload=%s seed=%d mode=%s nemesis=%s bug=%s workers=%d ops=%d\n",
+		r.Workload.Name, r.Seed, r.Mode, runFaultList(r.Faults), runOrNone(r.Bug), r.Plan.Params.Workers, r.Plan.Params.Ops)
+
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out, err := runner.Run(ctx, r)
+	if err != nil {
+		if errors.Is(err, runner.ErrConfig) || errors.Is(err, runner.ErrRunDir) {
+			return usageError{err}
+		}
+		return cli.Exit(fmt.Sprintf("run: no verdict: %v", err), exitUnknown)
+	}
+	runPrintOutcome(c, out)
+	return runVerdictExit(out.Verdict)
+}
+
+func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
+	w := c.App.Writer
+	for _, r := range out.Report.Checks {
+		fmt.Fprintf(w, "  %-18s %-13s %s\n", r.Name, r.Verdict, r.Summary)
+	}
+	for _, f := range out.Findings {
+		if f.Samples > 0 && !f.Met {
+			fmt.Fprintf(w, "  finding: %s missed: measured %s\n", f.Target, f.Measured)
+		}
+	}
+	if out.Stopped != "" {
+		fmt.Fprintf(w, "  workers stopped early: %s\n", out.Stopped)
+	}
+	fmt.Fprintf(w, "verdict: %s (seed %d, %s)\nrun directory: %s\nreport: %s/%s\n",
+		out.Verdict, out.Seed, out.Elapsed.Round(1e6), out.Dir, out.Dir, runner.ReportFile)
+}
+
+// runVerdictExit maps a verdict to the CI exit code.
+func runVerdictExit(v checker.Verdict) error {
+	switch v {
+	case checker.Valid:
+		return nil
+	case checker.Invalid:
+		return cli.Exit("", exitInvalid)
+	}
+	return cli.Exit("", exitUnknown)
+}
+
+func runFaultList(f []string) string {
+	if len(f) == 0 {
+		return "none"
+	}
+	return strings.Join(f, ",")
+}
+
+func runOrNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/store"
+	"github.com/warmcheck/warmcheck/workload"
+)
+
+func listed(t *testing.T, topic string) map[string]string {
+	t.Helper()
+	code, out := capture(t, "list", topic)
+	if code != exitValid {
+		t.Fatalf("list %s: exit %d", topic, code)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		name, desc, ok := strings.Cut(line, "\t")
+		if !ok || name == "" || desc == "" {
+			t.Fatalf("list %s: line %q is not name<TAB>description", topic, line)
+		}
+		got[name] = desc
+	}
+	return got
+}
+
+func TestListPrintsTheRegistries(t *testing.T) {
+	w := listed(t, "workloads")
+	for _, wl := range workload.All() {
+		if !strings.Contains(w[wl.Name], wl.Description) {
+			t.Errorf("list workloads: %s missing or without its description", wl.Name)
+		}
+	}
+	if len(w) != len(workload.All()) {
+		t.Errorf("list workloads: %d lines, registry has %d", len(w), len(workload.All()))
+	}
+	b := listed(t, "bugs")
+	for _, bug := range store.Bugs() {
+		d := b[string(bug.Name)]
+		if !strings.Contains(d, bug.Description) || !strings.Contains(d, "workload=") {
+			t.Errorf("list bugs: %s: %q lacks the description or the recipe", bug.Name, d)
+		}
+	}
+	c := listed(t, "checks")
+	for _, ch := range checker.Checks() {
+		if c[ch.Name()] == "" {
+			t.Errorf("list checks: %s missing", ch.Name())
+		}
+	}
+}
+
+func TestListBadTopicExit3(t *testing.T) {
+	for _, args := range [][]string{{"list"}, {"list", "nope"}, {"list", "bugs", "extra"}} {
+		if code, _ := capture(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}

@@ -1,0 +1,26 @@
+// Package runner is `warmcheck run`: it drives a store with a workload's
+// concurrent workers while a nemesis schedule fires, records every
+// operation into the history, judges the history with the same checks as
+// `warmcheck analyze`, and writes the run directory:
+//
+//	<out>/<workload>/<timestamp>/
+//	    history.wch     the recorded history (history package format)
+//	    results.json    the checker's report
+//	    config.json     the resolved configuration (seed included)
+//	    warmcheck.log   the run's log (hclog)
+//	    report.html     verdict, per-check results, latency percentiles,
+//	                    review targets against what was measured
+//	    store/          the store's files
+//	<out>/latest -> <workload>/<timestamp>
+//
+// It also holds the seeded-bug recipes: for each bug of the store's
+// catalogue, the workload, faults, mode and size of run that expose it, and
+// the checks expected to catch it.
+//
+// Determinism: the seed fixes every worker's operations and the fault
+// schedule, not the goroutine interleaving; two runs with one seed issue the
+// same operations but may observe different orders.
+//
+// Imports: workload, client, nemesis, checker, history, store. Nothing
+// imports runner except cmd/warmcheck (and bench, which may drive runs).
+package runner

@@ -1,0 +1,121 @@
+package runner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// Recipe is how to expose one seeded bug: what `warmcheck run --bug NAME`
+// picks when nothing else is named, and which checks must then fail.
+type Recipe struct {
+	Bug      store.Bug
+	Workload string
+	Nemeses  []string // nil: none
+	Mode     string   // "inprocess" or "process"
+	Ops      int      // 0: the workload's
+	Workers  int      // 0: the workload's
+	// Expect are the checks that should catch the bug; a gate run passes
+	// when the verdict is invalid and at least one of them failed.
+	Expect []string
+	// Why says in one line how the recipe exposes the bug.
+	Why string
+}
+
+// allRecipes is the seeded-bug table: one line per bug of store.Bugs().
+var allRecipes = []Recipe{
+	{
+		Bug: "slot-race", Workload: "writer-writer", Nemeses: []string{"sleep"}, Mode: "inprocess",
+		Expect: []string{"unique-slots", "linearizable"},
+		Why:    "20 writers behind a barrier with sleeps in slot allocation: two puts take one slot and a read-back returns the other id's value",
+	},
+	{
+		Bug: "content-offset-race", Workload: "writer-writer", Nemeses: []string{"sleep"}, Mode: "inprocess",
+		Expect: []string{"offset-overlap", "offset-monotonic", "linearizable"},
+		Why:    "concurrent appends with sleeps between reserving and writing content: two puts get overlapping content ranges",
+	},
+	{
+		Bug: "compaction-swap-window", Workload: "compaction-under-load", Nemeses: []string{"compact", "sleep"}, Mode: "inprocess",
+		Expect: []string{"linearizable", "iteration"},
+		Why:    "reads during the swap to the new content epoch see content of the wrong epoch",
+	},
+	{
+		Bug: "compaction-lost-store", Workload: "compaction-under-load", Nemeses: []string{"compact", "sleep"}, Mode: "inprocess",
+		Expect: []string{"linearizable", "content-length", "iteration"},
+		Why:    "a put acknowledged while a compaction copies is dropped by the swap: a later get misses it",
+	},
+	{
+		Bug: "unlocked-activation", Workload: "hot-spot", Nemeses: []string{"sleep"}, Mode: "inprocess",
+		Expect: []string{"linearizable"},
+		Why:    "50 workers on 10 memories: an activation update racing a put writes into the replaced record",
+	},
+	{
+		Bug: "index-before-block", Workload: "hot-spot", Nemeses: []string{"sleep"}, Mode: "inprocess",
+		Expect: []string{"linearizable", "iteration"},
+		Why:    "a get on a hot key sees the index entry before its block is written and reads stale or zero data",
+	},
+	{
+		Bug: "count-on-failed-store", Workload: "mixed", Nemeses: []string{"grow-failure"}, Mode: "inprocess",
+		Expect: []string{"content-length"},
+		Why:    "puts failing on a full disk are still counted: the final Stats disagree with the live memories",
+	},
+	{
+		Bug: "panic-holds-lock", Workload: "panic-recovery", Nemeses: []string{"panic"}, Mode: "inprocess",
+		Expect: []string{"recovery"},
+		Why:    "a panic inside a critical section leaves a shard lock held: later operations on that shard never complete",
+	},
+	{
+		Bug: "sync-skips-content", Workload: "crash-recovery", Nemeses: []string{"power-loss"}, Mode: "process",
+		Expect: []string{"durability"},
+		Why:    "Sync persists blocks but not content: after a power cut acknowledged-and-synced memories come back torn or missing",
+	},
+	{
+		Bug: "recovery-trusts-torn", Workload: "crash-recovery", Nemeses: []string{"power-loss"}, Mode: "process",
+		Expect: []string{"durability"},
+		Why:    "recovery keeps records whose checksums fail: after a power cut torn values are served",
+	},
+}
+
+// Recipes returns the table, one entry per seeded bug, in catalogue order.
+func Recipes() []Recipe {
+	out := make([]Recipe, len(allRecipes))
+	for i, r := range allRecipes {
+		r.Nemeses = append([]string(nil), r.Nemeses...)
+		r.Expect = append([]string(nil), r.Expect...)
+		out[i] = r
+	}
+	return out
+}
+
+// RecipeFor returns the recipe of bug.
+func RecipeFor(bug string) (Recipe, error) {
+	for _, r := range Recipes() {
+		if string(r.Bug) == bug {
+			return r, nil
+		}
+	}
+	var names []string
+	for _, r := range allRecipes {
+		names = append(names, string(r.Bug))
+	}
+	sort.Strings(names)
+	return Recipe{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownBug, bug, strings.Join(names, ", "))
+}
+
+// Picks describes what the recipe chooses, for `warmcheck list bugs`.
+func (r Recipe) Picks() string {
+	faults := "none"
+	if len(r.Nemeses) > 0 {
+		faults = strings.Join(r.Nemeses, ",")
+	}
+	s := fmt.Sprintf("workload=%s nemesis=%s mode=%s", r.Workload, faults, r.Mode)
+	if r.Ops > 0 {
+		s += fmt.Sprintf(" ops=%d", r.Ops)
+	}
+	if r.Workers > 0 {
+		s += fmt.Sprintf(" workers=%d", r.Workers)
+	}
+	return s + " expect=" + strings.Join(r.Expect, "|")
+}

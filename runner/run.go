@@ -1,0 +1,266 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// Outcome is what a run produced. Report is exactly what results.json holds.
+type Outcome struct {
+	Dir      string          `json:"dir"`
+	Seed     int64           `json:"seed"`
+	Verdict  checker.Verdict `json:"verdict"`
+	Report   checker.Report  `json:"-"`
+	Latency  []OpLatency     `json:"latency"`
+	Findings []Finding       `json:"findings"`
+	// Wall is the workers' phase, first invoke to last completion.
+	Wall time.Duration `json:"wall_ns"`
+	// Elapsed is the whole run, checks included.
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// Stopped says why the workers were stopped early ("" when they ran
+	// out of operations or the duration passed).
+	Stopped string `json:"stopped,omitempty"`
+	// Abandoned is set when workers stuck in the store had to be left behind.
+	Abandoned bool   `json:"abandoned,omitempty"`
+	Rerun     string `json:"rerun"`
+	// Plot is the latency plot's file name in Dir, "" when none was drawn.
+	Plot string `json:"plot,omitempty"`
+
+	loadStart, loadEnd int64 // ns since run start: the workers' phase
+}
+
+// MetricsFile holds the Outcome (latency, findings, timings) as JSON;
+// PlotFile is the latency and throughput plot.
+const (
+	MetricsFile = "metrics.json"
+	PlotFile    = "latency.png"
+)
+
+// Run carries out r and judges it. The error is non-nil only when no
+// verdict could be reached (bad configuration, unwritable directory, a
+// store that does not start); a verdict of any kind is in the Outcome.
+func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
+	started := time.Now()
+	dir, err := makeRunDir(r.Out, r.Workload.Name, started)
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dir, LogFile))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRunDir, err)
+	}
+	defer logFile.Close()
+	var logOut io.Writer = logFile
+	if r.Progress != nil && !r.Terminal {
+		logOut = io.MultiWriter(logFile, r.Progress)
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "warmcheck", Output: logOut, Level: hclog.Info})
+	log.Info("run starting", "dir", dir, "workload", r.Workload.Name, "seed", r.Seed, "mode", r.Mode,
+		"faults", r.Faults, "bug", r.Bug, "workers", r.Plan.Params.Workers, "ops", r.Plan.Params.Ops)
+	if err := writeJSON(filepath.Join(dir, ConfigFile), r.configJSON(started)); err != nil {
+		return nil, err
+	}
+
+	out, err := record(ctx, r, dir, log)
+	if err != nil {
+		log.Error("run failed before a verdict", "error", err)
+		return nil, err
+	}
+	out.Dir, out.Seed, out.Rerun = dir, r.Seed, r.RerunCommand()
+
+	hdr, events, rerr := history.ReadFile(filepath.Join(dir, HistoryFile))
+	var damage *history.DamageError
+	if rerr != nil && !errors.As(rerr, &damage) {
+		return nil, fmt.Errorf("%w: reading it back: %w", ErrHistory, rerr)
+	}
+	in := &checker.Input{Header: hdr, Events: events, OutDir: dir}
+	if damage != nil {
+		in.Damage = damage
+		log.Warn("history damaged; judging the intact part", "error", damage)
+	}
+	out.Report = checker.Run(ctx, in, checker.Options{})
+	out.Verdict = out.Report.Verdict
+	if err := writeJSON(filepath.Join(dir, ResultsFile), out.Report); err != nil {
+		return nil, err
+	}
+	out.Latency = Latencies(events, out.loadStart, out.loadEnd)
+	out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)
+	for _, c := range out.Report.Checks {
+		log.Info("check", "name", c.Name, "verdict", c.Verdict, "summary", c.Summary)
+	}
+	for _, f := range out.Findings {
+		log.Info("target", "target", f.Target, "measured", f.Measured, "met", f.Met, "note", f.Note)
+	}
+	out.Elapsed = time.Since(started)
+	if err := writeJSON(filepath.Join(dir, MetricsFile), out); err != nil {
+		return nil, err
+	}
+	if r.Plot != nil {
+		if err := r.Plot(events, filepath.Join(dir, PlotFile)); err != nil {
+			log.Warn("latency plot failed", "error", err)
+		} else {
+			out.Plot = PlotFile
+		}
+	}
+	if err := writeReport(filepath.Join(dir, ReportFile), r, out, events); err != nil {
+		return nil, err
+	}
+	if err := pointLatest(r.Out, dir); err != nil {
+		log.Warn("cannot point latest at the run", "error", err)
+	}
+	log.Info("run done", "verdict", out.Verdict, "elapsed", out.Elapsed.Round(time.Millisecond))
+	return out, nil
+}
+
+// record drives the store and writes history.wch; it returns the timing of
+// the workers' phase in an Outcome.
+func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Outcome, error) {
+	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	defer w.Close()
+	t, err := openTarget(r, dir, log)
+	if err != nil {
+		return nil, err
+	}
+	sink := &countingSink{inner: w}
+	rec, err := client.NewRecorder(sink, t.client, client.RecorderOptions{
+		Workers: r.Plan.Params.Workers, OpTimeout: r.OpTimeout})
+	if err != nil {
+		t.close(log)
+		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	faults, err := newFaultSchedule(r, t, rec, log)
+	if err != nil {
+		_ = rec.Close()
+		t.close(log)
+		return nil, err
+	}
+
+	prog := startProgress(r.Progress, r.Terminal, sink, expectedOps(r.Plan.Params), r.Duration, log)
+	l := newLoad(r.Plan, rec, log.Named("load"))
+	l.preload(ctx)
+
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	go l.watch(loadCtx, sink, r.Budget, r.Duration, stallAfter(r.OpTimeout))
+	faultsDone := make(chan struct{})
+	go func() { defer close(faultsDone); faults.Run(loadCtx) }()
+	snapsDone := make(chan struct{})
+	go func() {
+		defer close(snapsDone)
+		periodicSnapshots(loadCtx, rec, r.Plan.Params.SnapshotEvery, r.OpTimeout, log)
+	}()
+
+	out := &Outcome{}
+	out.loadStart = rec.Now()
+	out.Abandoned = !l.run(ctx, r.OpTimeout+closeTimeout)
+	out.loadEnd = rec.Now()
+	out.Wall = time.Duration(out.loadEnd - out.loadStart)
+	l.Stop("")
+	out.Stopped = l.Reason()
+	stopLoad()
+	<-faultsDone
+	<-snapsDone
+	prog.Stop()
+
+	if err := faults.Heal(ctx); err != nil {
+		log.Warn("healing the faults failed; the final snapshot may be missing", "error", err)
+	}
+	if err := snapshot(ctx, rec, "final", r.OpTimeout+closeTimeout); err != nil {
+		log.Warn("no final snapshot", "error", err)
+	}
+	if err := rec.Close(); err != nil {
+		t.close(log)
+		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	t.close(log)
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	log.Info("load done", "wall", out.Wall.Round(time.Millisecond), "issued", l.issued.Load(),
+		"completed", sink.completions.Load(), "ok", sink.ok.Load(), "faults_fired", sink.faults.Load(), "stopped", out.Stopped)
+	return out, nil
+}
+
+// stallAfter is how long no ok completion may last before the run calls
+// the store stalled: longer than the recovery check's bound plus two
+// operation timeouts, so that the check, not the runner, judges the stall.
+func stallAfter(opTimeout time.Duration) time.Duration {
+	return checker.DefaultRecoveryBound + 2*opTimeout
+}
+
+// periodicSnapshots records a snapshot every period until ctx ends.
+func periodicSnapshots(ctx context.Context, rec *client.Recorder, period, timeout time.Duration, log hclog.Logger) {
+	if period <= 0 {
+		return
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := snapshot(ctx, rec, "periodic", timeout); err != nil && ctx.Err() == nil {
+				log.Debug("periodic snapshot failed", "error", err)
+			}
+		}
+	}
+}
+
+// header is the history header of r.
+func header(r *Resolved) history.Header {
+	return history.Header{
+		Seed: r.Seed, Workload: r.Workload.Name, Workers: r.Plan.Params.Workers, Ops: r.Plan.Params.Ops,
+		Faults: r.Faults, Bug: r.Bug, Mode: string(r.Mode), FaultModel: faultModel(r),
+		WarmcheckVersion: r.Version, GoVersion: runtime.Version(), PorcupineVersion: depVersion("github.com/anishathalye/porcupine"),
+		StartedUnixNanos: time.Now().UnixNano(),
+	}
+}
+
+// faultModel says in one line what the run's faults can do to the store.
+func faultModel(r *Resolved) string {
+	if r.Mode == "process" {
+		return "store in a child process: panics kill it, SIGSTOP/SIGCONT pause it, SIGKILL and power loss (unsynced 512-byte sectors lost or torn) are followed by restart and recovery"
+	}
+	return "store in process: panics at failpoints are recovered and end their operation info; no crash"
+}
+
+func depVersion(path string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, d := range bi.Deps {
+		if d.Path == path {
+			return d.Version
+		}
+	}
+	return ""
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrRunDir, path, err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%w: %v", ErrRunDir, err)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package runner
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// long reports whether the slow sweeps are switched on (WARMCHECK_LONG=1).
+func long() bool { return os.Getenv("WARMCHECK_LONG") == "1" }
+
+func mustRun(t *testing.T, c Config) *Outcome {
+	t.Helper()
+	if c.Out == "" {
+		c.Out = t.TempDir()
+	}
+	r, err := Resolve(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRunWritesAJudgedRunDirectory(t *testing.T) {
+	out := mustRun(t, Config{Workload: "mixed", Seed: 3, SeedSet: true, Ops: 400, Workers: 6, Nemeses: []string{"none"}})
+	if out.Verdict != checker.Valid {
+		t.Fatalf("verdict %s, want valid; checks: %+v", out.Verdict, out.Report.Checks)
+	}
+	for _, f := range []string{HistoryFile, ResultsFile, ConfigFile, LogFile, ReportFile, MetricsFile} {
+		if st, err := os.Stat(filepath.Join(out.Dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	hdr, events, err := history.ReadFile(filepath.Join(out.Dir, HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hdr.Seed != 3 || hdr.Workload != "mixed" || hdr.Workers != 6 {
+		t.Fatalf("header %+v", hdr)
+	}
+	if err := history.Validate(events); err != nil {
+		t.Fatalf("recorded history is malformed: %v", err)
+	}
+	var ops, final int
+	for _, e := range events {
+		if e.Kind == history.KindOp && e.Type == history.Invoke {
+			ops++
+		}
+		if e.Kind == history.KindSnapshot && e.Snapshot.Reason == "final" {
+			final++
+		}
+	}
+	// 400 worker operations plus the preload.
+	if want := 400 + r0(t, "mixed").Plan.Params.Preload; ops != want {
+		t.Fatalf("%d operations recorded, want %d", ops, want)
+	}
+	if final != 1 {
+		t.Fatalf("%d final snapshots, want 1", final)
+	}
+	var all *OpLatency
+	for i := range out.Latency {
+		if out.Latency[i].Op == AllOps {
+			all = &out.Latency[i]
+		}
+	}
+	if all == nil || all.OK == 0 || all.P99 <= 0 || all.Max < all.P99 {
+		t.Fatalf("latency summary %+v", out.Latency)
+	}
+	if len(out.Findings) == 0 {
+		t.Fatal("no review target reported")
+	}
+}
+
+func r0(t *testing.T, name string) *Resolved {
+	r, err := Resolve(Config{Workload: name, Seed: 1, SeedSet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

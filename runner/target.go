@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/store"
+	"github.com/warmcheck/warmcheck/workload"
+)
+
+// target is the store under test as the run sees it: a client to drive it
+// and, depending on the mode, the handles faults act on.
+type target struct {
+	mode   workload.Mode
+	dir    string
+	client client.Client
+	// In process: the store itself and its failpoints.
+	store      *store.Store
+	failpoints *store.Failpoints
+	// In a child process: its controller (see target_process.go).
+	proc processHandle
+}
+
+// closeTimeout bounds closing the store: a store whose locks were leaked
+// (a seeded bug) must not hang the run.
+const closeTimeout = 5 * time.Second
+
+// openTarget starts the store in runDir/store.
+func openTarget(r *Resolved, runDir string, log hclog.Logger) (*target, error) {
+	t := &target{mode: r.Mode, dir: filepath.Join(runDir, StoreDir)}
+	var bugs []store.Bug
+	if r.Bug != "" {
+		bugs = []store.Bug{store.Bug(r.Bug)}
+	}
+	switch r.Mode {
+	case workload.InProcess:
+		t.failpoints = store.NewFailpoints()
+		st, err := store.Open(t.dir, store.Options{Bugs: bugs, Failpoints: t.failpoints, Logger: log.Named("store")})
+		if err != nil {
+			return nil, fmt.Errorf("%w: open %s: %w", ErrStore, t.dir, err)
+		}
+		t.store = st
+		t.client = client.NewInProcess(st)
+	case workload.Process:
+		if err := t.openProcess(r, bugs, log); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: mode %q", ErrConfig, r.Mode)
+	}
+	return t, nil
+}
+
+// close closes the client (and with it the store), giving up after
+// closeTimeout: a hung store is left behind rather than hanging the run.
+func (t *target) close(log hclog.Logger) {
+	done := make(chan error, 1)
+	go func() {
+		err := t.client.Close()
+		if t.proc != nil {
+			if perr := t.proc.Close(); err == nil {
+				err = perr
+			}
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			log.Warn("closing the store failed", "error", err)
+		}
+	case <-time.After(closeTimeout):
+		log.Warn("closing the store did not finish; abandoned", "timeout", closeTimeout)
+	}
+}
+
+// snapshot records a Layout+Stats snapshot, bounded by timeout.
+func snapshot(ctx context.Context, rec *client.Recorder, reason string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return rec.Snapshot(ctx, reason)
+}

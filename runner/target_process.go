@@ -1,0 +1,39 @@
+//go:build h6wip
+
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// processHandle is the child-process controller.
+type processHandle = *client.ProcessStore
+
+// openProcess starts the store in a child process (`warmcheck serve-store`,
+// or Config.StoreCommand in tests) with durable images, so that the
+// power-loss fault can rebuild what a disk would hold.
+func (t *target) openProcess(r *Resolved, bugs []store.Bug, log hclog.Logger) error {
+	cfg := client.ProcessConfig{
+		Serve:   client.ServeConfig{Dir: t.dir, DurableImage: true},
+		Command: r.StoreCommand,
+		Env:     r.StoreEnv,
+		Stderr:  log.Named("store-process").StandardWriter(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	for _, b := range bugs {
+		cfg.Serve.Bugs = append(cfg.Serve.Bugs, string(b))
+	}
+	p, err := client.StartProcess(context.Background(), cfg)
+	if err != nil {
+		return fmt.Errorf("%w: store process on %s: %w", ErrStore, filepath.Base(t.dir), err)
+	}
+	t.proc = p
+	t.client = p.Client()
+	return nil
+}
