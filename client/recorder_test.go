@@ -35,7 +35,7 @@ func TestRecorderConcurrentWellFormed(t *testing.T) {
 		switch id {
 		case "panic":
 			panics.Add(1)
-			panic("injected test panic")
+			panic(store.InjectedPanic{Point: store.FailGet})
 		case "hang":
 			hangs.Add(1)
 			<-ctx.Done()
@@ -108,7 +108,7 @@ func TestPanicIsInfoAndRetiresProcess(t *testing.T) {
 	f := newFake()
 	f.hook = func(_ context.Context, _ history.Op, id string) error {
 		if id == "boom" {
-			panic("injected test panic")
+			panic(store.InjectedPanic{Point: store.FailGet})
 		}
 		return nil
 	}
