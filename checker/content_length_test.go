@@ -1,0 +1,126 @@
+package checker
+
+import (
+	"testing"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// stats builds consistent Stats for a layout and a total.
+func statsFor(total uint64, epoch uint64, layout ...history.Entry) *history.Stats {
+	st := &history.Stats{Live: uint64(len(layout)), SlotsInUse: uint64(len(layout)), ContentBytesTotal: total, Epoch: epoch}
+	for _, le := range layout {
+		if le.Placement.HasContent {
+			st.ContentBytesLive += uint64(le.Placement.Length)
+		}
+	}
+	if total > 0 {
+		st.Fragmentation = float64(total-st.ContentBytesLive) / float64(total)
+	}
+	return st
+}
+
+// clValid is a concurrent history whose final snapshot is right: a, b put
+// concurrently with a second put of a; b removed; an info put of c that may
+// or may not have happened (it did not); a failed put of d (whose bytes the
+// store may have appended).
+func clValid() (*wsb, []history.Entry) {
+	b := newWSB()
+	b.putInv(1, "a", wval(1))
+	b.putInv(2, "a", wval(2))
+	b.putOK(2, wpl(1, 100, 100, 0))
+	b.putOK(1, wpl(0, 0, 100, 0))
+	b.put(3, "b", wval(3), wpl(2, 200, 100, 0))
+	b.remove(3, "b", true)
+	b.putInv(4, "c", wval(4))
+	b.done(4, history.Info, nil)
+	b.putInv(5, "d", wval(5))
+	b.done(5, history.Fail, nil)
+	// The store kept a's first put (either order was possible).
+	layout := []history.Entry{wentry("a", wval(1), wpl(0, 0, 100, 0))}
+	return b, layout
+}
+
+func TestContentLengthAcceptsConcurrentFinal(t *testing.T) {
+	for _, total := range []uint64{300, 400, 500} { // info and fail puts may or may not have appended
+		b, layout := clValid()
+		b.snapshot("final", statsFor(total, 0, layout...), layout...)
+		wantWS(t, runWS(t, contentLengthCheck{}, b), Valid)
+	}
+}
+
+func TestContentLengthRejectsFailedPutCounted(t *testing.T) {
+	// count-on-failed-store: the failed put of d still counts as live.
+	b, layout := clValid()
+	st := statsFor(400, 0, layout...)
+	st.Live++
+	st.ContentBytesLive += 100
+	st.Fragmentation = float64(st.ContentBytesTotal-st.ContentBytesLive) / float64(st.ContentBytesTotal)
+	b.snapshot("final", st, layout...)
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+}
+
+func TestContentLengthRejectsFailedPutInLayout(t *testing.T) {
+	b, layout := clValid()
+	layout = append(layout, wentry("d", wval(5), wpl(3, 400, 100, 0)))
+	b.snapshot("final", statsFor(500, 0, layout...), layout...)
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+}
+
+func TestContentLengthRejectsMissingLiveMemory(t *testing.T) {
+	b, _ := clValid()
+	b.snapshot("final", statsFor(300, 0))
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+}
+
+func TestContentLengthRejectsWrongTotal(t *testing.T) {
+	for _, total := range []uint64{299, 501} {
+		b, layout := clValid()
+		b.snapshot("final", statsFor(total, 0, layout...), layout...)
+		wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+	}
+}
+
+func TestContentLengthRejectsBadFragmentation(t *testing.T) {
+	b := newWSB()
+	st := &history.Stats{ContentBytesTotal: 100, ContentBytesLive: 50, Fragmentation: 0.2}
+	b.snapshot("periodic", st)
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+}
+
+func TestContentLengthAfterCompactionAndRestart(t *testing.T) {
+	mk := func() *wsb {
+		b := newWSB()
+		b.put(1, "a", wval(1), wpl(0, 0, 100, 0))
+		b.put(1, "b", wval(2), wpl(1, 100, 100, 0))
+		b.remove(1, "b", true)
+		b.inv(2, history.OpCompact, "", nil)
+		b.done(2, history.OK, &history.Output{Compaction: &history.Compaction{Epoch: 1, BytesBefore: 200, BytesAfter: 100, BytesReclaimed: 100, Moved: 1}})
+		b.put(1, "c", wval(3), wpl(2, 100, 100, 1))
+		return b
+	}
+	layout := []history.Entry{wentry("a", wval(1), wpl(0, 0, 100, 1)), wentry("c", wval(3), wpl(2, 100, 100, 1))}
+	b := mk()
+	b.snapshot("final", statsFor(200, 1, layout...), layout...)
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Valid)
+
+	b = mk()
+	b.snapshot("final", statsFor(300, 1, layout...), layout...) // counts the reclaimed bytes still
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+
+	// After a restart the recovered total is the new reference.
+	b = mk()
+	b.nemesis("kill", history.NemesisStart, history.Nemesis{})
+	b.nemesis("kill", history.NemesisEnd, history.Nemesis{Restart: true})
+	b.snapshot("restart", statsFor(250, 1, layout...), layout...)
+	d := wval(4)
+	d.ContentLen = 10
+	b.put(1, "d", d, wpl(3, 250, 10, 1))
+	final := append(append([]history.Entry{}, layout...), wentry("d", d, wpl(3, 250, 10, 1)))
+	events := len(b.events)
+	b.snapshot("final", statsFor(260, 1, final...), final...)
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Valid)
+	b.events = b.events[:events]
+	b.snapshot("final", statsFor(360, 1, final...), final...)
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+}

@@ -1,0 +1,84 @@
+package checker
+
+import (
+	"testing"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// crash appends a power loss, its restart and the recovered layout.
+func (b *wsb) crash(fault string, recovered ...history.Entry) {
+	b.nemesis(fault, history.NemesisStart, history.Nemesis{})
+	b.nemesis(fault, history.NemesisEnd, history.Nemesis{Restart: true})
+	b.snapshot("restart", statsFor(0, 0, recovered...), recovered...)
+}
+
+// durBase: a and b synced (then b removed and synced), c put after the
+// sync (unsynced), a overwritten concurrently with the last sync.
+func durBase() *wsb {
+	b := newWSB()
+	b.put(1, "a", wval(1), wpl(0, 0, 100, 0))
+	b.put(1, "b", wval(2), wpl(1, 100, 100, 0))
+	b.sync(1)
+	b.remove(1, "b", true)
+	b.inv(9, history.OpSync, "", nil)
+	b.putInv(2, "a", wval(3)) // concurrent with the sync: not covered by it
+	b.putOK(2, wpl(2, 200, 100, 0))
+	b.done(9, history.OK, &history.Output{})
+	b.put(1, "c", wval(4), wpl(3, 300, 100, 0))
+	return b
+}
+
+func TestDurabilityAcceptsEveryAllowedRecovery(t *testing.T) {
+	for name, rec := range map[string][]history.Entry{
+		"synced only":      {wentry("a", wval(1), wpl(0, 0, 100, 0))},
+		"later a survives": {wentry("a", wval(3), wpl(2, 200, 100, 0))},
+		"unsynced c too":   {wentry("a", wval(3), wpl(2, 200, 100, 0)), wentry("c", wval(4), wpl(3, 300, 100, 0))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := durBase()
+			b.crash("power-loss", rec...)
+			wantWS(t, runWS(t, durabilityCheck{}, b), Valid)
+		})
+	}
+}
+
+func TestDurabilityRejects(t *testing.T) {
+	torn := wval(1)
+	torn.Confidence = 0.75
+	for name, rec := range map[string][]history.Entry{
+		"synced a lost":       {},
+		"removed b came back": {wentry("a", wval(1), wpl(0, 0, 100, 0)), wentry("b", wval(2), wpl(1, 100, 100, 0))},
+		"never written":       {wentry("a", wval(1), wpl(0, 0, 100, 0)), wentry("z", wval(99), wpl(9, 900, 100, 0))},
+		"torn record":         {wentry("a", torn, wpl(0, 0, 100, 0))},
+		"other id's content":  {wentry("a", wval(4), wpl(3, 300, 100, 0))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := durBase()
+			b.crash("power-loss", rec...)
+			wantWS(t, runWS(t, durabilityCheck{}, b), Invalid)
+		})
+	}
+}
+
+func TestDurabilityRejectsStaleAfterSecondCrash(t *testing.T) {
+	b := durBase()
+	b.crash("kill", wentry("a", wval(1), wpl(0, 0, 100, 0)))
+	b.put(1, "a", wval(5), wpl(4, 400, 100, 0))
+	b.sync(1)
+	b.crash("power-loss", wentry("a", wval(1), wpl(0, 0, 100, 0))) // the synced a=5 was lost
+	wantWS(t, runWS(t, durabilityCheck{}, b), Invalid)
+
+	ok := durBase()
+	ok.crash("kill", wentry("a", wval(1), wpl(0, 0, 100, 0)))
+	ok.put(1, "a", wval(5), wpl(4, 400, 100, 0))
+	ok.crash("power-loss", wentry("a", wval(1), wpl(0, 0, 100, 0))) // a=5 never synced
+	wantWS(t, runWS(t, durabilityCheck{}, ok), Valid)
+}
+
+func TestDurabilityWithoutRestartSnapshotIsUnknown(t *testing.T) {
+	b := durBase()
+	b.nemesis("kill", history.NemesisStart, history.Nemesis{})
+	b.nemesis("kill", history.NemesisEnd, history.Nemesis{Restart: true})
+	wantWS(t, runWS(t, durabilityCheck{}, b), Unknown)
+}
