@@ -133,16 +133,15 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 	}
 	for _, t := range r.Targets {
-		conf := ""
-		if t.Status != TargetNotEvaluated && !t.Confident {
-			conf = " (CI straddles the threshold)"
-		}
 		obs := "-"
-		if t.Unit != "" {
+		if t.Unit != "" && t.Status != TargetNotEvaluated {
 			obs = FormatValue(t.Observed, t.Unit)
 		}
-		thr := FormatValue(t.Threshold, t.Unit)
-		fmt.Fprintf(w, "target %-13s [%s] %s: median %s %s %s%s %s\n", t.Status, t.Source, t.Name, obs, t.Op, thr, conf, t.Reason)
+		reason := ""
+		if t.Reason != "" {
+			reason = " (" + t.Reason + ")"
+		}
+		fmt.Fprintf(w, "target %-13s [%s] %s: measured %s, want %s %s%s\n", t.Status, t.Source, t.Name, obs, t.Op, FormatValue(t.Threshold, t.Unit), reason)
 	}
 	for _, c := range r.Checks {
 		fmt.Fprintf(w, "check  %-13s %s (run %d): %s\n", c.Status, c.Name, c.Run, c.Detail)

@@ -12,7 +12,10 @@ import (
 // profiles are not part of go test (see `warmcheck bench`).
 func smokeRun(t *testing.T, profile string, open opener) *Result {
 	t.Helper()
-	out := t.TempDir()
+	out := filepath.Join(plotDir(t), profile)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	r, err := Run(context.Background(), Config{Profile: profile, Runs: 2, Scale: 0.01, Seed: 7,
 		WorkDir: t.TempDir(), OutDir: out, openStore: open})

@@ -62,6 +62,7 @@ func Targets() []Target {
 		{"1M cold iteration < 5 s", "review", "extreme-1m", "cold_iterate.time", "<", 5e9, false},
 		{"1M cold iteration > 100K items/s", "review", "extreme-1m", "cold_iterate.rate", ">", 1e5, true},
 		{"leak slope < 1 MB/cycle", "review", "leak", "leak.vmrss_slope", "<", 1 * mib, true},
+		{"fragmentation after compaction <= 30%", "review", "fragmentation", "frag.after", "<=", 0.30, true},
 
 		{"store >= 50% of raw baseline, one goroutine", "ours", "baseline-10k", "put.rate_vs_raw", ">=", 0.5, true},
 		{"get p99 <= 10 us", "ours", "baseline-10k", "get.p99", "<=", 10 * usec, true},
@@ -97,8 +98,13 @@ func judgeTargets(r *Result) []TargetOutcome {
 			if holds(med.Value, t.Op, t.Threshold) {
 				o.Status = TargetPass
 			}
-			if med.Lo != nil && med.Hi != nil {
-				o.Confident = holds(*med.Lo, t.Op, t.Threshold) == holds(*med.Hi, t.Op, t.Threshold)
+			switch {
+			case med.Lo == nil || med.Hi == nil:
+				o.Reason = fmt.Sprintf("%d run(s): too few to bound the median at %g%%", m.Summary.N, 100*m.Summary.Confidence)
+			case holds(*med.Lo, t.Op, t.Threshold) == holds(*med.Hi, t.Op, t.Threshold):
+				o.Confident = true
+			default:
+				o.Reason = "the median's confidence interval straddles the bound"
 			}
 		}
 		out = append(out, o)
