@@ -1,6 +1,10 @@
 package history
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
 
 // This file is the msgpack ARRAY encoding of an Event and everything it
 // holds. The field order of every array is part of the file format
@@ -127,12 +131,12 @@ func appendNemesis(b []byte, n *Nemesis) []byte {
 	if len(n.Hits) == 0 {
 		b = appendNil(b)
 	} else {
-		// Map order is not deterministic; the format does not require any
-		// order, and readers build a map.
+		// Keys sorted so that equal events encode to equal bytes; readers
+		// must not rely on the order.
 		b = appendMapLen(b, len(n.Hits))
-		for k, v := range n.Hits {
+		for _, k := range slices.Sorted(maps.Keys(n.Hits)) {
 			b = appendString(b, k)
-			b = appendUint(b, v)
+			b = appendUint(b, n.Hits[k])
 		}
 	}
 	return appendBool(b, n.Restart)
