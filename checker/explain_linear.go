@@ -78,23 +78,38 @@ func clusterName(events []history.Event, p *regPartition, ops []regOp, c cluster
 		return initialName(events, p)
 	}
 	o := ops[c.write]
-	return fmt.Sprintf("the value written by the put at event #%d", events[o.call].Index)
+	at := events[o.call].Index
+	switch {
+	case o.op == history.OpRemove:
+		return fmt.Sprintf("the absence made by the remove at event #%d", at)
+	case o.op == history.OpUpdateActivation:
+		return fmt.Sprintf("the version written by the update-activation at event #%d", at)
+	case c.level == levelIdentity:
+		return fmt.Sprintf("the content written by the put at event #%d (with any activation)", at)
+	}
+	return fmt.Sprintf("the value written by the put at event #%d", at)
 }
 
-// boundOp says which op fixes a zone bound and what happened there.
-func boundOp(events []history.Event, ops []regOp, e zoneEnd, atReturn bool) string {
+// boundOp says which op fixes a zone bound of cluster c and what it did.
+func boundOp(events []history.Event, ops []regOp, c cluster, e zoneEnd, atReturn bool) string {
 	if e.op < 0 {
 		return "the epoch's start"
 	}
 	o := ops[e.op]
-	who := fmt.Sprintf("the get at event #%d, which read it,", events[o.call].Index)
-	if o.op == history.OpPut {
-		who = fmt.Sprintf("the put at event #%d, which wrote it,", events[o.call].Index)
+	role := "read it"
+	switch {
+	case e.op == c.write && o.op == history.OpRemove:
+		role = "made it"
+	case e.op == c.write:
+		role = "wrote it"
+	case o.op == history.OpUpdateActivation:
+		role = "updated it"
 	}
+	who := fmt.Sprintf("the %s at event #%d, which %s,", opName(o.op), events[o.call].Index, role)
 	if !atReturn {
 		return fmt.Sprintf("%s when %s was invoked", posTime(events, e.pos), who)
 	}
-	if o.op == history.OpPut && o.clampedBy >= 0 && o.ret != infinity {
+	if o.clampedBy >= 0 && o.ret != infinity {
 		return fmt.Sprintf("%s when an operation that observed it completed (%s ended info)", posTime(events, e.pos), strings.TrimSuffix(who, ","))
 	}
 	return fmt.Sprintf("%s when %s completed", posTime(events, e.pos), who)
@@ -118,12 +133,19 @@ func explainZoneViolation(events []history.Event, p *regPartition, ops []regOp, 
 		fmt.Fprintf(&b, "A get returned a value before the put that wrote it was even invoked:\n  %s\n  %s\n", describeOp(events, ops[v.read]), describeOp(events, ops[v.a.write]))
 	case violForwardOverlap, violBackwardInside:
 		a, c := v.a, v.b
-		b.WriteString("Every put writes a unique value, so in any order a value is current from its put until the next put, and never again.\n")
+		switch v.level {
+		case levelVersion:
+			b.WriteString("Every put, found update-activation and found remove makes a unique version (update activations are unique), so in any order a version is current from the operation that made it until the next such operation, and never again.\n")
+		case levelIdentity:
+			b.WriteString("Every put writes unique content; update-activations keep it, the next put or remove ends it. So in any order that content is current from its put until then, and never again.\n")
+		default:
+			b.WriteString("Every put writes a unique value, so in any order a value is current from its put until the next put, and never again.\n")
+		}
 		fmt.Fprintf(&b, "%s must stay current from %s, until %s.\n",
-			capitalize(clusterName(events, p, ops, a)), boundOp(events, ops, a.f, true), boundOp(events, ops, a.s, false))
+			capitalize(clusterName(events, p, ops, a)), boundOp(events, ops, a, a.f, true), boundOp(events, ops, a, a.s, false))
 		fmt.Fprintf(&b, "%s can be neither wholly before nor wholly after that window:\n", capitalize(clusterName(events, p, ops, c)))
-		fmt.Fprintf(&b, "  - not before it: at %s, after the window opened;\n", boundOp(events, ops, c.s, false))
-		fmt.Fprintf(&b, "  - not after it: at %s, before the window closed.\n", boundOp(events, ops, c.f, true))
+		fmt.Fprintf(&b, "  - not before it: at %s, after the window opened;\n", boundOp(events, ops, c, c.s, false))
+		fmt.Fprintf(&b, "  - not after it: at %s, before the window closed.\n", boundOp(events, ops, c, c.f, true))
 		b.WriteString("So it would be current inside the window, where the other value must stay current. No order works.\n")
 	}
 	b.WriteString("Operations involved:\n")

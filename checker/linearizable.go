@@ -101,12 +101,22 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
 			o.method, o.verdict = "none", Valid
 		case fastPathApplies(p, o.ops, o.stats):
 			o.method = "zones"
-			c.decideByZones(ctx, in, o)
-			if o.method == "search" {
-				searchQueue = append(searchQueue, o)
+			if viols := checkZones(p, o.ops); len(viols) == 0 {
+				o.verdict = Valid
+			} else {
+				c.reportZoneViolation(ctx, in, o, viols)
 			}
 		default:
-			o.method = "search"
+			if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
+				o.method, o.verdict = "linearizer", Valid
+			} else if viols := relaxedZones(p, o.ops, o.stats); len(viols) > 0 {
+				o.method = "relaxation"
+				c.reportZoneViolation(ctx, in, o, viols)
+			} else {
+				o.method = "search"
+			}
+		}
+		if o.method == "search" {
 			searchQueue = append(searchQueue, o)
 		}
 	}
@@ -138,6 +148,8 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
 		"register_ops":        ops,
 		"decided_by_zones":    counts["zones"],
 		"decided_by_search":   counts["search"],
+		"decided_by_order":    counts["linearizer"],
+		"decided_by_relaxed":  counts["relaxation"],
 		"info_reads_dropped":  st.infoReadsDropped,
 		"info_writes_dropped": st.infoWritesDropped,
 		"info_writes_clamped": st.infoWritesClamped,
@@ -199,21 +211,17 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
 		res.Summary = "no put/get/remove/update-activation operations: nothing to judge"
 	default:
 		res.Verdict = Valid
-		res.Summary = fmt.Sprintf("%d memory histories (%d operations) linearizable: %d by zone check, %d by search",
-			len(outcomes), ops, counts["zones"], counts["search"])
+		res.Summary = fmt.Sprintf("%d memory histories (%d operations) linearizable: %d by zone check, %d by verified greedy order, %d by search",
+			len(outcomes), ops, counts["zones"], counts["linearizer"], counts["search"])
 	}
 	return res
 }
 
-// decideByZones runs the zone check; a violation is confirmed by porcupine on
-// its (small) witness before it is reported. If porcupine disagrees, the zone
-// check is not trusted for this partition and it goes to the search.
-func (c *LinearizableCheck) decideByZones(ctx context.Context, in *Input, o *partitionOutcome) {
-	viols := checkZones(o.p, o.ops)
-	if len(viols) == 0 {
-		o.verdict = Valid
-		return
-	}
+// reportZoneViolation picks the earliest of a zone check's violations; it is
+// confirmed by porcupine on its (small) witness before it is reported. If
+// porcupine disagrees, the zone check is not trusted for this partition and
+// it goes to the search.
+func (c *LinearizableCheck) reportZoneViolation(ctx context.Context, in *Input, o *partitionOutcome, viols []zoneViolation) {
 	best, bestLast := -1, uint64(0)
 	var bestIdx []int
 	for i, v := range viols {

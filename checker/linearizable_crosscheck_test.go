@@ -16,6 +16,8 @@ import (
 // ones (pruning must not change a verdict). Then the whole check against
 // plain porcupine. It returns the verdict and how many partitions the zone
 // check decided.
+var greedy, greedyMissed, relaxed int
+
 func crossCheck(t *testing.T, events []history.Event, label string) (Verdict, int) {
 	t.Helper()
 	ctx := context.Background()
@@ -33,6 +35,20 @@ func crossCheck(t *testing.T, events []history.Event, label string) (Verdict, in
 		}
 		if raw.verdict != ps.verdict {
 			t.Fatalf("%s: %s: pruning changed porcupine's verdict from %s to %s\nraw %+v\npruned %+v", label, partitionName(p), raw.verdict, ps.verdict, p.ops, pruned)
+		}
+		if order, ok := linearizeGreedy(p, pruned); ok && verifyOrder(p.initial, pruned, order) {
+			greedy++
+			if ps.verdict != Valid {
+				t.Fatalf("%s: %s: verified greedy order on a history porcupine rejects", label, partitionName(p))
+			}
+		} else if ps.verdict == Valid && !fastPathApplies(p, pruned, st) {
+			greedyMissed++
+		}
+		if viols := relaxedZones(p, pruned, st); len(viols) > 0 {
+			relaxed++
+			if ps.verdict != Invalid {
+				t.Fatalf("%s: %s: relaxation (level %d) rejects what porcupine accepts\nops %+v", label, partitionName(p), viols[0].level, pruned)
+			}
 		}
 		if fastPathApplies(p, pruned, st) {
 			zones++
@@ -88,7 +104,8 @@ func crossCheckMany(t *testing.T, n int, mix func(rng *rand.Rand, cfg *synth.Con
 			}
 		}
 	}
-	t.Logf("%d valid histories, %d mutated ones invalid; zone check decided %d partitions", valid, invalid, zones)
+	t.Logf("%d valid histories, %d mutated ones invalid; zone check decided %d partitions; greedy order verified %d, missed %d valid non-put/get; relaxations rejected %d",
+		valid, invalid, zones, greedy, greedyMissed, relaxed)
 	if invalid < n/5 {
 		t.Fatalf("only %d of %d mutations were invalid: the cross-check is not exercising rejection", invalid, n)
 	}

@@ -94,8 +94,8 @@ func TestLinearizableRejectsRemoveThenGetFound(t *testing.T) {
 	b.put(0, "a", val(1)).inv(0, rm, "a").okFound(0, rm, "a", true).get(1, "a", ptr(val(1)))
 	r := runLinear(t, testCheck(), b.events)
 	wantVerdict(t, r, Invalid)
-	if r.Details["decided_by_search"] != 1 {
-		t.Fatalf("expected porcupine to decide: %v", r.Details)
+	if r.Details["decided_by_relaxed"] != 1 {
+		t.Fatalf("expected the version-level relaxation to decide: %v", r.Details)
 	}
 	if len(r.Witness) == 0 || !strings.Contains(r.Explanation, "remove") {
 		t.Fatalf("witness %v explanation:\n%s", r.Witness, r.Explanation)
@@ -246,9 +246,10 @@ func TestLinearizableEmptyIsUnknown(t *testing.T) {
 }
 
 func TestLinearizableBudgetGivesUnknownNeverValid(t *testing.T) {
-	// Concurrent puts and info removes, then a read no order explains:
-	// porcupine must exhaust many orders to say so, and a step budget of 50
-	// cannot.
+	// Eight puts, all done; then eight concurrent removes that all found the
+	// memory present: only one can have. Neither the greedy order nor the
+	// relaxations (which ignore found flags) can decide it; porcupine must
+	// exhaust the orders, and a step budget of 50 cannot.
 	b := &hb{}
 	for p := int64(0); p < 8; p++ {
 		b.invPut(p, "a", val(uint64(p+1)))
@@ -260,15 +261,44 @@ func TestLinearizableBudgetGivesUnknownNeverValid(t *testing.T) {
 		b.inv(p, rm, "a")
 	}
 	for p := int64(10); p < 18; p++ {
-		b.end(p, history.Info, rm, "a")
+		b.okFound(p, rm, "a", true)
 	}
-	b.get(30, "a", ptr(val(99)))
 	c := testCheck()
 	c.MaxSteps = 50
 	r := runLinear(t, c, b.events)
 	wantVerdict(t, r, Unknown)
 	c.MaxSteps = 0
-	wantVerdict(t, runLinear(t, c, b.events), Invalid)
+	r = runLinear(t, c, b.events)
+	wantVerdict(t, r, Invalid)
+	if r.Details["decided_by_search"] != 1 {
+		t.Fatalf("details %v", r.Details)
+	}
+}
+
+func TestLinearizableGreedyOrderDecidesRemovesAndUpdates(t *testing.T) {
+	b := &hb{}
+	v2 := val(2)
+	v2.Activation = 0.75
+	b.put(0, "a", val(1)).inv(0, rm, "a").inv(1, get, "a").okFound(0, rm, "a", true).okGet(1, "a", ptr(val(1))).
+		get(1, "a", nil).invPut(0, "a", val(2)).invUA(1, "a", 0.75).okFound(1, ua, "a", true).ok(0, put, "a").
+		get(2, "a", &v2).inv(2, rm, "a").okFound(2, rm, "a", true).invUA(0, "a", 0.6).okFound(0, ua, "a", false)
+	r := runLinear(t, testCheck(), b.events)
+	wantVerdict(t, r, Valid)
+	if r.Details["decided_by_order"] != 1 {
+		t.Fatalf("details %v", r.Details)
+	}
+}
+
+func TestLinearizableInfoUpdateObservedIsClamped(t *testing.T) {
+	v := val(1)
+	v.Activation = 0.75
+	b := &hb{}
+	b.put(0, "a", val(1)).invUA(0, "a", 0.75).end(0, history.Info, ua, "a").get(1, "a", &v).get(1, "a", ptr(val(1)))
+	r := runLinear(t, testCheck(), b.events)
+	wantVerdict(t, r, Invalid) // the update was seen, then its effect vanished
+	if r.Details["info_writes_clamped"] != 1 {
+		t.Fatalf("details %v", r.Details)
+	}
 }
 
 func TestLinearizableCancelledContextIsUnknown(t *testing.T) {

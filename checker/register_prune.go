@@ -25,6 +25,8 @@ type pruneStats struct {
 //     invoked): only P produces that identity, so P is linearized before O's
 //     linearization point, hence before O returned. Clamping P's return to
 //     O's return removes no valid linearization, and makes P definite.
+//   - An info update-activation whose new version a get returned: see
+//     clampUpdates.
 //   - An info put P that nothing observed is dropped when no ok remove or
 //     update-activation reporting Found=true returned after P was invoked.
 //     Take any linearization L including P. Until the next put or effective
@@ -75,24 +77,26 @@ func prune(p *regPartition) ([]regOp, pruneStats) {
 			firstObserver[w] = at
 		}
 	}
-	var lastFoundRMW int64 = -1
 	for _, o := range ops {
-		if o.status != statusOK {
-			continue
-		}
-		switch o.op {
-		case history.OpGet:
-			if o.found {
-				observe(identityOf(o.output), o.ret)
-			}
-		case history.OpRemove, history.OpUpdateActivation:
-			if o.found && o.ret > lastFoundRMW {
-				lastFoundRMW = o.ret
-			}
+		if o.op == history.OpGet && o.status == statusOK && o.found {
+			observe(identityOf(o.output), o.ret)
 		}
 	}
 	for id, at := range p.iterObserved {
 		observe(id, at)
+	}
+
+	uaClamp := clampUpdates(p, ops)
+	var lastFoundRMW int64 = -1
+	for i, o := range ops {
+		if at, ok := uaClamp[i]; ok {
+			o.ret, o.found, o.clampedBy = at, true, int(at)
+			ops[i] = o
+			st.infoWritesClamped++
+		}
+		if (o.op == history.OpRemove || o.op == history.OpUpdateActivation) && o.found && o.ret != infinity {
+			lastFoundRMW = max(lastFoundRMW, o.ret)
+		}
 	}
 
 	out := ops[:0]
@@ -110,6 +114,45 @@ func prune(p *regPartition) ([]regOp, pruneStats) {
 		out = append(out, o)
 	}
 	return out, st
+}
+
+// clampUpdates bounds info update-activations whose new version a get
+// returned: when update activations are unique and differ from every put's
+// (and the initial) activation, a get returning activation a on an identity
+// saw the version only that update wrote, so the update took effect, on a
+// present memory (found), before that get returned. Returns op index ->
+// clamped return position.
+func clampUpdates(p *regPartition, ops []regOp) map[int]int64 {
+	acts := map[uint32]int{}
+	putActs := map[uint32]bool{}
+	if p.initial.present {
+		putActs[p.initial.value.activation] = true
+	}
+	for i, o := range ops {
+		switch o.op {
+		case history.OpPut:
+			putActs[o.value.activation] = true
+		case history.OpUpdateActivation:
+			if _, dup := acts[o.activation]; dup {
+				return nil
+			}
+			acts[o.activation] = i
+		}
+	}
+	out := map[int]int64{}
+	for _, o := range ops {
+		if o.op != history.OpGet || o.status != statusOK || !o.found || putActs[o.output.activation] {
+			continue
+		}
+		u, ok := acts[o.output.activation]
+		if !ok || ops[u].status != statusInfo || ops[u].ret != infinity || o.ret <= ops[u].call {
+			continue
+		}
+		if old, seen := out[u]; !seen || o.ret < old {
+			out[u] = o.ret
+		}
+	}
+	return out
 }
 
 // fastPathApplies says whether the zone check can decide the partition:

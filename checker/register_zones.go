@@ -48,6 +48,7 @@ type zoneEnd struct {
 type cluster struct {
 	write int // index in ops, -1 for the initial value
 	f, s  zoneEnd
+	level relaxLevel
 }
 
 func (c cluster) forward() bool { return c.f.pos < c.s.pos }
@@ -56,10 +57,11 @@ func (c cluster) forward() bool { return c.f.pos < c.s.pos }
 // operations (indices into the checked slice, -1 = initial value) whose
 // sub-history alone is already not linearizable.
 type zoneViolation struct {
-	kind violationKind
-	a, b cluster // a: the forward zone (or the read's cluster); b: the other
-	read int     // the offending read, for read violations
-	ops  []int
+	kind  violationKind
+	level relaxLevel // which view of the partition the zones were computed in
+	a, b  cluster    // a: the forward zone (or the read's cluster); b: the other
+	read  int        // the offending read, for read violations
+	ops   []int
 }
 
 // checkZones returns the violations of the zone conditions (nil: the
@@ -127,6 +129,14 @@ func checkZones(p *regPartition, ops []regOp) []zoneViolation {
 		}
 	}
 
+	return append(viols, zoneConflicts(clusters)...)
+}
+
+// zoneConflicts returns the conflicts among clusters' zones (conditions 2
+// and 3): between neighbours in zone order, which is enough to decide and to
+// pick the earliest.
+func zoneConflicts(clusters []cluster) []zoneViolation {
+	var viols []zoneViolation
 	var fwd, bwd []cluster
 	for _, c := range clusters {
 		if c.forward() {
