@@ -262,3 +262,13 @@ func sameEvents(a, b []Event) bool {
 	}
 	return true
 }
+
+// TestCRCIsCastagnoli pins the checksum FORMAT.md specifies.
+func TestCRCIsCastagnoli(t *testing.T) {
+	if got := crc32c([]byte("123456789")); got != 0xE3069283 {
+		t.Fatalf("check value %08x", got)
+	}
+	if chunkCRC(0x04030201, []byte("xyz")) != crc32c([]byte("\x01\x02\x03\x04xyz")) {
+		t.Fatal("chunk CRC is not CRC-32C(count LE || payload)")
+	}
+}
