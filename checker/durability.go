@@ -175,35 +175,26 @@ func judgeCrash(events []history.Event, x *opIndex, c crashRec) (Result, bool, i
 		r, present := recovered[id]
 		iv, inInitial := initial[id]
 		if present {
-			// Torn: who wrote it?
-			var fresh, any *opRec
-			for _, w := range all.writers[contentKeyOf(r)] {
-				if !w.effective() {
-					continue
-				}
-				any = w
-				if syncCall < 0 || !seg.supersededBetween(w.Return, syncCall) {
-					fresh = w
-					break
-				}
+			var init *history.Value
+			if inInitial {
+				init = &iv
 			}
-			fromInitial := inInitial && sameContent(iv, r)
-			initialFresh := fromInitial && (syncCall < 0 || !seg.supersededBetween(c.segStart, syncCall))
-			switch {
-			case fresh != nil:
-				if m := fieldsMismatch(id, r, fresh.Input.Value, all); m != "" {
-					return bad("recovered a torn record: "+m, "a recovered value must be one really written: all its fields come from one put", fresh.Call)
-				}
-			case initialFresh:
-			case any != nil || fromInitial:
+			wv := whoWrote(id, r, all, c.endPos, init,
+				func(w *opRec) bool { return syncCall < 0 || !seg.supersededBetween(w.Return, syncCall) },
+				syncCall < 0 || !seg.supersededBetween(c.segStart, syncCall))
+			switch wv.kind {
+			case wroteOK:
+			case wroteMixed:
+				return bad("recovered a torn record: "+wv.mismatch, "a recovered value must be one really written: all its fields come from one put", wv.positions()...)
+			case wroteStale:
 				why := fmt.Sprintf("%q came back with content %#x, but an ok put or remove of it that started after that value was written returned before the sync was invoked\n%s", id, r.ContentDigest, syncWhy)
 				wit := []int{}
 				if syncOp != nil {
 					wit = append(wit, syncOp.Call, syncOp.Return)
 				}
-				if any != nil {
-					why = describe(events, any) + "\n" + why
-					wit = append(wit, any.Call)
+				if wv.op != nil {
+					why = describe(events, wv.op) + "\n" + why
+					wit = append(wit, wv.op.Call)
 				}
 				return bad(fmt.Sprintf("%q recovered with a value superseded before the last sync", id), why, wit...)
 			default:

@@ -220,36 +220,21 @@ func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(
 		}
 		seen[en.ID] = true
 		d := ops(en.ID)
-		var fresh, written *opRec
-		fromInitial := false
-		for _, w := range d.writers[contentKeyOf(en.Value)] {
-			if !w.effective() || w.Call >= it.Return {
-				continue
-			}
-			written = w
-			if !d.supersededBetween(w.Return, it.Call) {
-				fresh = w
-				break
-			}
+		var initial *history.Value
+		if iv, ok := seg.initial[en.ID]; ok {
+			initial = &iv
 		}
-		if iv, ok := seg.initial[en.ID]; ok && fresh == nil && sameContent(iv, en.Value) {
-			fromInitial = true
-			if !d.supersededBetween(seg.start, it.Call) {
-				if m := fieldsMismatch(en.ID, en.Value, iv, d); m != "" {
-					return bad("visits a mixed value: "+m, "a visited value must be one really written: all its fields come from one write")
-				}
-				continue
-			}
-		}
-		switch {
-		case fresh != nil:
-			if m := fieldsMismatch(en.ID, en.Value, fresh.Input.Value, d); m != "" {
-				return bad("visits a mixed value: "+m, "a visited value must be one really written: all its fields come from one write", fresh.Call)
-			}
-		case written != nil || fromInitial:
+		wv := whoWrote(en.ID, en.Value, d, it.Return, initial,
+			func(w *opRec) bool { return !d.supersededBetween(w.Return, it.Call) },
+			!d.supersededBetween(seg.start, it.Call))
+		switch wv.kind {
+		case wroteOK:
+		case wroteMixed:
+			return bad("visits a mixed value: "+wv.mismatch, "a visited value must be one really written: all its fields come from one write", wv.positions()...)
+		case wroteStale:
 			why := fmt.Sprintf("%q held content %#x before the iterate began, but an ok put or remove of it that started later had already returned", en.ID, en.Value.ContentDigest)
-			if written != nil {
-				return bad(fmt.Sprintf("visits %q with a stale value", en.ID), describe(events, written)+"\n"+why, written.Call)
+			if wv.op != nil {
+				return bad(fmt.Sprintf("visits %q with a stale value", en.ID), describe(events, wv.op)+"\n"+why, wv.op.Call)
 			}
 			return bad(fmt.Sprintf("visits %q with a stale recovered value", en.ID), why)
 		default:
@@ -304,6 +289,71 @@ func eventIndexOr(events []history.Event, pos int) any {
 		return events[pos].Index
 	}
 	return "restart"
+}
+
+type wroteKind uint8
+
+const (
+	wroteNever wroteKind = iota // no effective put wrote this content
+	wroteOK                     // a current write wrote exactly this value
+	wroteMixed                  // a current write wrote the content, other fields differ
+	wroteStale                  // only superseded writes wrote it
+)
+
+// wrote is who wrote a value that a read (iterate entry, recovered record)
+// returned. op is nil when the writer is the segment's recovered state.
+type wrote struct {
+	kind     wroteKind
+	op       *opRec
+	mismatch string
+}
+
+func (w wrote) positions() []int {
+	if w.op == nil {
+		return nil
+	}
+	return []int{w.op.Call}
+}
+
+// whoWrote finds the write behind value v of id: an effective put invoked
+// before position callBound that wrote v's content (several puts may share
+// nil or empty content, so all are tried), or the segment's recovered value
+// initial. fresh says whether a put was still current; initialFresh the
+// same of the recovered value. A current write with all fields equal wins;
+// otherwise a current one with other fields (mixed), then a superseded one
+// (stale), then none.
+func whoWrote(id string, v history.Value, d *idOps, callBound int, initial *history.Value,
+	fresh func(*opRec) bool, initialFresh bool) wrote {
+	best := wrote{kind: wroteNever}
+	consider := func(c wrote) {
+		if c.kind == wroteMixed && best.kind != wroteMixed || c.kind == wroteStale && best.kind == wroteNever {
+			best = c
+		}
+	}
+	for _, w := range d.writers[contentKeyOf(v)] {
+		if !w.effective() || w.Call >= callBound {
+			continue
+		}
+		if !fresh(w) {
+			consider(wrote{kind: wroteStale, op: w})
+			continue
+		}
+		m := fieldsMismatch(id, v, w.Input.Value, d)
+		if m == "" {
+			return wrote{kind: wroteOK, op: w}
+		}
+		consider(wrote{kind: wroteMixed, op: w, mismatch: m})
+	}
+	if initial != nil && sameContent(*initial, v) {
+		if !initialFresh {
+			consider(wrote{kind: wroteStale})
+		} else if m := fieldsMismatch(id, v, *initial, d); m == "" {
+			return wrote{kind: wroteOK}
+		} else {
+			consider(wrote{kind: wroteMixed, mismatch: m})
+		}
+	}
+	return best
 }
 
 // fieldsMismatch compares the non-content fields of a value with the value

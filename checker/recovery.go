@@ -16,8 +16,10 @@ import (
 //   - every worker that continues (invokes an op after the window's end
 //     event) gets an ok completion within the bound after te. The bound is
 //     stretched by the time other faults that stall the store (pause, sleep,
-//     kill, power-loss) overlap it. If the history ends before te+bound, a
-//     worker without an ok is only faulted if it has an op still pending;
+//     kill, power-loss) overlap it. A worker is faulted only when it was
+//     waiting (an op outstanding at the deadline) or kept getting fail and
+//     info answers until the deadline; if the history ends before the
+//     deadline, there is nothing to judge;
 //   - no operation is left pending at the end of the history, panic or not
 //     (a hang), unless the history was cut short by damage.
 //
@@ -154,7 +156,7 @@ func (c recoveryCheck) Run(ctx context.Context, in *Input) Result {
 			if !continues || (firstOK != nil && firstOK.DoneTime <= deadline) {
 				continue
 			}
-			if stuck == nil && !tried {
+			if stuck == nil && (!tried || endTime < deadline) {
 				continue // idle, or the history ended too soon to tell
 			}
 			why := fmt.Sprintf("the panic window started at event %d and ended at event %d (time %v); worker %d went on invoking operations but got no ok until %s",

@@ -1,18 +1,344 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/runner"
 )
 
-// analyzeCommand is a TEMPORARY placeholder: re-check saved histories (issue 4).
+// analyzeCommand re-judges saved histories with the same checks a run uses.
 func analyzeCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "analyze",
-		Usage: "re-check saved histories (issue 4)",
-		Action: func(*cli.Context) error {
-			return usageError{errors.New("analyze: not implemented yet")}
+		Name:      "analyze",
+		Usage:     "re-check saved histories (run directories or history files)",
+		ArgsUsage: "PATH...",
+		Description: "PATH is a run directory (holding " + runner.HistoryFile + ", or one *.jsonl history) or a history file,\n" +
+			"msgpack or JSON Lines. A run directory gets " + runner.ResultsFile + " written into it.\n" +
+			"A damaged history is judged up to where it is intact, with a warning naming the byte offset.\n" +
+			"Exit code: 1 if any history is invalid, else 3 if any could not be read, else 2 if any is unknown, else 0.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON on stdout (an array for several paths) instead of writing " + runner.ResultsFile},
+			&cli.StringFlag{Name: "junit", Usage: "write the checks as a JUnit XML report to `FILE`"},
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "give up (unknown) after this long per history"},
+			&cli.StringSliceFlag{Name: "check", Usage: "run only these checks (anti-vacuity always runs)"},
+			&cli.Float64Flag{Name: "min-ok-fraction", Value: checker.DefaultMinOKFraction, Usage: "fewer ok operations than this fraction of those invoked is vacuous (unknown)"},
+			&cli.DurationFlag{Name: "recovery-bound", Value: checker.DefaultRecoveryBound, Usage: "how soon after a panic every continuing worker must get an ok"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per history"},
 		},
+		Action: analyzeAction,
+	}
+}
+
+// analyzed is the outcome for one PATH.
+type analyzed struct {
+	Path    string // as given
+	History string // the history file read
+	Report  *checker.Report
+	Err     error // input error: unreadable, not a history
+	Warning string
+}
+
+func analyzeAction(c *cli.Context) error {
+	c, err := interspersedFlags(c)
+	if err != nil {
+		return usageError{fmt.Errorf("analyze: %w", err)}
+	}
+	if c.NArg() == 0 {
+		return usageError{errors.New("analyze: give at least one PATH (a run directory or a history file)")}
+	}
+	if f := c.Float64("min-ok-fraction"); f < 0 || f > 1 {
+		return usageError{fmt.Errorf("analyze: --min-ok-fraction %g is not between 0 and 1", f)}
+	}
+	for _, name := range c.StringSlice("check") {
+		if !knownCheck(name) {
+			return usageError{fmt.Errorf("analyze: unknown check %q (warmcheck list checks)", name)}
+		}
+	}
+	opts := checker.Options{
+		MinOKFraction: c.Float64("min-ok-fraction"),
+		RecoveryBound: c.Duration("recovery-bound"),
+		Only:          c.StringSlice("check"),
+	}
+	human := io.Writer(os.Stdout)
+	if c.Bool("json") {
+		human = os.Stderr
+	}
+	var results []analyzed
+	for _, p := range c.Args().Slice() {
+		a := analyzeOne(c.Context, p, opts, c.Duration("timeout"), !c.Bool("json"))
+		printAnalyzed(human, a, c.Bool("quiet"))
+		results = append(results, a)
+	}
+	if c.Bool("json") {
+		if err := printJSON(os.Stdout, results); err != nil {
+			return cli.Exit(fmt.Sprintf("analyze: %v", err), exitUsage)
+		}
+	}
+	if f := c.String("junit"); f != "" {
+		if err := writeJUnitFile(f, results); err != nil {
+			return cli.Exit(fmt.Sprintf("analyze: --junit: %v", err), exitUsage)
+		}
+	}
+	return cli.Exit("", analyzeExitCode(results))
+}
+
+// interspersedFlags re-parses the command line when flags follow a PATH
+// (urfave/cli stops at the first argument; "analyze DIR --junit out.xml" is
+// the natural form in CI scripts): flags are moved before the paths and
+// parsed into a fresh context with the command's own flag definitions.
+func interspersedFlags(c *cli.Context) (*cli.Context, error) {
+	args := c.Args().Slice()
+	late := false
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			late = true
+		}
+	}
+	if !late {
+		return c, nil
+	}
+	set := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
+	set.SetOutput(io.Discard)
+	for _, f := range c.Command.Flags {
+		if err := f.Apply(set); err != nil {
+			return nil, err
+		}
+	}
+	var flags, paths []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			paths = append(paths, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			paths = append(paths, a)
+			continue
+		}
+		flags = append(flags, a)
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		fl := set.Lookup(name)
+		if fl == nil {
+			return nil, fmt.Errorf("unknown flag %s", a)
+		}
+		if bf, ok := fl.Value.(interface{ IsBoolFlag() bool }); (!ok || !bf.IsBoolFlag()) && !hasValue {
+			if i+1 >= len(args) {
+				return nil, fmt.Errorf("flag %s needs a value", a)
+			}
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	// Flags given before PATH keep their values unless repeated after it.
+	for _, name := range c.FlagNames() {
+		if c.IsSet(name) && set.Lookup(name) != nil {
+			for _, v := range flagValues(c, name) {
+				flags = append([]string{"--" + name + "=" + v}, flags...)
+			}
+		}
+	}
+	if err := set.Parse(append(append(flags, "--"), paths...)); err != nil {
+		return nil, err
+	}
+	nc := cli.NewContext(c.App, set, c)
+	nc.Command = c.Command
+	return nc, nil
+}
+
+func flagValues(c *cli.Context, name string) []string {
+	if vs := c.StringSlice(name); len(vs) > 0 {
+		return vs
+	}
+	return []string{fmt.Sprint(c.Value(name))}
+}
+
+func knownCheck(name string) bool {
+	for _, ch := range checker.Checks() {
+		if ch.Name() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// analyzeExitCode: invalid beats an input error (a bug found must not hide
+// behind an unreadable neighbour), which beats unknown.
+func analyzeExitCode(results []analyzed) int {
+	var verdicts []checker.Verdict
+	inputErr := false
+	for _, a := range results {
+		if a.Err != nil {
+			inputErr = true
+			continue
+		}
+		verdicts = append(verdicts, a.Report.Verdict)
+	}
+	switch w := checker.Worst(verdicts...); {
+	case w == checker.Invalid:
+		return exitInvalid
+	case inputErr:
+		return exitUsage
+	case w == checker.Unknown:
+		return exitUnknown
+	}
+	return exitValid
+}
+
+// analyzeOne reads and judges one PATH. writeResults: write results.json
+// into a run directory.
+func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout time.Duration, writeResults bool) analyzed {
+	a := analyzed{Path: path}
+	file, runDir, err := locateHistory(path)
+	if err != nil {
+		a.Err = err
+		return a
+	}
+	a.History = file
+	hdr, events, err := history.ReadFile(file)
+	var damage *history.DamageError
+	if err != nil && !errors.As(err, &damage) {
+		a.Err = err
+		return a
+	}
+	in := &checker.Input{Header: hdr, Events: events, OutDir: runDir}
+	if damage != nil {
+		in.Damage = damage
+		a.Warning = fmt.Sprintf("%v: judged the first %d events only", damage, len(events))
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	rep := checker.Run(ctx, in, opts)
+	a.Report = &rep
+	if runDir != "" && writeResults {
+		if err := writeResultsJSON(filepath.Join(runDir, runner.ResultsFile), rep); err != nil {
+			a.Warning = strings.TrimPrefix(a.Warning+"; ", "; ") + "could not write results: " + err.Error()
+		}
+	}
+	return a
+}
+
+// locateHistory resolves PATH to a history file, and to the run directory
+// when PATH is one.
+func locateHistory(path string) (file, runDir string, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", "", err
+	}
+	if !st.IsDir() {
+		return path, "", nil
+	}
+	wch := filepath.Join(path, runner.HistoryFile)
+	if _, err := os.Stat(wch); err == nil {
+		return wch, path, nil
+	}
+	jsonl, _ := filepath.Glob(filepath.Join(path, "*.jsonl"))
+	switch len(jsonl) {
+	case 1:
+		return jsonl[0], path, nil
+	case 0:
+		return "", "", fmt.Errorf("%s: no %s and no *.jsonl history in this directory", path, runner.HistoryFile)
+	}
+	return "", "", fmt.Errorf("%s: no %s and %d *.jsonl files: name the history file", path, runner.HistoryFile, len(jsonl))
+}
+
+func writeResultsJSON(path string, rep checker.Report) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func printJSON(w io.Writer, results []analyzed) error {
+	type item struct {
+		Path    string          `json:"path"`
+		History string          `json:"history,omitempty"`
+		Error   string          `json:"error,omitempty"`
+		Warning string          `json:"warning,omitempty"`
+		Report  *checker.Report `json:"results,omitempty"`
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if len(results) == 1 && results[0].Err == nil {
+		return enc.Encode(results[0].Report)
+	}
+	items := make([]item, len(results))
+	for i, a := range results {
+		items[i] = item{Path: a.Path, History: a.History, Warning: a.Warning, Report: a.Report}
+		if a.Err != nil {
+			items[i].Error = a.Err.Error()
+		}
+	}
+	return enc.Encode(items)
+}
+
+// printAnalyzed writes the human summary: the verdict, then one line per
+// check, then the first violation's explanation.
+func printAnalyzed(w io.Writer, a analyzed, quiet bool) {
+	if a.Err != nil {
+		fmt.Fprintf(w, "%s: ERROR (exit %d): %v\n", a.Path, exitUsage, a.Err)
+		return
+	}
+	r := a.Report
+	fmt.Fprintf(w, "%s: %s (seed %d, workload %q, %d events, checked in %v)\n",
+		a.Path, strings.ToUpper(string(r.Verdict)), r.Seed, r.Workload, r.Events, time.Duration(r.ElapsedNanos).Round(time.Millisecond))
+	if a.Warning != "" {
+		fmt.Fprintf(w, "  warning: %s\n", a.Warning)
+	}
+	if quiet {
+		return
+	}
+	width := 0
+	for _, ch := range r.Checks {
+		width = max(width, len(ch.Name))
+	}
+	for _, ch := range r.Checks {
+		fmt.Fprintf(w, "  %-*s  %-13s  %s\n", width, ch.Name, ch.Verdict, ch.Summary)
+	}
+	for _, ch := range r.Checks {
+		if ch.Verdict == checker.Invalid && ch.Explanation != "" {
+			fmt.Fprintf(w, "\n  %s: first violation:\n", ch.Name)
+			for _, line := range strings.Split(strings.TrimRight(ch.Explanation, "\n"), "\n") {
+				fmt.Fprintf(w, "    %s\n", line)
+			}
+			if len(ch.Witness) > 0 {
+				fmt.Fprintf(w, "    witness events: %v\n", ch.Witness)
+			}
+			for _, art := range ch.Artifacts {
+				fmt.Fprintf(w, "    artifact: %s\n", art)
+			}
+			break
+		}
+	}
+	opNames := make([]string, 0, len(r.Operations))
+	for op := range r.Operations {
+		if op != "all" {
+			opNames = append(opNames, op)
+		}
+	}
+	sort.Strings(opNames)
+	if all := r.Operations["all"]; all != nil {
+		fmt.Fprintf(w, "  operations: %d invoked, %d ok, %d fail, %d info, %d pending (%s)\n",
+			all["invoke"], all["ok"], all["fail"], all["info"], all["pending"], strings.Join(opNames, ", "))
 	}
 }
