@@ -100,7 +100,7 @@ func Run(ctx context.Context, in *Input, opts Options) Report {
 		switch {
 		case blockedBy != "":
 			r = Result{Name: name, Verdict: NotEvaluated,
-				Summary: fmt.Sprintf("not evaluated: prerequisite %s failed", blockedBy)}
+				Summary: fmt.Sprintf("not evaluated: %s found the history malformed", blockedBy)}
 		case ctx.Err() != nil:
 			r = Result{Name: name, Verdict: NotEvaluated,
 				Summary: fmt.Sprintf("not evaluated: %v", ErrDeadlineExceeded)}

@@ -157,7 +157,11 @@ func mutates(op history.Op) bool { return op == history.OpPut || op == history.O
 
 // describe is a one-line account of an operation for explanations.
 func describe(events []history.Event, o *opRec) string {
-	s := fmt.Sprintf("%s %q (process %d, worker %d, invoked at event %d", o.Op, o.ID, o.Process, o.Worker, events[o.Call].Index)
+	s := o.Op.String()
+	if o.ID != "" {
+		s += fmt.Sprintf(" %q", o.ID)
+	}
+	s += fmt.Sprintf(" (process %d, worker %d, invoked at event %d", o.Process, o.Worker, events[o.Call].Index)
 	switch {
 	case o.Done < 0:
 		s += ", never completed)"
