@@ -54,14 +54,14 @@ type mappedFile struct {
 // temporary file, fsynced, renamed, directory fsynced. With image, the
 // durable image (path+".disk") is created first, so a data file never
 // exists without its image.
-func createDataFile(path string, header []byte, image bool) error {
+func createDataFile(path string, header []byte, size int64, image bool) error {
 	if image {
-		if err := writeFileSync(path+imageSuffix, header); err != nil {
+		if err := writeFileSync(path+imageSuffix, header, int64(len(header))); err != nil {
 			return err
 		}
 	}
 	tmp := path + tmpFileSuffix
-	if err := writeFileSync(tmp, header); err != nil {
+	if err := writeFileSync(tmp, header, size); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -70,12 +70,15 @@ func createDataFile(path string, header []byte, image bool) error {
 	return syncDir(filepath.Dir(path))
 }
 
-func writeFileSync(path string, b []byte) error {
+func writeFileSync(path string, b []byte, size int64) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("store: create %s: %w", path, err)
 	}
 	_, err = f.Write(b)
+	if err == nil && size > int64(len(b)) {
+		err = f.Truncate(size)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -123,6 +126,9 @@ func openMapped(path string, wantKind uint32, image bool, grow func() error) (*m
 		return nil, fileHeader{}, err
 	}
 	size := uint64(st.Size())
+	if wantKind == fileKindBlocks && (size < fileHeaderSize+chunkSize || (size-fileHeaderSize)%chunkSize != 0) {
+		return nil, fileHeader{}, fmt.Errorf("%s: size %d is not the header plus whole %d-byte chunks (truncated?): %w", path, size, chunkSize, ErrCorrupt)
+	}
 	var data []byte
 	for _, r := range reservations {
 		if r < size {
@@ -174,11 +180,15 @@ func (m *mappedFile) growTo(end uint64) error {
 		return fmt.Errorf("%w: %s: %d bytes needed, address reservation is %d bytes", ErrGrowFailed, m.path, end, len(m.data))
 	}
 	step := min(max(cur, minGrowStep), m.maxStep)
-	n := cur + step
-	if n < end {
-		n = (end + chunkSize - 1) &^ (chunkSize - 1)
+	// Sizes stay fileHeaderSize plus whole chunks, so that recovery can
+	// tell a truncated blocks file from a grown one.
+	n := fileHeaderSize + (max(cur+step, end)-fileHeaderSize+chunkSize-1)&^uint64(chunkSize-1)
+	if n > uint64(len(m.data)) {
+		n = fileHeaderSize + (uint64(len(m.data))-fileHeaderSize)&^uint64(chunkSize-1)
+		if n < end {
+			return fmt.Errorf("%w: %s: %d bytes needed, address reservation is %d bytes", ErrGrowFailed, m.path, end, len(m.data))
+		}
 	}
-	n = min(n, uint64(len(m.data)))
 	if m.grow != nil {
 		if err := m.grow(); err != nil {
 			return fmt.Errorf("%w: %s: grow to %d bytes: %w", ErrGrowFailed, m.path, n, err)
@@ -189,8 +199,8 @@ func (m *mappedFile) growTo(end uint64) error {
 		err = m.f.Truncate(int64(n))
 	}
 	if err != nil {
-		// Fallocate may have extended the file partially; keep size as is:
-		// bytes past it are never touched.
+		// Fallocate may have extended the file partially: cut it back.
+		m.f.Truncate(int64(cur))
 		return fmt.Errorf("%w: %s: grow to %d bytes: %w", ErrGrowFailed, m.path, n, err)
 	}
 	m.size.Store(n)

@@ -50,6 +50,9 @@ func (s *Store) scanBatch(sh *shard, ids []string, v visit) error {
 type arena struct{ buf []byte }
 
 func (a *arena) clone(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte{}
+	}
 	if len(b) > 4096 {
 		return append(make([]byte, 0, len(b)), b...)
 	}

@@ -123,7 +123,7 @@ func (s *Store) openFiles() error {
 	bp := filepath.Join(s.dir, blocksFileName)
 	if _, err := os.Stat(bp); os.IsNotExist(err) {
 		hdr := encodeFileHeader(fileHeader{kind: fileKindBlocks, slotSize: slotSize, createdAt: time.Now().UnixNano()})
-		if err := createDataFile(bp, hdr, image); err != nil {
+		if err := createDataFile(bp, hdr, fileHeaderSize+chunkSize, image); err != nil {
 			return err
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Store) openFiles() error {
 
 func (s *Store) createContentFile(epoch uint64) error {
 	hdr := encodeFileHeader(fileHeader{kind: fileKindContent, epoch: epoch, createdAt: time.Now().UnixNano()})
-	return createDataFile(contentFileName(s.dir, epoch), hdr, s.opts.DurableImage)
+	return createDataFile(contentFileName(s.dir, epoch), hdr, fileHeaderSize, s.opts.DurableImage)
 }
 
 // closeFiles unmaps and closes every file without syncing.
@@ -259,7 +259,8 @@ type putState struct {
 }
 
 // Put stores or replaces the memory id. It returns where the record and its
-// content landed.
+// content landed (for nil content: the slot only; Offset, Length and Epoch
+// are zero).
 //
 // Linearization: a Put takes effect when it publishes its slot in the index
 // under the shard write lock. Concurrent Puts of one id are ordered by their
@@ -308,7 +309,7 @@ func (s *Store) put(id string, m *Memory) (Placement, error) {
 		return Placement{}, err
 	}
 
-	pl := Placement{Slot: slot, Epoch: cf.epoch}
+	pl := Placement{Slot: slot}
 	h := recordHeader{
 		confidence: m.Confidence,
 		activation: m.Activation,
@@ -333,7 +334,7 @@ func (s *Store) put(id string, m *Memory) (Placement, error) {
 		h.flags |= flagHasContent
 		h.contentOff, h.contentEpoch, h.contentLen = off, cf.epoch, uint32(clen)
 		h.contentCRC = crc(m.Content)
-		pl.Offset, pl.Length, pl.HasContent = off, uint32(clen), true
+		pl.Offset, pl.Length, pl.Epoch, pl.HasContent = off, uint32(clen), cf.epoch, true
 	}
 	h.seq = s.seq.Add(1)
 
