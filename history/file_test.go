@@ -177,8 +177,8 @@ func le32(b []byte) uint32 {
 // must fail cleanly or return a prefix of the true events, never a changed
 // event and never panic.
 func TestBitFlips(t *testing.T) {
-	events := sampleEvents(25, 7)
-	_, data, _ := writeHistory(t, events, 6)
+	events := sampleEvents(14, 7)
+	_, data, _ := writeHistory(t, events, 5)
 	mutated := make([]byte, len(data))
 	for bit := 0; bit < len(data)*8; bit++ {
 		copy(mutated, data)

@@ -68,7 +68,7 @@ func TestJSONLTolerance(t *testing.T) {
 // the events of the complete lines before the cut, then io.EOF or a
 // DamageError naming the line.
 func TestJSONLTruncateEveryOffset(t *testing.T) {
-	events := sampleEvents(30, 23)
+	events := sampleEvents(8, 23)
 	data := writeJSONL(t, events)
 	headerEnd := bytes.IndexByte(data, '\n') + 1
 	for cut := headerEnd; cut <= len(data); cut++ {

@@ -53,7 +53,11 @@ func Open(path string) (*Reader, error) {
 // NewReader reads a history from src; name is used in errors. It detects
 // the format from the first bytes: the msgpack magic, or '{' for JSON Lines.
 func NewReader(src io.Reader, name string) (*Reader, error) {
-	r := &Reader{name: name, br: bufio.NewReaderSize(src, 64<<10)}
+	size := 64 << 10
+	if l, ok := src.(interface{ Len() int }); ok && l.Len() < size {
+		size = max(l.Len(), 16) // small in-memory histories (tests, fuzzing)
+	}
+	r := &Reader{name: name, br: bufio.NewReaderSize(src, size)}
 	first, err := r.br.Peek(len(Magic))
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("%s: read: %w", name, err)
