@@ -1,0 +1,195 @@
+package history
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestIndependentReader reads histories with testdata/readwch.py, a reader
+// written from FORMAT.md alone (no code shared, no msgpack package), and
+// checks it sees the same header, the same events field by field, and the
+// same damage point. Skipped where python3 is missing.
+func TestIndependentReader(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	events := sampleEvents(1200, 41)
+	events = append(events, ednEvents()[4], ednEvents()[9], ednEvents()[11]) // hits, stats+layout, compaction
+	for i := range events {
+		events[i].Index = uint64(i)
+	}
+	path, data, ends := writeHistory(t, events, 200)
+	check := func(path string, wantEvents []Event, wantEnd string, wantOffset int64) {
+		out, err := exec.Command(python, "testdata/readwch.py", path).Output()
+		if err != nil {
+			t.Fatalf("readwch.py: %v", err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		sc.Buffer(nil, 1<<24)
+		sc.Scan()
+		var header map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &header); err != nil || header["workload"] != "mixed" || header["schema"] != 1.0 || header["fault_model"] != "process-crash" || header["started_unix_nanos"] != 1.7e18 {
+			t.Fatalf("header %s: %v", sc.Text(), err)
+		}
+		n := 0
+		for sc.Scan() {
+			line := sc.Bytes()
+			if bytes.HasPrefix(line, []byte(`{"end"`)) {
+				var end struct {
+					End    string
+					Offset int64
+				}
+				json.Unmarshal(line, &end)
+				if end.End != wantEnd || (wantEnd == "damage" && end.Offset != wantOffset) {
+					t.Fatalf("end %s, want %s at %d", line, wantEnd, wantOffset)
+				}
+				break
+			}
+			d := json.NewDecoder(bytes.NewReader(line))
+			d.UseNumber()
+			var got []any
+			if err := d.Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			want := specArray(&wantEvents[n])
+			if g, w := mustJSON(got), mustJSON(want); g != w {
+				t.Fatalf("event %d:\npython %s\n    go %s", n, g, w)
+			}
+			n++
+		}
+		if n != len(wantEvents) {
+			t.Fatalf("python read %d events, want %d", n, len(wantEvents))
+		}
+	}
+	check(path, events, "clean", 0)
+	cut := path + ".cut"
+	os.WriteFile(cut, data[:ends[2]+20], 0o644)
+	check(cut, events[:600], "damage", ends[2])
+}
+
+// specArray is an event as FORMAT.md section 3 lays it out, built from the
+// struct fields (not from codec.go).
+func specArray(e *Event) []any {
+	value := func(v Value) []any {
+		return []any{v.HasContent, v.ContentDigest, v.ContentLen, v.EmbeddingDigest, v.Confidence, v.Activation}
+	}
+	placement := func(p Placement) []any { return []any{p.Slot, p.Offset, p.Length, p.Epoch, p.HasContent} }
+	entries := func(es []Entry) any {
+		if len(es) == 0 {
+			return nil
+		}
+		out := []any{}
+		for _, x := range es {
+			out = append(out, []any{x.ID, value(x.Value), placement(x.Placement)})
+		}
+		return out
+	}
+	var input, output, nemesis, snapshot any
+	if in := e.Input; in != nil {
+		input = []any{value(in.Value), in.Activation, in.Threshold}
+	}
+	if o := e.Output; o != nil {
+		var c any
+		if o.Compaction != nil {
+			x := o.Compaction
+			c = []any{x.Epoch, x.BytesBefore, x.BytesAfter, x.BytesReclaimed, x.Moved}
+		}
+		output = []any{o.Found, value(o.Value), placement(o.Placement), entries(o.Entries), c}
+	}
+	if nm := e.Nemesis; nm != nil {
+		var hits any
+		if len(nm.Hits) > 0 {
+			hits = nm.Hits
+		}
+		nemesis = []any{nm.Fault, nm.Phase, nm.Target, nm.Detail, hits, nm.Restart}
+	}
+	if s := e.Snapshot; s != nil {
+		var stats any
+		if st := s.Stats; st != nil {
+			stats = []any{st.Live, st.SlotsInUse, st.SlotsTotal, st.ContentBytesTotal, st.ContentBytesLive, st.Fragmentation,
+				st.Compactions, st.BytesReclaimed, st.Epoch, st.TornDiscarded, st.FileBytes}
+		}
+		snapshot = []any{s.Reason, stats, entries(s.Layout)}
+	}
+	return []any{e.Index, e.Kind, e.Type, e.Process, e.Worker, e.Op, e.ID, e.Time, input, output, e.Error, nemesis, snapshot}
+}
+
+// mustJSON renders both sides the same way: the Go side goes through JSON
+// with float32 widened to float64 (as the Python reader unpacks them), then
+// both are decoded keeping number literals and re-rendered with numbers in
+// one canonical form.
+func mustJSON(v any) string {
+	b, err := json.Marshal(widen(v))
+	if err != nil {
+		panic(err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var generic any
+	if err := d.Decode(&generic); err != nil {
+		panic(err)
+	}
+	b, err = json.Marshal(canonical(generic))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func widen(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = widen(x[i])
+		}
+		return out
+	case float32:
+		return float64(x)
+	case Kind:
+		return uint8(x)
+	case Type:
+		return uint8(x)
+	case Op:
+		return uint8(x)
+	case NemesisPhase:
+		return uint8(x)
+	}
+	return v
+}
+
+func canonical(v any) any {
+	switch x := v.(type) {
+	case []any:
+		for i := range x {
+			x[i] = canonical(x[i])
+		}
+		return x
+	case map[string]any:
+		for k := range x {
+			x[k] = canonical(x[k])
+		}
+		return x
+	case json.Number:
+		if !strings.ContainsAny(string(x), ".eE") {
+			return x
+		}
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			panic(err)
+		}
+		if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			return json.Number(strconv.FormatInt(int64(f), 10))
+		}
+		return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	return v
+}
