@@ -43,7 +43,7 @@ var failpointFaults = map[string]bool{"panic": true, "sleep": true, "grow-failur
 
 func (c antiVacuityCheck) Run(_ context.Context, in *Input) Result {
 	details := map[string]any{"well_formed": false}
-	if err := wellFormed(in.Events); err != nil {
+	if err := wellFormed(in); err != nil {
 		return Result{Verdict: Unknown, Details: details,
 			Summary:     "history is malformed: " + firstLine(err.Error()),
 			Explanation: fmt.Sprintf("%v\n%v", ErrMalformed, err)}
@@ -139,7 +139,8 @@ func (c antiVacuityCheck) Run(_ context.Context, in *Input) Result {
 // here rely on (a second line of defence, should Validate ever loosen):
 // strictly increasing indices, non-decreasing times, invokes paired with
 // completions of the same process and op, and the fields each kind carries.
-func wellFormed(events []history.Event) error {
+func wellFormed(in *Input) error {
+	events := in.Events
 	if err := history.Validate(events); err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func wellFormed(events []history.Event) error {
 			return fmt.Errorf("event %d: field kind: unknown kind %d", e.Index, e.Kind)
 		}
 	}
-	_, err := indexOps(events)
+	_, err := in.ops()
 	return err
 }
 

@@ -48,6 +48,12 @@ type Input struct {
 	// reader). Checks treat operations pending at the end as cut off by the
 	// damage, not as hung.
 	Damage error
+
+	// derived caches what several checks compute from Events (the paired
+	// operations); it is filled on first use. An Input is therefore not
+	// safe for concurrent use by several checks, and Events must not change
+	// once a check has run.
+	derived *derived
 }
 
 // Check is one guarantee, judged over a saved history. Run must be a pure

@@ -51,7 +51,7 @@ func (contentLengthCheck) Description() string {
 }
 
 func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
-	x, err := indexOps(in.Events)
+	x, err := in.ops()
 	if err != nil {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}
@@ -150,13 +150,11 @@ func segmentStart(events []history.Event, x *opIndex, pos int) (int, *history.Sn
 	if seg == 0 {
 		return -1, nil, -1
 	}
-	r := x.restarts[seg-1]
-	for p := r + 1; p < pos && p < len(events); p++ {
-		if e := &events[p]; e.Kind == history.KindSnapshot && e.Snapshot != nil && e.Snapshot.Reason == "restart" {
-			return r, e.Snapshot, p
-		}
+	r, sp := x.restarts[seg-1], x.restartSnaps[seg-1]
+	if sp < 0 || sp >= pos {
+		return r, nil, -1
 	}
-	return r, nil, -1
+	return r, events[sp].Snapshot, sp
 }
 
 func sameContent(a, b history.Value) bool {

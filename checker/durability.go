@@ -89,7 +89,7 @@ func findCrashes(events []history.Event, x *opIndex) []crashRec {
 }
 
 func (durabilityCheck) Run(ctx context.Context, in *Input) Result {
-	x, err := indexOps(in.Events)
+	x, err := in.ops()
 	if err != nil {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}

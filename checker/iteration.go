@@ -160,12 +160,14 @@ func stateAt(events []history.Event, x *opIndex, pos int) segmentState {
 }
 
 func (iterationCheck) Run(ctx context.Context, in *Input) Result {
-	x, err := indexOps(in.Events)
+	x, err := in.ops()
 	if err != nil {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}
 	iterates, entries := 0, 0
 	cache := map[[2]int]map[string]*idOps{} // (segment start, unused) -> id -> ops
+	segCache := map[int]segmentState{}
+	candCache := map[int]map[string]bool{} // segment start -> ids that may be required
 	for i := range x.ops {
 		it := &x.ops[i]
 		if it.Op != history.OpIterate || !it.ok() || it.Output == nil {
@@ -176,7 +178,12 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 		}
 		iterates++
 		entries += len(it.Output.Entries)
-		seg := stateAt(in.Events, x, it.Call)
+		segIdx := x.segmentOf(it.Call)
+		seg, ok := segCache[segIdx]
+		if !ok {
+			seg = stateAt(in.Events, x, it.Call)
+			segCache[segIdx] = seg
+		}
 		key := [2]int{seg.start, 0}
 		per := cache[key]
 		if per == nil {
@@ -195,7 +202,23 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 			}
 			return d
 		}
-		if r, bad := judgeIterate(in.Events, it, seg, ops, x); bad {
+		cands := candCache[seg.start]
+		if cands == nil {
+			cands = map[string]bool{}
+			for id := range seg.initial {
+				cands[id] = true
+			}
+			for id, idxs := range x.byID {
+				for _, i := range idxs {
+					if o := &x.ops[i]; o.Op == history.OpPut && o.ok() && o.Call > seg.start && x.segmentOf(o.Call) == x.segmentOf(it.Call) {
+						cands[id] = true
+						break
+					}
+				}
+			}
+			candCache[seg.start] = cands
+		}
+		if r, bad := judgeIterate(in.Events, it, seg, ops, cands); bad {
 			return r
 		}
 	}
@@ -207,7 +230,10 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 		Summary: fmt.Sprintf("%d iterates (%d entries): complete, no duplicates, every value current and really written", iterates, entries)}
 }
 
-func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(string) *idOps, x *opIndex) (Result, bool) {
+// judgeIterate judges one iterate. candidates are the ids that may be
+// required: those in the segment's recovered state or with an ok put in
+// the segment.
+func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(string) *idOps, candidates map[string]bool) (Result, bool) {
 	bad := func(summary, why string, extra ...int) (Result, bool) {
 		w := append([]int{it.Call, it.Return}, extra...)
 		return violation(ErrIteration, fmt.Sprintf("iterate at event %d: %s", events[it.Call].Index, summary),
@@ -250,19 +276,7 @@ func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(
 	}
 	// Completeness: every id stored before the iterate began and not removed
 	// before it ended.
-	ids := map[string]bool{}
-	for id := range seg.initial {
-		ids[id] = true
-	}
-	for id, idxs := range x.byID {
-		for _, i := range idxs {
-			if o := &x.ops[i]; o.Op == history.OpPut && o.ok() && o.Call > seg.start && o.Return < it.Call {
-				ids[id] = true
-				break
-			}
-		}
-	}
-	for id := range ids {
+	for id := range candidates {
 		if seen[id] {
 			continue
 		}

@@ -42,7 +42,7 @@ func (offsetMonotonicCheck) Description() string {
 const maxLookback = 8
 
 func (c offsetMonotonicCheck) Run(ctx context.Context, in *Input) Result {
-	x, err := indexOps(in.Events)
+	x, err := in.ops()
 	if err != nil {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}

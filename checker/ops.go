@@ -57,6 +57,9 @@ type opIndex struct {
 	// restarts are the positions of nemesis end events with Restart set: each
 	// one ends a crash epoch (segment).
 	restarts []int
+	// restartSnaps[k] is the position of the first "restart" snapshot after
+	// restarts[k] and before the next restart, or -1.
+	restartSnaps []int
 }
 
 // segmentOf returns the crash segment (0-based) that position pos lies in.
@@ -71,6 +74,21 @@ func (x *opIndex) segmentOf(pos int) int {
 		}
 	}
 	return lo
+}
+
+// derived is the per-Input cache (see Input.derived).
+type derived struct {
+	idx *opIndex
+	err error
+}
+
+// ops returns the paired operations of in, computing them once.
+func (in *Input) ops() (*opIndex, error) {
+	if in.derived == nil {
+		in.derived = &derived{}
+		in.derived.idx, in.derived.err = indexOps(in.Events)
+	}
+	return in.derived.idx, in.derived.err
 }
 
 // indexOps pairs invokes with completions. It tolerates what history.Validate
@@ -91,6 +109,12 @@ func indexOps(events []history.Event) (*opIndex, error) {
 		case history.KindNemesis:
 			if e.Nemesis != nil && e.Nemesis.Restart && e.Nemesis.Phase == history.NemesisEnd {
 				x.restarts = append(x.restarts, pos)
+				x.restartSnaps = append(x.restartSnaps, -1)
+			}
+			continue
+		case history.KindSnapshot:
+			if n := len(x.restartSnaps); n > 0 && x.restartSnaps[n-1] < 0 && e.Snapshot != nil && e.Snapshot.Reason == "restart" {
+				x.restartSnaps[n-1] = pos
 			}
 			continue
 		case history.KindOp:

@@ -83,7 +83,7 @@ func indexByte(s string, b byte) int {
 }
 
 func (c recoveryCheck) Run(ctx context.Context, in *Input) Result {
-	x, err := indexOps(in.Events)
+	x, err := in.ops()
 	if err != nil {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}

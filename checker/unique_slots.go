@@ -31,7 +31,7 @@ func (uniqueSlotsCheck) Run(ctx context.Context, in *Input) Result {
 	if r, bad := layoutSlots(in.Events); bad {
 		return r
 	}
-	x, err := indexOps(in.Events)
+	x, err := in.ops()
 	if err != nil {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}

@@ -3,6 +3,7 @@ package checker
 import (
 	"math/rand/v2"
 	"sort"
+	"strconv"
 
 	"github.com/warmcheck/warmcheck/history"
 )
@@ -151,7 +152,7 @@ func simulate(seed uint64, workers, ops, nIDs int) *wsb {
 		switch {
 		case f == nil && n < ops:
 			n++
-			id := "m" + string(rune('a'+rng.IntN(nIDs)))
+			id := "m" + strconv.Itoa(rng.IntN(nIDs))
 			f = &inflight{id: id, outcome: history.OK}
 			switch r := rng.IntN(100); {
 			case r < 40:
@@ -242,7 +243,7 @@ func simulate(seed uint64, workers, ops, nIDs int) *wsb {
 				durable = st.clone()
 			}
 		}
-		if rng.IntN(200) == 0 {
+		if rng.IntN(200+ops/20) == 0 {
 			b.snapshot("periodic", st.stats(), st.layout()...)
 		}
 	}

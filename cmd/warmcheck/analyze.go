@@ -33,7 +33,7 @@ func analyzeCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON on stdout (an array for several paths) instead of writing " + runner.ResultsFile},
 			&cli.StringFlag{Name: "junit", Usage: "write the checks as a JUnit XML report to `FILE`"},
-			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "give up (unknown) after this long per history"},
+			&cli.DurationFlag{Name: "timeout", Value: defaultAnalyzeTimeout, Usage: "give up (unknown) after this long per history"},
 			&cli.StringSliceFlag{Name: "check", Usage: "run only these checks (anti-vacuity always runs)"},
 			&cli.Float64Flag{Name: "min-ok-fraction", Value: checker.DefaultMinOKFraction, Usage: "fewer ok operations than this fraction of those invoked is vacuous (unknown)"},
 			&cli.DurationFlag{Name: "recovery-bound", Value: checker.DefaultRecoveryBound, Usage: "how soon after a panic every continuing worker must get an ok"},
@@ -42,6 +42,10 @@ func analyzeCommand() *cli.Command {
 		Action: analyzeAction,
 	}
 }
+
+// defaultAnalyzeTimeout bounds the checks of one history; past it the
+// checks not finished are unknown.
+const defaultAnalyzeTimeout = 10 * time.Minute
 
 // analyzed is the outcome for one PATH.
 type analyzed struct {
