@@ -165,7 +165,7 @@ type growFailureNemesis struct{}
 
 func (growFailureNemesis) Name() string { return "grow-failure" }
 func (growFailureNemesis) Description() string {
-	return "every growth of a store file fails with ENOSPC while the fault lasts, as on a full disk"
+	return "growth of a store file fails with ENOSPC, as on a full disk, until one growth has failed (at most ten times the hold)"
 }
 func (n growFailureNemesis) Supports(t Target) error   { return supportsFailpoints(n.Name(), t) }
 func (growFailureNemesis) Plan(_ *rand.Rand, f *Fault) { f.Failpoint = store.FailGrow }
@@ -175,7 +175,13 @@ func (growFailureNemesis) Start(ctx context.Context, t Target, f Fault) (string,
 	}
 	return "growth fails with ENOSPC", nil
 }
-func (growFailureNemesis) Wait(ctx context.Context, t Target, f Fault) { holdUntilHit(ctx, t, f) }
+// Wait holds until a growth has failed, for at most ten times Hold: files
+// grow in doubling steps, so growths are rare and a short window would
+// usually see none.
+func (growFailureNemesis) Wait(ctx context.Context, t Target, f Fault) {
+	f.Hold *= 10
+	holdUntilHit(ctx, t, f)
+}
 func (growFailureNemesis) Stop(ctx context.Context, t Target, f Fault) (Outcome, error) {
 	if err := t.Disarm(ctx, f.Failpoint); err != nil {
 		return Outcome{}, fmt.Errorf("disarm %s: %w", f.Failpoint, err)

@@ -263,7 +263,7 @@ func faultEvents(t *testing.T, events []history.Event) map[string][2]history.Eve
 func TestEachNemesisInProcess(t *testing.T) {
 	c, tgt := openInProcess(t)
 	nemeses := []string{"panic", "sleep", "grow-failure", "compact"}
-	events := faultRun(t, tgt, c, nemeses, hotSeed(t, nemeses), 2000)
+	events := faultRun(t, tgt, c, nemeses, hotSeed(t, nemeses), 64<<10)
 	faults := faultEvents(t, events)
 	for _, name := range nemeses {
 		p, ok := faults[name]
