@@ -108,7 +108,7 @@ func verifyExactly(s subject, live, gone []spec) error {
 			return fmt.Errorf("%w: live memory %s is missing", ErrCorruptData, sp.ID)
 		}
 		if err := sp.verify(m, buf); err != nil {
-			return err
+			return fmt.Errorf("get: %w", err)
 		}
 	}
 	for _, sp := range gone {
@@ -135,7 +135,7 @@ func verifyExactly(s subject, live, gone []spec) error {
 		return fmt.Errorf("iterate: %w", err)
 	}
 	if bad != nil {
-		return bad
+		return fmt.Errorf("iterate: %w", bad)
 	}
 	if len(seen) != len(live) {
 		return fmt.Errorf("%w: iterate visited %d memories, want %d", ErrCorruptData, len(seen), len(live))
