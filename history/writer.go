@@ -2,8 +2,11 @@ package history
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
 )
 
 // Writer appends events to a msgpack history file.
@@ -27,6 +30,9 @@ type Writer struct {
 	count uint32 // events in buf
 	off   int64  // bytes written to the file so far
 	err   error  // sticky
+	// dirSynced: the directory entry has been fsynced once, so that a
+	// synced history survives a power loss with its name.
+	dirSynced bool
 }
 
 // Create creates (or truncates) path and writes the magic and the header
@@ -85,7 +91,8 @@ func (w *Writer) Flush() error {
 	return w.writeChunk()
 }
 
-// Sync flushes and then fsyncs the file.
+// Sync flushes and then fsyncs the file (and, the first time, its
+// directory).
 func (w *Writer) Sync() error {
 	if err := w.Flush(); err != nil {
 		return err
@@ -93,6 +100,27 @@ func (w *Writer) Sync() error {
 	if err := w.f.Sync(); err != nil {
 		w.err = fmt.Errorf("history %s: fsync: %w", w.path, err)
 		return w.err
+	}
+	if !w.dirSynced {
+		if err := syncDir(filepath.Dir(w.path)); err != nil {
+			w.err = fmt.Errorf("history %s: fsync directory: %w", w.path, err)
+			return w.err
+		}
+		w.dirSynced = true
+	}
+	return nil
+}
+
+// syncDir fsyncs a directory; filesystems that cannot (EINVAL) are not an
+// error.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return err
 	}
 	return nil
 }
