@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -11,6 +12,21 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/warmcheck/warmcheck/bench"
 )
+
+// The profiles registry joins `warmcheck list` from here, so that list.go
+// need not know about bench.
+func init() { registries["profiles"] = listProfiles }
+
+// listProfiles prints bench.Profiles(): name, tab, description and default
+// runs.
+func listProfiles(w io.Writer) error {
+	for _, p := range bench.Profiles() {
+		if err := listLine(w, p.Name, fmt.Sprintf("%s [default runs %d]", p.Description, p.DefaultRuns)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // benchCommand runs a scale profile. Exit 0: every target and check passed;
 // 1: a target or a correctness check failed; 2: the profile could not

@@ -50,3 +50,25 @@ func TestCompareExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchUsageErrors(t *testing.T) {
+	out := t.TempDir()
+	cases := [][]string{
+		{"bench"}, // --profile is required
+		{"bench", "--profile", "nope", "--out", out}, // unknown profile
+		{"bench", "--profile", "leak", "--scale", "-1", "--out", out},
+		{"bench", "--profile", "leak", "--runs", "-3", "--out", out},
+		{"bench", "--profile", "leak", "--out", out, "extra"},
+	}
+	for _, args := range cases {
+		if got := runApp(append([]string{"warmcheck"}, args...)); got != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, got, exitUsage)
+		}
+	}
+}
+
+func TestListProfiles(t *testing.T) {
+	if got := runApp([]string{"warmcheck", "list", "profiles"}); got != exitValid {
+		t.Errorf("list profiles: exit %d", got)
+	}
+}
