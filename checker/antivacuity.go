@@ -20,8 +20,8 @@ import (
 //   - at least MinOK operations completed ok, and at least MinOKFraction of
 //     those invoked;
 //   - every fault named in Header.Faults fired: a nemesis start event for it,
-//     and for failpoint faults (panic, sleep, grow-failure) a failpoint hit
-//     count above zero recorded on one of its nemesis events.
+//     and for failpoint faults (panic, sleep, grow-failure) a window whose
+//     end event shows more hits of its target failpoint than its start.
 //
 // Every failure here is unknown, never invalid: vacuity says nothing about
 // the store.
@@ -75,32 +75,38 @@ func (c antiVacuityCheck) Run(_ context.Context, in *Input) Result {
 			ok, invoked, need, c.opts.MinOK, c.opts.MinOKFraction))
 	}
 
+	// A failpoint fault fired in a window when its target's hit count grew
+	// from the start event to the end event (or, when the store restarted
+	// in between and its counters began again, when the end shows a hit).
 	started := map[string]int{}
 	hit := map[string]uint64{}
 	sawHits := map[string]bool{}
+	startHits := map[string]map[string]uint64{} // fault+target -> hits at start
 	for i := range in.Events {
 		e := &in.Events[i]
 		if e.Kind != history.KindNemesis || e.Nemesis == nil {
 			continue
 		}
 		n := e.Nemesis
+		key := n.Fault + "\x00" + n.Target
 		if n.Phase == history.NemesisStart {
 			started[n.Fault]++
+			startHits[key] = n.Hits
+			continue
 		}
-		if n.Hits != nil {
-			sawHits[n.Fault] = true
-			if n.Target != "" {
-				if h := n.Hits[n.Target]; h > hit[n.Fault] {
-					hit[n.Fault] = h
-				}
-				continue
-			}
-			for _, h := range n.Hits {
-				if h > hit[n.Fault] {
-					hit[n.Fault] = h
-				}
-			}
+		if n.Hits == nil {
+			continue
 		}
+		sawHits[n.Fault] = true
+		before := startHits[key][n.Target]
+		now := n.Hits[n.Target]
+		switch {
+		case now > before:
+			hit[n.Fault] += now - before
+		case n.Restart && now > 0:
+			hit[n.Fault] += now
+		}
+		delete(startHits, key)
 	}
 	fired := map[string]any{}
 	for _, f := range in.Header.Faults {

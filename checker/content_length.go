@@ -135,11 +135,15 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 		Summary: fmt.Sprintf("%d final and %d restart snapshots agree with their layouts and the history", checked["final"], checked["restart"])}
 }
 
+// fragmentation is (total-live)/total with live clamped to total: Stats
+// reads its counters one by one while operations run, so a periodic
+// snapshot may see live above total, and the store clamps it.
 func fragmentation(st *history.Stats) float64 {
 	if st.ContentBytesTotal == 0 {
 		return 0
 	}
-	return (float64(st.ContentBytesTotal) - float64(st.ContentBytesLive)) / float64(st.ContentBytesTotal)
+	live := min(st.ContentBytesLive, st.ContentBytesTotal)
+	return float64(st.ContentBytesTotal-live) / float64(st.ContentBytesTotal)
 }
 
 // segmentStart returns the position of the restart that began the segment
