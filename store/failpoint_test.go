@@ -1,0 +1,212 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// within fails the test if f does not return within d (a lock left held).
+func within(t *testing.T, d time.Duration, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("%s did not finish within %v (lock left held?)", what, d)
+	}
+}
+
+// catch runs f and returns the InjectedPanic it raised, if any.
+func catch(f func()) (p *InjectedPanic, other any) {
+	defer func() {
+		if r := recover(); r != nil {
+			if ip, ok := r.(InjectedPanic); ok {
+				p = &ip
+				return
+			}
+			other = r
+		}
+	}()
+	f()
+	return nil, nil
+}
+
+// reach performs the operation that passes failpoint name.
+func reach(s *Store, name FailpointName) {
+	switch name {
+	case FailRemove:
+		s.Remove("k1")
+	case FailUpdateActivation:
+		s.UpdateActivation("k1", 9)
+	case FailGet:
+		s.Get("k1")
+	case FailCompactStart, FailCompactMid:
+		s.Compact()
+	case FailSyncMid:
+		s.Put("k1", Memory{Content: []byte("k1-new")}) // leaves k1's old slot pending
+		s.Sync()
+	default:
+		s.Put("k1", Memory{Content: []byte("k1-new")})
+	}
+}
+
+func TestFailpointPanicLeavesStoreUsable(t *testing.T) {
+	for _, fi := range AllFailpoints() {
+		if fi.Name == FailRecovery || fi.Name == FailGrow {
+			continue // tested below: they fire in Open and in growth
+		}
+		t.Run(string(fi.Name), func(t *testing.T) {
+			fps := NewFailpoints()
+			s := mustOpen(t, t.TempDir(), Options{Failpoints: fps, GroupCommit: -1})
+			for i := range 20 {
+				if _, err := s.Put(fmt.Sprint("k", i), Memory{Content: []byte(fmt.Sprint("k", i))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Remove("k2") // something to reclaim
+			if err := fps.Arm(fi.Name, Action{Kind: ActionPanic, Times: 1}); err != nil {
+				t.Fatal(err)
+			}
+			p, other := catch(func() { reach(s, fi.Name) })
+			if other != nil {
+				t.Fatalf("non-injected panic: %v", other)
+			}
+			if p == nil || p.Point != fi.Name {
+				t.Fatalf("no injected panic at %s (got %v, hits %v)", fi.Name, p, fps.Hits())
+			}
+			if fps.Hits()[fi.Name] != 1 {
+				t.Fatalf("hits %v", fps.Hits())
+			}
+			within(t, 10*time.Second, "operations after the panic", func() {
+				for i := range 20 {
+					id := fmt.Sprint("k", i)
+					m, l, err := s.Get(id)
+					if err != nil {
+						t.Errorf("Get(%s): %v", id, err)
+						continue
+					}
+					if l == Found && string(m.Content) != id && string(m.Content) != id+"-new" {
+						t.Errorf("Get(%s) = %q", id, m.Content)
+					}
+				}
+				if _, err := s.Put("after", Memory{Content: []byte("after")}); err != nil {
+					t.Error(err)
+				}
+				s.Remove("k3")
+				s.UpdateActivation("k4", 1)
+				if err := s.Sync(); err != nil {
+					t.Error(err)
+				}
+				if _, err := s.Compact(); err != nil {
+					t.Error(err)
+				}
+				if err := s.Sync(); err != nil {
+					t.Error(err)
+				}
+			})
+			if m := mustGet(t, s, "after"); string(m.Content) != "after" {
+				t.Fatalf("after = %q", m.Content)
+			}
+			// Layout and Stats still agree after the panic.
+			lay, err := s.Layout()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var live uint64
+			for _, e := range lay {
+				live += uint64(e.Placement.Length)
+			}
+			if st := s.Stats(); st.Live != uint64(len(lay)) || st.ContentBytesLive != live {
+				t.Fatalf("stats %+v vs layout %d entries, %d bytes", st, len(lay), live)
+			}
+		})
+	}
+}
+
+func TestFailpointRecoveryPanicAndError(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{})
+	s.Put("a", Memory{Content: []byte("a")})
+	s.Close()
+	fps := NewFailpoints()
+	fps.Arm(FailRecovery, Action{Kind: ActionPanic, Times: 1})
+	p, other := catch(func() { Open(dir, Options{Failpoints: fps}) })
+	if p == nil || other != nil {
+		t.Fatalf("recovery panic: %v %v", p, other)
+	}
+	fps.Arm(FailRecovery, Action{Kind: ActionError, Times: 1})
+	if _, err := Open(dir, Options{Failpoints: fps}); !errors.Is(err, ErrInjected) {
+		t.Fatalf("Open with recovery error: %v", err)
+	}
+	s = mustOpen(t, dir, Options{Failpoints: fps}) // Times exhausted
+	if m := mustGet(t, s, "a"); string(m.Content) != "a" {
+		t.Fatal("lost a")
+	}
+}
+
+func TestFailpointGrowError(t *testing.T) {
+	fps := NewFailpoints()
+	s := mustOpen(t, t.TempDir(), Options{Failpoints: fps, GroupCommit: -1})
+	fps.Arm(FailGrow, Action{Kind: ActionError})
+	_, err := s.Put("big", Memory{Content: make([]byte, 3<<20)})
+	if !errors.Is(err, ErrGrowFailed) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Put under grow failure: %v", err)
+	}
+	if _, l, _ := s.Get("big"); l != Missing {
+		t.Fatal("failed Put visible")
+	}
+	if st := s.Stats(); st.Live != 0 || st.ContentBytesLive != 0 {
+		t.Fatalf("failed Put counted: %+v", st)
+	}
+	fps.Disarm(FailGrow)
+	if _, err := s.Put("big", Memory{Content: make([]byte, 3<<20)}); err != nil {
+		t.Fatalf("Put after the disk has room again: %v", err)
+	}
+	if st := s.Stats(); st.Live != 1 || st.ContentBytesLive != 3<<20 {
+		t.Fatalf("stats %+v", st)
+	}
+	if fps.Hits()[FailGrow] == 0 {
+		t.Fatal("grow failpoint never hit")
+	}
+}
+
+func TestFailpointPauseReleaseSleepTimes(t *testing.T) {
+	fps := NewFailpoints()
+	s := mustOpen(t, t.TempDir(), Options{Failpoints: fps})
+	if err := fps.Arm("no-such", Action{Kind: ActionPanic}); !errors.Is(err, ErrUnknownFailpoint) {
+		t.Fatal(err)
+	}
+	fps.Arm(FailAfterSlotAlloc, Action{Kind: ActionPause})
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() { defer wg.Done(); s.Put("p", Memory{}); close(done) }()
+	for fps.Hits()[FailAfterSlotAlloc] == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("paused Put finished before Release")
+	case <-time.After(50 * time.Millisecond):
+	}
+	fps.Release(FailAfterSlotAlloc)
+	within(t, 5*time.Second, "released Put", func() { wg.Wait() })
+	fps.Disarm(FailAfterSlotAlloc)
+
+	fps.Arm(FailGet, Action{Kind: ActionSleep, Delay: 30 * time.Millisecond, Times: 2})
+	t0 := time.Now()
+	for range 4 {
+		s.Get("p")
+	}
+	if d := time.Since(t0); d < 60*time.Millisecond {
+		t.Fatalf("sleep failpoint slept %v", d)
+	}
+	if h := fps.Hits()[FailGet]; h != 2 {
+		t.Fatalf("Times 2 fired %d times", h)
+	}
+}
