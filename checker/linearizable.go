@@ -107,7 +107,9 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
 				c.reportZoneViolation(ctx, in, o, viols)
 			}
 		default:
-			if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
+			if order, ok := linearizeByZones(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
+				o.method, o.verdict = "linearizer", Valid
+			} else if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
 				o.method, o.verdict = "linearizer", Valid
 			} else if viols := relaxedZones(p, o.ops, o.stats); len(viols) > 0 {
 				o.method = "relaxation"
@@ -265,8 +267,7 @@ func (c *LinearizableCheck) runSearches(ctx context.Context, in *Input, queue []
 		go func() {
 			defer wg.Done()
 			for o := range work {
-				sv := searchRegister(ctx, o.p.initial, o.ops, c.PartitionTimeout, c.HeapLimitBytes, c.MaxSteps, false)
-				o.verdict, o.reason, o.steps = sv.verdict, sv.reason, sv.steps
+				c.searchPartition(ctx, o)
 			}
 		}()
 	}
@@ -275,6 +276,30 @@ func (c *LinearizableCheck) runSearches(ctx context.Context, in *Input, queue []
 	}
 	close(work)
 	wg.Wait()
+}
+
+// searchPartition decides a partition by exhaustive search: the compact
+// search (hashed cache, bounded memory) first; a valid verdict needs its
+// linearization to replay. porcupine is used on small partitions when the
+// compact search cannot give a verdict it can stand behind.
+func (c *LinearizableCheck) searchPartition(ctx context.Context, o *partitionOutcome) {
+	budget := newSearchBudget(ctx, c.HeapLimitBytes, c.MaxSteps)
+	deadline := time.Now().Add(c.PartitionTimeout)
+	budget.deadline = deadline
+	v, order := searchCompact(o.p.initial, o.ops, budget, uint64(len(o.ops))*0x9e3779b97f4a7c15^uint64(o.p.key.epoch))
+	o.steps = budget.steps.Load()
+	switch {
+	case v == Valid && verifyOrder(o.p.initial, o.ops, order):
+		o.verdict = Valid
+	case v == Invalid:
+		o.verdict = Invalid
+	case v == Unknown:
+		o.verdict, o.reason = Unknown, budget.why()
+	default:
+		// The search's order does not replay: do not trust it.
+		sv := searchRegister(ctx, o.p.initial, o.ops, time.Until(deadline), c.HeapLimitBytes, c.MaxSteps, false)
+		o.verdict, o.reason, o.steps = sv.verdict, sv.reason, o.steps+sv.steps
+	}
 }
 
 // explainSearchFailures minimizes and explains partitions the search found

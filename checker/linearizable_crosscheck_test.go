@@ -16,7 +16,7 @@ import (
 // ones (pruning must not change a verdict). Then the whole check against
 // plain porcupine. It returns the verdict and how many partitions the zone
 // check decided.
-var greedy, greedyMissed, relaxed int
+var greedy, greedyMissed, relaxed, constructed int
 
 func crossCheck(t *testing.T, events []history.Event, label string) (Verdict, int) {
 	t.Helper()
@@ -35,6 +35,19 @@ func crossCheck(t *testing.T, events []history.Event, label string) (Verdict, in
 		}
 		if raw.verdict != ps.verdict {
 			t.Fatalf("%s: %s: pruning changed porcupine's verdict from %s to %s\nraw %+v\npruned %+v", label, partitionName(p), raw.verdict, ps.verdict, p.ops, pruned)
+		}
+		for _, sub := range [][]regOp{p.ops, pruned} {
+			cv, order := searchCompact(p.initial, sub, newSearchBudget(ctx, 0, 0), 1)
+			want := raw.verdict
+			if cv != want || (cv == Valid && !verifyOrder(p.initial, sub, order)) {
+				t.Fatalf("%s: %s: compact search says %s, porcupine %s", label, partitionName(p), cv, want)
+			}
+		}
+		if order, ok := linearizeByZones(p, pruned); ok && verifyOrder(p.initial, pruned, order) {
+			constructed++
+			if ps.verdict != Valid {
+				t.Fatalf("%s: %s: verified zone construction on a history porcupine rejects", label, partitionName(p))
+			}
 		}
 		if order, ok := linearizeGreedy(p, pruned); ok && verifyOrder(p.initial, pruned, order) {
 			greedy++
@@ -104,8 +117,8 @@ func crossCheckMany(t *testing.T, n int, mix func(rng *rand.Rand, cfg *synth.Con
 			}
 		}
 	}
-	t.Logf("%d valid histories, %d mutated ones invalid; zone check decided %d partitions; greedy order verified %d, missed %d valid non-put/get; relaxations rejected %d",
-		valid, invalid, zones, greedy, greedyMissed, relaxed)
+	t.Logf("%d valid histories, %d mutated ones invalid; zone check decided %d partitions; zone construction verified %d; greedy order verified %d, missed %d valid non-put/get; relaxations rejected %d",
+		valid, invalid, zones, constructed, greedy, greedyMissed, relaxed)
 	if invalid < n/5 {
 		t.Fatalf("only %d of %d mutations were invalid: the cross-check is not exercising rejection", invalid, n)
 	}

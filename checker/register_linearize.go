@@ -68,8 +68,9 @@ func newLinearizer(p *regPartition, ops []regOp) *linearizer {
 		case history.OpPut:
 			l.dead[i] = !l.observed[identityOf(o.value)]
 		case history.OpUpdateActivation:
+			// A not-found update is a read of absence, never a write.
 			_, seen := l.uaIdentity[i]
-			l.dead[i] = !seen
+			l.dead[i] = !seen && (o.found || o.status == statusInfo)
 		}
 	}
 	return l
@@ -112,7 +113,7 @@ func linearizeGreedy(p *regPartition, ops []regOp) ([]int, bool) {
 		}
 	}
 	// Info ops nobody needed go last, where their effect is invisible.
-	for _, i := range l.pending {
+	for _, i := range append([]int(nil), l.pending...) {
 		if !l.done[i] && !l.failed {
 			l.linearize(i)
 		}
@@ -205,16 +206,17 @@ func (l *linearizer) isPending(i int) bool {
 }
 
 // flushDead linearizes pending writes nobody observes, before a write that
-// will overwrite them. identityChanges: the coming write replaces the
-// identity (put, remove), so dead puts may go first too.
-func (l *linearizer) flushDead(except int, identityChanges bool) {
+// will overwrite them. beforePut: the coming write is a put, so dead puts
+// may go first too (before a remove they may not: a later found remove or
+// update may need the memory present).
+func (l *linearizer) flushDead(except int, beforePut bool) {
 	for _, i := range append([]int(nil), l.pending...) {
 		if i == except || l.done[i] || !l.dead[i] {
 			continue
 		}
 		o := l.ops[i]
 		switch {
-		case o.op == history.OpPut && identityChanges:
+		case o.op == history.OpPut && beforePut:
 			l.linearize(i)
 		case o.op == history.OpUpdateActivation && (l.state.present || o.status == statusInfo):
 			l.linearize(i)
@@ -225,25 +227,34 @@ func (l *linearizer) flushDead(except int, identityChanges bool) {
 	}
 }
 
-func (l *linearizer) writeNow(i int, identityChanges bool) {
-	l.flushDead(i, identityChanges)
+func (l *linearizer) writeNow(i int) {
+	l.flushDead(i, l.ops[i].op == history.OpPut)
 	if !l.failed {
 		l.linearize(i)
 	}
 }
 
-// ensurePresent makes the memory hold some value, with the pending put that
-// returns first.
+// ensurePresent makes the memory hold some value: with a pending put nobody
+// reads if there is one, else the pending put that returns first.
 func (l *linearizer) ensurePresent() {
 	if l.state.present {
 		return
 	}
-	w := l.pendingMinRet(func(o regOp) bool { return o.op == history.OpPut })
+	w := -1
+	for _, i := range l.pending {
+		if !l.done[i] && l.dead[i] && l.ops[i].op == history.OpPut {
+			w = i
+			break
+		}
+	}
+	if w < 0 {
+		w = l.pendingMinRet(func(o regOp) bool { return o.op == history.OpPut })
+	}
 	if w < 0 {
 		l.failed = true
 		return
 	}
-	l.writeNow(w, true)
+	l.writeNow(w)
 }
 
 // ensureIdentity makes the memory hold a version of identity id.
@@ -256,7 +267,7 @@ func (l *linearizer) ensureIdentity(id writeIdentity) {
 		l.failed = true
 		return
 	}
-	l.writeNow(w, true)
+	l.writeNow(w)
 }
 
 // ensureVersion makes the memory hold exactly target.
@@ -272,7 +283,7 @@ func (l *linearizer) ensureVersion(target regState) {
 			l.failed = true
 			return
 		}
-		l.writeNow(w, true)
+		l.writeNow(w)
 		return
 	}
 	if w, ok := l.putOf[target.value]; ok {
@@ -280,7 +291,7 @@ func (l *linearizer) ensureVersion(target regState) {
 			l.failed = true
 			return
 		}
-		l.writeNow(w, true)
+		l.writeNow(w)
 		return
 	}
 	u, ok := l.uaOf[target.value.activation]
@@ -290,7 +301,7 @@ func (l *linearizer) ensureVersion(target regState) {
 	}
 	l.ensureIdentity(identityOf(target.value))
 	if !l.failed {
-		l.writeNow(u, false)
+		l.writeNow(u)
 	}
 }
 
@@ -305,7 +316,7 @@ func (l *linearizer) force(i int) {
 	case o.op == history.OpRemove:
 		l.ensurePresent()
 		if !l.failed {
-			l.flushDead(i, true)
+			l.flushDead(i, false)
 		}
 	case o.op == history.OpUpdateActivation:
 		if id, seen := l.uaIdentity[i]; seen {

@@ -63,8 +63,9 @@ func registerStep(s regState, in regInput, out regOutput) (bool, regState) {
 // the caller, seeing exhausted set, reports unknown whatever porcupine said.
 type searchBudget struct {
 	ctx       context.Context
-	heapLimit uint64 // bytes of live heap objects; 0 = none
-	maxSteps  int64  // 0 = none
+	heapLimit uint64    // bytes of live heap objects; 0 = none
+	maxSteps  int64     // 0 = none
+	deadline  time.Time // zero = none (porcupine has its own timeout)
 	steps     atomic.Int64
 	exhausted atomic.Bool
 	reason    atomic.Value // string
@@ -100,6 +101,10 @@ func (b *searchBudget) ok() bool {
 		return false
 	}
 	if n&4095 == 0 {
+		if !b.deadline.IsZero() && time.Now().After(b.deadline) {
+			b.exhaust("timed out")
+			return false
+		}
 		if b.ctx != nil && b.ctx.Err() != nil {
 			b.exhaust("cancelled: " + b.ctx.Err().Error())
 			return false

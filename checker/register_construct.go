@@ -1,0 +1,358 @@
+package checker
+
+import (
+	"sort"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// linearizeByZones builds a candidate linearization of a partition with
+// removes and update-activations from the zone structure (the constructive
+// side of Gibbons & Korach): clusters are ordered by a representative point
+// of their zones, at two levels, and every op gets the earliest point its
+// place allows. For put/get partitions with no zone conflict this always
+// succeeds (the points stay inside the ops' intervals, so real time is
+// respected, and clusters stay contiguous). What the zones do not see is
+// settled greedily: found removes and reads of absence float and are placed
+// at content boundaries, unobserved updates go right before a write. The
+// result is only a candidate: verifyOrder decides.
+//
+//   - identity level: a cluster per put (its content, any activation) and
+//     for the initial state; members are the gets of that content and the
+//     update-activations whose new version a get returned on it.
+//   - version level, inside a content cluster: the put's own version first,
+//     then a cluster per observed update-activation, each with its gets.
+//   - a found remove is placed at the first content boundary (after all of a
+//     content's clusters, before the next put) where the clock can reach its
+//     call without pushing any planned op past its return; reads of absence
+//     (gets of absent, not-found removes and updates) go whenever the memory
+//     is absent and they fit;
+//   - info ops still unbounded go last, where their effect is invisible.
+func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
+	if !p.initialKnown {
+		return nil, false
+	}
+	type sub struct {
+		writer int // op, -1: the initial value
+		reads  []int
+		f, s   zoneEnd
+		rep    int64
+	}
+	type ident struct {
+		subs []*sub // [0] is the put's (or initial) version
+		f, s zoneEnd
+		rep  int64
+	}
+	newSub := func(w int) *sub {
+		if w < 0 {
+			return &sub{writer: -1, f: zoneEnd{-1, -1}, s: zoneEnd{-1, -1}}
+		}
+		return &sub{writer: w, f: zoneEnd{w, ops[w].ret}, s: zoneEnd{w, ops[w].call}}
+	}
+	idents := []*ident{{subs: []*sub{newSub(-1)}}}
+	byIdentity := map[writeIdentity]int{}
+	putOf := map[valueKey]bool{}
+	putActs := map[uint32]bool{}
+	if p.initial.present {
+		byIdentity[identityOf(p.initial.value)] = 0
+		putOf[p.initial.value] = true
+		putActs[p.initial.value.activation] = true
+	}
+	var removes, absentReads, deadUAs, last []int
+	for i, o := range ops {
+		switch {
+		case o.op == history.OpPut:
+			id := identityOf(o.value)
+			if _, dup := byIdentity[id]; dup {
+				return nil, false
+			}
+			byIdentity[id] = len(idents)
+			idents = append(idents, &ident{subs: []*sub{newSub(i)}})
+			putOf[o.value] = true
+			putActs[o.value.activation] = true
+		case o.op == history.OpRemove && o.found && o.status == statusOK:
+			removes = append(removes, i)
+		}
+	}
+	uaOf := map[uint32]int{}
+	for i, o := range ops {
+		if o.op == history.OpUpdateActivation {
+			if _, dup := uaOf[o.activation]; dup || putActs[o.activation] {
+				return nil, false
+			}
+			uaOf[o.activation] = i
+		}
+	}
+	uaSub := map[int]*sub{}
+	uaIdentOf := map[int]int{}
+	for i, o := range ops {
+		switch {
+		case o.op == history.OpGet && o.status == statusOK && o.found:
+			k, ok := byIdentity[identityOf(o.output)]
+			if !ok {
+				return nil, false
+			}
+			if putOf[o.output] {
+				idents[k].subs[0].reads = append(idents[k].subs[0].reads, i)
+				continue
+			}
+			u, ok := uaOf[o.output.activation]
+			if !ok || ops[u].ret == infinity || !ops[u].found {
+				return nil, false
+			}
+			if prev, seen := uaIdentOf[u]; seen && prev != k {
+				return nil, false
+			}
+			if uaSub[u] == nil {
+				uaSub[u] = newSub(u)
+				uaIdentOf[u] = k
+				idents[k].subs = append(idents[k].subs, uaSub[u])
+			}
+			uaSub[u].reads = append(uaSub[u].reads, i)
+		case o.status == statusOK && (o.op == history.OpGet || (o.op != history.OpPut && !o.found)):
+			absentReads = append(absentReads, i)
+		}
+	}
+	for i, o := range ops {
+		switch {
+		case o.op == history.OpUpdateActivation && o.found && o.ret != infinity:
+			if _, seen := uaSub[i]; !seen {
+				deadUAs = append(deadUAs, i)
+			}
+		case o.ret == infinity:
+			last = append(last, i)
+		}
+	}
+
+	// Zones and representative points, per level.
+	widen := func(f, s *zoneEnd, i int) {
+		if ops[i].ret < f.pos {
+			*f = zoneEnd{i, ops[i].ret}
+		}
+		if ops[i].call > s.pos {
+			*s = zoneEnd{i, ops[i].call}
+		}
+	}
+	for _, id := range idents {
+		id.f, id.s = id.subs[0].f, id.subs[0].s
+		// Every op of every version cluster is a member of the content
+		// cluster (an update reads the content it modifies).
+		for _, sb := range id.subs {
+			for _, r := range sb.reads {
+				widen(&sb.f, &sb.s, r)
+				widen(&id.f, &id.s, r)
+			}
+			if sb.writer >= 0 {
+				widen(&id.f, &id.s, sb.writer)
+			}
+		}
+	}
+	fs := make([]int64, len(idents))
+	ss := make([]int64, len(idents))
+	for k, id := range idents {
+		fs[k], ss[k] = id.f.pos, id.s.pos
+	}
+	identReps, ok := zoneReps(fs, ss)
+	if !ok {
+		return nil, false
+	}
+	for k, id := range idents {
+		id.rep = identReps[k]
+		if len(id.subs) > 2 {
+			rest := id.subs[1:]
+			vf := make([]int64, len(rest))
+			vs := make([]int64, len(rest))
+			for j, sb := range rest {
+				vf[j], vs[j] = sb.f.pos, sb.s.pos
+			}
+			r, ok := zoneReps(vf, vs)
+			if !ok {
+				return nil, false
+			}
+			for j, sb := range rest {
+				sb.rep = r[j]
+			}
+			sort.Slice(rest, func(a, b int) bool { return rest[a].rep < rest[b].rep })
+		}
+	}
+	sort.SliceStable(idents[1:], func(a, b int) bool { return idents[1+a].rep < idents[1+b].rep })
+
+	// The plan: writers and reads in cluster order; boundary[k]: plan[k] is
+	// a put (a new content begins; the previous one may end before it).
+	var plan []int
+	var boundary []bool
+	for _, id := range idents {
+		for si, sb := range id.subs {
+			if sb.writer >= 0 {
+				plan = append(plan, sb.writer)
+				boundary = append(boundary, si == 0)
+			}
+			sort.Slice(sb.reads, func(a, b int) bool { return ops[sb.reads[a]].call < ops[sb.reads[b]].call })
+			for _, r := range sb.reads {
+				plan = append(plan, r)
+				boundary = append(boundary, false)
+			}
+		}
+	}
+	// slack[k]: the earliest return among plan[k:]; moving the clock up to
+	// it cannot push any planned op past its return.
+	slack := make([]int64, len(plan)+1)
+	slack[len(plan)] = infinity
+	for k := len(plan) - 1; k >= 0; k-- {
+		slack[k] = min(slack[k+1], ops[plan[k]].ret)
+	}
+
+	// Sweep: each op at the earliest point its place allows.
+	byCall := func(xs []int) {
+		sort.Slice(xs, func(a, b int) bool { return ops[xs[a]].call < ops[xs[b]].call })
+	}
+	byCall(deadUAs)
+	byCall(removes)
+	byCall(absentReads)
+	order := make([]int, 0, len(ops))
+	placed := make([]bool, len(ops))
+	var cur int64 = -1
+	present := p.initial.present
+	place := func(i int) bool {
+		pt := max(cur, ops[i].call)
+		if pt > ops[i].ret {
+			return false
+		}
+		cur = pt
+		order = append(order, i)
+		placed[i] = true
+		return true
+	}
+	nextDead, nextAbsent := 0, 0
+	// nextBoundary[k]: the call of the first content boundary write at or
+	// after plan[k] (infinity: none).
+	nextBoundary := make([]int64, len(plan)+1)
+	nextBoundary[len(plan)] = infinity
+	for k := len(plan) - 1; k >= 0; k-- {
+		nextBoundary[k] = nextBoundary[k+1]
+		if boundary[k] {
+			nextBoundary[k] = ops[plan[k]].call
+		}
+	}
+	// floating places what may go at this point, given how far the clock
+	// may move (limit): before a write, unobserved updates while present; at
+	// a content boundary, a remove if a read of absence is waiting or the
+	// remove would expire before the next boundary (afterNext); reads of
+	// absence while absent.
+	floating := func(limit int64, beforeWrite, atBoundary bool, afterNext int64) bool {
+		if present && beforeWrite {
+			for nextDead < len(deadUAs) && ops[deadUAs[nextDead]].call <= limit {
+				if !place(deadUAs[nextDead]) {
+					return false
+				}
+				nextDead++
+			}
+		}
+		if present && atBoundary {
+			best := -1
+			for _, r := range removes {
+				if ops[r].call > limit {
+					break
+				}
+				if !placed[r] && (best < 0 || ops[r].ret < ops[best].ret) {
+					best = r
+				}
+			}
+			waiting := false
+			for j := nextAbsent; j < len(absentReads) && ops[absentReads[j]].call <= limit; j++ {
+				if !placed[absentReads[j]] {
+					waiting = true
+					break
+				}
+			}
+			if best >= 0 && (waiting || ops[best].ret < max(cur, afterNext)) {
+				if !place(best) {
+					return false
+				}
+				present = false
+			}
+		}
+		if !present {
+			for ; nextAbsent < len(absentReads); nextAbsent++ {
+				r := absentReads[nextAbsent]
+				if ops[r].call > limit {
+					break
+				}
+				if !placed[r] && !place(r) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !floating(slack[0], false, false, infinity) {
+		return nil, false
+	}
+	for k, i := range plan {
+		isWrite := ops[i].op != history.OpGet
+		if !floating(slack[k], isWrite, boundary[k], nextBoundary[k+1]) {
+			return nil, false
+		}
+		if !place(i) {
+			return nil, false
+		}
+		if ops[i].op == history.OpPut {
+			present = true
+		}
+	}
+	for {
+		before := len(order)
+		if !floating(infinity, true, true, infinity) {
+			return nil, false
+		}
+		if len(order) == before {
+			break
+		}
+	}
+	for _, xs := range [][]int{deadUAs, removes, absentReads} {
+		for _, i := range xs {
+			if !placed[i] {
+				return nil, false
+			}
+		}
+	}
+	byCall(last)
+	return append(order, last...), true
+}
+
+// zoneReps gives each zone (f, s) a representative point: a forward zone
+// (f < s) its f; a backward zone a point of [s, f] outside every forward
+// zone. Sorting clusters by it orders them as a linearization must. ok is
+// false when zones conflict.
+func zoneReps(fs, ss []int64) ([]int64, bool) {
+	type fz struct{ f, s int64 }
+	var fwd []fz
+	for i := range fs {
+		if fs[i] < ss[i] {
+			fwd = append(fwd, fz{fs[i], ss[i]})
+		}
+	}
+	sort.Slice(fwd, func(a, b int) bool { return fwd[a].f < fwd[b].f })
+	for i := 0; i+1 < len(fwd); i++ {
+		if fwd[i+1].f < fwd[i].s {
+			return nil, false
+		}
+	}
+	out := make([]int64, len(fs))
+	for i := range fs {
+		if fs[i] < ss[i] {
+			out[i] = fs[i]
+			continue
+		}
+		r := ss[i]
+		k := sort.Search(len(fwd), func(j int) bool { return fwd[j].f >= r }) - 1
+		if k >= 0 && r < fwd[k].s {
+			r = fwd[k].s
+		}
+		if r > fs[i] {
+			return nil, false
+		}
+		out[i] = r
+	}
+	return out, true
+}
