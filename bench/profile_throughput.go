@@ -50,11 +50,6 @@ func runThroughput(ctx context.Context, e *env, n int, detailed bool) error {
 			s.Close()
 			return err
 		}
-		after, err := settledRSS()
-		if err != nil {
-			s.Close()
-			return err
-		}
 		gets, err := getRandom(s, specs, getsPerRun(e), rand.New(rand.NewSource(e.cfg.Seed+int64(e.run))))
 		e.check(sub.name+": every get returns every byte that was put", err)
 		if err != nil {
@@ -70,6 +65,14 @@ func runThroughput(ctx context.Context, e *env, n int, detailed bool) error {
 			}
 			e.check(sub.name+": iterate visits every memory once", err)
 		}
+		// RSS is read after the timed gets and iteration: settling returns
+		// freed heap pages to the OS, and the allocations of timed calls
+		// right after it would fault them back in.
+		after, err := settledRSS()
+		if err != nil {
+			s.Close()
+			return err
+		}
 		if err := s.Close(); err != nil {
 			return fmt.Errorf("%s: close: %w", sub.name, err)
 		}
@@ -84,9 +87,9 @@ func runThroughput(ctx context.Context, e *env, n int, detailed bool) error {
 		e.res.record(name("get.p50"), UnitNanos, LowerIsBetter, "median latency of random gets", Quantile(sortedGets, 0.5))
 		e.res.record(name("get.p99"), UnitNanos, LowerIsBetter, "p99 latency of random gets", getP99[sub.name])
 		e.res.record(name("get.max"), UnitNanos, LowerIsBetter, "slowest random get", sortedGets[len(sortedGets)-1])
-		e.res.record(name("rss.growth"), UnitBytes, LowerIsBetter, "VmRSS after the puts minus before open (settled)", float64(after.VmRSS)-float64(before.VmRSS))
-		e.res.record(name("rss.anon_growth"), UnitBytes, LowerIsBetter, "RssAnon (heap, not mapped files) after the puts minus before open", float64(after.RssAnon)-float64(before.RssAnon))
-		e.res.record(name("rss.file_growth"), UnitBytes, Informational, "RssFile (mapped file pages) after the puts minus before open", float64(after.RssFile)-float64(before.RssFile))
+		e.res.record(name("rss.growth"), UnitBytes, LowerIsBetter, "VmRSS with the n memories stored (after gets and iteration, settled) minus before open", float64(after.VmRSS)-float64(before.VmRSS))
+		e.res.record(name("rss.anon_growth"), UnitBytes, LowerIsBetter, "RssAnon (heap, not mapped files) with the n memories stored minus before open", float64(after.RssAnon)-float64(before.RssAnon))
+		e.res.record(name("rss.file_growth"), UnitBytes, Informational, "RssFile (mapped file pages) with the n memories stored minus before open", float64(after.RssFile)-float64(before.RssFile))
 		e.res.record(name("rss.anon_per_memory"), UnitBytesMem, LowerIsBetter, "resident memory beyond the mapped data per memory: RssAnon growth / n", (float64(after.RssAnon)-float64(before.RssAnon))/float64(n))
 		if detailed {
 			for _, q := range []struct {
