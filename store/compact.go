@@ -108,13 +108,13 @@ func (s *Store) compact() (CompactionStats, error) {
 	if err := s.sync(); err != nil {
 		return CompactionStats{}, err
 	}
-	if err := s.fp(fpCompactMid); err != nil {
-		return CompactionStats{}, err
-	}
 	if s.bugs.compactionSwapWindow {
 		// Seeded bug: readers resolve old epochs to the new file before the
-		// offsets are rewritten.
+		// offsets are rewritten (compact-mid widens the window).
 		s.epochs.Store(&epochSet{files: s.epochs.Load().files, aliasOld: true})
+	}
+	if err := s.fp(fpCompactMid); err != nil {
+		return CompactionStats{}, err
 	}
 
 	// Step 4: rewrite headers.
