@@ -79,7 +79,9 @@ func TestBugCatalogue(t *testing.T) {
 	}
 }
 
-func content(id string, v int) []byte { return []byte(fmt.Sprintf("%s|v%d|%s", id, v, bytes.Repeat([]byte{'x'}, v%97))) }
+func content(id string, v int) []byte {
+	return []byte(fmt.Sprintf("%s|v%d|%s", id, v, bytes.Repeat([]byte{'x'}, v%97)))
+}
 
 // concurrentPutsScenario: goroutines store distinct memories at once; every
 // Get must return exactly the memory stored under that id.
