@@ -11,8 +11,14 @@ type CompareOptions struct {
 	// Threshold is the smallest relative change (0.05 = 5%) in the bad
 	// direction that counts as a regression.
 	Threshold float64
-	// Alpha is the significance level of the Mann-Whitney U test.
+	// Alpha is the family-wise significance level: the chance that any
+	// metric of an unchanged store is called changed.
 	Alpha float64
+	// NoCorrection compares each metric's raw p-value with Alpha. By
+	// default the p-values of the directional metrics are adjusted with
+	// Holm-Bonferroni first: with ~30 metrics at 0.05 each, an unchanged
+	// store would otherwise "regress" in one metric in most comparisons.
+	NoCorrection bool
 }
 
 // ChangeStatus is the verdict of one metric's comparison.
@@ -30,7 +36,10 @@ const (
 
 // MetricChange is one metric compared. Change is (median(new) -
 // median(base)) / |median(base)|; Worse is Change signed so that positive
-// means worse (negated for higher-is-better metrics).
+// means worse (negated for higher-is-better metrics). AdjustedP is the
+// Holm-Bonferroni adjusted p-value over the directional metrics (equal to
+// Test.P for informational metrics or with the correction off); it is what
+// is compared with Alpha.
 type MetricChange struct {
 	Metric     string       `json:"metric"`
 	Unit       string       `json:"unit"`
@@ -40,16 +49,19 @@ type MetricChange struct {
 	Change     float64      `json:"change"`
 	Worse      float64      `json:"worse"`
 	Test       UTest        `json:"test"`
+	AdjustedP  float64      `json:"adjusted_p"`
 	Status     ChangeStatus `json:"status"`
 }
 
 // Comparison is the whole comparison of two results.
 type Comparison struct {
-	Profile   string         `json:"profile"`
-	Threshold float64        `json:"threshold"`
-	Alpha     float64        `json:"alpha"`
-	Changes   []MetricChange `json:"changes"`
-	Warnings  []string       `json:"warnings,omitempty"`
+	Profile   string  `json:"profile"`
+	Threshold float64 `json:"threshold"`
+	Alpha     float64 `json:"alpha"`
+	// Correction is "holm" or "none".
+	Correction string         `json:"correction"`
+	Changes    []MetricChange `json:"changes"`
+	Warnings   []string       `json:"warnings,omitempty"`
 }
 
 // Regressions returns the metrics that regressed.
@@ -77,7 +89,10 @@ func Compare(base, new *Result, opts CompareOptions) (*Comparison, error) {
 	if base.Profile != new.Profile {
 		return nil, fmt.Errorf("%w: base is profile %q, new is %q", ErrMismatch, base.Profile, new.Profile)
 	}
-	c := &Comparison{Profile: base.Profile, Threshold: opts.Threshold, Alpha: opts.Alpha}
+	c := &Comparison{Profile: base.Profile, Threshold: opts.Threshold, Alpha: opts.Alpha, Correction: "holm"}
+	if opts.NoCorrection {
+		c.Correction = "none"
+	}
 	if base.Scale != new.Scale || base.Full != new.Full {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("scale differs: base %g (full %v), new %g (full %v)", base.Scale, base.Full, new.Scale, new.Full))
 	}
@@ -104,23 +119,27 @@ func Compare(base, new *Result, opts CompareOptions) (*Comparison, error) {
 		if bm.Direction != nm.Direction {
 			return nil, fmt.Errorf("%w: metric %s is %s-is-better in base, %s in new", ErrMismatch, name, bm.Direction, nm.Direction)
 		}
-		mc, err := compareMetric(name, bm, nm, opts)
+		mc, err := measureChange(name, bm, nm)
 		if err != nil {
 			return nil, err
 		}
 		c.Changes = append(c.Changes, mc)
 	}
+	adjust(c.Changes, opts.NoCorrection)
+	for i := range c.Changes {
+		judgeChange(&c.Changes[i], opts)
+	}
 	return c, nil
 }
 
-func compareMetric(name string, bm, nm *Metric, opts CompareOptions) (MetricChange, error) {
+func measureChange(name string, bm, nm *Metric) (MetricChange, error) {
 	mc := MetricChange{Metric: name, Unit: bm.Unit, Direction: bm.Direction,
 		BaseMedian: median(bm.Samples), NewMedian: median(nm.Samples)}
 	t, err := MannWhitney(bm.Samples, nm.Samples)
 	if err != nil {
 		return mc, fmt.Errorf("metric %s: %w", name, err)
 	}
-	mc.Test = t
+	mc.Test, mc.AdjustedP = t, t.P
 	switch {
 	case mc.BaseMedian != 0:
 		mc.Change = (mc.NewMedian - mc.BaseMedian) / math.Abs(mc.BaseMedian)
@@ -131,13 +150,42 @@ func compareMetric(name string, bm, nm *Metric, opts CompareOptions) (MetricChan
 	if bm.Direction == HigherIsBetter {
 		mc.Worse = -mc.Change
 	}
-	significant := t.P < opts.Alpha
+	return mc, nil
+}
+
+// adjust applies Holm-Bonferroni to the directional metrics' p-values:
+// sorted ascending, p(i) becomes max over j <= i of min(1, (m-j+1) p(j)).
+func adjust(changes []MetricChange, off bool) {
+	if off {
+		return
+	}
+	var idx []int
+	for i, c := range changes {
+		if c.Status == "" && c.Direction != Informational {
+			idx = append(idx, i)
+		}
+	}
+	sort.Slice(idx, func(a, b int) bool { return changes[idx[a]].Test.P < changes[idx[b]].Test.P })
+	m := float64(len(idx))
+	running := 0.0
+	for j, i := range idx {
+		p := math.Min(1, (m-float64(j))*changes[i].Test.P)
+		running = math.Max(running, p)
+		changes[i].AdjustedP = running
+	}
+}
+
+func judgeChange(mc *MetricChange, opts CompareOptions) {
+	if mc.Status != "" { // only in one of the results
+		return
+	}
+	significant := mc.AdjustedP < opts.Alpha
 	switch {
-	case !significant && minP(t.N1, t.N2) >= opts.Alpha:
+	case !significant && minP(mc.Test.N1, mc.Test.N2) >= opts.Alpha:
 		mc.Status = Inconclusive
 	case !significant:
 		mc.Status = Unchanged
-	case bm.Direction == Informational:
+	case mc.Direction == Informational:
 		mc.Status = Changed
 	case mc.Worse > opts.Threshold:
 		mc.Status = Regressed
@@ -146,7 +194,6 @@ func compareMetric(name string, bm, nm *Metric, opts CompareOptions) (MetricChan
 	default:
 		mc.Status = Unchanged
 	}
-	return mc, nil
 }
 
 // minP is the smallest two-sided exact Mann-Whitney p-value possible with

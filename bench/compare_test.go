@@ -2,6 +2,8 @@ package bench
 
 import (
 	"errors"
+	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,5 +168,58 @@ func TestJudgeTargets(t *testing.T) {
 	r.Targets = judgeTargets(r)
 	if r.Passed() {
 		t.Error("Passed() with a failing target")
+	}
+}
+
+// Thirty metrics of an unchanged store, each with its own noise, compared
+// with no threshold so that only significance decides: uncorrected, about
+// 30 * 0.025 metrics per comparison "regress" by chance; Holm-Bonferroni
+// keeps the family-wise error at alpha, and a real 20% regression still
+// shows.
+func TestCompareHolmKeepsFamilyWiseError(t *testing.T) {
+	rng := rand.New(rand.NewSource(42))
+	noisy := func(n int, scale float64) []float64 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = scale * (100 + 8*rng.NormFloat64())
+		}
+		return xs
+	}
+	const trials = 20
+	alarms := map[bool]int{}
+	for trial := 0; trial < trials; trial++ {
+		base, newer := map[string]*Metric{}, map[string]*Metric{}
+		for m := 0; m < 30; m++ {
+			name := fmt.Sprintf("m%02d", m)
+			base[name] = &Metric{Unit: UnitNanos, Direction: LowerIsBetter, Samples: noisy(30, 1)}
+			newer[name] = &Metric{Unit: UnitNanos, Direction: LowerIsBetter, Samples: noisy(30, 1)}
+		}
+		base["slow"] = &Metric{Unit: UnitNanos, Direction: LowerIsBetter, Samples: noisy(30, 1)}
+		newer["slow"] = &Metric{Unit: UnitNanos, Direction: LowerIsBetter, Samples: noisy(30, 1.2)}
+		b, n := resultWith("perf-100k", base), resultWith("perf-100k", newer)
+		for _, off := range []bool{false, true} {
+			c, err := Compare(b, n, CompareOptions{Threshold: 0, Alpha: 0.05, NoCorrection: off})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, r := range c.Regressions() {
+				if r.Metric == "slow" {
+					found = true
+				} else {
+					alarms[off]++
+				}
+			}
+			if !found {
+				t.Errorf("trial %d (correction off: %v): the 20%% regression was missed", trial, off)
+			}
+		}
+	}
+	t.Logf("false regressions in %d comparisons: %d with Holm, %d uncorrected", trials, alarms[false], alarms[true])
+	if alarms[false] > 2 {
+		t.Errorf("%d false regressions with Holm in %d comparisons; want <= 2 (alpha 0.05 family-wise)", alarms[false], trials)
+	}
+	if alarms[true] < 5 {
+		t.Errorf("only %d uncorrected false regressions: the null samples are not noisy enough to test the correction", alarms[true])
 	}
 }

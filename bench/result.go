@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 )
 
 // ResultSchema is the version of the bench.json layout.
@@ -110,7 +111,12 @@ type LeakSample struct {
 }
 
 // record adds one run's value of a metric, creating the metric on first use.
+// Raw-baseline metrics are informational whatever dir says: they measure
+// the machine, not the store, so compare never calls them regressions.
 func (r *Result) record(name, unit string, dir Direction, doc string, v float64) {
+	if strings.HasPrefix(name, "raw.") {
+		dir = Informational
+	}
 	if r.Metrics == nil {
 		r.Metrics = map[string]*Metric{}
 	}

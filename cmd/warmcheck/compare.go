@@ -21,7 +21,8 @@ func compareCommand() *cli.Command {
 		ArgsUsage: "BASE.json NEW.json",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "threshold", Value: "5%", Usage: "smallest relative change in the bad direction that counts as a regression (e.g. 5% or 0.05)"},
-			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level of the test"},
+			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "family-wise significance level"},
+			&cli.BoolFlag{Name: "no-correction", Usage: "compare each metric's own p-value with alpha (default: Holm-Bonferroni over the metrics)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
@@ -39,7 +40,7 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			cmp, err := bench.Compare(base, newer, bench.CompareOptions{Threshold: threshold, Alpha: c.Float64("alpha")})
+			cmp, err := bench.Compare(base, newer, bench.CompareOptions{Threshold: threshold, Alpha: c.Float64("alpha"), NoCorrection: c.Bool("no-correction")})
 			if err != nil {
 				return usageError{err}
 			}
