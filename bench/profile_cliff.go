@@ -51,6 +51,7 @@ func runCliff(ctx context.Context, e *env) error {
 	for si, n := range scales {
 		gen := memoryGen{seed: e.cfg.Seed + int64(e.run), mix: reviewMix}
 		specs := gen.specs("s-", n, int64(20+si))
+		rate := map[string]float64{}
 		for _, sub := range e.subjects() {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -96,9 +97,13 @@ func runCliff(ctx context.Context, e *env) error {
 				return err
 			}
 			e.res.record(name("put.rate"), UnitOpsSec, HigherIsBetter, "puts per second on one goroutine", float64(n)/total.Seconds())
+			rate[sub.name] = float64(n) / total.Seconds()
 			e.res.record(name("get.p99"), UnitNanos, LowerIsBetter, "p99 of random gets", Quantile(sortedCopy(gets), 0.99))
 			e.res.record(name("iterate.time"), UnitNanos, LowerIsBetter, "full iteration", float64(iterTime))
 			e.res.record(name("rss.growth"), UnitBytes, LowerIsBetter, "VmRSS with n memories stored (settled) minus before open", float64(after.VmRSS)-float64(before.VmRSS))
+		}
+		if rate["raw"] > 0 && rate["store"] > 0 {
+			e.res.record(atScale("put.rate_vs_raw", n), UnitRatio, HigherIsBetter, "store put rate / raw put rate at this scale", rate["store"]/rate["raw"])
 		}
 	}
 	return nil

@@ -34,6 +34,7 @@ func runFragmentation(ctx context.Context, e *env) error {
 	}
 	live = append(live, second...)
 
+	compactTime := map[string]float64{}
 	for _, sub := range e.subjects() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -71,6 +72,7 @@ func runFragmentation(ctx context.Context, e *env) error {
 		e.res.record(name("frag.before"), UnitRatio, LowerIsBetter, "fragmentation (dead/total content bytes) before compaction", before.Fragmentation)
 		e.res.record(name("frag.after"), UnitRatio, LowerIsBetter, "fragmentation after compaction", after.Fragmentation)
 		e.res.record(name("compact.time"), UnitNanos, LowerIsBetter, "Compact duration", float64(c.Duration))
+		compactTime[sub.name] = float64(c.Duration)
 		e.res.record(name("compact.reclaimed"), UnitBytes, Informational, "bytes reclaimed by the compaction", float64(c.BytesReclaimed))
 		e.res.record(name("content.total_before"), UnitBytes, Informational, "content bytes in the current epoch before compaction", float64(before.ContentBytesTotal))
 		e.res.record(name("content.live"), UnitBytes, Informational, "live content bytes", float64(after.ContentBytesLive))
@@ -89,6 +91,9 @@ func runFragmentation(ctx context.Context, e *env) error {
 		if err := s.Close(); err != nil {
 			return fmt.Errorf("%s: close: %w", sub.name, err)
 		}
+	}
+	if compactTime["raw"] > 0 {
+		e.res.record("compact.time_vs_raw", UnitRatio, LowerIsBetter, "store compaction time / raw baseline's (copy live records to a new file)", compactTime["store"]/compactTime["raw"])
 	}
 	return nil
 }

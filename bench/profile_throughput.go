@@ -82,6 +82,7 @@ func runThroughput(ctx context.Context, e *env, n int, detailed bool) error {
 		sortedPuts := sortedCopy(putNanos)
 		rates[sub.name] = float64(n) / total.Seconds()
 		e.res.record(name("put.rate"), UnitOpsSec, HigherIsBetter, "puts per second on one goroutine (n / sum of put call times)", rates[sub.name])
+		e.res.record(name("put.total_time"), UnitNanos, LowerIsBetter, "sum of the n put call times", float64(total))
 		sortedGets := sortedCopy(gets)
 		getP99[sub.name] = Quantile(sortedGets, 0.99)
 		e.res.record(name("get.p50"), UnitNanos, LowerIsBetter, "median latency of random gets", Quantile(sortedGets, 0.5))
@@ -99,6 +100,9 @@ func runThroughput(ctx context.Context, e *env, n int, detailed bool) error {
 				e.res.record(name(q.name), UnitNanos, LowerIsBetter, fmt.Sprintf("put latency quantile %g", q.q), Quantile(sortedPuts, q.q))
 			}
 			e.res.record(name("put.max"), UnitNanos, LowerIsBetter, "slowest put", sortedPuts[len(sortedPuts)-1])
+			if p50 := Quantile(sortedPuts, 0.5); p50 > 0 {
+				e.res.record(name("put.tail_ratio"), UnitRatio, LowerIsBetter, "put p99.9 / put p50 (the review's \"cliff ratio\")", Quantile(sortedPuts, 0.999)/p50)
+			}
 			deg, err := degradation(putNanos)
 			if err != nil {
 				return err

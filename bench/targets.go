@@ -53,15 +53,19 @@ const (
 func Targets() []Target {
 	return []Target{
 		{"store rate > 5,000/s", "review", "baseline-10k", "put.rate", ">", 5000, true},
+		{"10K stores in under 2 s", "review", "baseline-10k", "put.total_time", "<", 2e9, false},
+		{"RSS growth < 2 x (10K x 150 B) + 100 MB", "review", "baseline-10k", "rss.growth", "<", 2*10_000*150 + 100*mib, false},
 		{"get p99 < 1 ms", "review", "baseline-10k", "get.p99", "<", 1 * msec, true},
 		{"store rate > 5,000/s", "review", "perf-100k", "put.rate", ">", 5000, true},
 		{"get p99 < 1 ms", "review", "perf-100k", "get.p99", "<", 1 * msec, true},
 		{"100K iteration < 2 s", "review", "perf-100k", "iterate.time", "<", 2e9, false},
 		{"RSS growth < 500 MB at 100K", "review", "perf-100k", "rss.growth", "<", 500 * mib, false},
 		{"degradation (late p99 / early p99, time order) < 2", "review", "perf-100k", "put.degradation", "<", 2, true},
+		{"put p99.9 / p50 < 10 (the review's \"cliff ratio\")", "review", "perf-100k", "put.tail_ratio", "<", 10, true},
 		{"1M cold iteration < 5 s", "review", "extreme-1m", "cold_iterate.time", "<", 5e9, false},
 		{"1M cold iteration > 100K items/s", "review", "extreme-1m", "cold_iterate.rate", ">", 1e5, true},
 		{"leak slope < 1 MB/cycle", "review", "leak", "leak.vmrss_slope", "<", 1 * mib, true},
+		{"leak total growth < 50 MB", "review", "leak", "leak.vmrss_growth", "<", 50 * mib, false},
 		{"fragmentation after compaction <= 30%", "review", "fragmentation", "frag.after", "<=", 0.30, true},
 
 		{"store >= 50% of raw baseline, one goroutine", "ours", "baseline-10k", "put.rate_vs_raw", ">=", 0.5, true},
