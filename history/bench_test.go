@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
