@@ -63,8 +63,12 @@ func (c offsetMonotonicCheck) Run(ctx context.Context, in *Input) Result {
 	if r, bad := c.slotReuse(in.Events, x, puts); bad {
 		return r
 	}
+	rule := "slots reused only after their record may have been superseded or removed"
+	if c.strictSync {
+		rule = "slots reused only after a supersede or remove and a recorded sync"
+	}
 	return Result{Verdict: Valid, Details: map[string]any{"ok_puts": len(puts), "strict_sync": c.strictSync},
-		Summary: fmt.Sprintf("%d ok puts: offsets grow and slots are reused only after a supersede and a sync", len(puts))}
+		Summary: fmt.Sprintf("%d ok puts: offsets grow within each epoch; %s", len(puts), rule)}
 }
 
 // offsets: per (segment, epoch), the ok puts with content in return order
