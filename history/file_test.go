@@ -2,12 +2,15 @@ package history
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 var testHeader = Header{Seed: 42, Workload: "mixed", Workers: 8, Ops: 1000, Faults: []string{"panic", "kill"},
@@ -270,5 +273,28 @@ func TestCRCIsCastagnoli(t *testing.T) {
 	}
 	if chunkCRC(0x04030201, []byte("xyz")) != crc32c([]byte("\x01\x02\x03\x04xyz")) {
 		t.Fatal("chunk CRC is not CRC-32C(count LE || payload)")
+	}
+}
+
+// TestHeaderIgnoresUnknownKeys: a later writer may add header keys; this
+// reader must still open the file (FORMAT.md, "Versions").
+func TestHeaderIgnoresUnknownKeys(t *testing.T) {
+	payload, err := msgpack.Marshal(map[string]any{"schema": 1, "workload": "future", "added_later": []int{1, 2}, "seed": -5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := append([]byte(Magic), 0, 0, 0, 0, 0, 0, 0, 0)
+	binary.LittleEndian.PutUint32(b[8:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[12:], crc32c(payload))
+	b = append(b, payload...)
+	r, err := NewReader(bytes.NewReader(b), "future.wch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := r.Header(); h.Workload != "future" || h.Seed != -5 || h.Schema != 1 {
+		t.Fatalf("%+v", h)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("%v", err)
 	}
 }
