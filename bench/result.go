@@ -94,7 +94,8 @@ type CheckOutcome struct {
 }
 
 // LeakFit is the leak profile's least-squares RSS slope per cycle for each
-// RSS figure, fitted over the cycles of all runs pooled.
+// RSS figure, fitted over the cycles of all runs pooled, each run shifted to
+// the grand mean (Points are the shifted samples).
 type LeakFit struct {
 	Cycles int          `json:"cycles"`
 	VmRSS  Fit          `json:"vmrss"`

@@ -232,3 +232,26 @@ func TestParseStatus(t *testing.T) {
 		t.Errorf("ReadRSS on this machine: %v", err)
 	}
 }
+
+// Two runs at different RSS levels, both growing 1 MiB per cycle: pooled
+// naively the level difference swamps the slope; centered per run the
+// slope is exactly 1 MiB with a zero-width interval.
+func TestCenterRunsRecoversWithinRunSlope(t *testing.T) {
+	var pts []LeakSample
+	for run, level := range []uint64{100 * mib, 300 * mib} {
+		for c := 1; c <= 10; c++ {
+			v := level + uint64(c)*mib
+			pts = append(pts, LeakSample{Run: run, Cycle: c, RSS: RSS{VmRSS: v, RssAnon: v, RssFile: v}})
+		}
+	}
+	var xs, ys []float64
+	for _, p := range centerRuns(pts) {
+		xs, ys = append(xs, float64(p.Cycle)), append(ys, float64(p.VmRSS))
+	}
+	f, err := FitLine(xs, ys, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "slope", f.Slope, mib, 1)
+	near(t, "CI width", f.SlopeHi-f.SlopeLo, 0, 1)
+}
