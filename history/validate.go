@@ -20,6 +20,7 @@ var (
 	ErrCompletionMismatch = errors.New("a completion has the operation, memory id and worker of its invoke")
 	ErrDoubleInvoke       = errors.New("no process has two outstanding invokes")
 	ErrRetiredProcess     = errors.New("a process whose operation ended info never invokes again")
+	ErrNegativeProcess    = errors.New("client processes and workers are non-negative")
 )
 
 // Problem is one broken rule at one event.
@@ -182,7 +183,7 @@ func (v *validator) op(pos int, e *Event) {
 		v.report(pos, e, "op", ErrUnknownValue, "op %d is not a store operation", uint8(e.Op))
 	}
 	if e.Process < 0 || e.Worker < 0 {
-		v.report(pos, e, "process", ErrMissingField, "process %d, worker %d: both must be >= 0", e.Process, e.Worker)
+		v.report(pos, e, "process", ErrNegativeProcess, "process %d, worker %d", e.Process, e.Worker)
 	}
 	if needsID(e.Op) && e.ID == "" {
 		v.report(pos, e, "id", ErrMissingField, "%s without a memory id", e.Op)

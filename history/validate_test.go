@@ -56,7 +56,7 @@ func TestValidateRules(t *testing.T) {
 		{"nemesis without fault", func(h []Event) []Event { h[3].Nemesis.Fault = ""; return h }, ErrMissingField, 3, "nemesis.fault"},
 		{"nemesis event without nemesis", func(h []Event) []Event { h[3].Nemesis = nil; return h }, ErrMissingField, 3, "nemesis"},
 		{"snapshot without reason", func(h []Event) []Event { h[7].Snapshot.Reason = ""; return h }, ErrMissingField, 7, "snapshot.reason"},
-		{"negative process", func(h []Event) []Event { h[5].Process, h[6].Process = -3, -3; return h }, ErrMissingField, 5, "process"},
+		{"negative process", func(h []Event) []Event { h[5].Process, h[6].Process = -3, -3; return h }, ErrNegativeProcess, 5, "process"},
 		{"nemesis as ok", func(h []Event) []Event { h[3].Type = OK; return h }, ErrNonOpType, 3, "type"},
 		{"op with snapshot", func(h []Event) []Event { h[6].Snapshot = &Snapshot{Reason: "x"}; return h }, ErrUnexpectedField, 6, "nemesis"},
 		{"snapshot with output", func(h []Event) []Event { h[7].Output = &Output{}; return h }, ErrUnexpectedField, 7, "op"},
