@@ -151,11 +151,16 @@ func fragmentation(st *history.Stats) float64 {
 }
 
 // segmentStart returns the position of the restart that began the segment
-// holding pos (-1 for the first segment) and the restart snapshot after it
-// (nil if none was recorded before pos).
+// holding pos (-1 for the first segment) and the snapshot of its starting
+// state: the restart snapshot after it, or for the first segment an
+// "initial" snapshot recorded before any operation (nil if none was
+// recorded before pos), with that snapshot's position.
 func segmentStart(events []history.Event, x *opIndex, pos int) (int, *history.Snapshot, int) {
 	seg := x.segmentOf(pos)
 	if seg == 0 {
+		if sp := x.initialSnap; sp >= 0 && sp < pos {
+			return -1, events[sp].Snapshot, sp
+		}
 		return -1, nil, -1
 	}
 	r, sp := x.restarts[seg-1], x.restartSnaps[seg-1]

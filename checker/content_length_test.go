@@ -124,3 +124,23 @@ func TestContentLengthAfterCompactionAndRestart(t *testing.T) {
 	b.snapshot("final", statsFor(360, 1, final...), final...)
 	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
 }
+
+func TestInitialSnapshotIsTheStartingState(t *testing.T) {
+	mk := func(iterated ...history.Entry) *wsb {
+		b := newWSB()
+		pre := []history.Entry{wentry("a", wval(1), wpl(0, 0, 100, 0)), wentry("b", wval(2), wpl(1, 100, 100, 0))}
+		b.snapshot("initial", statsFor(200, 0, pre...), pre...)
+		b.put(1, "c", wval(3), wpl(2, 200, 100, 0))
+		b.iterate(2, iterated...)
+		final := append(pre, wentry("c", wval(3), wpl(2, 200, 100, 0)))
+		return finish(b, 300, 0, final...)
+	}
+	all := []history.Entry{{ID: "a", Value: wval(1)}, {ID: "b", Value: wval(2)}, {ID: "c", Value: wval(3)}}
+	rep := Run(t.Context(), mk(all...).input(), Options{})
+	for _, r := range rep.Checks {
+		if r.Verdict != Valid {
+			t.Fatalf("%s: %s: %s", r.Name, r.Verdict, r.Summary)
+		}
+	}
+	wantWS(t, runWS(t, iterationCheck{}, mk(all[0], all[2])), Invalid) // b was preloaded and never removed
+}

@@ -60,6 +60,9 @@ type opIndex struct {
 	// restartSnaps[k] is the position of the first "restart" snapshot after
 	// restarts[k] and before the next restart, or -1.
 	restartSnaps []int
+	// initialSnap is the position of an "initial" snapshot recorded before
+	// any operation (a preloaded store's starting state), or -1.
+	initialSnap int
 }
 
 // segmentOf returns the crash segment (0-based) that position pos lies in.
@@ -95,7 +98,8 @@ func (in *Input) ops() (*opIndex, error) {
 // rejects (it must never panic on bad input) but reports the first structural
 // problem it meets, naming the event index.
 func indexOps(events []history.Event) (*opIndex, error) {
-	x := &opIndex{byID: make(map[string][]int)}
+	x := &opIndex{byID: make(map[string][]int), initialSnap: -1}
+	sawOp := false
 	open := make(map[int64]int) // process -> index into x.ops of its outstanding op
 	var firstErr error
 	fail := func(err error) {
@@ -113,11 +117,15 @@ func indexOps(events []history.Event) (*opIndex, error) {
 			}
 			continue
 		case history.KindSnapshot:
+			if !sawOp && x.initialSnap < 0 && len(x.restarts) == 0 && e.Snapshot != nil && e.Snapshot.Reason == "initial" {
+				x.initialSnap = pos
+			}
 			if n := len(x.restartSnaps); n > 0 && x.restartSnaps[n-1] < 0 && e.Snapshot != nil && e.Snapshot.Reason == "restart" {
 				x.restartSnaps[n-1] = pos
 			}
 			continue
 		case history.KindOp:
+			sawOp = true
 		default:
 			continue
 		}
