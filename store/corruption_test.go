@@ -18,10 +18,14 @@ import (
 // written or absent (discarded and counted in Stats.TornDiscarded). Never a
 // panic, never another value.
 
-// corruptionFixture is a cleanly closed store and what it holds.
+// corruptionFixture is a cleanly closed store and what it holds. files
+// caches each data file's bytes and used length (up to its last non-zero
+// byte), so that cloning a damaged copy is cheap even under -race.
 type corruptionFixture struct {
-	dir  string
-	want map[string]store.Memory
+	dir   string
+	want  map[string]store.Memory
+	files map[string][]byte
+	used  map[string]int
 }
 
 func buildCorruptionFixture(t *testing.T, n int) corruptionFixture {
@@ -62,7 +66,15 @@ func buildCorruptionFixture(t *testing.T, n int) corruptionFixture {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return corruptionFixture{dir: dir, want: want}
+	fx := corruptionFixture{dir: dir, want: want, files: map[string][]byte{}, used: map[string]int{}}
+	for _, f := range dataFiles(t, dir) {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx.files[f], fx.used[f] = b, usedLen(b)
+	}
+	return fx
 }
 
 // usedLen is the length of f up to its last non-zero byte: the region where
@@ -76,32 +88,52 @@ func usedLen(b []byte) int {
 	return 0
 }
 
-// cloneWith copies the fixture into a fresh directory and applies mutate
-// to the bytes of file name (nil mutate leaves it; mutate returning nil
-// deletes it). Files are written sparsely: only up to their last non-zero
-// byte, then extended to the mutated length.
-func cloneWith(t *testing.T, fx corruptionFixture, name string, mutate func([]byte) []byte) string {
+// damage is one way to break a file of the fixture.
+type damage struct {
+	remove   bool         // delete the file
+	truncate int          // new length; -1 keeps the length
+	flipOff  int          // byte offset whose flipBit is flipped; -1 for none
+	flipBit  byte         //
+	fill     func([]byte) // overwrites bytes of the (at least 64-byte) head
+}
+
+func truncation(n int) damage          { return damage{truncate: n, flipOff: -1} }
+func bitFlip(off int, bit byte) damage { return damage{truncate: -1, flipOff: off, flipBit: bit} }
+
+// cloneDamaged copies the fixture into a fresh directory with file name
+// damaged. Files are written sparsely (the used part, then extended to the
+// full length), so a clone costs little even under -race.
+func cloneDamaged(t *testing.T, fx corruptionFixture, name string, d damage) string {
 	t.Helper()
 	dst, err := os.MkdirTemp(t.TempDir(), "corrupt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range dataFiles(t, fx.dir) {
-		b, err := os.ReadFile(filepath.Join(fx.dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f == name && mutate != nil {
-			b = mutate(bytes.Clone(b))
-			if b == nil {
+	for f, full := range fx.files {
+		data, size := full[:fx.used[f]], len(full)
+		if f == name {
+			if d.remove {
 				continue
+			}
+			if d.flipOff >= 0 || d.fill != nil {
+				data = bytes.Clone(full[:max(len(data), d.flipOff+1, 64)])
+				if d.flipOff >= 0 {
+					data[d.flipOff] ^= d.flipBit
+				}
+				if d.fill != nil {
+					d.fill(data)
+				}
+			}
+			if d.truncate >= 0 {
+				size = d.truncate
+				data = data[:min(len(data), size)]
 			}
 		}
 		p := filepath.Join(dst, f)
-		if err := os.WriteFile(p, b[:usedLen(b)], 0o644); err != nil {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Truncate(p, int64(len(b))); err != nil {
+		if err := os.Truncate(p, int64(size)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -191,14 +223,14 @@ func reopenDamaged(t *testing.T, fx corruptionFixture, dir, what string) (out co
 func TestCorruptionTruncate(t *testing.T) {
 	fx := buildCorruptionFixture(t, 40)
 	r := rand.New(rand.NewPCG(1, 2))
+	randomCuts := 15
+	if longRuns() {
+		randomCuts = 500
+	}
 	for _, name := range dataFiles(t, fx.dir) {
-		b, err := os.ReadFile(filepath.Join(fx.dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		used := usedLen(b)
-		lengths := []int{0, 1, 4, 8, 16, 32, 63, 64, 65, 128, 511, 512, 513, 4095, 4096, 4097, used - 1, used / 2}
-		for k := 0; k < 40; k++ {
+		b, used := fx.files[name], fx.used[name]
+		lengths := []int{0, 1, 4, 8, 16, 32, 43, 44, 45, 63, 64, 65, 128, 511, 512, 513, 4095, 4096, 4097, used - 1, used / 2}
+		for k := 0; k < randomCuts; k++ {
 			lengths = append(lengths, r.IntN(used+1))
 		}
 		var opened, errored, lost int
@@ -207,8 +239,7 @@ func TestCorruptionTruncate(t *testing.T) {
 				continue
 			}
 			what := fmt.Sprintf("%s truncated to %d of %d (used %d)", name, n, len(b), used)
-			dir := cloneWith(t, fx, name, func(b []byte) []byte { return b[:n] })
-			out := reopenDamaged(t, fx, dir, what)
+			out := reopenDamaged(t, fx, cloneDamaged(t, fx, name, truncation(n)), what)
 			if out.openErr != nil {
 				errored++
 				continue
@@ -226,18 +257,20 @@ func TestCorruptionTruncate(t *testing.T) {
 func TestCorruptionBitFlip(t *testing.T) {
 	fx := buildCorruptionFixture(t, 40)
 	r := rand.New(rand.NewPCG(3, 4))
-	flips := 120
+	flips := 25
 	if longRuns() {
 		flips = 3000
 	}
 	for _, name := range dataFiles(t, fx.dir) {
-		b, err := os.ReadFile(filepath.Join(fx.dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		used := usedLen(b)
+		used := fx.used[name]
 		var offsets []int
-		for off := 0; off < 96 && off < used; off++ {
+		// Every byte of the 44-byte file header of blocks.dat (every
+		// fourth of the content files', same format), then random bytes.
+		headerStep := 4
+		if name == "blocks.dat" || longRuns() {
+			headerStep = 1
+		}
+		for off := 0; off < 48 && off < used; off += headerStep {
 			offsets = append(offsets, off)
 		}
 		for k := 0; k < flips; k++ {
@@ -247,8 +280,7 @@ func TestCorruptionBitFlip(t *testing.T) {
 		for _, off := range offsets {
 			bit := byte(1) << r.IntN(8)
 			what := fmt.Sprintf("%s bit %#x flipped at offset %d", name, bit, off)
-			dir := cloneWith(t, fx, name, func(b []byte) []byte { b[off] ^= bit; return b })
-			out := reopenDamaged(t, fx, dir, what)
+			out := reopenDamaged(t, fx, cloneDamaged(t, fx, name, bitFlip(off, bit)), what)
 			if out.openErr != nil {
 				errored++
 				continue
@@ -274,8 +306,7 @@ func TestCorruptionMissingContentFile(t *testing.T) {
 		if name == "blocks.dat" {
 			continue
 		}
-		dir := cloneWith(t, fx, name, func([]byte) []byte { return nil })
-		out := reopenDamaged(t, fx, dir, name+" deleted")
+		out := reopenDamaged(t, fx, cloneDamaged(t, fx, name, damage{remove: true}), name+" deleted")
 		t.Logf("%s deleted: open error %v, %d memories discarded, TornDiscarded %d", name, out.openErr, out.missing, out.torn)
 	}
 }
@@ -297,8 +328,8 @@ func TestCorruptionGarbageHeader(t *testing.T) {
 				}
 			}},
 		} {
-			dir := cloneWith(t, fx, name, func(b []byte) []byte { pat.fill(b); return b })
-			out := reopenDamaged(t, fx, dir, name+": "+pat.what)
+			d := damage{truncate: -1, flipOff: -1, fill: pat.fill}
+			out := reopenDamaged(t, fx, cloneDamaged(t, fx, name, d), name+": "+pat.what)
 			if out.openErr == nil && name == "blocks.dat" {
 				t.Errorf("%s: %s: Open succeeded on a block file with a destroyed header", name, pat.what)
 			}
@@ -311,17 +342,16 @@ func TestCorruptionGarbageHeader(t *testing.T) {
 // records past the cut must not vanish silently.
 func TestCorruptionTruncateAligned(t *testing.T) {
 	fx := buildCorruptionFixture(t, 700) // > 2 MiB of slots
-	b, err := os.ReadFile(filepath.Join(fx.dir, "blocks.dat"))
-	if err != nil {
-		t.Fatal(err)
+	b, used := fx.files["blocks.dat"], fx.used["blocks.dat"]
+	step := 256 << 10
+	if longRuns() {
+		step = 4 << 10
 	}
-	used := usedLen(b)
 	var opened, refused int
-	for n := 64 << 10; n < used; n += 64 << 10 {
+	for n := step; n < used; n += step {
 		for _, cut := range []int{n, n + 4096} {
 			what := fmt.Sprintf("blocks.dat truncated to %d of %d (used %d)", cut, len(b), used)
-			dir := cloneWith(t, fx, "blocks.dat", func(b []byte) []byte { return b[:cut] })
-			out := reopenDamaged(t, fx, dir, what)
+			out := reopenDamaged(t, fx, cloneDamaged(t, fx, "blocks.dat", truncation(cut)), what)
 			if out.openErr != nil {
 				refused++
 				continue

@@ -368,7 +368,7 @@ func runCrashRounds(t *testing.T, rounds int, cfg crashConfig, wantClean bool, a
 }
 
 func TestCrashKill(t *testing.T) {
-	rounds := 4
+	rounds := 3
 	if longRuns() {
 		rounds = 20
 	}
@@ -381,7 +381,7 @@ func TestCrashKill(t *testing.T) {
 // unsynced sectors). Everything synced must survive; nothing torn may be
 // returned.
 func TestCrashPowerLoss(t *testing.T) {
-	rounds := 4
+	rounds := 3
 	if longRuns() {
 		rounds = 25
 	}

@@ -396,7 +396,7 @@ func runModel(t *testing.T, opts store.Options) {
 }
 
 func TestModel(t *testing.T) {
-	checks := 40
+	checks := 20
 	if longRuns() {
 		checks = 1000
 	}
@@ -408,7 +408,7 @@ func TestModel(t *testing.T) {
 // group commit and with SyncEveryOp: the durability machinery must not
 // change what the store returns.
 func TestModelGroupCommitSyncEveryOp(t *testing.T) {
-	setRapidChecks(15)
+	setRapidChecks(5)
 	t.Run("group-commit", func(t *testing.T) { runModel(t, store.Options{}) })
 	t.Run("sync-every-op", func(t *testing.T) { runModel(t, store.Options{SyncEveryOp: true}) })
 }
