@@ -10,6 +10,8 @@
 //	    warmcheck.log   the run's log (hclog)
 //	    report.html     verdict, per-check results, latency percentiles,
 //	                    review targets against what was measured
+//	    metrics.json    latency percentiles, targets, timings, problems
+//	    latency.png     latency and throughput over time, faults shaded
 //	    store/          the store's files
 //	<out>/latest -> <workload>/<timestamp>
 //
@@ -19,7 +21,14 @@
 //
 // Determinism: the seed fixes every worker's operations and the fault
 // schedule, not the goroutine interleaving; two runs with one seed issue the
-// same operations but may observe different orders.
+// same operations but may observe different orders. A run goes on past its
+// planned operations (drawing more from the same streams, at most 10 s) until
+// every requested fault has fired, so that no run is vacuous by bad luck.
+//
+// A run never hangs on a hung store: every operation has a deadline (it then
+// ends info), the workers are stopped when one of them gets no ok for the
+// recovery bound plus one operation timeout, or when the time budget runs
+// out, and the history recorded so far is judged.
 //
 // Imports: workload, client, nemesis, checker, history, store. Nothing
 // imports runner except cmd/warmcheck (and bench, which may drive runs).

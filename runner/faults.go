@@ -3,12 +3,12 @@ package runner
 import (
 	"context"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/warmcheck/warmcheck/client"
-
+	"github.com/warmcheck/warmcheck/nemesis"
 	"github.com/warmcheck/warmcheck/workload"
 )
 
@@ -16,10 +16,13 @@ import (
 // --mode process.
 var processOnly = map[string]bool{"pause": true, "kill": true, "power-loss": true}
 
-// checkFaults rejects faults the mode cannot carry out. Unknown names are
-// rejected by the nemesis registry when the schedule is built.
+// checkFaults rejects unknown fault names and faults the mode cannot carry
+// out, before anything is started.
 func checkFaults(faults []string, mode workload.Mode) error {
 	for _, f := range faults {
+		if _, err := nemesis.ByName(f); err != nil {
+			return err
+		}
 		if processOnly[f] && mode != workload.Process {
 			return fmt.Errorf("fault %q needs --mode process (the store must run in a child process to be paused, killed or powered off)", f)
 		}
@@ -27,25 +30,62 @@ func checkFaults(faults []string, mode workload.Mode) error {
 	return nil
 }
 
+// Schedule timing of a run: the first faults come soon after the workers
+// start, so that even a short run sees every requested fault.
+const (
+	faultMinGap = 10 * time.Millisecond
+	faultMaxGap = 150 * time.Millisecond
+)
+
 // faultSchedule fires a run's faults while the load runs.
 type faultSchedule interface {
-	// Run fires the seed's schedule until ctx ends.
+	// Run fires the seed's schedule until ctx ends, then undoes the fault
+	// in progress (restarting the store if it is down).
 	Run(ctx context.Context)
-	// Heal ends every fault still active (restarting the store if it is
-	// down) so that the final snapshot sees a serving store.
-	Heal(ctx context.Context) error
 }
 
 // noFaults is the schedule of a run without faults.
 type noFaults struct{}
 
-func (noFaults) Run(context.Context)        {}
-func (noFaults) Heal(context.Context) error { return nil }
+func (noFaults) Run(context.Context) {}
 
-// newFaultSchedule builds the schedule of r.Faults against t.
+// nemesisSchedule runs the nemesis package's seeded schedule.
+type nemesisSchedule struct {
+	opts nemesis.RunOptions
+	log  hclog.Logger
+}
+
+// newFaultSchedule builds the schedule of r.Faults against t; the seed of
+// the run fixes which fault fires when.
 func newFaultSchedule(r *Resolved, t *target, rec *client.Recorder, log hclog.Logger) (faultSchedule, error) {
 	if len(r.Faults) == 0 {
 		return noFaults{}, nil
 	}
-	return nil, fmt.Errorf("%w: --nemesis %s: the nemesis package is not wired in yet (use --nemesis none)", ErrConfig, strings.Join(r.Faults, ","))
+	nt, err := t.nemesisTarget()
+	if err != nil {
+		return nil, err
+	}
+	if err := nemesis.CheckSupported(r.Faults, nt); err != nil {
+		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+	}
+	s, err := nemesis.NewScheduler(nemesis.ScheduleOptions{Seed: r.Seed, Nemeses: r.Faults,
+		MinGap: faultMinGap, MaxGap: faultMaxGap})
+	if err != nil {
+		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+	}
+	return &nemesisSchedule{
+		opts: nemesis.RunOptions{Target: nt, Recorder: rec, Scheduler: s, Logger: log.Named("nemesis")},
+		log:  log,
+	}, nil
+}
+
+func (s *nemesisSchedule) Run(ctx context.Context) {
+	sum, err := nemesis.Run(ctx, s.opts)
+	s.log.Info("faults done", "fired", sum.Faults, "by_nemesis", sum.ByNemesis, "restarts", sum.Restarts, "problems", len(sum.Problems))
+	for _, p := range sum.Problems {
+		s.log.Warn("fault problem", "problem", p)
+	}
+	if err != nil {
+		s.log.Error("the store could not be brought back after a fault", "error", err)
+	}
 }

@@ -1,15 +1,19 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/store"
 )
 
@@ -34,7 +38,14 @@ func recordDetection(bug, workloadName string, seed int64, failing []string, too
 		bug, workloadName, seed, strings.Join(failing, ", "), took.Seconds(), mark))
 }
 
+// childEnv makes the test binary serve a store (process-mode runs
+// re-execute it as `serve-store`).
+const childEnv = "WARMCHECK_RUNNER_TEST_CHILD"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "serve" {
+		os.Exit(serveChild(os.Args[2:]))
+	}
 	code := m.Run()
 	if path := os.Getenv("WARMCHECK_GATE_TABLE"); path != "" && len(detectionTable.rows) > 0 {
 		table := "| bug | workload | seed | failing checks | time to detect | result |\n|---|---|---|---|---|---|\n" +
@@ -166,4 +177,21 @@ func TestNoBugIsValidUnderFaults(t *testing.T) {
 			}
 		}
 	}
+}
+
+// serveChild is `warmcheck serve-store` inside the test binary.
+func serveChild(args []string) int {
+	cfg, err := client.ParseServeArgs(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 3
+	}
+	cfg.Ready = os.Stdout
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := client.Serve(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }

@@ -25,6 +25,7 @@ type countingSink struct {
 	completions atomic.Int64 // operation completions (ok, fail, info)
 	ok          atomic.Int64 // ok completions
 	faults      atomic.Int64 // nemesis start events
+	cover       *coverage
 }
 
 func (s *countingSink) Append(e history.Event) error {
@@ -34,8 +35,13 @@ func (s *countingSink) Append(e history.Event) error {
 		if e.Type == history.OK {
 			s.ok.Add(1)
 		}
-	case e.Kind == history.KindNemesis && e.Nemesis != nil && e.Nemesis.Phase == history.NemesisStart:
-		s.faults.Add(1)
+	case e.Kind == history.KindNemesis && e.Nemesis != nil:
+		if e.Nemesis.Phase == history.NemesisStart {
+			s.faults.Add(1)
+		}
+		if s.cover != nil {
+			s.cover.observe(e.Nemesis)
+		}
 	}
 	return s.inner.Append(e)
 }

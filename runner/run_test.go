@@ -18,6 +18,8 @@ func mustRun(t *testing.T, c Config) *Outcome {
 	if c.Out == "" {
 		c.Out = t.TempDir()
 	}
+	c.StoreCommand = []string{os.Args[0], "serve-store"}
+	c.StoreEnv = []string{childEnv + "=serve"}
 	r, err := Resolve(c)
 	if err != nil {
 		t.Fatal(err)

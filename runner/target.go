@@ -19,8 +19,9 @@ type target struct {
 	mode   workload.Mode
 	dir    string
 	client client.Client
-	// In process: the store itself and its failpoints.
+	// In process: the store itself, its client and its failpoints.
 	store      *store.Store
+	inproc     *client.InProcess
 	failpoints *store.Failpoints
 	// In a child process: its controller (see target_process.go).
 	proc processHandle
@@ -28,7 +29,7 @@ type target struct {
 
 // closeTimeout bounds closing the store: a store whose locks were leaked
 // (a seeded bug) must not hang the run.
-const closeTimeout = 5 * time.Second
+const closeTimeout = 3 * time.Second
 
 // openTarget starts the store in runDir/store.
 func openTarget(r *Resolved, runDir string, log hclog.Logger) (*target, error) {
@@ -45,7 +46,8 @@ func openTarget(r *Resolved, runDir string, log hclog.Logger) (*target, error) {
 			return nil, fmt.Errorf("%w: open %s: %w", ErrStore, t.dir, err)
 		}
 		t.store = st
-		t.client = client.NewInProcess(st)
+		t.inproc = client.NewInProcess(st)
+		t.client = t.inproc
 	case workload.Process:
 		if err := t.openProcess(r, bugs, log); err != nil {
 			return nil, err

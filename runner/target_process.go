@@ -1,5 +1,3 @@
-//go:build h6wip
-
 package runner
 
 import (
@@ -10,6 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/nemesis"
 	"github.com/warmcheck/warmcheck/store"
 )
 
@@ -36,4 +35,12 @@ func (t *target) openProcess(r *Resolved, bugs []store.Bug, log hclog.Logger) er
 	t.proc = p
 	t.client = p.Client()
 	return nil
+}
+
+// nemesisTarget is what faults act on.
+func (t *target) nemesisTarget() (nemesis.Target, error) {
+	if t.proc != nil {
+		return nemesis.NewChildTarget(t.proc), nil
+	}
+	return nemesis.NewInProcessTarget(t.inproc, t.failpoints), nil
 }

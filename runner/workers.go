@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,11 +21,31 @@ type load struct {
 	stop    chan struct{} // closed: issue no further operation
 	once    sync.Once
 	issued  atomic.Int64
+	extra   atomic.Int64 // operations drawn past the plan to cover the faults
 	stopped atomic.Value // string: why the load was stopped early, "" if it ran out
+
+	// The run goes on past its planned operations, drawing more from the
+	// same streams, until every requested fault has fired (cover), for at
+	// most extendFor after the load began: a short run must not come out
+	// vacuous because its faults had no time to fire.
+	faults    []string
+	cover     *coverage
+	extendFor time.Duration
+	began     atomic.Int64 // UnixNano when the workers were let go; 0 before
+
+	// lastOK[i] is when worker i last got an ok (ns since began), or -1
+	// once it is done; the watchdog stops a load with a starved worker.
+	lastOK []atomic.Int64
 }
 
-func newLoad(plan *workload.Plan, rec *client.Recorder, log hclog.Logger) *load {
-	l := &load{plan: plan, rec: rec, log: log, stop: make(chan struct{})}
+// extendFor bounds how long a run may go past its planned operations to
+// let every requested fault fire.
+const extendFor = 10 * time.Second
+
+func newLoad(plan *workload.Plan, rec *client.Recorder, faults []string, cover *coverage, log hclog.Logger) *load {
+	l := &load{plan: plan, rec: rec, log: log, stop: make(chan struct{}),
+		faults: faults, cover: cover, extendFor: extendFor,
+		lastOK: make([]atomic.Int64, plan.Params.Workers)}
 	l.stopped.Store("")
 	return l
 }
@@ -41,6 +62,34 @@ func (l *load) Stop(reason string) {
 // Reason is why the load was stopped early, "" when the workers ran out of
 // operations.
 func (l *load) Reason() string { return l.stopped.Load().(string) }
+
+// extend reports whether a worker whose stream is done should go on: some
+// requested fault has not fired yet and extendFor has not passed.
+func (l *load) extend() bool {
+	if len(l.faults) == 0 || l.cover == nil || l.cover.covered(l.faults) {
+		return false
+	}
+	return time.Duration(l.sinceBegan()) < l.extendFor
+}
+
+// sinceBegan is ns since the workers were let go.
+func (l *load) sinceBegan() int64 { return time.Now().UnixNano() - l.began.Load() }
+
+// starved returns a worker still at work that has had no ok for at least
+// stall, and for how long; -1 when there is none or the load has not begun.
+func (l *load) starved(stall time.Duration) (int, time.Duration) {
+	if l.began.Load() == 0 {
+		return -1, 0
+	}
+	now := l.sinceBegan()
+	for i := range l.lastOK {
+		last := l.lastOK[i].Load()
+		if last >= 0 && time.Duration(now-last) >= stall {
+			return i, time.Duration(now - last)
+		}
+	}
+	return -1, 0
+}
 
 func (l *load) stopping() bool {
 	select {
@@ -68,6 +117,7 @@ func (l *load) preload(ctx context.Context) {
 // returned).
 func (l *load) run(ctx context.Context, wait time.Duration) bool {
 	n := l.plan.Params.Workers
+	l.began.Store(time.Now().UnixNano())
 	var ready, done sync.WaitGroup
 	start := make(chan struct{})
 	ready.Add(n)
@@ -75,6 +125,7 @@ func (l *load) run(ctx context.Context, wait time.Duration) bool {
 	for i := 0; i < n; i++ {
 		go func(i int) {
 			defer done.Done()
+			defer l.lastOK[i].Store(-1)
 			stream := l.plan.Stream(i)
 			w := l.rec.Worker(i)
 			ready.Done()
@@ -84,10 +135,16 @@ func (l *load) run(ctx context.Context, wait time.Duration) bool {
 			for !l.stopping() && ctx.Err() == nil {
 				op, ok := stream.Next()
 				if !ok {
-					return
+					if !l.extend() {
+						return
+					}
+					op = stream.Extra()
+					l.extra.Add(1)
 				}
 				l.issued.Add(1)
-				_ = execute(ctx, w, op)
+				if execute(ctx, w, op) == nil {
+					l.lastOK[i].Store(l.sinceBegan())
+				}
 			}
 		}(i)
 	}
@@ -111,14 +168,14 @@ func (l *load) run(ctx context.Context, wait time.Duration) bool {
 }
 
 // watch stops the load when it outlives budget, when the duration has
-// passed (duration > 0), or when no operation has completed ok for stall
-// while operations are being issued (a hung store: the checks then judge
-// why). It returns when the load stops or ctx ends.
-func (l *load) watch(ctx context.Context, sink *countingSink, budget, duration, stall time.Duration) {
+// passed (duration > 0), or when a worker still at work has had no ok for
+// stall (a wedged store or key: the history then holds the evidence and the
+// checks judge it; running on would only add more of the same). It returns
+// when the load stops or ctx ends.
+func (l *load) watch(ctx context.Context, budget, duration, stall time.Duration) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	begin := time.Now()
-	lastOK, lastChange := sink.ok.Load(), time.Now()
 	for {
 		select {
 		case <-l.stop:
@@ -136,11 +193,10 @@ func (l *load) watch(ctx context.Context, sink *countingSink, budget, duration, 
 				l.log.Warn("stopping the workers: time budget exhausted", "budget", budget)
 				return
 			}
-			if ok := sink.ok.Load(); ok != lastOK {
-				lastOK, lastChange = ok, now
-			} else if now.Sub(lastChange) >= stall {
-				l.Stop("stalled: no operation completed ok for " + stall.String())
-				l.log.Warn("stopping the workers: the store stalled", "no_ok_for", stall)
+			if w, idle := l.starved(stall); w >= 0 {
+				reason := fmt.Sprintf("stalled: worker %d got no ok for %s", w, idle.Round(time.Millisecond))
+				l.Stop(reason)
+				l.log.Warn("stopping the workers: "+reason, "stall", stall)
 				return
 			}
 		}

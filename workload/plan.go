@@ -172,6 +172,12 @@ func (s *Stream) Next() (Op, bool) {
 	return Op{}, false
 }
 
+// Extra returns one more operation drawn from the mix after the stream is
+// done: the runner uses it to keep a short run going until every requested
+// fault has fired. It continues the same rand stream, so a rerun with the
+// same seed draws the same extra operations.
+func (s *Stream) Extra() Op { return s.draw() }
+
 func (s *Stream) draw() Op {
 	r := s.values.rng
 	kind := s.params.Mix.draw(r)

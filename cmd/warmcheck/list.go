@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/nemesis"
 	"github.com/warmcheck/warmcheck/runner"
 	"github.com/warmcheck/warmcheck/store"
 	"github.com/warmcheck/warmcheck/workload"
@@ -19,6 +20,7 @@ import (
 // the registry (never a hand-kept string).
 var registries = map[string]func(io.Writer) error{
 	"workloads": listWorkloads,
+	"nemeses":   listNemeses,
 	"bugs":      listBugs,
 	"checks":    listChecks,
 }
@@ -63,6 +65,15 @@ func listWorkloads(w io.Writer) error {
 			faults = strings.Join(wl.Faults, ",")
 		}
 		if err := listLine(w, wl.Name, fmt.Sprintf("%s [mode=%s faults=%s]", wl.Description, wl.Mode, faults)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listNemeses(w io.Writer) error {
+	for _, n := range nemesis.All() {
+		if err := listLine(w, n.Name(), n.Description()); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/nemesis"
 	"github.com/warmcheck/warmcheck/store"
 	"github.com/warmcheck/warmcheck/workload"
 )
@@ -41,6 +42,12 @@ func TestListPrintsTheRegistries(t *testing.T) {
 		d := b[string(bug.Name)]
 		if !strings.Contains(d, bug.Description) || !strings.Contains(d, "workload=") {
 			t.Errorf("list bugs: %s: %q lacks the description or the recipe", bug.Name, d)
+		}
+	}
+	n := listed(t, "nemeses")
+	for _, nm := range nemesis.All() {
+		if n[nm.Name()] != nm.Description() {
+			t.Errorf("list nemeses: %s: %q", nm.Name(), n[nm.Name()])
 		}
 	}
 	c := listed(t, "checks")

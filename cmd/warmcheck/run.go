@@ -99,6 +99,9 @@ func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
 			fmt.Fprintf(w, "  finding: %s missed: measured %s\n", f.Target, f.Measured)
 		}
 	}
+	for _, p := range out.Problems {
+		fmt.Fprintf(w, "  warning: %s\n", p)
+	}
 	if out.Stopped != "" {
 		fmt.Fprintf(w, "  workers stopped early: %s\n", out.Stopped)
 	}
