@@ -68,11 +68,11 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 		}
 		s := e.Snapshot
 		st := s.Stats
-		bad := func(summary, why string) Result {
+		bad := func(summary, why string, extra ...int) Result {
 			return violation(ErrContentLength, fmt.Sprintf("%s snapshot (event %d): %s", s.Reason, e.Index, summary),
 				fmt.Sprintf("event %d: %s snapshot reports live=%d content_bytes_live=%d content_bytes_total=%d fragmentation=%g epoch=%d, layout of %d entries\n%s",
 					e.Index, s.Reason, st.Live, st.ContentBytesLive, st.ContentBytesTotal, st.Fragmentation, st.Epoch, len(s.Layout), why),
-				eventIdx(in.Events, pos))
+				eventIdx(in.Events, append([]int{pos}, extra...)...))
 		}
 		checked[s.Reason]++
 		if want := fragmentation(st); math.Abs(st.Fragmentation-want) > 1e-6 {
@@ -180,7 +180,7 @@ func sameContent(a, b history.Value) bool {
 // impliedLive checks the final layout against the values the history allows
 // to be last, per id.
 func impliedLive(events []history.Event, x *opIndex, pos int, s *history.Snapshot,
-	bad func(summary, why string) Result) (Result, bool) {
+	bad func(summary, why string, extra ...int) Result) (Result, bool) {
 	start, initial, _ := segmentStart(events, x, pos)
 	initState := map[string]history.Value{}
 	if initial != nil {
@@ -239,7 +239,7 @@ func impliedLive(events []history.Event, x *opIndex, pos int, s *history.Snapsho
 		switch {
 		case !present && !absentOK:
 			return bad(fmt.Sprintf("%q is missing from the layout, but the history leaves it live", id),
-				explainLast(events, id, lastOps)), true
+				explainLast(events, id, lastOps), opPositions(lastOps)...), true
 		case present:
 			match := false
 			for _, v := range vals {
@@ -250,11 +250,22 @@ func impliedLive(events []history.Event, x *opIndex, pos int, s *history.Snapsho
 			}
 			if !match {
 				return bad(fmt.Sprintf("%q holds content %#x (%d bytes), which no put that could be last for it wrote", id, le.Value.ContentDigest, le.Value.ContentLen),
-					explainLast(events, id, lastOps)), true
+					explainLast(events, id, lastOps), opPositions(lastOps)...), true
 			}
 		}
 	}
 	return Result{}, false
+}
+
+func opPositions(ops []*opRec) []int {
+	var out []int
+	for _, o := range ops {
+		out = append(out, o.Call)
+		if o.Done >= 0 {
+			out = append(out, o.Done)
+		}
+	}
+	return out
 }
 
 func explainLast(events []history.Event, id string, last []*opRec) string {

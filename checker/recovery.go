@@ -167,8 +167,15 @@ func (c recoveryCheck) Run(ctx context.Context, in *Input) Result {
 			why := fmt.Sprintf("the panic window started at event %d and ended at event %d (time %v); worker %d went on invoking operations but got no ok until %s",
 				in.Events[w.start].Index, in.Events[w.end].Index, time.Duration(w.endTime), wk, okWhen(firstOK))
 			wit := []int{w.start, w.end}
+			if stuck != nil && stuck.Done >= 0 {
+				wit = append(wit, stuck.Done)
+			}
 			if stuck != nil {
-				why += "\nstuck: " + describe(in.Events, stuck)
+				waited := "and never completed"
+				if !stuck.pending() {
+					waited = fmt.Sprintf("and completed %s only %v later", stuck.Type, time.Duration(stuck.DoneTime-stuck.CallTime))
+				}
+				why += fmt.Sprintf("\nstuck: %s, invoked at time %v %s", describe(in.Events, stuck), time.Duration(stuck.CallTime), waited)
 				wit = append(wit, stuck.Call)
 			}
 			return violation(ErrRecovery,
