@@ -36,3 +36,12 @@ type EventSink interface {
 	Append(e history.Event) error
 	Flush() error
 }
+
+// directClient is implemented by clients whose calls run in this process and
+// can hang (InProcess). direct returns a view whose calls run on the calling
+// goroutine; the Recorder then bounds each call itself, on a per-worker
+// executor goroutine with a reused timer, which is much cheaper than a
+// goroutine and a timer per call.
+type directClient interface {
+	direct() Client
+}

@@ -226,26 +226,26 @@ func checkWellFormed(events []history.Event, workers int) error {
 type bounded struct{ f *fakeClient }
 
 func (b bounded) Put(ctx context.Context, id string, m store.Memory) (store.Placement, error) {
-	return call(ctx, func() (store.Placement, error) { return b.f.Put(ctx, id, m) })
+	return call(&InProcess{}, ctx, func() (store.Placement, error) { return b.f.Put(ctx, id, m) })
 }
 func (b bounded) Get(ctx context.Context, id string) (store.Memory, store.Lookup, error) {
-	r, err := call(ctx, func() (memLookup, error) {
+	r, err := call(&InProcess{}, ctx, func() (memLookup, error) {
 		m, l, err := b.f.Get(ctx, id)
 		return memLookup{m, l}, err
 	})
 	return r.m, r.l, err
 }
 func (b bounded) Remove(ctx context.Context, id string) (store.Lookup, error) {
-	return call(ctx, func() (store.Lookup, error) { return b.f.Remove(ctx, id) })
+	return call(&InProcess{}, ctx, func() (store.Lookup, error) { return b.f.Remove(ctx, id) })
 }
 func (b bounded) UpdateActivation(ctx context.Context, id string, v float32) (store.Lookup, error) {
-	return call(ctx, func() (store.Lookup, error) { return b.f.UpdateActivation(ctx, id, v) })
+	return call(&InProcess{}, ctx, func() (store.Lookup, error) { return b.f.UpdateActivation(ctx, id, v) })
 }
 func (b bounded) Iterate(ctx context.Context) ([]history.Entry, error) {
-	return call(ctx, func() ([]history.Entry, error) { return b.f.Iterate(ctx) })
+	return call(&InProcess{}, ctx, func() ([]history.Entry, error) { return b.f.Iterate(ctx) })
 }
 func (b bounded) Recall(ctx context.Context, t float32) ([]history.Entry, error) {
-	return call(ctx, func() ([]history.Entry, error) { return b.f.Recall(ctx, t) })
+	return call(&InProcess{}, ctx, func() ([]history.Entry, error) { return b.f.Recall(ctx, t) })
 }
 func (b bounded) Compact(ctx context.Context) (store.CompactionStats, error) { return b.f.Compact(ctx) }
 func (b bounded) Sync(ctx context.Context) error                             { return b.f.Sync(ctx) }

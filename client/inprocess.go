@@ -18,6 +18,9 @@ import (
 // goroutine. Either way a panic in the store is recovered into *PanicError.
 type InProcess struct {
 	s *store.Store
+	// unbounded: calls run on the caller's goroutine whatever the context
+	// (the view the Recorder uses: it bounds calls on its own executors).
+	unbounded bool
 }
 
 var _ Client = (*InProcess)(nil)
@@ -33,9 +36,13 @@ type result[T any] struct {
 	err error
 }
 
+// direct is the view of c whose calls run on the caller's goroutine (see
+// directClient).
+func (c *InProcess) direct() Client { return &InProcess{s: c.s, unbounded: true} }
+
 // call runs f under ctx's deadline (see InProcess).
-func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	if ctx.Done() == nil {
+func call[T any](c *InProcess, ctx context.Context, f func() (T, error)) (T, error) {
+	if c.unbounded || ctx.Done() == nil {
 		return guarded(f)
 	}
 	if err := ctx.Err(); err != nil {
@@ -66,7 +73,7 @@ func guarded[T any](f func() (T, error)) (v T, err error) {
 }
 
 func (c *InProcess) Put(ctx context.Context, id string, m store.Memory) (store.Placement, error) {
-	return call(ctx, func() (store.Placement, error) { return c.s.Put(id, m) })
+	return call(c, ctx, func() (store.Placement, error) { return c.s.Put(id, m) })
 }
 
 type memLookup struct {
@@ -75,7 +82,7 @@ type memLookup struct {
 }
 
 func (c *InProcess) Get(ctx context.Context, id string) (store.Memory, store.Lookup, error) {
-	r, err := call(ctx, func() (memLookup, error) {
+	r, err := call(c, ctx, func() (memLookup, error) {
 		m, l, err := c.s.Get(id)
 		return memLookup{m, l}, err
 	})
@@ -83,15 +90,15 @@ func (c *InProcess) Get(ctx context.Context, id string) (store.Memory, store.Loo
 }
 
 func (c *InProcess) Remove(ctx context.Context, id string) (store.Lookup, error) {
-	return call(ctx, func() (store.Lookup, error) { return c.s.Remove(id) })
+	return call(c, ctx, func() (store.Lookup, error) { return c.s.Remove(id) })
 }
 
 func (c *InProcess) UpdateActivation(ctx context.Context, id string, v float32) (store.Lookup, error) {
-	return call(ctx, func() (store.Lookup, error) { return c.s.UpdateActivation(id, v) })
+	return call(c, ctx, func() (store.Lookup, error) { return c.s.UpdateActivation(id, v) })
 }
 
 func (c *InProcess) Iterate(ctx context.Context) ([]history.Entry, error) {
-	return call(ctx, func() ([]history.Entry, error) { return iterateEntries(c.s) })
+	return call(c, ctx, func() ([]history.Entry, error) { return iterateEntries(c.s) })
 }
 
 // iterateEntries digests every memory Iterate visits.
@@ -111,7 +118,7 @@ func iterateEntries(s *store.Store) ([]history.Entry, error) {
 }
 
 func (c *InProcess) Recall(ctx context.Context, threshold float32) ([]history.Entry, error) {
-	return call(ctx, func() ([]history.Entry, error) { return recallEntries(c.s, threshold) })
+	return call(c, ctx, func() ([]history.Entry, error) { return recallEntries(c.s, threshold) })
 }
 
 func recallEntries(s *store.Store, threshold float32) ([]history.Entry, error) {
@@ -127,20 +134,20 @@ func recallEntries(s *store.Store, threshold float32) ([]history.Entry, error) {
 }
 
 func (c *InProcess) Compact(ctx context.Context) (store.CompactionStats, error) {
-	return call(ctx, c.s.Compact)
+	return call(c, ctx, c.s.Compact)
 }
 
 func (c *InProcess) Sync(ctx context.Context) error {
-	_, err := call(ctx, func() (struct{}, error) { return struct{}{}, c.s.Sync() })
+	_, err := call(c, ctx, func() (struct{}, error) { return struct{}{}, c.s.Sync() })
 	return err
 }
 
 func (c *InProcess) Stats(ctx context.Context) (store.Stats, error) {
-	return call(ctx, func() (store.Stats, error) { return c.s.Stats(), nil })
+	return call(c, ctx, func() (store.Stats, error) { return c.s.Stats(), nil })
 }
 
 func (c *InProcess) Layout(ctx context.Context) ([]store.LayoutEntry, error) {
-	return call(ctx, c.s.Layout)
+	return call(c, ctx, c.s.Layout)
 }
 
 // Close closes the store.

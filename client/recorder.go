@@ -43,9 +43,11 @@ type RecorderOptions struct {
 // interval contains the real one (porcupine issue #40).
 type Recorder struct {
 	c       Client
+	direct  Client // c's direct view when c is a directClient, else nil
 	start   time.Time
 	workers int
 	timeout time.Duration
+	digests *digestCache
 
 	// gate is held for reading by every operation from its invoke to its
 	// completion, and for writing by Quiesce: while Quiesce runs no
@@ -74,7 +76,10 @@ func NewRecorder(sink EventSink, c Client, opts RecorderOptions) (*Recorder, err
 	if opts.Workers <= 0 {
 		return nil, fmt.Errorf("%w: recorder workers = %d, want > 0", ErrBadConfig, opts.Workers)
 	}
-	r := &Recorder{c: c, sink: sink, start: opts.Start, workers: opts.Workers, timeout: opts.OpTimeout}
+	r := &Recorder{c: c, sink: sink, start: opts.Start, workers: opts.Workers, timeout: opts.OpTimeout, digests: newDigestCache()}
+	if d, ok := c.(directClient); ok {
+		r.direct = d.direct()
+	}
 	if r.start.IsZero() {
 		r.start = time.Now()
 	}
@@ -240,5 +245,9 @@ func (r *Recorder) Worker(i int) *Worker {
 	if i < 0 || i >= r.workers {
 		panic(fmt.Sprintf("client: worker %d out of range [0,%d)", i, r.workers))
 	}
-	return &Worker{r: r, worker: int32(i), process: int64(i)}
+	w := &Worker{r: r, worker: int32(i), process: int64(i), c: r.c}
+	if r.direct != nil && r.timeout > 0 {
+		w.c = r.direct
+	}
+	return w
 }

@@ -1,0 +1,143 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// discardSink encodes nothing and keeps nothing: the cost of the recorder
+// alone. benchHistory uses the real history writer.
+type discardSink struct{ n atomic.Int64 }
+
+func (d *discardSink) Append(history.Event) error { d.n.Add(1); return nil }
+func (d *discardSink) Flush() error               { return nil }
+
+// mixedLoad runs workers x opsEach operations (60% get, 30% put, 10%
+// update-activation over 1000 ids, 100-byte content) through clients[i].
+func mixedLoad(clients []Client, opsEach int) time.Duration {
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w, c := range clients {
+		wg.Add(1)
+		go func(w int, c Client) {
+			defer wg.Done()
+			ctx := context.Background()
+			if os.Getenv("H6_CANCELCTX") != "" {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+			}
+			content := make([]byte, 100)
+			for i := 0; i < opsEach; i++ {
+				id := fmt.Sprintf("m%d", (i*7+w*131)%1000)
+				switch i % 10 {
+				case 0, 1, 2:
+					copy(content, fmt.Sprintf("%s/w%d/n%d", id, w, i))
+					c.Put(ctx, id, store.Memory{Content: content, Confidence: 0.5})
+				case 3:
+					c.UpdateActivation(ctx, id, float32(i))
+				default:
+					c.Get(ctx, id)
+				}
+			}
+		}(w, c)
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// BenchmarkRecordedVsUnrecorded measures the same in-process mixed load
+// unrecorded and recorded into a real history file (the recorder's default
+// options: 5 s operation timeout, 100 ms flush), in ten alternating rounds so
+// that the machine's load drifts over both alike, and reports both
+// throughputs and the median of the per-round ratios (target >= 0.70).
+func BenchmarkRecordedVsUnrecorded(b *testing.B) {
+	const workers, rounds = 4, 10
+	opsEach := max(b.N/workers/rounds, 500)
+	s, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := NewInProcess(s)
+	defer c.Close()
+	plain := make([]Client, workers)
+	for i := range plain {
+		plain[i] = c
+	}
+	mixedLoad(plain, 2000) // warm up: ids exist, files grown
+	b.ResetTimer()
+	var plainT, recT time.Duration
+	var ratios []float64
+	path := b.TempDir() + "/h.wch"
+	for round := 0; round < rounds; round++ {
+		pt := mixedLoad(plain, opsEach)
+		hw, err := history.Create(path, history.Header{Workers: workers})
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts := RecorderOptions{Workers: workers}
+		if os.Getenv("H6_NOTIMEOUT") != "" {
+			opts.OpTimeout = -1
+		}
+		var sink EventSink = hw
+		if os.Getenv("H6_DISCARD") != "" {
+			sink = &discardSink{}
+		}
+		rec, err := NewRecorder(sink, c, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		recorded := make([]Client, workers)
+		for i := range recorded {
+			recorded[i] = rec.Worker(i)
+		}
+		rt := mixedLoad(recorded, opsEach)
+		for _, w := range recorded {
+			w.Close()
+		}
+		rec.Close()
+		hw.Close()
+		os.Remove(path)
+		plainT += pt
+		recT += rt
+		ratios = append(ratios, pt.Seconds()/rt.Seconds())
+	}
+	b.StopTimer()
+	sort.Float64s(ratios)
+	ops := float64(rounds * workers * opsEach)
+	b.ReportMetric(ops/plainT.Seconds(), "unrecorded-ops/s")
+	b.ReportMetric(ops/recT.Seconds(), "recorded-ops/s")
+	b.ReportMetric((ratios[rounds/2-1]+ratios[rounds/2])/2, "median-ratio")
+	b.ReportMetric(plainT.Seconds()/recT.Seconds(), "total-ratio")
+}
+
+// BenchmarkRemote measures a child-process store over the socket, recorded.
+func BenchmarkRemote(b *testing.B) {
+	const workers = 4
+	ps, err := StartProcess(context.Background(), ProcessConfig{
+		Serve:   ServeConfig{Dir: b.TempDir()},
+		Command: []string{os.Args[0], "serve-store"},
+		Env:     []string{childEnv + "=serve"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ps.Close()
+	clients := make([]Client, workers)
+	for i := range clients {
+		clients[i] = ps.Client()
+	}
+	opsEach := max(b.N/workers, 500)
+	b.ResetTimer()
+	d := mixedLoad(clients, opsEach)
+	b.ReportMetric(float64(workers*opsEach)/d.Seconds(), "ops/s")
+}
