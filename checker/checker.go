@@ -170,11 +170,28 @@ func violation(sentinel error, summary, explanation string, witness []uint64) Re
 		Explanation: sentinel.Error() + "\n" + explanation, Witness: sortedUnique(witness)}
 }
 
-// asError turns a Result back into an error matching its sentinel, for
-// callers (and tests) that prefer errors.Is.
-func asError(r Result, sentinel error) error {
+// sentinels maps each check to the sentinel error stating its guarantee.
+var sentinels = map[string]error{
+	"anti-vacuity":     ErrVacuous,
+	"linearizable":     ErrNotLinearizable,
+	"offset-overlap":   ErrOffsetOverlap,
+	"offset-monotonic": ErrOffsetMonotonic,
+	"unique-slots":     ErrUniqueSlots,
+	"content-length":   ErrContentLength,
+	"iteration":        ErrIteration,
+	"durability":       ErrDurability,
+	"recovery":         ErrRecovery,
+}
+
+// ResultErr is nil unless r is invalid; then it is an error that matches
+// the check's sentinel with errors.Is (ErrDurability, ErrUniqueSlots, ...)
+// and carries the summary.
+func ResultErr(r Result) error {
 	if r.Verdict != Invalid {
 		return nil
 	}
-	return fmt.Errorf("%w: %s", sentinel, r.Summary)
+	if s, ok := sentinels[r.Name]; ok {
+		return fmt.Errorf("%w: %s", s, r.Summary)
+	}
+	return fmt.Errorf("%s: %s", r.Name, r.Summary)
 }

@@ -167,6 +167,11 @@ func TestChecksRegistry(t *testing.T) {
 			t.Errorf("registry lacks %s", n)
 		}
 	}
+	for _, c := range Checks() {
+		if sentinels[c.Name()] == nil {
+			t.Errorf("%s has no sentinel error", c.Name())
+		}
+	}
 	if Worst(Valid, NotEvaluated) != Unknown || Worst(Unknown, Invalid, Valid) != Invalid || Worst() != Valid {
 		t.Fatal("Worst composes wrongly")
 	}

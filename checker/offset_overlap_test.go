@@ -13,7 +13,7 @@ func TestOffsetOverlapRejectsOverlappingPuts(t *testing.T) {
 	b.put(2, "b", wval(2), wpl(1, 50, 100, 0)) // [50,150) overlaps [0,100)
 	r := runWS(t, offsetOverlapCheck{}, b)
 	wantWS(t, r, Invalid)
-	if !errors.Is(asError(r, ErrOffsetOverlap), ErrOffsetOverlap) || len(r.Witness) != 2 {
+	if !errors.Is(ResultErr(r), ErrOffsetOverlap) || len(r.Witness) != 2 {
 		t.Fatalf("want a two-event witness, got %v", r.Witness)
 	}
 }

@@ -127,7 +127,7 @@ func (b *wsb) input() *Input { return &Input{Header: b.h, Events: b.events} }
 // runWS runs one check over b's history.
 func runWS(t *testing.T, c Check, b *wsb) Result {
 	t.Helper()
-	r := c.Run(context.Background(), b.input())
+	r := runOne(context.Background(), c, b.input())
 	t.Logf("%s: %s: %s", c.Name(), r.Verdict, r.Summary)
 	if r.Explanation != "" {
 		t.Logf("explanation:\n%s", r.Explanation)
