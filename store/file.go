@@ -44,6 +44,8 @@ type mappedFile struct {
 	// maxStep caps one growth: the blocks file grows in small steps because
 	// recovery scans every slot of it; content files grow in big ones.
 	maxStep uint64
+	// sizeRecord: keep the size record of the header page (blocks file).
+	sizeRecord bool
 
 	dirty    []atomic.Uint64
 	anyDirty atomic.Bool
@@ -119,15 +121,24 @@ func openMapped(path string, wantKind uint32, image bool, grow func() error) (*m
 	if err != nil {
 		return nil, fileHeader{}, fmt.Errorf("store: stat %s: %w", path, err)
 	}
-	hb := make([]byte, 64)
+	hb := make([]byte, fileHeaderSize)
 	n, _ := f.ReadAt(hb, 0)
 	hdr, err := decodeFileHeader(path, hb[:n], wantKind)
 	if err != nil {
 		return nil, fileHeader{}, err
 	}
 	size := uint64(st.Size())
-	if wantKind == fileKindBlocks && (size < fileHeaderSize+chunkSize || (size-fileHeaderSize)%chunkSize != 0) {
-		return nil, fileHeader{}, fmt.Errorf("%s: size %d is not the header plus whole %d-byte chunks (truncated?): %w", path, size, chunkSize, ErrCorrupt)
+	if wantKind == fileKindBlocks {
+		if size < fileHeaderSize+chunkSize || (size-fileHeaderSize)%chunkSize != 0 {
+			return nil, fileHeader{}, fmt.Errorf("%s: size %d is not the header plus whole %d-byte chunks (truncated?): %w", path, size, chunkSize, ErrCorrupt)
+		}
+		grown, ok := sizeRecord(hb[:n])
+		if !ok {
+			return nil, fileHeader{}, fmt.Errorf("%s: offset %d: size record checksum mismatch: %w", path, sizeRecordOff, ErrCorrupt)
+		}
+		if grown > size {
+			return nil, fileHeader{}, fmt.Errorf("%s: size %d but the file had grown to %d (truncated): %w", path, size, grown, ErrCorrupt)
+		}
 	}
 	var data []byte
 	for _, r := range reservations {
@@ -144,7 +155,7 @@ func openMapped(path string, wantKind uint32, image bool, grow func() error) (*m
 	}
 	mf := &mappedFile{path: path, f: f, data: data, grow: grow, maxStep: maxGrowStep}
 	if wantKind == fileKindBlocks {
-		mf.maxStep = maxBlocksGrowStep
+		mf.maxStep, mf.sizeRecord = maxBlocksGrowStep, true
 	}
 	mf.size.Store(size)
 	mf.dirty = make([]atomic.Uint64, (uint64(len(data))>>chunkShift+63)/64)
@@ -202,6 +213,14 @@ func (m *mappedFile) growTo(end uint64) error {
 		// Fallocate may have extended the file partially: cut it back.
 		m.f.Truncate(int64(cur))
 		return fmt.Errorf("%w: %s: grow to %d bytes: %w", ErrGrowFailed, m.path, n, err)
+	}
+	if m.sizeRecord {
+		putSizeRecord(m.data[:pageSize], n)
+		if err := m.syncRange(0, pageSize); err != nil {
+			// The file is larger than size says: harmless, the next growth
+			// rewrites the record.
+			return fmt.Errorf("%w: %s: record size %d: %w", ErrGrowFailed, m.path, n, err)
+		}
 	}
 	m.size.Store(n)
 	return nil

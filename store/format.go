@@ -27,6 +27,17 @@ import (
 // The header is written once, at creation, synced (fsync of file and
 // directory) before the file is used, and never changed.
 //
+// Size record (blocks file only), in sector 1 of the header page, so that a
+// blocks file cut at a chunk boundary is refused instead of silently losing
+// the slots past the cut:
+//
+//	off  size field
+//	512     8 grownTo   file size after the last completed growth
+//	520     4 crc       CRC32C over bytes [512, 520)
+//
+// Growth fallocates first, then writes and msyncs this sector; Open refuses
+// a file shorter than grownTo (ErrCorrupt).
+//
 // blocks.dat: the header, then slot i at fileHeaderSize + i*slotSize. A slot is
 // 7 sectors of 512 bytes. Sector 0 is the record header (recordHeader below),
 // sectors 1..6 hold the 768 float32 embedding (exactly 3072 bytes). The
@@ -268,4 +279,21 @@ func decodeFileHeader(name string, b []byte, wantKind uint32) (fileHeader, error
 		return fileHeader{}, fmt.Errorf("%s: offset 20: slot size %d, want %d: %w", name, h.slotSize, slotSize, ErrCorrupt)
 	}
 	return h, nil
+}
+
+const sizeRecordOff = 512
+
+func putSizeRecord(page []byte, size uint64) {
+	le.PutUint64(page[sizeRecordOff:], size)
+	le.PutUint32(page[sizeRecordOff+8:], crc(page[sizeRecordOff:sizeRecordOff+8]))
+}
+
+// sizeRecord returns the recorded size, or ok=false if the record's
+// checksum does not hold.
+func sizeRecord(page []byte) (size uint64, ok bool) {
+	if len(page) < sizeRecordOff+12 {
+		return 0, false
+	}
+	size = le.Uint64(page[sizeRecordOff:])
+	return size, le.Uint32(page[sizeRecordOff+8:]) == crc(page[sizeRecordOff:sizeRecordOff+8])
 }

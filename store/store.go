@@ -123,6 +123,7 @@ func (s *Store) openFiles() error {
 	bp := filepath.Join(s.dir, blocksFileName)
 	if _, err := os.Stat(bp); os.IsNotExist(err) {
 		hdr := encodeFileHeader(fileHeader{kind: fileKindBlocks, slotSize: slotSize, createdAt: time.Now().UnixNano()})
+		putSizeRecord(hdr, fileHeaderSize+chunkSize)
 		if err := createDataFile(bp, hdr, fileHeaderSize+chunkSize, image); err != nil {
 			return err
 		}
