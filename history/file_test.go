@@ -54,7 +54,7 @@ func wantHeader() Header {
 }
 
 func TestFileRoundTrip(t *testing.T) {
-	events := sampleEvents(20_000, 5) // several writer-sized chunks
+	events := sampleEvents(10_000, 5) // several writer-sized chunks
 	path := filepath.Join(t.TempDir(), "h.wch")
 	w, err := Create(path, testHeader)
 	if err != nil {
@@ -96,9 +96,9 @@ func TestEmptyHistory(t *testing.T) {
 // io.EOF at a chunk boundary or a DamageError naming the first incomplete
 // chunk otherwise.
 func TestTruncateEveryOffset(t *testing.T) {
-	events := sampleEvents(60, 6)
-	_, data, ends := writeHistory(t, events, 7)
-	perChunk := 7
+	events := sampleEvents(35, 6)
+	_, data, ends := writeHistory(t, events, 6)
+	perChunk := 6
 	headerEnd := ends[0] - int64(chunkPrefixLen) - int64(len(chunkPayloadOf(t, data, ends, 0)))
 	for cut := 0; cut <= len(data); cut++ {
 		r, err := NewReader(bytes.NewReader(data[:cut]), "cut")

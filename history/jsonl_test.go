@@ -30,7 +30,7 @@ func writeJSONL(t testing.TB, events []Event) []byte {
 }
 
 func TestJSONLRoundTrip(t *testing.T) {
-	events := sampleEvents(5000, 21)
+	events := sampleEvents(2000, 21)
 	data := writeJSONL(t, events)
 	h, got, err := ReadAll(bytes.NewReader(data), "h.jsonl")
 	if err != nil {
