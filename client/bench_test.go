@@ -37,12 +37,21 @@ func mixedLoad(clients []Client, opsEach int) time.Duration {
 				defer cancel()
 			}
 			content := make([]byte, 100)
+			x := uint64(w+1) * 0x9e3779b97f4a7c15
 			for i := 0; i < opsEach; i++ {
 				id := fmt.Sprintf("m%d", (i*7+w*131)%1000)
 				switch i % 10 {
 				case 0, 1, 2:
 					copy(content, fmt.Sprintf("%s/w%d/n%d", id, w, i))
-					c.Put(ctx, id, store.Memory{Content: content, Confidence: 0.5})
+					// A unique embedding per put, as workloads write.
+					emb := make([]float32, store.EmbeddingDim)
+					for j := range emb {
+						x ^= x << 13
+						x ^= x >> 7
+						x ^= x << 17
+						emb[j] = float32(int32(x>>32)) / (1 << 31)
+					}
+					c.Put(ctx, id, store.Memory{Embedding: emb, Content: content, Confidence: 0.5})
 				case 3:
 					c.UpdateActivation(ctx, id, float32(i))
 				default:

@@ -14,17 +14,25 @@ import (
 //
 // Invariant: an executor runs at most one call at a time; once abandoned
 // (its call timed out) it is never given another and exits when that call
-// returns.
+// returns. Every executor exits when its recorder closes.
 type executor struct {
 	req    chan func() error
 	result chan error
 }
 
-func newExecutor() *executor {
+func newExecutor(closed <-chan struct{}) *executor {
 	e := &executor{req: make(chan func() error), result: make(chan error, 1)}
 	go func() {
-		for f := range e.req {
-			e.result <- guardPlain(f)
+		for {
+			select {
+			case f, ok := <-e.req:
+				if !ok {
+					return
+				}
+				e.result <- guardPlain(f)
+			case <-closed:
+				return
+			}
 		}
 	}()
 	return e
@@ -47,14 +55,21 @@ func (w *Worker) runBounded(ctx context.Context, f func() error) error {
 		return fmt.Errorf("%w (context already done: %v)", ErrNotSent, err)
 	}
 	if w.exec == nil {
-		w.exec = newExecutor()
+		w.exec = newExecutor(w.r.closed)
 	}
 	if w.timer == nil {
 		w.timer = time.NewTimer(w.r.timeout)
 	} else {
 		w.timer.Reset(w.r.timeout)
 	}
-	w.exec.req <- f
+	select {
+	case w.exec.req <- f:
+	case <-w.r.closed:
+		// The recorder is closed and its executors gone: run inline.
+		w.timer.Stop()
+		w.exec = nil
+		return guardPlain(f)
+	}
 	select {
 	case err := <-w.exec.result:
 		w.timer.Stop()

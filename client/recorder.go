@@ -61,7 +61,7 @@ type Recorder struct {
 	next uint64
 	err  error // first sink error; once set, nothing more is appended
 
-	stopFlush chan struct{}
+	closed    chan struct{}
 	flushDone chan struct{}
 	closeOnce sync.Once
 }
@@ -90,7 +90,7 @@ func NewRecorder(sink EventSink, c Client, opts RecorderOptions) (*Recorder, err
 	if every == 0 {
 		every = DefaultFlushEvery
 	}
-	r.stopFlush = make(chan struct{})
+	r.closed = make(chan struct{})
 	r.flushDone = make(chan struct{})
 	if every > 0 {
 		go r.flushLoop(every)
@@ -117,11 +117,12 @@ func (r *Recorder) Err() error {
 	return r.err
 }
 
-// Close stops the periodic flush and flushes the sink. It returns the first
-// sink error of the whole run.
+// Close stops the periodic flush and the workers' executor goroutines, and
+// flushes the sink. It returns the first sink error of the whole run. Call it
+// once the workers are done.
 func (r *Recorder) Close() error {
 	r.closeOnce.Do(func() {
-		close(r.stopFlush)
+		close(r.closed)
 		<-r.flushDone
 		r.mu.Lock()
 		if r.err == nil {
@@ -152,7 +153,7 @@ func (r *Recorder) flushLoop(every time.Duration) {
 	defer t.Stop()
 	for {
 		select {
-		case <-r.stopFlush:
+		case <-r.closed:
 			return
 		case <-t.C:
 			_ = r.Flush() // the error is kept in r.err and returned by Close

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/store"
 )
@@ -248,5 +250,77 @@ func TestCheckWellFormedRejects(t *testing.T) {
 		if checkWellFormed(ev, 1) == nil {
 			t.Errorf("%s accepted", name)
 		}
+	}
+}
+
+// TestRecorderCloseStopsGoroutines: the flusher and the workers' executors
+// end with Close; only a call that hung and was abandoned may outlive it
+// (until it returns).
+func TestRecorderCloseStopsGoroutines(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	s, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewInProcess(s)
+	defer c.Close()
+	r, err := NewRecorder(&memSink{}, c, RecorderOptions{Workers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			w := r.Worker(i)
+			for n := 0; n < 50; n++ {
+				w.Put(context.Background(), fmt.Sprintf("m%d", n), store.Memory{Content: []byte("x")})
+			}
+		}(i)
+	}
+	wg.Wait()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A handle used after Close still works (inline), and leaks nothing.
+	if _, err := r.Worker(0).Put(context.Background(), "late", store.Memory{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExecutorTimeoutAbandonsHungCall: through the recorder's own executor
+// (InProcess), a store call that never returns ends as info at the timeout
+// and the worker goes on with a fresh executor.
+func TestExecutorTimeoutAbandonsHungCall(t *testing.T) {
+	fps := store.NewFailpoints()
+	s, err := store.Open(t.TempDir(), store.Options{Failpoints: fps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewInProcess(s)
+	defer c.Close()
+	const timeout = 150 * time.Millisecond
+	r, sink := newTestRecorder(t, c, 1, timeout)
+	w := r.Worker(0)
+	ctx := context.Background()
+	if _, err := w.Put(ctx, "a", store.Memory{Content: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fps.Arm(store.FailGet, store.Action{Kind: store.ActionPause}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, _, err = w.Get(ctx, "a")
+	if took := time.Since(start); !errors.Is(err, ErrTimeout) || took < timeout || took > timeout+time.Second {
+		t.Fatalf("paused get: %v after %v", err, took)
+	}
+	fps.Disarm(store.FailGet) // releases the abandoned call
+	if _, l, err := w.Get(ctx, "a"); err != nil || l != store.Found {
+		t.Fatalf("after release: %v %v", l, err)
+	}
+	ev := sink.snapshot()
+	if ev[3].Type != history.Info || ev[4].Process != 1 || ev[5].Type != history.OK {
+		t.Fatalf("events %+v", ev[2:])
 	}
 }
