@@ -2,12 +2,16 @@ package bench
 
 import (
 	"fmt"
+	"io/fs"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/warmcheck/warmcheck/store"
 )
@@ -128,4 +132,28 @@ func removeAll(dir string) error {
 		return fmt.Errorf("bench: %w", err)
 	}
 	return nil
+}
+
+// dropPageCache flushes and evicts the page cache of every regular file in
+// dir (fsync, then posix_fadvise DONTNEED), so that the next read of them
+// comes from the disk. It touches only these files: unlike
+// /proc/sys/vm/drop_caches it needs no privilege and disturbs nothing else.
+func dropPageCache(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("bench: drop page cache: %w", err)
+		}
+		defer f.Close()
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("bench: drop page cache: fsync %s: %w", path, err)
+		}
+		if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+			return fmt.Errorf("bench: drop page cache: fadvise %s: %w", path, err)
+		}
+		return nil
+	})
 }

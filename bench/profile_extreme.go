@@ -11,15 +11,14 @@ import (
 // for byte after a reopen or a compaction.
 const verifySample = 1000
 
-// runExtreme1m puts 1M memories, closes, reopens and iterates "cold" (the
-// page cache is not dropped: that needs root and would disturb everything
-// else on the machine; the mapping, the index and the Go heap are fresh),
-// then removes every tenth memory and compacts.
+// runExtreme1m puts 1M memories, closes, evicts the files from the page
+// cache (dropPageCache), reopens and iterates cold (from the disk), then
+// iterates again warm, then removes every tenth memory and compacts.
 func runExtreme1m(ctx context.Context, e *env) error {
 	n := e.scaled(1_000_000, 1000)
 	gen := memoryGen{seed: e.cfg.Seed + int64(e.run), mix: reviewMix}
 	specs := gen.specs("x-", n, 3)
-	e.note("extreme-1m: \"cold\" iteration is after close and reopen (fresh mapping, index and heap); the OS page cache is not dropped")
+	e.note("extreme-1m: cold = after close, fsync + posix_fadvise(DONTNEED) of the subject's files (page cache evicted), and reopen; warm = the iteration right after")
 	rates := map[string]float64{}
 	for _, sub := range e.subjects() {
 		if err := ctx.Err(); err != nil {
@@ -45,6 +44,9 @@ func runExtreme1m(ctx context.Context, e *env) error {
 		rates[sub.name] = float64(n) / total.Seconds()
 		e.res.record(name("put.rate"), UnitOpsSec, HigherIsBetter, "puts per second on one goroutine", rates[sub.name])
 
+		if err := dropPageCache(dir); err != nil {
+			return err
+		}
 		before, err := settledRSS()
 		if err != nil {
 			return err
@@ -68,6 +70,16 @@ func runExtreme1m(ctx context.Context, e *env) error {
 		e.res.record(name("reopen.time"), UnitNanos, LowerIsBetter, "Open of an existing 1M store (recovery, index rebuild)", float64(reopen))
 		e.res.record(name("cold_iterate.time"), UnitNanos, LowerIsBetter, "full iteration right after reopen", float64(iterTime))
 		e.res.record(name("cold_iterate.rate"), UnitItemsSec, HigherIsBetter, "memories per second of the cold iteration", float64(count)/iterTime.Seconds())
+		warmCount, warmTime, werr := iterateAll(s)
+		if werr == nil && warmCount != n {
+			werr = fmt.Errorf("%w: %s: warm iteration visited %d memories, want %d", ErrCorruptData, sub.name, warmCount, n)
+		}
+		if werr != nil {
+			e.check(sub.name+": warm iteration visits every memory once", werr)
+		} else {
+			e.res.record(name("warm_iterate.time"), UnitNanos, LowerIsBetter, "full iteration again, pages now cached", float64(warmTime))
+			e.res.record(name("warm_iterate.rate"), UnitItemsSec, HigherIsBetter, "memories per second of the warm iteration", float64(warmCount)/warmTime.Seconds())
+		}
 		e.res.record(name("rss.vmrss"), UnitBytes, Informational, "VmRSS after reopen and iteration", float64(after.VmRSS))
 		e.res.record(name("rss.file"), UnitBytes, Informational, "RssFile (mapped pages) after reopen and iteration", float64(after.RssFile))
 		e.res.record(name("rss.anon_per_memory"), UnitBytesMem, LowerIsBetter, "RssAnon growth over reopen and iteration / n: resident memory beyond the mapped data", (float64(after.RssAnon)-float64(before.RssAnon))/float64(n))
