@@ -16,7 +16,11 @@ const numShards = 64
 type shard struct {
 	mu sync.RWMutex
 	m  map[string]uint32
-	_  [40]byte
+	// version changes (under mu) whenever an id is added, removed or moved
+	// to another slot, so a scan can trust a snapshot taken at the same
+	// version without looking each id up again.
+	version uint64
+	_       [32]byte
 }
 
 // index is the in-memory map from memory id to slot: one map entry per live
@@ -38,18 +42,27 @@ func (ix *index) shardOf(id string) *shard {
 	return &ix.shards[maphash.String(ix.seed, id)&(numShards-1)]
 }
 
-// snapshot returns the ids present in each shard at the moment it was read.
-func (ix *index) snapshot() [numShards][]string {
-	var out [numShards][]string
+// shardSnap is the content of one shard at one version.
+type shardSnap struct {
+	ids     []string
+	slots   []uint32
+	version uint64
+}
+
+// snapshot returns the ids (and their slots) present in each shard at the
+// moment it was read.
+func (ix *index) snapshot() [numShards]shardSnap {
+	var out [numShards]shardSnap
 	for i := range ix.shards {
 		sh := &ix.shards[i]
 		sh.mu.RLock()
-		ids := make([]string, 0, len(sh.m))
-		for id := range sh.m {
-			ids = append(ids, id)
+		sn := shardSnap{ids: make([]string, 0, len(sh.m)), slots: make([]uint32, 0, len(sh.m)), version: sh.version}
+		for id, slot := range sh.m {
+			sn.ids = append(sn.ids, id)
+			sn.slots = append(sn.slots, slot)
 		}
 		sh.mu.RUnlock()
-		out[i] = ids
+		out[i] = sn
 	}
 	return out
 }

@@ -15,7 +15,7 @@ func (s *Store) scan(v visit) error {
 	return s.scanBatches(v, func() bool { return true })
 }
 
-func (s *Store) scanBatch(sh *shard, ids []string, v visit) error {
+func (s *Store) scanBatch(sh *shard, sn *shardSnap, from, to int, v visit) error {
 	if err := s.begin(); err != nil {
 		return err
 	}
@@ -23,10 +23,15 @@ func (s *Store) scanBatch(sh *shard, ids []string, v visit) error {
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	es := s.epochs.Load()
-	for _, id := range ids {
-		slot, ok := sh.m[id]
-		if !ok {
-			continue
+	unchanged := sh.version == sn.version
+	for k := from; k < to; k++ {
+		id := sn.ids[k]
+		slot := sn.slots[k]
+		if !unchanged {
+			var ok bool
+			if slot, ok = sh.m[id]; !ok {
+				continue
+			}
 		}
 		b := s.slotBytes(uint64(slot))
 		h := decodeHeader(b)
@@ -129,17 +134,14 @@ func (s *Store) scanBatches(v visit, flush func() bool) error {
 	snap := s.idx.snapshot()
 	s.end()
 	for i := range snap {
-		sh := &s.idx.shards[i]
-		ids := snap[i]
-		for len(ids) > 0 {
-			n := min(len(ids), scanBatch)
-			if err := s.scanBatch(sh, ids[:n], v); err != nil {
+		sh, sn := &s.idx.shards[i], &snap[i]
+		for from := 0; from < len(sn.ids); from += scanBatch {
+			if err := s.scanBatch(sh, sn, from, min(from+scanBatch, len(sn.ids)), v); err != nil {
 				return err
 			}
 			if !flush() {
 				return nil
 			}
-			ids = ids[n:]
 		}
 	}
 	return nil

@@ -439,6 +439,7 @@ func (s *Store) publishLocked(sh *shard, id string, slot, seq uint64, clen uint3
 			olen = int64(le.Uint32(ob[rhContentLen:]))
 		}
 		sh.m[id] = uint32(slot)
+		sh.version++
 		st.published = true
 		if s.bugs.countOnFailedStore {
 			s.live.Add(-1)
@@ -450,6 +451,7 @@ func (s *Store) publishLocked(sh *shard, id string, slot, seq uint64, clen uint3
 		return nil
 	}
 	sh.m[id] = uint32(slot)
+	sh.version++
 	st.published = true
 	if !s.bugs.countOnFailedStore {
 		s.live.Add(1)
@@ -558,6 +560,7 @@ func (s *Store) removeLocked(sh *shard, id string) (Lookup, error) {
 	b := s.slotBytes(uint64(slot))
 	h := decodeHeader(b)
 	delete(sh.m, id)
+	sh.version++
 	setState(b, stateFree)
 	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
 	s.live.Add(-1)
