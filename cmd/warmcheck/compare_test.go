@@ -72,3 +72,25 @@ func TestListProfiles(t *testing.T) {
 		t.Errorf("list profiles: exit %d", got)
 	}
 }
+
+// A tiny bench end to end: exit 0 or 1 (targets are judged, never a usage
+// or could-not-finish code), and bench.json + report.html under
+// OUT/<profile>/<timestamp>/.
+func TestBenchEndToEndTiny(t *testing.T) {
+	out := t.TempDir()
+	code := runApp([]string{"warmcheck", "bench", "--quiet", "--profile", "leak", "--runs", "1", "--scale", "0.01",
+		"--out", out, "--work-dir", t.TempDir()})
+	if code != exitValid && code != exitInvalid {
+		t.Fatalf("exit %d, want 0 or 1", code)
+	}
+	runs, err := filepath.Glob(filepath.Join(out, "leak", "*", "bench.json"))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("bench.json: %v %v", runs, err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(runs[0]), "report.html")); err != nil {
+		t.Error(err)
+	}
+	if _, err := bench.LoadResult(runs[0]); err != nil {
+		t.Error(err)
+	}
+}
