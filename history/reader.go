@@ -160,10 +160,10 @@ func (r *Reader) Next() (Event, error) {
 			r.err = r.nextChunk()
 		}
 	}
-	e := r.events[r.next]
-	r.events[r.next] = Event{} // drop references for the GC
+	// The slot is not cleared: the next chunk overwrites it, so at most one
+	// chunk's worth of returned events stays referenced from here.
 	r.next++
-	return e, nil
+	return r.events[r.next-1], nil
 }
 
 func (r *Reader) damage(off int64, format string, args ...any) error {
