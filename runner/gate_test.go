@@ -95,7 +95,7 @@ func gateRun(t *testing.T, bug string, seed int64) {
 // test: a few bugs, one seed each. WARMCHECK_LONG=1 runs every bug over
 // several seeds (TestSeededBugGateFull).
 func TestSeededBugGateFast(t *testing.T) {
-	for _, bug := range []string{"count-on-failed-store", "slot-race"} {
+	for _, bug := range []string{"count-on-failed-store", "slot-race", "sync-skips-content"} {
 		t.Run(bug, func(t *testing.T) { gateRun(t, bug, 1) })
 	}
 }

@@ -88,3 +88,25 @@ func r0(t *testing.T, name string) *Resolved {
 	}
 	return r
 }
+
+// TestProcessModeRun drives a child store process through kills and power
+// cuts: the run must come back valid, with restarts recorded.
+func TestProcessModeRun(t *testing.T) {
+	out := mustRun(t, Config{Workload: "crash-recovery", Seed: 2, SeedSet: true, Ops: 600})
+	if out.Verdict != checker.Valid {
+		t.Fatalf("verdict %s, want valid; failing %v; problems %v; run %s", out.Verdict, failingChecks(out.Report), out.Problems, out.Dir)
+	}
+	_, events, err := history.ReadFile(filepath.Join(out.Dir, HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarts := 0
+	for _, e := range events {
+		if e.Kind == history.KindNemesis && e.Nemesis.Restart {
+			restarts++
+		}
+	}
+	if restarts == 0 {
+		t.Fatal("no restart recorded in a kill/power-loss run")
+	}
+}

@@ -105,7 +105,7 @@ var allWorkloads = []Workload{
 		Description: "8 workers, 3K operations heavy in removes and overwrites while compactions run (moved content stays readable)",
 		Params: Params{
 			Workers: 8, Ops: 3000, IDSpace: 150, Preload: 150, Barrier: true,
-			Mix:   Mix{Put: 40, Get: 35, Remove: 15, UpdateActivation: 4, Iterate: 1, Compact: 2, Sync: 3},
+			Mix:   Mix{Put: 40, Get: 30, Remove: 15, UpdateActivation: 4, Iterate: 3, Compact: 6, Sync: 3},
 			Sizes: DefaultSizes, SnapshotEvery: periodic,
 		},
 		Targets: []Target{p99(history.OpPut, 5*time.Millisecond), p99(history.OpGet, time.Millisecond)},
