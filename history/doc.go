@@ -9,6 +9,7 @@
 // imports store, client, checker or any other warmcheck package.
 //
 // Files: event.go, header.go, digest.go (the data); names.go (enum
-// spellings); codec.go and msgpack.go (event encoding); file.go, writer.go,
-// reader.go (the file); jsonl.go, edn.go (other forms); validate.go.
+// spellings); codec.go and msgpack.go (event encoding), header_codec.go;
+// file.go, writer.go, reader.go, errors.go (the file); jsonl.go and
+// jsonfloat.go (JSON Lines), edn.go (Jepsen EDN); validate.go.
 package history
