@@ -17,4 +17,7 @@ var (
 	ErrUnknownBug           = errors.New("store: unknown seeded bug")
 	ErrUnknownFailpoint     = errors.New("store: unknown failpoint")
 	ErrInjected             = errors.New("store: injected fault")
+	// ErrNotSynced wraps the Sync failure of a mutating call made with
+	// SyncEveryOp: the operation itself took effect, its durability is unknown.
+	ErrNotSynced = errors.New("store: applied, but the sync after it failed")
 )

@@ -261,7 +261,14 @@ type putState struct {
 
 // Put stores or replaces the memory id. It returns where the record and its
 // content landed (for nil content: the slot only; Offset, Length and Epoch
-// are zero).
+// are zero). The slot and content range belong to this memory until it is
+// replaced or removed; a replaced or removed slot is reused only after a Sync.
+//
+// Errors: ErrBadID, ErrBadEmbedding, ErrTooLarge, ErrClosed, ErrGrowFailed
+// and ErrInjected mean the Put did not happen, and cannot reappear after a
+// crash (a record already written is durably marked free before the error
+// is returned). ErrNotSynced (SyncEveryOp only) means it happened but its
+// Sync failed.
 //
 // Linearization: a Put takes effect when it publishes its slot in the index
 // under the shard write lock. Concurrent Puts of one id are ordered by their
@@ -284,9 +291,18 @@ func (s *Store) Put(id string, m Memory) (Placement, error) {
 	defer s.end()
 	pl, err := s.put(id, &m)
 	if err == nil && s.opts.SyncEveryOp {
-		err = s.sync()
+		err = s.syncAfterOp()
 	}
 	return pl, err
+}
+
+// syncAfterOp is the Sync of SyncEveryOp; its failure does not undo the
+// operation, so it is reported as ErrNotSynced.
+func (s *Store) syncAfterOp() error {
+	if err := s.sync(); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotSynced, err)
+	}
+	return nil
 }
 
 func (s *Store) put(id string, m *Memory) (Placement, error) {
@@ -466,11 +482,19 @@ func (s *Store) abortPut(st *putState) {
 		return
 	}
 	if st.written {
-		// The record is live on disk: mark it free; reusable after a Sync.
+		// The record is live on disk: mark it free, durably, so that a failed
+		// Put can never reappear after a crash. If that msync fails, the slot
+		// waits for the next Sync like a removed one.
 		b := s.slotBytes(st.slot)
 		setState(b, stateFree)
-		s.blocks.markDirty(slotOffset(st.slot), sectorSize)
-		s.pending.addRemoved(uint32(st.slot))
+		off := slotOffset(st.slot)
+		page := off &^ (pageSize - 1)
+		if err := s.blocks.syncRange(page, page+pageSize); err != nil {
+			s.blocks.markDirty(off, sectorSize)
+			s.pending.addRemoved(uint32(st.slot))
+			return
+		}
+		s.alloc.release(uint32(st.slot))
 		return
 	}
 	s.alloc.release(uint32(st.slot))
@@ -532,7 +556,7 @@ func (s *Store) Remove(id string) (Lookup, error) {
 	defer s.end()
 	l, err := s.remove(id)
 	if err == nil && l == Found && s.opts.SyncEveryOp {
-		err = s.sync()
+		err = s.syncAfterOp()
 	}
 	return l, err
 }
@@ -589,7 +613,7 @@ func (s *Store) UpdateActivation(id string, v float32) (Lookup, error) {
 		l, err = s.updateActivation(id, v)
 	}
 	if err == nil && l == Found && s.opts.SyncEveryOp {
-		err = s.sync()
+		err = s.syncAfterOp()
 	}
 	return l, err
 }
