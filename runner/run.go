@@ -89,16 +89,14 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	}
 	out.Dir, out.Seed, out.Rerun = dir, r.Seed, r.RerunCommand()
 
-	hdr, events, rerr := history.ReadFile(filepath.Join(dir, HistoryFile))
-	var damage *history.DamageError
-	if rerr != nil && !errors.As(rerr, &damage) {
-		return nil, fmt.Errorf("%w: reading it back: %w", ErrHistory, rerr)
+	in, err := readInput(filepath.Join(dir, HistoryFile), dir)
+	if err != nil {
+		return nil, err
 	}
-	in := &checker.Input{Header: hdr, Events: events, OutDir: dir}
-	if damage != nil {
-		in.Damage = damage
-		log.Warn("history damaged; judging the intact part", "error", damage)
+	if in.Damage != nil {
+		log.Warn("history damaged; judging the intact part", "error", in.Damage)
 	}
+	events := in.Events
 	out.Report = checker.Run(ctx, in, checker.Options{})
 	out.Verdict = out.Report.Verdict
 	if err := writeJSON(filepath.Join(dir, ResultsFile), out.Report); err != nil {
@@ -272,4 +270,19 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("%w: %v", ErrRunDir, err)
 	}
 	return nil
+}
+
+// readInput reads a history back as the checks' input, exactly as analyze
+// does: a damaged tail is judged up to where it is intact.
+func readInput(path, outDir string) (*checker.Input, error) {
+	hdr, events, err := history.ReadFile(path)
+	var damage *history.DamageError
+	if err != nil && !errors.As(err, &damage) {
+		return nil, fmt.Errorf("%w: reading it back: %w", ErrHistory, err)
+	}
+	in := &checker.Input{Header: hdr, Events: events, OutDir: outDir}
+	if damage != nil {
+		in.Damage = damage
+	}
+	return in, nil
 }

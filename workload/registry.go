@@ -117,7 +117,7 @@ var allWorkloads = []Workload{
 		Description: "6 workers, 3K operations against a child store process that is killed and powered off in cycles (durability, torn-write recovery)",
 		Params: Params{
 			Workers: 6, Ops: 3000, IDSpace: 200, Preload: 50,
-			Mix:   Mix{Put: 50, Get: 30, Remove: 6, UpdateActivation: 6, Sync: 8},
+			Mix:   Mix{Put: 50, Get: 28, Remove: 6, UpdateActivation: 6, Iterate: 2, Sync: 8},
 			Sizes: DefaultSizes, SnapshotEvery: periodic,
 		},
 		Targets: []Target{p99(history.OpPut, 5*time.Millisecond), p99(history.OpGet, time.Millisecond)},
