@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/warmcheck/warmcheck/history"
@@ -30,7 +31,7 @@ func (f *fakeClient) before(ctx context.Context, op history.Op, id string) error
 }
 
 func (f *fakeClient) Put(ctx context.Context, id string, m store.Memory) (store.Placement, error) {
-	if id == "" {
+	if id == "" || strings.HasPrefix(id, "bad:") {
 		return store.Placement{}, store.ErrBadID
 	}
 	if err := f.before(ctx, history.OpPut, id); err != nil {

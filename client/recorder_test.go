@@ -66,7 +66,7 @@ func TestRecorderConcurrentWellFormed(t *testing.T) {
 				case 2:
 					id = "injected"
 				case 3:
-					id = ""
+					id = "bad:id" // history.Validate rejects empty ids, even on fail
 				}
 				switch rng.IntN(6) {
 				case 0, 1:
@@ -93,6 +93,9 @@ func TestRecorderConcurrentWellFormed(t *testing.T) {
 	}
 	if err := checkWellFormed(events, workers); err != nil {
 		t.Fatal(err)
+	}
+	if err := history.Validate(events); err != nil {
+		t.Fatalf("history.Validate: %v", err)
 	}
 	counts := map[history.Type]int{}
 	for _, e := range events {

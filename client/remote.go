@@ -162,7 +162,7 @@ func (r *Remote) ioError(ctx context.Context, what string, err error) error {
 }
 
 func (r *Remote) Put(ctx context.Context, id string, m store.Memory) (store.Placement, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpPut), ID: id, Memory: &m})
+	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpPut), ID: id, Memory: toWire(&m)})
 	if resp == nil || err != nil {
 		return store.Placement{}, err
 	}
@@ -177,7 +177,7 @@ func (r *Remote) Get(ctx context.Context, id string) (store.Memory, store.Lookup
 	if resp.Lookup != store.Found || resp.Memory == nil {
 		return store.Memory{}, store.Missing, nil
 	}
-	return *resp.Memory, store.Found, nil
+	return fromWire(resp.Memory), store.Found, nil
 }
 
 func (r *Remote) Remove(ctx context.Context, id string) (store.Lookup, error) {

@@ -196,14 +196,14 @@ func (srv *server) handle(req *request) (resp *response) {
 	case reqOp(history.OpPut):
 		var m store.Memory
 		if req.Memory != nil {
-			m = *req.Memory
+			m = fromWire(req.Memory)
 		}
 		resp.Placement, err = s.Put(req.ID, m)
 	case reqOp(history.OpGet):
 		var m store.Memory
 		m, resp.Lookup, err = s.Get(req.ID)
 		if err == nil && resp.Lookup == store.Found {
-			resp.Memory = &m
+			resp.Memory = toWire(&m)
 		}
 	case reqOp(history.OpRemove):
 		resp.Lookup, err = s.Remove(req.ID)
