@@ -37,7 +37,7 @@ func (l Lookup) String() string {
 // Placement says where a Put landed, so that a checker can verify that
 // placements never collide. Offset and Length address the content region of
 // compaction epoch Epoch. HasContent is false for nil content, in which case
-// Offset and Length are zero.
+// Offset, Length and Epoch are zero.
 type Placement struct {
 	Slot       uint64
 	Offset     uint64
@@ -61,7 +61,7 @@ type LayoutEntry struct {
 // store's own accounting at the moment Stats is called.
 type Stats struct {
 	Live              uint64  // memories reachable through Get
-	SlotsInUse        uint64  // slots holding a live record
+	SlotsInUse        uint64  // slots not free for reuse: live records plus replaced/removed ones awaiting the Sync that frees them (== Live after a quiet Sync)
 	SlotsTotal        uint64  // slots the block file has room for
 	ContentBytesTotal uint64  // bytes appended to the current content epoch
 	ContentBytesLive  uint64  // sum of the content lengths of live memories
