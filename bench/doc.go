@@ -10,13 +10,19 @@
 //
 // Files: stats.go (summaries, least-squares slope, Mann-Whitney U),
 // cliff.go (trend breaks over scales), result.go (bench.json), targets.go
-// (the review's and our targets), compare.go (base vs new), profiles.go (the
-// registry) and one file per profile, baseline.go (the raw baseline),
-// rss.go and machine.go (what the machine says), plot.go and report.go (PNG
-// plots and report.html).
+// (the review's and our targets), compare.go (base vs new, Holm-Bonferroni),
+// profiles.go (the registry), run.go (Run: repeat a profile, summarize,
+// judge, write), profile_*.go (one file per profile), subject.go (what a
+// profile drives: the store or the raw baseline), baseline.go (the raw
+// baseline), content.go (the memories and their byte-for-byte check),
+// measure.go (timed calls, RSS settling, page-cache eviction), rss.go and
+// machine.go (what the machine says), plot.go, report.go and format.go
+// (PNG plots, report.html, text).
 //
 // Imports: store (the system under test), history (PlotLatency takes history
 // events), client and checker (concurrent-at-scale records and judges a
 // history like `warmcheck run`); gonum, gonum/plot and go-moremath for the
-// statistics and plots. It never imports cmd/warmcheck.
+// statistics and plots; golang.org/x/sys/unix for the raw baseline's mmap
+// and for evicting its own files from the page cache. It never imports
+// cmd/warmcheck or runner (runner takes PlotLatency as a function value).
 package bench
