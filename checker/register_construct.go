@@ -61,7 +61,7 @@ func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
 	var removes, absentReads, deadUAs, last []int
 	for i, o := range ops {
 		switch {
-		case o.op == history.OpPut:
+		case o.op == history.OpPut && o.ret != infinity:
 			id := identityOf(o.value)
 			if _, dup := byIdentity[id]; dup {
 				return nil, false
@@ -202,122 +202,176 @@ func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
 		slack[k] = min(slack[k+1], ops[plan[k]].ret)
 	}
 
-	// Sweep: each op at the earliest point its place allows.
+	// Sweep: each op at the earliest point its place allows; unobserved
+	// updates right before a write while the memory is present.
 	byCall := func(xs []int) {
 		sort.Slice(xs, func(a, b int) bool { return ops[xs[a]].call < ops[xs[b]].call })
 	}
 	byCall(deadUAs)
-	byCall(removes)
-	byCall(absentReads)
 	order := make([]int, 0, len(ops))
-	placed := make([]bool, len(ops))
+	points := make([]int64, 0, len(ops))
+	starts := make([]bool, 0, len(ops)) // order[k] is a put starting a content
 	var cur int64 = -1
 	present := p.initial.present
-	place := func(i int) bool {
+	place := func(i int, start bool) bool {
 		pt := max(cur, ops[i].call)
 		if pt > ops[i].ret {
 			return false
 		}
 		cur = pt
 		order = append(order, i)
-		placed[i] = true
+		points = append(points, pt)
+		starts = append(starts, start)
 		return true
 	}
-	nextDead, nextAbsent := 0, 0
-	// nextBoundary[k]: the call of the first content boundary write at or
-	// after plan[k] (infinity: none).
-	nextBoundary := make([]int64, len(plan)+1)
-	nextBoundary[len(plan)] = infinity
-	for k := len(plan) - 1; k >= 0; k-- {
-		nextBoundary[k] = nextBoundary[k+1]
-		if boundary[k] {
-			nextBoundary[k] = ops[plan[k]].call
-		}
-	}
-	// floating places what may go at this point, given how far the clock
-	// may move (limit): before a write, unobserved updates while present; at
-	// a content boundary, a remove if a read of absence is waiting or the
-	// remove would expire before the next boundary (afterNext); reads of
-	// absence while absent.
-	floating := func(limit int64, beforeWrite, atBoundary bool, afterNext int64) bool {
-		if present && beforeWrite {
-			for nextDead < len(deadUAs) && ops[deadUAs[nextDead]].call <= limit {
-				if !place(deadUAs[nextDead]) {
-					return false
+	nextDead := 0
+	for k, i := range plan {
+		if present && ops[i].op != history.OpGet {
+			for nextDead < len(deadUAs) && ops[deadUAs[nextDead]].call <= slack[k] {
+				if !place(deadUAs[nextDead], false) {
+					return nil, false
 				}
 				nextDead++
 			}
 		}
-		if present && atBoundary {
-			best := -1
-			for _, r := range removes {
-				if ops[r].call > limit {
-					break
-				}
-				if !placed[r] && (best < 0 || ops[r].ret < ops[best].ret) {
-					best = r
-				}
-			}
-			waiting := false
-			for j := nextAbsent; j < len(absentReads) && ops[absentReads[j]].call <= limit; j++ {
-				if !placed[absentReads[j]] {
-					waiting = true
-					break
-				}
-			}
-			if best >= 0 && (waiting || ops[best].ret < max(cur, afterNext)) {
-				if !place(best) {
-					return false
-				}
-				present = false
-			}
-		}
-		if !present {
-			for ; nextAbsent < len(absentReads); nextAbsent++ {
-				r := absentReads[nextAbsent]
-				if ops[r].call > limit {
-					break
-				}
-				if !placed[r] && !place(r) {
-					return false
-				}
-			}
-		}
-		return true
-	}
-	if !floating(slack[0], false, false, infinity) {
-		return nil, false
-	}
-	for k, i := range plan {
-		isWrite := ops[i].op != history.OpGet
-		if !floating(slack[k], isWrite, boundary[k], nextBoundary[k+1]) {
+		if !place(i, boundary[k]) {
 			return nil, false
 		}
-		if !place(i) {
-			return nil, false
-		}
-		if ops[i].op == history.OpPut {
-			present = true
-		}
+		present = true
 	}
-	for {
-		before := len(order)
-		if !floating(infinity, true, true, infinity) {
-			return nil, false
-		}
-		if len(order) == before {
-			break
-		}
-	}
-	for _, xs := range [][]int{deadUAs, removes, absentReads} {
-		for _, i := range xs {
-			if !placed[i] {
+	if present {
+		for ; nextDead < len(deadUAs); nextDead++ {
+			if !place(deadUAs[nextDead], false) {
 				return nil, false
 			}
 		}
 	}
+	if nextDead < len(deadUAs) {
+		return nil, false
+	}
+	order, ok = insertAbsences(p, ops, order, points, starts, removes, absentReads)
+	if !ok {
+		return nil, false
+	}
 	byCall(last)
 	return append(order, last...), true
+}
+
+// insertAbsences places found removes, each with the reads of absence
+// assigned to it (those that returned after it was invoked and before the
+// next remove was), at content boundaries of a constructed order: right
+// before a put that starts a content (or at the end), where the memory is
+// present and the points can be chosen inside every interval. earliest and
+// latest bound each op's point given the sequence; a group fits at boundary
+// b when its points, taken as early as possible after earliest[b-1], stay
+// below latest[b] and inside their own intervals. Groups go in order of
+// their remove's return, each at the first boundary that fits; reads of
+// absence before any remove go at the start when the memory starts absent.
+func insertAbsences(p *regPartition, ops []regOp, order []int, points []int64, starts []bool, removes, absentReads []int) ([]int, bool) {
+	if len(removes) == 0 && len(absentReads) == 0 {
+		return order, true
+	}
+	n := len(order)
+	earliest := points
+	latest := make([]int64, n+1)
+	latest[n] = infinity
+	for k := n - 1; k >= 0; k-- {
+		latest[k] = min(ops[order[k]].ret, latest[k+1])
+	}
+	sort.Slice(removes, func(a, b int) bool { return ops[removes[a]].call < ops[removes[b]].call })
+	groups := make(map[int][]int, len(removes)) // remove -> reads of absence, by call
+	var initialReads []int
+	for _, r := range absentReads {
+		k := sort.Search(len(removes), func(j int) bool { return ops[removes[j]].call >= ops[r].ret }) - 1
+		if k < 0 {
+			initialReads = append(initialReads, r)
+		} else {
+			groups[removes[k]] = append(groups[removes[k]], r)
+		}
+	}
+	inserted := make(map[int][]int) // boundary -> ops placed right before order[b]
+	// fit tries group g (first op a remove, or none for the initial
+	// absence) before order[b]; on success it records the points.
+	fit := func(b int, g []int) bool {
+		lo := int64(-1)
+		if b > 0 {
+			lo = earliest[b-1]
+		}
+		pt := lo
+		for _, i := range g {
+			pt = max(pt, ops[i].call)
+			if pt > ops[i].ret || pt > latest[b] {
+				return false
+			}
+		}
+		// Commit: later ops cannot go before pt, earlier ops not after the
+		// group's latest admissible point.
+		inserted[b] = append(inserted[b], g...)
+		for k := b; k < n && earliest[k] < pt; k++ {
+			earliest[k] = pt
+		}
+		hi := latest[b]
+		for _, i := range g {
+			hi = min(hi, ops[i].ret)
+		}
+		for k := b - 1; k >= 0 && latest[k] > hi; k-- {
+			latest[k] = hi
+		}
+		return true
+	}
+	if len(initialReads) > 0 {
+		if p.initial.present || !fit(0, initialReads) {
+			return nil, false
+		}
+	}
+	byRet := append([]int(nil), removes...)
+	sort.Slice(byRet, func(a, b int) bool { return ops[byRet[a]].ret < ops[byRet[b]].ret })
+	// Boundaries where the memory is present just before: before each
+	// content-starting put except the first when the memory starts absent,
+	// and the end.
+	var bounds []int
+	for k := 0; k < n; k++ {
+		if starts[k] && (k > 0 || p.initial.present) {
+			bounds = append(bounds, k)
+		}
+	}
+	if n > 0 || p.initial.present {
+		bounds = append(bounds, n)
+	}
+	for _, r := range byRet {
+		g := append([]int{r}, groups[r]...)
+		sort.Slice(g[1:], func(a, b int) bool { return ops[g[1+a]].call < ops[g[1+b]].call })
+		// The first boundary whose window can reach the remove's call.
+		j := sort.Search(len(bounds), func(j int) bool { return latest[bounds[j]] >= ops[r].call })
+		done := false
+		for ; j < len(bounds); j++ {
+			b := bounds[j]
+			if b > 0 && earliest[b-1] > ops[r].ret {
+				break
+			}
+			if len(inserted[b]) > 0 && b != 0 {
+				continue
+			}
+			if b == 0 && len(inserted[0]) > 0 {
+				continue
+			}
+			if fit(b, g) {
+				done = true
+				break
+			}
+		}
+		if !done {
+			return nil, false
+		}
+	}
+	out := make([]int, 0, n+len(removes)+len(absentReads))
+	for k := 0; k <= n; k++ {
+		out = append(out, inserted[k]...)
+		if k < n {
+			out = append(out, order[k])
+		}
+	}
+	return out, true
 }
 
 // zoneReps gives each zone (f, s) a representative point: a forward zone

@@ -3,147 +3,231 @@ package checker
 import (
 	"math/rand/v2"
 	"sort"
+
+	"github.com/warmcheck/warmcheck/history"
 )
 
 // searchCompact is an exhaustive linearizability search for one partition:
-// the Wing & Gong / Lowe algorithm that porcupine implements (depth-first
-// over the pending calls, in real-time order, with a cache of visited
-// (linearized set, state) pairs), but with the linearized set cached as a
-// 128-bit Zobrist hash instead of a bitset. porcupine keeps a copy of an
-// n-bit set per visited configuration, O(n^2) bits over a long partition:
-// that is what exhausts memory on hot keys (100K operations on one memory,
-// 12.5 KB per configuration). Here a configuration costs 16 bytes plus the
-// state.
+// depth-first over the operations that may come next (those invoked before
+// the earliest return among the operations not yet placed), with a cache of
+// visited (placed set, state) configurations, as in Wing & Gong / Lowe and
+// porcupine. Two differences make hot keys tractable:
 //
-// Soundness of the hash: two different sets collide with probability 2^-128
-// per pair; a collision can only make the search skip a configuration it
-// thinks it has seen, i.e. miss a linearization (a false "invalid"), never
-// invent one. A valid verdict is additionally backed by the linearization
-// found, replayed by verifyOrder.
-type searchNode struct {
-	op         int // -1 for the head sentinel
-	ret        bool
-	match      *searchNode // call -> its return
-	prev, next *searchNode
-}
-
-type cacheKey struct {
-	h1, h2 uint64
-	state  regState
-}
-
-// searchCompact returns Valid with the linearization, Invalid, or Unknown
-// when the budget ran out.
+//   - The placed set is cached as a 128-bit Zobrist hash, not a bitset.
+//     porcupine keeps an n-bit copy per configuration, O(n^2) bits over a
+//     long partition (12.5 KB per configuration at 100K operations): that is
+//     what exhausts memory on hot keys. A hash collision (probability about
+//     2^-128 per pair) can only make the search skip a configuration, i.e.
+//     miss a linearization (a false "invalid"), never invent one; a valid
+//     verdict is also backed by the order found, replayed by verifyOrder.
+//   - Reads that match the current state are placed at once, without
+//     branching: a read changes nothing, and if any order works from here,
+//     one that starts with that read works (every op that must precede it in
+//     real time is already placed). Writes are tried most-needed first: the
+//     write whose version the earliest-returning pending read needs, then
+//     that op itself, then writes nobody reads, then by return. This is only
+//     an order of exploration; the search stays exhaustive.
 func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uint64) (Verdict, []int) {
 	n := len(ops)
-	type ev struct {
-		pos int64
-		op  int
-		ret bool
+	if n == 0 {
+		return Valid, nil
 	}
-	evs := make([]ev, 0, 2*n)
+	byCall := make([]int, n)
+	byRet := make([]int, n)
+	for i := range byCall {
+		byCall[i], byRet[i] = i, i
+	}
+	sort.Slice(byCall, func(a, b int) bool { return ops[byCall[a]].call < ops[byCall[b]].call })
+	sort.Slice(byRet, func(a, b int) bool { return ops[byRet[a]].ret < ops[byRet[b]].ret })
+
+	// Who writes what, and whose versions are read.
+	putOf := map[valueKey]int{}
+	putOfIdent := map[writeIdentity]int{}
+	uaOf := map[uint32]int{}
 	for i, o := range ops {
-		evs = append(evs, ev{o.call, i, false})
-		evs = append(evs, ev{o.ret, i, true})
-	}
-	// A call at the same position as a return comes first: intervals are
-	// closed (only clamped returns share a position, with other returns).
-	sort.Slice(evs, func(a, b int) bool {
-		if evs[a].pos != evs[b].pos {
-			return evs[a].pos < evs[b].pos
-		}
-		return !evs[a].ret && evs[b].ret
-	})
-	nodes := make([]searchNode, 2*n+1)
-	head := &nodes[2*n]
-	head.op = -1
-	calls := make([]*searchNode, n)
-	prev := head
-	for i, e := range evs {
-		nd := &nodes[i]
-		nd.op, nd.ret = e.op, e.ret
-		nd.prev = prev
-		prev.next = nd
-		prev = nd
-		if !e.ret {
-			calls[e.op] = nd
-		} else {
-			calls[e.op].match = nd
+		switch o.op {
+		case history.OpPut:
+			putOf[o.value] = i
+			putOfIdent[identityOf(o.value)] = i
+		case history.OpUpdateActivation:
+			uaOf[o.activation] = i
 		}
 	}
+	readIdent := map[writeIdentity]bool{}
+	readAct := map[uint32]bool{}
+	for _, o := range ops {
+		if o.op == history.OpGet && o.status == statusOK && o.found {
+			readIdent[identityOf(o.output)] = true
+			readAct[o.output.activation] = true
+		}
+	}
+	dead := make([]bool, n)
+	for i, o := range ops {
+		switch o.op {
+		case history.OpPut:
+			dead[i] = !readIdent[identityOf(o.value)]
+		case history.OpUpdateActivation:
+			dead[i] = (o.found || o.status == statusInfo) && !readAct[o.activation]
+		}
+	}
+	isRead := func(o regOp) bool {
+		if o.status != statusOK {
+			return false
+		}
+		return o.op == history.OpGet || (o.op != history.OpPut && !o.found)
+	}
+	matches := func(o regOp, s regState) bool {
+		if o.op != history.OpGet {
+			return !s.present
+		}
+		return o.found == s.present && (!o.found || o.output == s.value)
+	}
+
 	rng := rand.New(rand.NewPCG(seed, 0x2b))
 	z1 := make([]uint64, n)
 	z2 := make([]uint64, n)
 	for i := range z1 {
 		z1[i], z2[i] = rng.Uint64(), rng.Uint64()
 	}
-	lift := func(c *searchNode) {
-		c.prev.next = c.next
-		if c.next != nil {
-			c.next.prev = c.prev
-		}
-		r := c.match
-		r.prev.next = r.next
-		if r.next != nil {
-			r.next.prev = r.prev
-		}
-	}
-	unlift := func(c *searchNode) {
-		r := c.match
-		r.prev.next = r
-		if r.next != nil {
-			r.next.prev = r
-		}
-		c.prev.next = c
-		if c.next != nil {
-			c.next.prev = c
-		}
-	}
+	placed := make([]bool, n)
 	type frame struct {
-		call  *searchNode
-		state regState
+		cands  []int
+		next   int // index into cands of the next alternative
+		op     int // the op placed by this frame, -1 before the first try
+		state  regState
+		lo, rp int // cursors into byCall / byRet before placing
 	}
-	var stack []frame
 	seen := map[cacheKey]struct{}{}
 	var h1, h2 uint64
 	state := initial
-	entry := head.next
-	for head.next != nil {
+	lo, rp := 0, 0
+	var stack []frame
+	order := func() []int {
+		out := make([]int, len(stack))
+		for i, f := range stack {
+			out[i] = f.op
+		}
+		return out
+	}
+	// candidates lists, most promising first, the ops that may come next.
+	candidates := func() []int {
+		for lo < n && placed[byCall[lo]] {
+			lo++
+		}
+		for rp < n && placed[byRet[rp]] {
+			rp++
+		}
+		if rp == n {
+			return nil
+		}
+		due := byRet[rp]
+		limit := ops[due].ret
+		var cands []int
+		for k := lo; k < n && ops[byCall[k]].call <= limit; k++ {
+			i := byCall[k]
+			if placed[i] {
+				continue
+			}
+			if isRead(ops[i]) && matches(ops[i], state) {
+				return []int{i}
+			}
+			cands = append(cands, i)
+		}
+		// Most needed first.
+		want := -1
+		d := ops[due]
+		switch {
+		case d.op == history.OpGet && d.found:
+			if w, ok := putOf[d.output]; ok {
+				want = w
+			} else if u, ok := uaOf[d.output.activation]; ok {
+				want = u
+				if !state.present || identityOf(state.value) != identityOf(d.output) {
+					if w, ok := putOfIdent[identityOf(d.output)]; ok && !placed[w] {
+						want = w
+					}
+				}
+			}
+		case isRead(d):
+			for _, i := range cands {
+				if ops[i].op == history.OpRemove {
+					want = i
+					break
+				}
+			}
+		default:
+			want = due
+		}
+		rank := func(i int) int {
+			switch {
+			case i == want:
+				return 0
+			case i == due:
+				return 1
+			case dead[i]:
+				return 2
+			}
+			return 3
+		}
+		sort.SliceStable(cands, func(a, b int) bool {
+			ra, rb := rank(cands[a]), rank(cands[b])
+			if ra != rb {
+				return ra < rb
+			}
+			return ops[cands[a]].ret < ops[cands[b]].ret
+		})
+		return cands
+	}
+
+	stack = append(stack, frame{cands: candidates(), op: -1, state: state, lo: lo, rp: rp})
+	for {
 		if !budget.ok() {
 			return Unknown, nil
 		}
-		if !entry.ret {
-			o := ops[entry.op]
+		top := &stack[len(stack)-1]
+		if top.op >= 0 {
+			// Returning to this frame: undo its placement.
+			placed[top.op] = false
+			h1 ^= z1[top.op]
+			h2 ^= z2[top.op]
+			top.op = -1
+		}
+		state, lo, rp = top.state, top.lo, top.rp
+		advanced := false
+		for top.next < len(top.cands) {
+			i := top.cands[top.next]
+			top.next++
+			o := ops[i]
 			ok, next := registerStep(state, regInputOf(o), regOutput{found: o.found, value: o.output})
-			if ok {
-				k := cacheKey{h1 ^ z1[entry.op], h2 ^ z2[entry.op], next}
-				if _, dup := seen[k]; !dup {
-					seen[k] = struct{}{}
-					stack = append(stack, frame{entry, state})
-					h1, h2, state = k.h1, k.h2, next
-					lift(entry)
-					entry = head.next
-					continue
-				}
+			if !ok {
+				continue
 			}
-			entry = entry.next
+			k := cacheKey{h1 ^ z1[i], h2 ^ z2[i], next}
+			if _, dup := seen[k]; dup {
+				continue
+			}
+			seen[k] = struct{}{}
+			top.op = i
+			placed[i] = true
+			h1, h2, state = k.h1, k.h2, next
+			advanced = true
+			break
+		}
+		if !advanced {
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return Invalid, nil
+			}
 			continue
 		}
-		// A return whose call is not linearized: backtrack.
-		if len(stack) == 0 {
-			return Invalid, nil
+		if len(stack) == n {
+			return Valid, order()
 		}
-		top := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		state = top.state
-		h1 ^= z1[top.call.op]
-		h2 ^= z2[top.call.op]
-		unlift(top.call)
-		entry = top.call.next
+		stack = append(stack, frame{cands: candidates(), op: -1, state: state, lo: lo, rp: rp})
 	}
-	order := make([]int, len(stack))
-	for i, f := range stack {
-		order[i] = f.call.op
-	}
-	return Valid, order
+}
+
+type cacheKey struct {
+	h1, h2 uint64
+	state  regState
 }
