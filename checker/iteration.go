@@ -165,7 +165,7 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}
 	iterates, entries := 0, 0
-	cache := map[[2]int]map[string]*idOps{} // (segment start, unused) -> id -> ops
+	cache := map[int]map[string]*idOps{} // segment start -> id -> ops
 	segCache := map[int]segmentState{}
 	candCache := map[int]map[string]bool{} // segment start -> ids that may be required
 	for i := range x.ops {
@@ -184,20 +184,23 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 			seg = stateAt(in.Events, x, it.Call)
 			segCache[segIdx] = seg
 		}
-		key := [2]int{seg.start, 0}
-		per := cache[key]
+		per := cache[seg.start]
 		if per == nil {
 			per = map[string]*idOps{}
-			cache[key] = per
+			cache[seg.start] = per
 		}
 		ops := func(id string) *idOps {
 			d := per[id]
 			if d == nil {
-				from := seg.start
+				// Staleness and completeness look at this segment only:
+				// what happened before the crash is summed up by the
+				// recovered layout.
+				d = buildIDOps(x, id, seg.start, math.MaxInt)
 				if !seg.known {
-					from = -1 // no recovered layout: any earlier put may be the writer
+					// No recovered layout: any earlier put may be the writer.
+					all := buildIDOps(x, id, -1, math.MaxInt)
+					d.writers, d.activations = all.writers, all.activations
 				}
-				d = buildIDOps(x, id, from, math.MaxInt)
 				per[id] = d
 			}
 			return d
@@ -276,6 +279,9 @@ func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(
 	}
 	// Completeness: every id stored before the iterate began and not removed
 	// before it ended.
+	if !seg.known {
+		return Result{}, false // what survived the crash is unknown: completeness cannot be judged
+	}
 	for id := range candidates {
 		if seen[id] {
 			continue

@@ -115,3 +115,22 @@ func TestIterationAfterRestartUsesRecoveredState(t *testing.T) {
 	b.iterate(9)
 	wantWS(t, runWS(t, iterationCheck{}, b), Invalid) // a was recovered and never removed
 }
+
+func TestIterationAfterRestartWithoutSnapshotJudgesValuesOnly(t *testing.T) {
+	mk := func() *wsb {
+		b := itBase() // a, b stored, c removed
+		b.nemesis("kill", history.NemesisStart, history.Nemesis{})
+		b.nemesis("kill", history.NemesisEnd, history.Nemesis{Restart: true})
+		return b // no restart snapshot: what survived is unknown
+	}
+	b := mk()
+	b.iterate(9, history.Entry{ID: "b", Value: wval(2)}) // a may have been lost
+	wantWS(t, runWS(t, iterationCheck{}, b), Valid)
+	b = mk()
+	b.iterate(9, history.Entry{ID: "b", Value: wval(77)}) // never written
+	wantWS(t, runWS(t, iterationCheck{}, b), Invalid)
+	b = mk()
+	b.put(1, "b", wval(8), wpl(5, 500, 100, 0))
+	b.iterate(9, history.Entry{ID: "b", Value: wval(2)}) // superseded after the restart
+	wantWS(t, runWS(t, iterationCheck{}, b), Invalid)
+}
