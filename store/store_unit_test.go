@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 func testEmbedding(seed int) []float32 {
@@ -217,4 +218,65 @@ func TestIterateRecallLayoutCompact(t *testing.T) {
 	s.Close()
 	s = mustOpen(t, dir, Options{})
 	checkAll()
+}
+
+func TestGroupCommitMakesDurable(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{GroupCommit: 2 * time.Millisecond, DurableImage: true})
+	for i := range 50 {
+		s.Put(fmt.Sprint("g", i), Memory{Content: []byte(fmt.Sprint("g", i))})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.needsSync() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.abandon()
+	if _, err := SimulatePowerLoss(dir, 1); err != nil {
+		t.Fatal(err)
+	}
+	s2 := mustOpen(t, dir, Options{})
+	for i := range 50 {
+		if m := mustGet(t, s2, fmt.Sprint("g", i)); string(m.Content) != fmt.Sprint("g", i) {
+			t.Fatalf("g%d = %q", i, m.Content)
+		}
+	}
+}
+
+func TestGrowthAndSlotReuse(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{GroupCommit: -1})
+	const n = 2500 // > 8 MiB of slots: several growths of blocks.dat
+	big := bytes.Repeat([]byte("c"), 5000)
+	for i := range n {
+		if _, err := s.Put(fmt.Sprint("g", i), Memory{Content: big[:i%5000]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := s.Stats()
+	if st.SlotsTotal < n || st.FileBytes < n*slotSize {
+		t.Fatalf("no growth: %+v", st)
+	}
+	// Replace everything: after a Sync the old slots are reused, so the
+	// blocks file does not grow again.
+	s.Sync()
+	for i := range n {
+		s.Put(fmt.Sprint("g", i), Memory{Content: []byte("r")})
+		if i%500 == 0 {
+			s.Sync()
+		}
+	}
+	s.Sync()
+	if st2 := s.Stats(); st2.SlotsTotal != st.SlotsTotal || st2.SlotsInUse != n {
+		t.Fatalf("slots not reused: before %+v after %+v", st, st2)
+	}
+	s.Close()
+	s = mustOpen(t, dir, Options{})
+	for i := range n {
+		if m := mustGet(t, s, fmt.Sprint("g", i)); string(m.Content) != "r" {
+			t.Fatalf("g%d = %q", i, m.Content)
+		}
+	}
+	if st := s.Stats(); st.Live != n || st.SlotsInUse != n {
+		t.Fatalf("after reopen %+v", st)
+	}
 }
