@@ -13,6 +13,9 @@ import (
 // position the put, once returned ok, is definitely live; from it on it may
 // be superseded or removed. never when no such operation exists.
 //
+// An info or pending op stops being a possible killer at the restart that
+// ends its segment.
+//
 // Per id, ops are in invoke order, so the killers of the put at i are the
 // op at i+1 (the next invoke) and any earlier op still running when the put
 // was invoked; the earliest of those is found by binary search over the
@@ -29,7 +32,7 @@ func killers(x *opIndex) map[int]killInfo {
 		}
 		prefMax := make([]int, len(muts))
 		for k, i := range muts {
-			prefMax[k] = x.ops[i].Return
+			prefMax[k] = x.effectiveReturn(i)
 			if k > 0 && prefMax[k-1] > prefMax[k] {
 				prefMax[k] = prefMax[k-1]
 			}
@@ -53,6 +56,20 @@ func killers(x *opIndex) map[int]killInfo {
 		}
 	}
 	return out
+}
+
+// effectiveReturn is the last position at which op i may take effect: its
+// return, or for an info or pending op the restart that ends its crash
+// segment (the store process it was sent to is gone), else never.
+func (x *opIndex) effectiveReturn(i int) int {
+	o := &x.ops[i]
+	if o.Return != never {
+		return o.Return
+	}
+	if seg := x.segmentOf(o.Call); seg < len(x.restarts) {
+		return x.restarts[seg]
+	}
+	return never
 }
 
 // killInfo: at is the invoke position of the earliest op that may supersede

@@ -60,3 +60,17 @@ func TestUniqueSlotsAcceptsSlotReusedAfterRestart(t *testing.T) {
 	b.put(1, "b", wval(2), wpl(0, 0, 100, 0))
 	wantWS(t, runWS(t, uniqueSlotsCheck{}, b), Valid)
 }
+
+func TestUniqueSlotsInfoBeforeCrashDoesNotHideLaterRace(t *testing.T) {
+	b := newWSB()
+	b.putInv(1, "a", wval(1))
+	b.done(1, history.Info, nil) // in flight at the kill
+	b.nemesis("kill", history.NemesisStart, history.Nemesis{})
+	b.nemesis("kill", history.NemesisEnd, history.Nemesis{Restart: true})
+	b.snapshot("restart", &history.Stats{})
+	b.putInv(1, "a", wval(2))
+	b.putInv(2, "b", wval(3))
+	b.putOK(1, wpl(4, 0, 100, 0))
+	b.putOK(2, wpl(4, 100, 100, 0))
+	wantWS(t, runWS(t, uniqueSlotsCheck{}, b), Invalid)
+}
