@@ -131,9 +131,11 @@ func (s *Store) compact() (CompactionStats, error) {
 			if le.Uint64(b[rhSeq:]) != mv.seq {
 				continue
 			}
+			s.beginInPlace()
 			le.PutUint64(b[rhContentOff:], mv.newOff)
 			le.PutUint64(b[rhContentEpoch:], epoch)
 			sealHeader(b)
+			s.endInPlace()
 			s.blocks.markDirty(slotOffset(uint64(mv.slot)), sectorSize)
 			moved++
 		}

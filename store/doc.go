@@ -20,7 +20,10 @@
 // group commit syncs every DefaultGroupCommit (Options.GroupCommit), so an
 // acknowledged write is durable within about that long; Options.SyncEveryOp
 // syncs before each mutating call returns. The power-loss model assumes that
-// a 512-byte sector write is atomic; anything larger may be torn.
+// a 512-byte sector write is atomic, and that a sector is written from a
+// stable snapshot of its page (as the kernel's stable pages give): the
+// durable image (Options.DurableImage) is copied with in-place header
+// rewrites excluded. Anything larger than a sector may be torn.
 //
 // Iterate guarantee: every memory stored before Iterate began and not removed
 // during it is visited exactly once, with its value at some moment during the

@@ -50,6 +50,9 @@ type mappedFile struct {
 	dirty    []atomic.Uint64
 	anyDirty atomic.Bool
 	image    *os.File // the durable image, nil unless Options.DurableImage
+	// imageMu, when set, is held (write) while the image copy is taken; see
+	// Store.beginInPlace.
+	imageMu *sync.RWMutex
 }
 
 // createDataFile atomically creates path holding header: written to a
@@ -284,6 +287,10 @@ func (m *mappedFile) syncRange(start, end uint64) error {
 		return fmt.Errorf("store: msync %s [%d,%d): %w", m.path, start, end, err)
 	}
 	if m.image != nil {
+		if m.imageMu != nil {
+			m.imageMu.Lock()
+			defer m.imageMu.Unlock()
+		}
 		if _, err := m.image.WriteAt(m.data[start:end], int64(start)); err != nil {
 			return fmt.Errorf("store: write durable image %s: %w", m.image.Name(), err)
 		}

@@ -39,7 +39,8 @@ type Store struct {
 	live      atomic.Int64
 	liveBytes atomic.Int64
 
-	syncMu         sync.Mutex // serialises Sync and the retiring of content files
+	syncMu         sync.Mutex   // serialises Sync and the retiring of content files
+	imageMu        sync.RWMutex // durable image copy of blocks (write) vs in-place header rewrites (read)
 	compacting     atomic.Bool
 	compactions    atomic.Uint64
 	bytesReclaimed atomic.Uint64
@@ -133,6 +134,7 @@ func (s *Store) openFiles() error {
 		return err
 	}
 	s.blocks = mf
+	mf.imageMu = &s.imageMu
 
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -639,11 +641,30 @@ func (s *Store) updateActivationLocked(sh *shard, id string, v float32) (Lookup,
 		return Missing, err
 	}
 	b := s.slotBytes(uint64(slot))
+	s.beginInPlace()
 	le.PutUint32(b[rhActivation:], math.Float32bits(v))
 	le.PutUint64(b[rhLastAccess:], uint64(time.Now().UnixNano()))
 	sealHeader(b)
+	s.endInPlace()
 	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
 	return Found, nil
+}
+
+// beginInPlace and endInPlace bracket a multi-word in-place rewrite of a
+// published record header. With a durable image they exclude the image copy
+// of the blocks file, so the image never captures a header half rewritten:
+// the copy models a disk write of a stable page (see doc.go). Single-word
+// updates (state) need no bracket: an aligned 4-byte store is atomic.
+func (s *Store) beginInPlace() {
+	if s.blocks.image != nil {
+		s.imageMu.RLock()
+	}
+}
+
+func (s *Store) endInPlace() {
+	if s.blocks.image != nil {
+		s.imageMu.RUnlock()
+	}
 }
 
 // updateActivationUnlocked is the unlocked-activation seeded bug: the header
