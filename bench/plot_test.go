@@ -89,7 +89,7 @@ func TestPlotQuantilesCliffLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	isPNG(t, q)
-	c, err := DetectCliff("iterate.time", []float64{1e3, 1e4, 5e4, 1e5, 2e5}, []float64{1e6, 1e7, 5e7, 4e8, 8e8}, LowerIsBetter, 2, 0)
+	c, err := DetectCliff("iterate.time", []float64{1e3, 1e4, 5e4, 1e5, 2e5}, []float64{1e6, 1e7, 5e7, 4e8, 8e8}, LowerIsBetter, 1, 2, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,14 +13,15 @@ type cliffMetric struct {
 	Name     string
 	Unit     string
 	Dir      Direction
+	Exponent float64 // healthy power law in the scale: 0 flat, 1 linear
 	Absolute float64
 }
 
 var cliffMetrics = []cliffMetric{
-	{"put.rate", UnitOpsSec, HigherIsBetter, 1000},   // review: store rate < 1000 ops/s
-	{"get.p99", UnitNanos, LowerIsBetter, 10 * msec}, // review: recall p99 > 10 ms
-	{"iterate.time", UnitNanos, LowerIsBetter, 5e9},  // review: iteration > 5 s
-	{"rss.growth", UnitBytes, LowerIsBetter, 0},
+	{"put.rate", UnitOpsSec, HigherIsBetter, 0, 1000},   // review: store rate < 1000 ops/s
+	{"get.p99", UnitNanos, LowerIsBetter, 0, 10 * msec}, // review: recall p99 > 10 ms
+	{"iterate.time", UnitNanos, LowerIsBetter, 1, 5e9},  // review: iteration > 5 s
+	{"rss.growth", UnitBytes, LowerIsBetter, 1, 0},
 }
 
 // cliffScales are the review's scales; --full adds 1M.
@@ -136,7 +137,7 @@ func finishCliff(e *env) error {
 		if e.cfg.Scale != 1 && strings.HasPrefix(cm.Name, "iterate") {
 			absolute = 0 // a size-bound threshold
 		}
-		c, err := DetectCliff(cm.Name, xs, values, cm.Dir, DefaultCliffFactor, absolute)
+		c, err := DetectCliff(cm.Name, xs, values, cm.Dir, cm.Exponent, DefaultCliffFactor, absolute)
 		if err != nil {
 			return err
 		}

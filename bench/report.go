@@ -49,7 +49,7 @@ Machine: {{.R.Machine.CPUModel}} x{{.R.Machine.Cores}}, {{gb .R.Machine.MemoryBy
 {{end}}</table>
 
 {{if .R.Cliffs}}<h2>Cliffs</h2>
-<p>Each scale is predicted from a least-squares line through log(value) against log(scale) of the smaller scales; a miss by more than the factor in the bad direction is a cliff.</p>
+<p>Each value is normalized by its healthy power law (rates and latencies flat, iteration time and RSS linear in the scale); the trend is the median normalized value of the smaller scales, and a scale worse than the trend by more than the factor is a cliff.</p>
 <table><tr><th>metric</th><th>cliff</th><th>points (scale: value, predicted, badness)</th></tr>
 {{range .R.Cliffs}}<tr class="{{if .Found}}fail{{else}}pass{{end}}"><td>{{.Metric}}</td><td>{{if .Found}}at {{.Scale}} ({{printf "%.2f" .Badness}}x){{else}}none (factor {{.Factor}}){{end}}{{if .AbsoluteFound}}; misses absolute limit at {{.AbsoluteScale}}{{end}}</td>
 <td>{{range .Points}}{{.Scale}}: {{printf "%.4g" .Value}}{{if .Predicted}} (pred {{printf "%.4g" .Predicted}}, {{printf "%.2f" .Badness}}x){{end}}; {{end}}</td></tr>

@@ -179,7 +179,7 @@ func TestDetectCliff(t *testing.T) {
 	scales := []float64{1e3, 1e4, 5e4, 1e5, 2e5}
 	// Iteration time linear in N: a steep but healthy trend.
 	linear := []float64{1e6, 1e7, 5e7, 1e8, 2e8}
-	c, err := DetectCliff("iterate.time", scales, linear, LowerIsBetter, 2, 5e9)
+	c, err := DetectCliff("iterate.time", scales, linear, LowerIsBetter, 1, 2, 5e9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestDetectCliff(t *testing.T) {
 	}
 	// The same curve with 100K falling off a cliff (x4).
 	broken := []float64{1e6, 1e7, 5e7, 4e8, 8e8}
-	c, err = DetectCliff("iterate.time", scales, broken, LowerIsBetter, 2, 5e9)
+	c, err = DetectCliff("iterate.time", scales, broken, LowerIsBetter, 1, 2, 5e9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,17 +200,17 @@ func TestDetectCliff(t *testing.T) {
 	// A rate (higher is better) that is flat, then halves at 200K and is
 	// below the review's absolute 1000/s floor.
 	rates := []float64{9000, 9100, 8900, 9050, 900}
-	c, err = DetectCliff("store.rate", scales, rates, HigherIsBetter, 2, 1000)
+	c, err = DetectCliff("store.rate", scales, rates, HigherIsBetter, 0, 2, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !c.Found || c.Scale != 2e5 || !c.AbsoluteFound || c.AbsoluteScale != 2e5 {
 		t.Errorf("rate cliff = %+v, want trend and absolute at 200000", c)
 	}
-	if _, err := DetectCliff("x", []float64{1, 2}, []float64{1, 0}, LowerIsBetter, 2, 0); !errors.Is(err, ErrBadSample) {
+	if _, err := DetectCliff("x", []float64{1, 2}, []float64{1, 0}, LowerIsBetter, 0, 2, 0); !errors.Is(err, ErrBadSample) {
 		t.Errorf("zero value: err %v", err)
 	}
-	if _, err := DetectCliff("x", []float64{2, 1}, []float64{1, 1}, LowerIsBetter, 2, 0); !errors.Is(err, ErrBadSample) {
+	if _, err := DetectCliff("x", []float64{2, 1}, []float64{1, 1}, LowerIsBetter, 0, 2, 0); !errors.Is(err, ErrBadSample) {
 		t.Errorf("decreasing scales: err %v", err)
 	}
 }
