@@ -29,6 +29,7 @@ func analyzeCommand() *cli.Command {
 		Description: "PATH is a run directory (holding " + runner.HistoryFile + ", or one *.jsonl history) or a history file,\n" +
 			"msgpack or JSON Lines. A run directory gets " + runner.ResultsFile + " written into it.\n" +
 			"A damaged history is judged up to where it is intact, with a warning naming the byte offset.\n" +
+			"Flags may come before or after the paths.\n" +
 			"Exit code: 1 if any history is invalid, else 3 if any could not be read, else 2 if any is unknown, else 0.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON on stdout (an array for several paths) instead of writing " + runner.ResultsFile},
