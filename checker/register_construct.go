@@ -29,6 +29,20 @@ import (
 //     is absent and they fit;
 //   - info ops still unbounded go last, where their effect is invisible.
 func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
+	if order, ok := constructByZones(p, ops, true); ok && verifyOrder(p.initial, ops, order) {
+		return order, true
+	}
+	return constructByZones(p, ops, false)
+}
+
+// constructByZones builds the candidate. removesAsClusters: a found remove
+// is a cluster of its own (a unique absence, read by the reads of absence
+// that returned after it was invoked and before the next remove was),
+// ordered by its zone like a put, so the zones place it in time; the found
+// flag (the memory must be present before it) is left to verification.
+// Otherwise removes and reads of absence are inserted afterwards at content
+// boundaries (insertAbsences).
+func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool) ([]int, bool) {
 	if !p.initialKnown {
 		return nil, false
 	}
@@ -39,9 +53,10 @@ func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
 		rep    int64
 	}
 	type ident struct {
-		subs []*sub // [0] is the put's (or initial) version
-		f, s zoneEnd
-		rep  int64
+		subs   []*sub // [0] is the put's (or initial) version
+		f, s   zoneEnd
+		rep    int64
+		absent bool
 	}
 	newSub := func(w int) *sub {
 		if w < 0 {
@@ -49,7 +64,7 @@ func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
 		}
 		return &sub{writer: w, f: zoneEnd{w, ops[w].ret}, s: zoneEnd{w, ops[w].call}}
 	}
-	idents := []*ident{{subs: []*sub{newSub(-1)}}}
+	idents := []*ident{{subs: []*sub{newSub(-1)}, absent: !p.initial.present}}
 	byIdentity := map[writeIdentity]int{}
 	putOf := map[valueKey]bool{}
 	putActs := map[uint32]bool{}
@@ -112,6 +127,27 @@ func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
 		case o.status == statusOK && (o.op == history.OpGet || (o.op != history.OpPut && !o.found)):
 			absentReads = append(absentReads, i)
 		}
+	}
+	if removesAsClusters {
+		byCall := append([]int(nil), removes...)
+		sort.Slice(byCall, func(a, b int) bool { return ops[byCall[a]].call < ops[byCall[b]].call })
+		clusterOf := map[int]*sub{}
+		for _, r := range byCall {
+			clusterOf[r] = newSub(r)
+			idents = append(idents, &ident{subs: []*sub{clusterOf[r]}, absent: true})
+		}
+		for _, a := range absentReads {
+			k := sort.Search(len(byCall), func(j int) bool { return ops[byCall[j]].call >= ops[a].ret }) - 1
+			switch {
+			case k >= 0:
+				clusterOf[byCall[k]].reads = append(clusterOf[byCall[k]].reads, a)
+			case !p.initial.present:
+				idents[0].subs[0].reads = append(idents[0].subs[0].reads, a)
+			default:
+				return nil, false
+			}
+		}
+		removes, absentReads = nil, nil
 	}
 	for i, o := range ops {
 		switch {
@@ -237,7 +273,11 @@ func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
 		if !place(i, boundary[k]) {
 			return nil, false
 		}
-		present = true
+		if ops[i].op == history.OpPut {
+			present = true
+		} else if ops[i].op == history.OpRemove {
+			present = false
+		}
 	}
 	if present {
 		for ; nextDead < len(deadUAs); nextDead++ {
@@ -249,15 +289,139 @@ func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
 	if nextDead < len(deadUAs) {
 		return nil, false
 	}
-	order, ok = insertAbsences(p, ops, order, points, starts, removes, absentReads)
-	if !ok {
+	// Two ways to fit removes and reads of absence in; keep the one that
+	// replays (each works on its own copy of the points).
+	var candidate []int
+	for _, insert := range []func(*regPartition, []regOp, []int, []int64, []bool, []int, []int) ([]int, bool){insertAbsencesGrouped, insertAbsences} {
+		pts := append([]int64(nil), points...)
+		rs := append([]int(nil), removes...)
+		as := append([]int(nil), absentReads...)
+		if o, ok := insert(p, ops, order, pts, starts, rs, as); ok {
+			withLast := append(o, last...)
+			if verifyOrder(p.initial, ops, withLast) {
+				candidate = o
+				break
+			}
+		}
+	}
+	if candidate == nil {
 		return nil, false
 	}
+	order = candidate
 	byCall(last)
 	return append(order, last...), true
 }
 
-// insertAbsences places found removes, each with the reads of absence
+// insertAbsences places found removes and then reads of absence into a
+// constructed order. A remove goes right before a put that starts a content
+// (or at the end), where the memory is present, at most one per boundary, in
+// order of return, at the first boundary where its point can be chosen
+// inside its interval; a read of absence then goes into any absent stretch
+// (the start, when the memory starts absent, or right after an inserted
+// remove) where it fits. earliest and latest bound each op's point given the
+// sequence and are tightened after every insertion, so all points stay
+// inside their intervals and real time is respected.
+func insertAbsences(p *regPartition, ops []regOp, order []int, points []int64, starts []bool, removes, absentReads []int) ([]int, bool) {
+	if len(removes) == 0 && len(absentReads) == 0 {
+		return order, true
+	}
+	n := len(order)
+	earliest := points
+	latest := make([]int64, n+1)
+	latest[n] = infinity
+	for k := n - 1; k >= 0; k-- {
+		latest[k] = min(ops[order[k]].ret, latest[k+1])
+	}
+	inserted := make(map[int][]int) // boundary b -> ops placed right before order[b]
+	segEnd := make(map[int]int64)   // boundary b -> last point inserted there
+	absentAt := map[int]bool{}      // boundary b starts an absent stretch
+	if !p.initial.present {
+		absentAt[0] = true
+		segEnd[0] = -1
+	}
+	// fit places op i before order[b], after what is already there.
+	fit := func(b int, i int) bool {
+		lo := int64(-1)
+		if b > 0 {
+			lo = earliest[b-1]
+		}
+		if e, ok := segEnd[b]; ok {
+			lo = max(lo, e)
+		}
+		pt := max(lo, ops[i].call)
+		if pt > ops[i].ret || pt > latest[b] {
+			return false
+		}
+		inserted[b] = append(inserted[b], i)
+		segEnd[b] = pt
+		for k := b; k < n && earliest[k] < pt; k++ {
+			earliest[k] = pt
+		}
+		hi := min(latest[b], ops[i].ret)
+		for k := b - 1; k >= 0 && latest[k] > hi; k-- {
+			latest[k] = hi
+		}
+		return true
+	}
+	var bounds []int // where the memory is present just before
+	for k := 0; k < n; k++ {
+		if starts[k] && (k > 0 || p.initial.present) {
+			bounds = append(bounds, k)
+		}
+	}
+	if n > 0 || p.initial.present {
+		bounds = append(bounds, n)
+	}
+	byRet := append([]int(nil), removes...)
+	sort.Slice(byRet, func(a, b int) bool { return ops[byRet[a]].ret < ops[byRet[b]].ret })
+	for _, r := range byRet {
+		j := sort.Search(len(bounds), func(j int) bool { return latest[bounds[j]] >= ops[r].call })
+		done := false
+		for ; j < len(bounds) && !done; j++ {
+			b := bounds[j]
+			if b > 0 && earliest[b-1] > ops[r].ret {
+				break
+			}
+			if !absentAt[b] && fit(b, r) {
+				absentAt[b] = true
+				done = true
+			}
+		}
+		if !done {
+			return nil, false
+		}
+	}
+	var stretches []int
+	for b := range absentAt {
+		stretches = append(stretches, b)
+	}
+	sort.Ints(stretches)
+	sort.Slice(absentReads, func(a, b int) bool { return ops[absentReads[a]].call < ops[absentReads[b]].call })
+	for _, r := range absentReads {
+		j := sort.Search(len(stretches), func(j int) bool { return latest[stretches[j]] >= ops[r].call })
+		done := false
+		for ; j < len(stretches) && !done; j++ {
+			b := stretches[j]
+			if b > 0 && earliest[b-1] > ops[r].ret {
+				break
+			}
+			done = fit(b, r)
+		}
+		if !done {
+			return nil, false
+		}
+	}
+	out := make([]int, 0, n+len(removes)+len(absentReads))
+	for k := 0; k <= n; k++ {
+		out = append(out, inserted[k]...)
+		if k < n {
+			out = append(out, order[k])
+		}
+	}
+	return out, true
+}
+
+// insertAbsencesGrouped places found removes, each with the reads of absence
 // assigned to it (those that returned after it was invoked and before the
 // next remove was), at content boundaries of a constructed order: right
 // before a put that starts a content (or at the end), where the memory is
@@ -267,7 +431,7 @@ func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
 // below latest[b] and inside their own intervals. Groups go in order of
 // their remove's return, each at the first boundary that fits; reads of
 // absence before any remove go at the start when the memory starts absent.
-func insertAbsences(p *regPartition, ops []regOp, order []int, points []int64, starts []bool, removes, absentReads []int) ([]int, bool) {
+func insertAbsencesGrouped(p *regPartition, ops []regOp, order []int, points []int64, starts []bool, removes, absentReads []int) ([]int, bool) {
 	if len(removes) == 0 && len(absentReads) == 0 {
 		return order, true
 	}
