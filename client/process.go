@@ -219,7 +219,9 @@ func (p *ProcessStore) signal(sig syscall.Signal) error {
 	return nil
 }
 
-// Pause stops the child (SIGSTOP): requests to it time out.
+// Pause stops the child (SIGSTOP) and returns once every one of its threads
+// is stopped (signal delivery is asynchronous): from then on requests to it
+// time out.
 func (p *ProcessStore) Pause() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -227,7 +229,45 @@ func (p *ProcessStore) Pause() error {
 		return err
 	}
 	p.paused = true
-	return nil
+	return waitStopped(p.cmd.Process.Pid, 2*time.Second)
+}
+
+// waitStopped polls /proc until every thread of pid is in state T (stopped).
+func waitStopped(pid int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		stopped, err := allThreadsStopped(pid)
+		if err != nil || stopped {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process store: %d not stopped %v after SIGSTOP", pid, limit)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func allThreadsStopped(pid int) (bool, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return false, fmt.Errorf("process store: %w", err)
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			continue // the thread exited
+		}
+		// The state follows the parenthesised command name, which may
+		// itself contain spaces or parentheses.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) {
+			return false, fmt.Errorf("process store: unreadable /proc/%d/task/%s/stat", pid, t.Name())
+		}
+		if st := b[i+2]; st != 'T' && st != 't' {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Resume continues a paused child (SIGCONT).

@@ -78,80 +78,94 @@ func guard(ctx context.Context, call func(ctx context.Context) error) (err error
 	return call(ctx)
 }
 
-func (w *Worker) Put(ctx context.Context, id string, m store.Memory) (p store.Placement, err error) {
-	err = w.do(ctx, history.OpPut, id, &history.Input{Value: w.r.digests.value(m)},
-		func(ctx context.Context) (e error) { p, e = w.c.Put(ctx, id, m); return e },
-		func() *history.Output { return &history.Output{Placement: PlacementOf(p)} })
-	return p, err
+// record wraps do for a call returning a T. res is written by the call,
+// which may run on an executor that is abandoned at a timeout and writes it
+// late: res is read only when the call returned within its bound (do
+// returned nil after receiving the call's result), never after a timeout,
+// so a late write races with nothing.
+func record[T any](w *Worker, ctx context.Context, op history.Op, id string, in *history.Input,
+	call func(ctx context.Context) (T, error), out func(T) *history.Output) (T, error) {
+	var res T
+	err := w.do(ctx, op, id, in,
+		func(ctx context.Context) error {
+			v, err := call(ctx)
+			res = v
+			return err
+		},
+		func() *history.Output { return out(res) })
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return res, nil
 }
 
-func (w *Worker) Get(ctx context.Context, id string) (m store.Memory, l store.Lookup, err error) {
-	err = w.do(ctx, history.OpGet, id, nil,
-		func(ctx context.Context) (e error) { m, l, e = w.c.Get(ctx, id); return e },
-		func() *history.Output {
-			if l != store.Found {
+func (w *Worker) Put(ctx context.Context, id string, m store.Memory) (store.Placement, error) {
+	return record(w, ctx, history.OpPut, id, &history.Input{Value: w.r.digests.value(m)},
+		func(ctx context.Context) (store.Placement, error) { return w.c.Put(ctx, id, m) },
+		func(p store.Placement) *history.Output { return &history.Output{Placement: PlacementOf(p)} })
+}
+
+func (w *Worker) Get(ctx context.Context, id string) (store.Memory, store.Lookup, error) {
+	r, err := record(w, ctx, history.OpGet, id, nil,
+		func(ctx context.Context) (memLookup, error) {
+			m, l, err := w.c.Get(ctx, id)
+			return memLookup{m, l}, err
+		},
+		func(r memLookup) *history.Output {
+			if r.l != store.Found {
 				return &history.Output{}
 			}
-			return &history.Output{Found: true, Value: w.r.digests.value(m)}
+			return &history.Output{Found: true, Value: w.r.digests.value(r.m)}
 		})
-	return m, l, err
+	return r.m, r.l, err
 }
 
-func (w *Worker) Remove(ctx context.Context, id string) (l store.Lookup, err error) {
-	err = w.do(ctx, history.OpRemove, id, nil,
-		func(ctx context.Context) (e error) { l, e = w.c.Remove(ctx, id); return e },
-		func() *history.Output { return &history.Output{Found: l == store.Found} })
-	return l, err
+func (w *Worker) Remove(ctx context.Context, id string) (store.Lookup, error) {
+	return record(w, ctx, history.OpRemove, id, nil,
+		func(ctx context.Context) (store.Lookup, error) { return w.c.Remove(ctx, id) },
+		func(l store.Lookup) *history.Output { return &history.Output{Found: l == store.Found} })
 }
 
-func (w *Worker) UpdateActivation(ctx context.Context, id string, v float32) (l store.Lookup, err error) {
-	err = w.do(ctx, history.OpUpdateActivation, id, &history.Input{Activation: v},
-		func(ctx context.Context) (e error) { l, e = w.c.UpdateActivation(ctx, id, v); return e },
-		func() *history.Output { return &history.Output{Found: l == store.Found} })
-	return l, err
+func (w *Worker) UpdateActivation(ctx context.Context, id string, v float32) (store.Lookup, error) {
+	return record(w, ctx, history.OpUpdateActivation, id, &history.Input{Activation: v},
+		func(ctx context.Context) (store.Lookup, error) { return w.c.UpdateActivation(ctx, id, v) },
+		func(l store.Lookup) *history.Output { return &history.Output{Found: l == store.Found} })
 }
 
-func (w *Worker) Iterate(ctx context.Context) (es []history.Entry, err error) {
-	err = w.do(ctx, history.OpIterate, "", nil,
-		func(ctx context.Context) (e error) { es, e = w.c.Iterate(ctx); return e },
-		func() *history.Output { return &history.Output{Entries: es} })
-	return es, err
+func (w *Worker) Iterate(ctx context.Context) ([]history.Entry, error) {
+	return record(w, ctx, history.OpIterate, "", nil, w.c.Iterate,
+		func(es []history.Entry) *history.Output { return &history.Output{Entries: es} })
 }
 
-func (w *Worker) Recall(ctx context.Context, threshold float32) (es []history.Entry, err error) {
-	err = w.do(ctx, history.OpRecall, "", &history.Input{Threshold: threshold},
-		func(ctx context.Context) (e error) { es, e = w.c.Recall(ctx, threshold); return e },
-		func() *history.Output { return &history.Output{Entries: es} })
-	return es, err
+func (w *Worker) Recall(ctx context.Context, threshold float32) ([]history.Entry, error) {
+	return record(w, ctx, history.OpRecall, "", &history.Input{Threshold: threshold},
+		func(ctx context.Context) ([]history.Entry, error) { return w.c.Recall(ctx, threshold) },
+		func(es []history.Entry) *history.Output { return &history.Output{Entries: es} })
 }
 
-func (w *Worker) Compact(ctx context.Context) (cs store.CompactionStats, err error) {
-	err = w.do(ctx, history.OpCompact, "", nil,
-		func(ctx context.Context) (e error) { cs, e = w.c.Compact(ctx); return e },
-		func() *history.Output { return &history.Output{Compaction: CompactionOf(cs)} })
-	return cs, err
+func (w *Worker) Compact(ctx context.Context) (store.CompactionStats, error) {
+	return record(w, ctx, history.OpCompact, "", nil, w.c.Compact,
+		func(cs store.CompactionStats) *history.Output { return &history.Output{Compaction: CompactionOf(cs)} })
 }
 
 func (w *Worker) Sync(ctx context.Context) error {
-	return w.do(ctx, history.OpSync, "", nil,
-		func(ctx context.Context) error { return w.c.Sync(ctx) },
-		func() *history.Output { return &history.Output{} })
+	_, err := record(w, ctx, history.OpSync, "", nil,
+		func(ctx context.Context) (struct{}, error) { return struct{}{}, w.c.Sync(ctx) },
+		func(struct{}) *history.Output { return &history.Output{} })
+	return err
 }
 
 // Stats is recorded as an operation; its numbers are not kept in the op
 // event (history.Output has no field for them): use Recorder.Snapshot to
 // record statistics.
-func (w *Worker) Stats(ctx context.Context) (s store.Stats, err error) {
-	err = w.do(ctx, history.OpStats, "", nil,
-		func(ctx context.Context) (e error) { s, e = w.c.Stats(ctx); return e },
-		func() *history.Output { return &history.Output{} })
-	return s, err
+func (w *Worker) Stats(ctx context.Context) (store.Stats, error) {
+	return record(w, ctx, history.OpStats, "", nil, w.c.Stats,
+		func(store.Stats) *history.Output { return &history.Output{} })
 }
 
 // Layout is recorded as an operation whose output entries are the layout.
-func (w *Worker) Layout(ctx context.Context) (l []store.LayoutEntry, err error) {
-	err = w.do(ctx, history.OpLayout, "", nil,
-		func(ctx context.Context) (e error) { l, e = w.c.Layout(ctx); return e },
-		func() *history.Output { return &history.Output{Entries: LayoutEntries(l)} })
-	return l, err
+func (w *Worker) Layout(ctx context.Context) ([]store.LayoutEntry, error) {
+	return record(w, ctx, history.OpLayout, "", nil, w.c.Layout,
+		func(l []store.LayoutEntry) *history.Output { return &history.Output{Entries: LayoutEntries(l)} })
 }
