@@ -68,6 +68,7 @@ type partitionOutcome struct {
 	explanation string
 	last        uint64 // latest event index in the witness: orders violations
 	steps       int64
+	guide       []int // a constructed order that did not replay, for the search
 }
 
 func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
@@ -107,7 +108,9 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
 				c.reportZoneViolation(ctx, in, o, viols)
 			}
 		default:
-			if order, ok := linearizeByZones(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
+			order, guide := linearizeOrGuide(p, o.ops)
+			o.guide = guide
+			if order != nil {
 				o.method, o.verdict = "linearizer", Valid
 			} else if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
 				o.method, o.verdict = "linearizer", Valid
@@ -286,7 +289,7 @@ func (c *LinearizableCheck) searchPartition(ctx context.Context, o *partitionOut
 	budget := newSearchBudget(ctx, c.HeapLimitBytes, c.MaxSteps)
 	deadline := time.Now().Add(c.PartitionTimeout)
 	budget.deadline = deadline
-	v, order := searchCompact(o.p.initial, o.ops, budget, uint64(len(o.ops))*0x9e3779b97f4a7c15^uint64(o.p.key.epoch))
+	v, order := searchCompact(o.p.initial, o.ops, budget, uint64(len(o.ops))*0x9e3779b97f4a7c15^uint64(o.p.key.epoch), o.guide)
 	o.steps = budget.steps.Load()
 	switch {
 	case v == Valid && verifyOrder(o.p.initial, o.ops, order):

@@ -16,9 +16,10 @@ import (
 // ones (pruning must not change a verdict). Then the whole check against
 // plain porcupine. It returns the verdict and how many partitions the zone
 // check decided.
-var greedy, greedyMissed, relaxed, constructed int
+// pathCounts counts how often each path decided, across a cross-check run.
+type pathCounts struct{ greedy, greedyMissed, relaxed, constructed int }
 
-func crossCheck(t *testing.T, events []history.Event, label string) (Verdict, int) {
+func crossCheck(t *testing.T, events []history.Event, label string, pc *pathCounts) (Verdict, int) {
 	t.Helper()
 	ctx := context.Background()
 	h, err := extractRegister(events)
@@ -37,28 +38,34 @@ func crossCheck(t *testing.T, events []history.Event, label string) (Verdict, in
 			t.Fatalf("%s: %s: pruning changed porcupine's verdict from %s to %s\nraw %+v\npruned %+v", label, partitionName(p), raw.verdict, ps.verdict, p.ops, pruned)
 		}
 		for _, sub := range [][]regOp{p.ops, pruned} {
-			cv, order := searchCompact(p.initial, sub, newSearchBudget(ctx, 0, 0), 1)
+			cv, order := searchCompact(p.initial, sub, newSearchBudget(ctx, 0, 0), 1, nil)
 			want := raw.verdict
 			if cv != want || (cv == Valid && !verifyOrder(p.initial, sub, order)) {
 				t.Fatalf("%s: %s: compact search says %s, porcupine %s", label, partitionName(p), cv, want)
 			}
 		}
+		if _, guide := linearizeOrGuide(p, pruned); guide != nil {
+			gv, order := searchCompact(p.initial, pruned, newSearchBudget(ctx, 0, 0), 2, guide)
+			if gv != ps.verdict || (gv == Valid && !verifyOrder(p.initial, pruned, order)) {
+				t.Fatalf("%s: %s: guided search says %s, porcupine %s", label, partitionName(p), gv, ps.verdict)
+			}
+		}
 		if order, ok := linearizeByZones(p, pruned); ok && verifyOrder(p.initial, pruned, order) {
-			constructed++
+			pc.constructed++
 			if ps.verdict != Valid {
 				t.Fatalf("%s: %s: verified zone construction on a history porcupine rejects", label, partitionName(p))
 			}
 		}
 		if order, ok := linearizeGreedy(p, pruned); ok && verifyOrder(p.initial, pruned, order) {
-			greedy++
+			pc.greedy++
 			if ps.verdict != Valid {
 				t.Fatalf("%s: %s: verified greedy order on a history porcupine rejects", label, partitionName(p))
 			}
 		} else if ps.verdict == Valid && !fastPathApplies(p, pruned, st) {
-			greedyMissed++
+			pc.greedyMissed++
 		}
 		if viols := relaxedZones(p, pruned, st); len(viols) > 0 {
-			relaxed++
+			pc.relaxed++
 			if ps.verdict != Invalid {
 				t.Fatalf("%s: %s: relaxation (level %d) rejects what porcupine accepts\nops %+v", label, partitionName(p), viols[0].level, pruned)
 			}
@@ -87,6 +94,7 @@ func crossCheck(t *testing.T, events []history.Event, label string) (Verdict, in
 
 func crossCheckMany(t *testing.T, n int, mix func(rng *rand.Rand, cfg *synth.Config)) {
 	valid, invalid, zones := 0, 0, 0
+	var pc pathCounts
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		cfg := synth.Config{
@@ -103,14 +111,14 @@ func crossCheckMany(t *testing.T, n int, mix func(rng *rand.Rand, cfg *synth.Con
 		}
 		mix(rng, &cfg)
 		events := synth.Generate(cfg)
-		v, z := crossCheck(t, events, "valid seed "+itoa(seed))
+		v, z := crossCheck(t, events, "valid seed "+itoa(seed), &pc)
 		if v != Valid {
 			t.Fatalf("seed %d: a generated linearizable history was judged %s", seed, v)
 		}
 		zones += z
 		valid++
 		if synth.Mutate(events, rng) {
-			v, z := crossCheck(t, events, "mutated seed "+itoa(seed))
+			v, z := crossCheck(t, events, "mutated seed "+itoa(seed), &pc)
 			zones += z
 			if v == Invalid {
 				invalid++
@@ -118,7 +126,7 @@ func crossCheckMany(t *testing.T, n int, mix func(rng *rand.Rand, cfg *synth.Con
 		}
 	}
 	t.Logf("%d valid histories, %d mutated ones invalid; zone check decided %d partitions; zone construction verified %d; greedy order verified %d, missed %d valid non-put/get; relaxations rejected %d",
-		valid, invalid, zones, constructed, greedy, greedyMissed, relaxed)
+		valid, invalid, zones, pc.constructed, pc.greedy, pc.greedyMissed, pc.relaxed)
 	if invalid < n/5 {
 		t.Fatalf("only %d of %d mutations were invalid: the cross-check is not exercising rejection", invalid, n)
 	}

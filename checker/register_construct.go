@@ -28,11 +28,26 @@ import (
 //     (gets of absent, not-found removes and updates) go whenever the memory
 //     is absent and they fit;
 //   - info ops still unbounded go last, where their effect is invisible.
-func linearizeByZones(p *regPartition, ops []regOp) ([]int, bool) {
-	if order, ok := constructByZones(p, ops, true); ok && verifyOrder(p.initial, ops, order) {
-		return order, true
+//
+// When a construction completes but does not replay, it is returned as a
+// guide for the search (ok false, guide non-nil).
+func linearizeByZones(p *regPartition, ops []regOp) (order []int, ok bool) {
+	order, guide := linearizeOrGuide(p, ops)
+	return order, guide == nil && order != nil
+}
+
+func linearizeOrGuide(p *regPartition, ops []regOp) (order, guide []int) {
+	first, ok := constructByZones(p, ops, true)
+	if ok && verifyOrder(p.initial, ops, first) {
+		return first, nil
 	}
-	return constructByZones(p, ops, false)
+	if second, ok2 := constructByZones(p, ops, false); ok2 && verifyOrder(p.initial, ops, second) {
+		return second, nil
+	}
+	if ok {
+		return nil, first
+	}
+	return nil, nil
 }
 
 // constructByZones builds the candidate. removesAsClusters: a found remove

@@ -27,7 +27,11 @@ import (
 //     write whose version the earliest-returning pending read needs, then
 //     that op itself, then writes nobody reads, then by return. This is only
 //     an order of exploration; the search stays exhaustive.
-func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uint64) (Verdict, []int) {
+//
+// guide, when not nil, is a candidate order (a construction that did not
+// replay): writes are then tried in the guide's order, so the search follows
+// it and backtracks only around the places where it goes wrong.
+func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uint64, guide []int) (Verdict, []int) {
 	n := len(ops)
 	if n == 0 {
 		return Valid, nil
@@ -90,6 +94,13 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		z1[i], z2[i] = rng.Uint64(), rng.Uint64()
 	}
 	placed := make([]bool, n)
+	var guidePos []int
+	if len(guide) == n {
+		guidePos = make([]int, n)
+		for k, i := range guide {
+			guidePos[i] = k
+		}
+	}
 	type frame struct {
 		cands  []int
 		next   int // index into cands of the next alternative
@@ -159,6 +170,9 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 			want = due
 		}
 		rank := func(i int) int {
+			if guidePos != nil {
+				return guidePos[i]
+			}
 			switch {
 			case i == want:
 				return 0
