@@ -22,8 +22,9 @@
 // Determinism: the seed fixes every worker's operations and the fault
 // schedule, not the goroutine interleaving; two runs with one seed issue the
 // same operations but may observe different orders. A run goes on past its
-// planned operations (drawing more from the same streams, at most 10 s) until
-// every requested fault has fired, so that no run is vacuous by bad luck.
+// planned operations (drawing more from the same streams, for at most 10 s
+// and at most as many operations again) until every requested fault has
+// fired, so that no run is vacuous by bad luck.
 //
 // A run never hangs on a hung store: every operation has a deadline (it then
 // ends info), the workers are stopped when one of them gets no ok for the

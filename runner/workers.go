@@ -42,6 +42,9 @@ type load struct {
 // let every requested fault fire.
 const extendFor = 10 * time.Second
 
+// minExtraOps is the extension's operation budget for small plans.
+const minExtraOps = 1000
+
 func newLoad(plan *workload.Plan, rec *client.Recorder, faults []string, cover *coverage, log hclog.Logger) *load {
 	l := &load{plan: plan, rec: rec, log: log, stop: make(chan struct{}),
 		faults: faults, cover: cover, extendFor: extendFor,
@@ -64,9 +67,13 @@ func (l *load) Stop(reason string) {
 func (l *load) Reason() string { return l.stopped.Load().(string) }
 
 // extend reports whether a worker whose stream is done should go on: some
-// requested fault has not fired yet and extendFor has not passed.
+// requested fault has not fired yet, extendFor has not passed and the
+// extra operations have not yet doubled the run.
 func (l *load) extend() bool {
 	if len(l.faults) == 0 || l.cover == nil || l.cover.covered(l.faults) {
+		return false
+	}
+	if l.extra.Load() >= int64(max(l.plan.Params.Ops, minExtraOps)) {
 		return false
 	}
 	return time.Duration(l.sinceBegan()) < l.extendFor
