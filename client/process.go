@@ -135,11 +135,17 @@ func (p *ProcessStore) ExitError() error {
 	return p.exitErr
 }
 
-// DiedOfPanic reports whether the current child has exited because the
-// store panicked (exit status ExitInjectedPanic).
+// DiedOfPanic reports whether the current child has exited because of an
+// injected (failpoint) panic in the store (exit status ExitInjectedPanic).
+// DiedOfStorePanic reports any other panic.
 func (p *ProcessStore) DiedOfPanic() bool {
 	var ee *exec.ExitError
 	return errors.As(p.ExitError(), &ee) && ee.ExitCode() == ExitInjectedPanic
+}
+
+func (p *ProcessStore) DiedOfStorePanic() bool {
+	var ee *exec.ExitError
+	return errors.As(p.ExitError(), &ee) && ee.ExitCode() == ExitStorePanic
 }
 
 func (p *ProcessStore) isExited() bool {

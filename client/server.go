@@ -18,10 +18,14 @@ import (
 	"github.com/warmcheck/warmcheck/store"
 )
 
-// ExitInjectedPanic is the exit status of a child store process that died of
-// a panic inside the store (a failpoint panic, or any other): the panic is a
-// crash of the store process, exactly as an unrecovered panic would be.
-const ExitInjectedPanic = 86
+// Exit statuses of a child store process that died of a panic inside the
+// store: the panic is a crash of the store process, exactly as an
+// unrecovered panic would be. ExitInjectedPanic: a failpoint panic
+// (store.InjectedPanic); ExitStorePanic: any other panic (a real bug).
+const (
+	ExitInjectedPanic = 86
+	ExitStorePanic    = 87
+)
 
 // ReadyLine is what a child store process writes on its ready writer once it
 // listens; the parent waits for it.
@@ -99,7 +103,10 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if cfg.OnPanic == nil {
 		cfg.OnPanic = func(v any) {
 			fmt.Fprintf(os.Stderr, "warmcheck serve-store: store panicked, process dies: %v\n", v)
-			os.Exit(ExitInjectedPanic)
+			if _, injected := v.(store.InjectedPanic); injected {
+				os.Exit(ExitInjectedPanic)
+			}
+			os.Exit(ExitStorePanic)
 		}
 	}
 	fps := store.NewFailpoints()

@@ -127,7 +127,7 @@ func crashedOfPanic(pt ProcessTarget, f Fault) Outcome {
 		o.Detail = "store process died of the injected panic"
 		o.Hits = map[string]uint64{string(f.Failpoint): 1}
 	} else {
-		o.Detail = "store process exited during the panic fault, not of a store panic"
+		o.Detail = fmt.Sprintf("store process exited during the panic fault, not of the injected panic (%v)", pt.ExitError())
 		o.Hits = map[string]uint64{}
 	}
 	return o
@@ -175,6 +175,7 @@ func (growFailureNemesis) Start(ctx context.Context, t Target, f Fault) (string,
 	}
 	return "growth fails with ENOSPC", nil
 }
+
 // Wait holds until a growth has failed, for at most ten times Hold: files
 // grow in doubling steps, so growths are rare and a short window would
 // usually see none.

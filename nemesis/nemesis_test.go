@@ -342,3 +342,93 @@ func TestEachNemesisProcess(t *testing.T) {
 		t.Error("no operation timed out against the paused store")
 	}
 }
+
+func newRecorder(t *testing.T, c client.Client) (*client.Recorder, string, *history.Writer) {
+	t.Helper()
+	path := t.TempDir() + "/history.wch"
+	hw, err := history.Create(path, history.Header{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := client.NewRecorder(hw, c, client.RecorderOptions{Workers: 1, OpTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, path, hw
+}
+
+func readBack(t *testing.T, rec *client.Recorder, hw *history.Writer, path string) []history.Event {
+	t.Helper()
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := hw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, events, err := history.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := history.Validate(events); err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// TestRunRestartsACrashedChild: a child that died outside any fault is
+// restarted by Run and the restart is recorded as a "crash" fault with a
+// restart snapshot.
+func TestRunRestartsACrashedChild(t *testing.T) {
+	ps := startChild(t, false)
+	rec, path, hw := newRecorder(t, ps.Client())
+	ctx := context.Background()
+	if _, err := rec.Worker(0).Put(ctx, "a", store.Memory{Content: []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	sched, err := NewScheduler(ScheduleOptions{Seed: 1, Nemeses: []string{"compact"}, MinGap: time.Millisecond, MaxGap: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(ctx, RunOptions{Target: NewChildTarget(ps), Recorder: rec, Scheduler: sched, MaxFaults: 1})
+	if err != nil || sum.Restarts != 1 {
+		t.Fatalf("Run: %v, %+v", err, sum)
+	}
+	if _, l, err := rec.Worker(0).Get(ctx, "a"); err != nil || l != store.Found {
+		t.Fatalf("after the crash restart: %v %v", l, err)
+	}
+	faults := faultEvents(t, readBack(t, rec, hw, path))
+	if c, ok := faults["crash"]; !ok || !c[1].Nemesis.Restart {
+		t.Fatalf("crash restart not recorded: %+v", faults)
+	}
+}
+
+// TestRunStopsTheFaultInProgressOnCancel: cancelling the run in the middle
+// of a pause still resumes the child and records the end.
+func TestRunStopsTheFaultInProgressOnCancel(t *testing.T) {
+	ps := startChild(t, false)
+	rec, path, hw := newRecorder(t, ps.Client())
+	sched, err := NewScheduler(ScheduleOptions{Seed: 1, Nemeses: []string{"pause"},
+		MinGap: time.Millisecond, MaxGap: time.Millisecond, MinHold: time.Hour, MaxHold: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := Run(ctx, RunOptions{Target: NewChildTarget(ps), Recorder: rec, Scheduler: sched}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Run took %v after cancel", took)
+	}
+	if _, err := ps.Client().Stats(context.Background()); err != nil {
+		t.Fatalf("store not serving after the run: %v", err)
+	}
+	faults := faultEvents(t, readBack(t, rec, hw, path))
+	if p := faults["pause"]; p[1].Nemesis == nil || !strings.Contains(p[1].Nemesis.Detail, "SIGCONT") {
+		t.Fatalf("pause end not recorded: %+v", faults)
+	}
+}

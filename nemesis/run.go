@@ -154,9 +154,9 @@ func ensureAlive(o RunOptions, sum *Summary) error {
 	if !ok || !exited(pt) {
 		return nil
 	}
-	detail := "store process exited on its own"
+	detail := fmt.Sprintf("store process exited on its own (%v)", pt.ExitError())
 	if pt.DiedOfPanic() {
-		detail = "store process died of a store panic"
+		detail = "store process died of an injected panic after its fault ended"
 	}
 	o.Logger.Warn("store process exited outside a fault; restarting", "detail", detail)
 	f := Fault{Seq: -1, Nemesis: "crash"}

@@ -34,8 +34,10 @@ type ProcessTarget interface {
 	PowerLoss(ctx context.Context, seed int64) (store.PowerLossReport, error)
 	// Exited is closed when the current child exits.
 	Exited() <-chan struct{}
-	// DiedOfPanic reports whether the current child exited of a store panic.
+	// DiedOfPanic reports whether the current child exited of an injected
+	// (failpoint) panic; ExitError is its exit status otherwise.
 	DiedOfPanic() bool
+	ExitError() error
 	// DurableImage reports whether power loss can be simulated.
 	DurableImage() bool
 }
@@ -118,6 +120,7 @@ func (t *ChildTarget) PowerLoss(ctx context.Context, seed int64) (store.PowerLos
 }
 func (t *ChildTarget) Exited() <-chan struct{} { return t.p.Exited() }
 func (t *ChildTarget) DiedOfPanic() bool       { return t.p.DiedOfPanic() }
+func (t *ChildTarget) ExitError() error        { return t.p.ExitError() }
 func (t *ChildTarget) DurableImage() bool      { return t.p.DurableImage() }
 
 // failpointTarget is implemented by targets that may lack failpoints.
