@@ -37,11 +37,18 @@ func linearizeByZones(p *regPartition, ops []regOp) (order []int, ok bool) {
 }
 
 func linearizeOrGuide(p *regPartition, ops []regOp) (order, guide []int) {
-	first, ok := constructByZones(p, ops, true)
-	if ok && verifyOrder(p.initial, ops, first) {
-		return first, nil
+	var first []int
+	ok := false
+	for _, assign := range []absenceAssignment{assignLatestCall, assignLatestCallBeforeCall, assignLatestReturn} {
+		o, built := constructByZones(p, ops, true, assign)
+		if built && verifyOrder(p.initial, ops, o) {
+			return o, nil
+		}
+		if built && !ok {
+			first, ok = o, true
+		}
 	}
-	if second, ok2 := constructByZones(p, ops, false); ok2 && verifyOrder(p.initial, ops, second) {
+	if second, ok2 := constructByZones(p, ops, false, assignLatestCall); ok2 && verifyOrder(p.initial, ops, second) {
 		return second, nil
 	}
 	if ok {
@@ -57,7 +64,7 @@ func linearizeOrGuide(p *regPartition, ops []regOp) (order, guide []int) {
 // flag (the memory must be present before it) is left to verification.
 // Otherwise removes and reads of absence are inserted afterwards at content
 // boundaries (insertAbsences).
-func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool) ([]int, bool) {
+func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assign absenceAssignment) ([]int, bool) {
 	if !p.initialKnown {
 		return nil, false
 	}
@@ -152,7 +159,7 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool) ([]i
 			idents = append(idents, &ident{subs: []*sub{clusterOf[r]}, absent: true})
 		}
 		for _, a := range absentReads {
-			k := sort.Search(len(byCall), func(j int) bool { return ops[byCall[j]].call >= ops[a].ret }) - 1
+			k := assign(ops, byCall, a)
 			switch {
 			case k >= 0:
 				clusterOf[byCall[k]].reads = append(clusterOf[byCall[k]].reads, a)
@@ -551,6 +558,40 @@ func insertAbsencesGrouped(p *regPartition, ops []regOp, order []int, points []i
 		}
 	}
 	return out, true
+}
+
+// absenceAssignment guesses which remove's absence a read of absence saw:
+// an index into removes (sorted by call), or -1 for the initial absence.
+type absenceAssignment func(ops []regOp, removes []int, read int) int
+
+// assignLatestCall: the last remove invoked before the read returned.
+func assignLatestCall(ops []regOp, removes []int, read int) int {
+	return sort.Search(len(removes), func(j int) bool { return ops[removes[j]].call >= ops[read].ret }) - 1
+}
+
+// assignLatestCallBeforeCall: the last remove invoked before the read was
+// invoked, else assignLatestCall.
+func assignLatestCallBeforeCall(ops []regOp, removes []int, read int) int {
+	if k := sort.Search(len(removes), func(j int) bool { return ops[removes[j]].call >= ops[read].call }) - 1; k >= 0 {
+		return k
+	}
+	return assignLatestCall(ops, removes, read)
+}
+
+// assignLatestReturn: of the removes invoked before the read returned, the
+// one that returned last before it did (else assignLatestCall).
+func assignLatestReturn(ops []regOp, removes []int, read int) int {
+	best := -1
+	for j := assignLatestCall(ops, removes, read); j >= 0 && j >= len(removes)-64; j-- {
+		r := removes[j]
+		if ops[r].ret < ops[read].ret && (best < 0 || ops[r].ret > ops[removes[best]].ret) {
+			best = j
+		}
+	}
+	if best < 0 {
+		return assignLatestCall(ops, removes, read)
+	}
+	return best
 }
 
 // zoneReps gives each zone (f, s) a representative point: a forward zone
