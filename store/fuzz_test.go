@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,10 +10,13 @@ import (
 	"github.com/warmcheck/warmcheck/store"
 )
 
-// FuzzOpen replaces one data file of a valid store (blocks.dat or a content
-// file, chosen by which) with arbitrary bytes and opens it: Open must return
-// an error or a store that is internally consistent (Get agrees with
-// Iterate, Layout and Stats) and usable. It must never panic or hang.
+// FuzzOpen damages one data file of a valid store (blocks.dat or a content
+// file, chosen by which) and opens it: mode 0 replaces the file with data,
+// mode 1 overwrites the valid file with data at off, mode 2 cuts the valid
+// file at off and appends data (modes 1 and 2 keep the header intact, so
+// the fuzzer reaches the record parser and recovery). Open must return an
+// error or a store that is internally consistent (Get agrees with Iterate,
+// Layout and Stats) and usable. It must never panic or hang.
 //
 //	go test -run='^$' -fuzz=FuzzOpen -fuzztime=60s ./store/
 func FuzzOpen(f *testing.F) {
@@ -49,19 +53,17 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		b = b[:usedLen(b)]
 		files[name] = b
-		f.Add(b, uint8(i))
-		if len(b) > 0 {
-			f.Add(b[:len(b)/2], uint8(i))
-			flipped := append([]byte(nil), b...)
-			flipped[len(b)/3] ^= 0x10
-			f.Add(flipped, uint8(i))
-		}
-		f.Add([]byte{}, uint8(i))
+		used := usedLen(b)
+		f.Add(b[:used], uint8(i), uint32(0), uint8(0))
+		f.Add([]byte{}, uint8(i), uint32(0), uint8(0))
+		f.Add([]byte{0xff}, uint8(i), uint32(used/3), uint8(1))
+		f.Add([]byte{1, 2, 3, 4}, uint8(i), uint32(4096+600), uint8(1))
+		f.Add([]byte{}, uint8(i), uint32(used/2), uint8(2))
+		f.Add([]byte("LIVE"), uint8(i), uint32(4096+3584), uint8(2))
 	}
-	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
-		if len(data) > 4<<20 {
+	f.Fuzz(func(t *testing.T, data []byte, which uint8, off uint32, mode uint8) {
+		if len(data) > 1<<20 {
 			return
 		}
 		dir := t.TempDir()
@@ -69,7 +71,15 @@ func FuzzOpen(f *testing.F) {
 		for _, name := range names {
 			b := files[name]
 			if name == target {
-				b = data
+				switch mode % 3 {
+				case 0:
+					b = data
+				case 1:
+					b = bytes.Clone(b)
+					copy(b[int(off)%len(b):], data)
+				case 2:
+					b = append(bytes.Clone(b[:int(off)%len(b)]), data...)
+				}
 			}
 			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 				t.Fatal(err)
