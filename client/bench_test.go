@@ -129,24 +129,29 @@ func BenchmarkRecordedVsUnrecorded(b *testing.B) {
 	b.ReportMetric(plainT.Seconds()/recT.Seconds(), "total-ratio")
 }
 
-// BenchmarkRemote measures a child-process store over the socket, recorded.
+// BenchmarkRemote measures a child-process store over the socket
+// (unrecorded), with 1 and 4 workers: each concurrent worker gets its own
+// pooled connection, served by its own goroutine in the child.
 func BenchmarkRemote(b *testing.B) {
-	const workers = 4
-	ps, err := StartProcess(context.Background(), ProcessConfig{
-		Serve:   ServeConfig{Dir: b.TempDir()},
-		Command: []string{os.Args[0], "serve-store"},
-		Env:     []string{childEnv + "=serve"},
-	})
-	if err != nil {
-		b.Fatal(err)
+	for _, workers := range []int{1, 4} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			ps, err := StartProcess(context.Background(), ProcessConfig{
+				Serve:   ServeConfig{Dir: b.TempDir()},
+				Command: []string{os.Args[0], "serve-store"},
+				Env:     []string{childEnv + "=serve"},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ps.Close()
+			clients := make([]Client, workers)
+			for i := range clients {
+				clients[i] = ps.Client()
+			}
+			opsEach := max(b.N/workers, 500)
+			b.ResetTimer()
+			d := mixedLoad(clients, opsEach)
+			b.ReportMetric(float64(workers*opsEach)/d.Seconds(), "ops/s")
+		})
 	}
-	defer ps.Close()
-	clients := make([]Client, workers)
-	for i := range clients {
-		clients[i] = ps.Client()
-	}
-	opsEach := max(b.N/workers, 500)
-	b.ResetTimer()
-	d := mixedLoad(clients, opsEach)
-	b.ReportMetric(float64(workers*opsEach)/d.Seconds(), "ops/s")
 }

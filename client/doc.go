@@ -7,6 +7,13 @@
 // Jepsen invoke event and exactly one completion (ok, fail or info) in a
 // history, with nemesis events and store snapshots in the same stream.
 //
-// Imports: store and history only (plus the standard library and msgpack).
-// It never imports checker, nemesis or workload.
+// How an error ends an operation (ok, fail or info) is one table, in
+// classify.go. In-process calls are bounded by the recorder on a reused
+// per-worker executor goroutine (executor.go), so a hung store (a paused
+// failpoint, a leaked lock) ends the call as info at its timeout; a remote
+// call is bounded by its connection deadline.
+//
+// Imports: store and history (plus the standard library, msgpack for the
+// child-process protocol and hclog). It never imports checker, nemesis or
+// workload.
 package client

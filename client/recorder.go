@@ -40,7 +40,13 @@ type RecorderOptions struct {
 // critical section that appends it, so index order and time order agree and
 // time never goes backwards in index order. The invoke time is taken before
 // the call starts and the completion time after it returns, so every recorded
-// interval contains the real one (porcupine issue #40).
+// interval contains the real one. Porcupine issue #40 shows a clock read
+// reordered past a read-only operation's atomic loads; here the clock is read
+// inside a mutex critical section whose Unlock (a sequentially consistent
+// atomic in Go) precedes the call in program order, and in-process the call
+// itself starts after a channel hand-off to the executor, so neither the
+// compiler nor the CPU can move the call's loads before the invoke time, or
+// the completion time before the call's result was received.
 type Recorder struct {
 	c       Client
 	direct  Client // c's direct view when c is a directClient, else nil
