@@ -48,8 +48,14 @@ func linearizeOrGuide(p *regPartition, ops []regOp) (order, guide []int) {
 			first, ok = o, true
 		}
 	}
-	if second, ok2 := constructByZones(p, ops, false, assignLatestCall); ok2 && verifyOrder(p.initial, ops, second) {
+	second, ok2 := constructByZones(p, ops, false, assignLatestCall)
+	if ok2 && verifyOrder(p.initial, ops, second) {
 		return second, nil
+	}
+	if ok2 && len(second) == len(ops) {
+		// The skeleton without removes (always buildable for puts, gets and
+		// updates) with removes and reads of absence merged in by call time.
+		return nil, second
 	}
 	if ok {
 		return nil, first
@@ -327,7 +333,12 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 		}
 	}
 	if candidate == nil {
-		return nil, false
+		if removesAsClusters {
+			return nil, false
+		}
+		// No fit: return a guide for the search instead (ok, but it will
+		// not replay): the skeleton with the rest merged in by call time.
+		candidate = mergeByCall(ops, order, points, append(append([]int(nil), removes...), absentReads...))
 	}
 	order = candidate
 	byCall(last)
@@ -558,6 +569,22 @@ func insertAbsencesGrouped(p *regPartition, ops []regOp, order []int, points []i
 		}
 	}
 	return out, true
+}
+
+// mergeByCall inserts extra ops into order (whose ops sit at points) where
+// their call time falls.
+func mergeByCall(ops []regOp, order []int, points []int64, extra []int) []int {
+	sort.Slice(extra, func(a, b int) bool { return ops[extra[a]].call < ops[extra[b]].call })
+	out := make([]int, 0, len(order)+len(extra))
+	j := 0
+	for k, i := range order {
+		for j < len(extra) && ops[extra[j]].call <= points[k] {
+			out = append(out, extra[j])
+			j++
+		}
+		out = append(out, i)
+	}
+	return append(out, extra[j:]...)
 }
 
 // absenceAssignment guesses which remove's absence a read of absence saw:
