@@ -43,7 +43,7 @@ type load struct {
 const extendFor = 10 * time.Second
 
 // minExtraOps is the extension's operation budget for small plans.
-const minExtraOps = 1000
+const minExtraOps = 5000
 
 func newLoad(plan *workload.Plan, rec *client.Recorder, faults []string, cover *coverage, log hclog.Logger) *load {
 	l := &load{plan: plan, rec: rec, log: log, stop: make(chan struct{}),
