@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"sync"
@@ -306,4 +308,29 @@ func TestKilledRecorderLeavesReadableHistory(t *testing.T) {
 		t.Fatalf("history.Validate: %v", err)
 	}
 	t.Logf("%d events survived the kill (tail: %v)", len(events), err)
+}
+
+// TestServerSurvivesGarbage: bytes that are not a request close that
+// connection only; the server keeps serving others.
+func TestServerSurvivesGarbage(t *testing.T) {
+	ps := startTestProcess(t)
+	for _, junk := range [][]byte{
+		{0xc1},                         // never-used msgpack byte
+		{0xdd, 0xff, 0xff, 0xff, 0xff}, // array of 4G elements, then nothing
+		{0xc6, 0x7f, 0xff, 0xff, 0xff}, // 2 GiB bin header, then nothing
+		[]byte("GET / HTTP/1.1\r\n\r\n"),
+	} {
+		c, err := net.Dial("unix", ps.cfg.Serve.Socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(junk)
+		c.(*net.UnixConn).CloseWrite()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.ReadAll(c)
+		c.Close()
+	}
+	if pid, err := ps.Client().Ping(bg(t)); err != nil || pid != ps.Pid() {
+		t.Fatalf("server after garbage: pid %d (want %d), %v", pid, ps.Pid(), err)
+	}
 }
