@@ -33,7 +33,14 @@ type move struct {
 //  5. Sync, then drop the old files from the epoch set and delete them.
 //
 // A failure before step 4 leaves the old files in place; the next Compact
-// moves their content too.
+// moves their content too. Cost: step 4 rewrites the header of every live
+// memory with content, so the Sync of step 5 writes back most of blocks.dat
+// (about 4 KiB per memory): compaction is I/O bound on the blocks file.
+// Step 2 holds each shard's read lock while copying that shard's content.
+//
+// With DurableImage, note that a store reopened without it and then with it
+// again keeps a durable image that may hold stale bytes beyond what recovery
+// rewrote; use one setting per store directory.
 func (s *Store) Compact() (CompactionStats, error) {
 	if err := s.begin(); err != nil {
 		return CompactionStats{}, err

@@ -198,8 +198,9 @@ func (s *Store) closeFiles() error {
 	return err
 }
 
-// Close syncs and closes the store. Later calls return ErrClosed; a second
-// Close returns nil.
+// Close syncs and closes the store. It waits for operations in flight,
+// including ones paused at a failpoint (release them first). Later calls
+// return ErrClosed; a second Close returns nil.
 func (s *Store) Close() error {
 	s.stopGroupCommit()
 	s.closeMu.Lock()
