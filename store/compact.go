@@ -37,10 +37,6 @@ type move struct {
 // memory with content, so the Sync of step 5 writes back most of blocks.dat
 // (about 4 KiB per memory): compaction is I/O bound on the blocks file.
 // Step 2 holds each shard's read lock while copying that shard's content.
-//
-// With DurableImage, note that a store reopened without it and then with it
-// again keeps a durable image that may hold stale bytes beyond what recovery
-// rewrote; use one setting per store directory.
 func (s *Store) Compact() (CompactionStats, error) {
 	if err := s.begin(); err != nil {
 		return CompactionStats{}, err

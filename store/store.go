@@ -66,7 +66,9 @@ type Options struct {
 	Failpoints *Failpoints
 	// DurableImage keeps, beside each data file, a ".disk" copy of exactly
 	// what successful Syncs made durable, so that a power-loss nemesis can
-	// rebuild what a disk would hold after a power cut.
+	// rebuild what a disk would hold after a power cut. Use one setting per
+	// store directory: a store reopened without it and later with it again
+	// keeps an image that may hold stale bytes past what recovery rewrote.
 	DurableImage bool
 	// Logger receives recovery and compaction notes; nil discards them.
 	Logger hclog.Logger
