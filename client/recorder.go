@@ -55,12 +55,10 @@ type Recorder struct {
 	timeout time.Duration
 	digests *digestCache
 
-	// gate is held for reading by every operation from its invoke to its
-	// completion, and for writing by Quiesce: while Quiesce runs no
-	// operation is in flight and none starts, so a restart recorded inside
-	// it is a clean boundary (no operation invoked before it completes
-	// after it).
-	gate sync.RWMutex
+	// handles are the workers' recording handles, one per worker, made at
+	// NewRecorder: Worker(i) always returns the same one, so a worker's
+	// process id survives however many times its handle is asked for.
+	handles []*Worker
 
 	mu   sync.Mutex
 	sink EventSink
@@ -91,6 +89,14 @@ func NewRecorder(sink EventSink, c Client, opts RecorderOptions) (*Recorder, err
 	}
 	if r.timeout == 0 {
 		r.timeout = DefaultOpTimeout
+	}
+	r.handles = make([]*Worker, r.workers)
+	for i := range r.handles {
+		w := &Worker{r: r, worker: int32(i), process: int64(i), c: r.c}
+		if r.direct != nil && r.timeout > 0 {
+			w.c = r.direct
+		}
+		r.handles[i] = w
 	}
 	every := opts.FlushEvery
 	if every == 0 {
@@ -228,8 +234,14 @@ func (r *Recorder) Snapshot(ctx context.Context, reason string) error {
 // restart a store inside Quiesce and record the restart and the recovered
 // snapshot there; runners take quiescent snapshots with it.
 func (r *Recorder) Quiesce(fn func() error) error {
-	r.gate.Lock()
-	defer r.gate.Unlock()
+	for _, w := range r.handles {
+		w.gate.Lock()
+	}
+	defer func() {
+		for _, w := range r.handles {
+			w.gate.Unlock()
+		}
+	}()
 	return fn()
 }
 
@@ -245,16 +257,13 @@ func (r *Recorder) deadline(ctx context.Context) (context.Context, context.Cance
 	return context.WithTimeout(ctx, r.timeout)
 }
 
-// Worker returns the recording handle of worker i (0 <= i < Workers). A
-// handle is used by one goroutine at a time: a process never has two
-// outstanding operations.
+// Worker returns the recording handle of worker i (0 <= i < Workers),
+// always the same one for the same i. Its operations are serialized (a
+// process never has two outstanding operations): use one goroutine per
+// handle.
 func (r *Recorder) Worker(i int) *Worker {
 	if i < 0 || i >= r.workers {
 		panic(fmt.Sprintf("client: worker %d out of range [0,%d)", i, r.workers))
 	}
-	w := &Worker{r: r, worker: int32(i), process: int64(i), c: r.c}
-	if r.direct != nil && r.timeout > 0 {
-		w.c = r.direct
-	}
-	return w
+	return r.handles[i]
 }

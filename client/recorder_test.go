@@ -143,6 +143,27 @@ func TestPanicIsInfoAndRetiresProcess(t *testing.T) {
 	}
 }
 
+// TestWorkerHandleIsStable: asking for worker i again (say, after a preload
+// phase) continues its process ids; a retired process is never reused.
+func TestWorkerHandleIsStable(t *testing.T) {
+	f := newFake()
+	f.hook = func(_ context.Context, _ history.Op, id string) error {
+		if id == "boom" {
+			panic("boom")
+		}
+		return nil
+	}
+	r, sink := newTestRecorder(t, f, 2, time.Second)
+	r.Worker(1).Put(context.Background(), "boom", store.Memory{})
+	if r.Worker(1) != r.Worker(1) || r.Worker(1).Process() != 3 {
+		t.Fatalf("handle not stable: process %d", r.Worker(1).Process())
+	}
+	r.Worker(1).Get(context.Background(), "a")
+	if err := history.Validate(sink.snapshot()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestFailKeepsProcess(t *testing.T) {
 	r, sink := newTestRecorder(t, newFake(), 1, time.Second)
 	w := r.Worker(0)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/warmcheck/warmcheck/history"
@@ -14,6 +15,12 @@ import (
 // the completion Classify decides. After an info completion the worker's
 // process is retired and it continues as process + Workers.
 type Worker struct {
+	// gate is held by each operation from its invoke to its completion, and
+	// by Recorder.Quiesce (all workers' gates): while Quiesce runs no
+	// operation is in flight and none starts, so a restart recorded inside
+	// it is a clean boundary (no operation invoked before it completes after
+	// it). It also serializes a handle shared by mistake.
+	gate    sync.Mutex
 	r       *Recorder
 	worker  int32
 	process int64
@@ -33,6 +40,8 @@ func (w *Worker) ID() int { return int(w.worker) }
 // Close stops the worker's executor goroutine, if any. The recorder's client
 // is closed by its owner. The handle stays usable (a new executor starts).
 func (w *Worker) Close() error {
+	w.gate.Lock()
+	defer w.gate.Unlock()
 	w.stopExecutor()
 	return nil
 }
@@ -41,8 +50,8 @@ func (w *Worker) Close() error {
 // bounded context; out builds the ok output and is only called on success.
 func (w *Worker) do(ctx context.Context, op history.Op, id string, in *history.Input,
 	call func(ctx context.Context) error, out func() *history.Output) (err error) {
-	w.r.gate.RLock()
-	defer w.r.gate.RUnlock()
+	w.gate.Lock()
+	defer w.gate.Unlock()
 	if w.r.direct != nil && w.r.timeout > 0 {
 		w.r.append(history.Event{Kind: history.KindOp, Type: history.Invoke, Process: w.process,
 			Worker: w.worker, Op: op, ID: id, Input: in})
