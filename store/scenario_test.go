@@ -267,7 +267,7 @@ func TestMixedScenarioClean(t *testing.T) {
 	if longRuns() {
 		d = 60 * time.Second
 	}
-	if bad := runMixedScenario(t, nil, d, 3*time.Second); len(bad) > 0 {
+	if bad := runMixedScenario(t, nil, d, 6*time.Second); len(bad) > 0 {
 		for _, b := range bad {
 			t.Error(b)
 		}
@@ -294,7 +294,7 @@ func TestMixedScenarioCatchesSeededBugs(t *testing.T) {
 			start := time.Now()
 			var bad []string
 			for len(bad) == 0 && time.Since(start) < budget {
-				bad = runMixedScenario(t, []store.Bug{bi.Name}, 2*time.Second, 3*time.Second)
+				bad = runMixedScenario(t, []store.Bug{bi.Name}, 2*time.Second, 4*time.Second)
 			}
 			if len(bad) == 0 {
 				t.Fatalf("seeded bug %s (%s) not caught by the mixed scenario within %v", bi.Name, bi.Description, budget)
