@@ -216,7 +216,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
 		res.Summary = "no put/get/remove/update-activation operations: nothing to judge"
 	default:
 		res.Verdict = Valid
-		res.Summary = fmt.Sprintf("%d memory histories (%d operations) linearizable: %d by zone check, %d by verified greedy order, %d by search",
+		res.Summary = fmt.Sprintf("%d memory histories (%d operations) linearizable: %d by zone check, %d by a constructed order that replays, %d by search",
 			len(outcomes), ops, counts["zones"], counts["linearizer"], counts["search"])
 	}
 	return res
