@@ -221,14 +221,18 @@ func TestLinearScaleWide(t *testing.T) {
 	st, _ := os.Stat(path)
 	var r Result
 	var loaded []history.Event
+	var readTime time.Duration
 	ours := measure(func() {
+		start := time.Now()
 		_, loaded, err = history.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		readTime = time.Since(start)
 		r = runOurs(t, loaded)
 	})
-	t.Logf("warmcheck (read %d MiB + check): %s: %s; %s", st.Size()>>20, r.Verdict, r.Summary, ours)
+	t.Logf("warmcheck (read %d MiB in %v + check in %v): %s: %s; %s", st.Size()>>20, readTime.Round(time.Millisecond),
+		time.Duration(r.ElapsedNanos).Round(time.Millisecond), r.Verdict, r.Summary, ours)
 	loaded = nil
 	var pv Verdict
 	var why string
