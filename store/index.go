@@ -2,6 +2,7 @@ package store
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"sync"
 )
 
@@ -42,27 +43,65 @@ func (ix *index) shardOf(id string) *shard {
 	return &ix.shards[maphash.String(ix.seed, id)&(numShards-1)]
 }
 
-// shardSnap is the content of one shard at one version.
-type shardSnap struct {
-	ids     []string
-	slots   []uint32
-	version uint64
+// slotSnap is the index as a scan found it, laid out by slot so that the
+// scan reads the blocks file front to back: ids[slot] is the id that shard
+// shards[slot] mapped to slot when that shard was read ("" for none), and
+// versions[i] is shard i's version at that moment. Each shard is read at one
+// version; different shards at different moments. extra holds the entries
+// that do not fit the layout (a slot claimed by an entry of an earlier-read
+// shard, or beyond the slot count read at the start): both need a slot to
+// be freed, synced and reused during the snapshot, so extra is almost
+// always empty.
+type slotSnap struct {
+	ids      []string
+	shards   []uint8
+	versions [numShards]uint64
+	extra    []snapEntry
 }
 
-// snapshot returns the ids (and their slots) present in each shard at the
-// moment it was read.
-func (ix *index) snapshot() [numShards]shardSnap {
-	var out [numShards]shardSnap
+type snapEntry struct {
+	id    string
+	slot  uint32
+	shard uint8
+}
+
+// snapshotBySlot reads every shard once (under its read lock) into a
+// slotSnap with room for slots [0, nslots).
+func (ix *index) snapshotBySlot(nslots uint64) *slotSnap {
+	sn := &slotSnap{ids: make([]string, nslots), shards: make([]uint8, nslots)}
 	for i := range ix.shards {
 		sh := &ix.shards[i]
 		sh.mu.RLock()
-		sn := shardSnap{ids: make([]string, 0, len(sh.m)), slots: make([]uint32, 0, len(sh.m)), version: sh.version}
+		sn.versions[i] = sh.version
 		for id, slot := range sh.m {
-			sn.ids = append(sn.ids, id)
-			sn.slots = append(sn.slots, slot)
+			if uint64(slot) >= nslots || sn.ids[slot] != "" {
+				sn.extra = append(sn.extra, snapEntry{id: id, slot: slot, shard: uint8(i)})
+				continue
+			}
+			sn.ids[slot] = id
+			sn.shards[slot] = uint8(i)
 		}
 		sh.mu.RUnlock()
-		out[i] = sn
 	}
-	return out
+	return sn
+}
+
+// rlockAll read-locks every shard in mask (bit i: shard i) without waiting,
+// in shard order. If one is not available at once it releases those it took
+// and returns false: a scan never waits for one shard while holding another.
+func (ix *index) rlockAll(mask uint64) bool {
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		if !ix.shards[i].mu.TryRLock() {
+			ix.runlockAll(mask & (uint64(1)<<i - 1))
+			return false
+		}
+	}
+	return true
+}
+
+func (ix *index) runlockAll(mask uint64) {
+	for m := mask; m != 0; m &= m - 1 {
+		ix.shards[bits.TrailingZeros64(m)].mu.RUnlock()
+	}
 }

@@ -1,12 +1,15 @@
 package store
 
-// scanBatch is how many ids one lock acquisition covers during a scan.
+import "math/bits"
+
+// scanBatch is how many slots one lock acquisition covers during a scan.
 const scanBatch = 128
 
 // visit is what a scan hands to its consumer for one memory, read under the
-// shard read lock: b is the slot (valid only during the call, under the lock),
-// content the record's content bytes in the mapping (nil without content).
-type visit func(id string, b []byte, h *recordHeader, content []byte) error
+// read lock of its shard (index sh): b is the bytes of its slot (valid only
+// during the call, under the lock), content the record's content bytes in
+// the mapping (nil without content).
+type visit func(id string, sh uint8, slot uint32, b []byte, h *recordHeader, content []byte) error
 
 // scan calls v for every id present when the scan began and still present
 // when its batch is read, each exactly once, under its shard's read lock.
@@ -15,38 +18,102 @@ func (s *Store) scan(v visit) error {
 	return s.scanBatches(v, func() bool { return true })
 }
 
-func (s *Store) scanBatch(sh *shard, sn *shardSnap, from, to int, v visit) error {
+// scanSlots visits the snapshot's entries for slots [from, to), in slot
+// order, each under its shard's read lock. The fast path takes the locks of
+// every shard in the range at once (without waiting); if one is held by a
+// writer it falls back to one shard at a time, so a scan never waits for a
+// lock while holding another.
+func (s *Store) scanSlots(sn *slotSnap, from, to int, v visit) error {
+	var mask uint64
+	for k := from; k < to; k++ {
+		if sn.ids[k] != "" {
+			mask |= uint64(1) << sn.shards[k]
+		}
+	}
+	if mask == 0 {
+		return nil
+	}
 	if err := s.begin(); err != nil {
 		return err
 	}
 	defer s.end()
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
 	es := s.epochs.Load()
-	unchanged := sh.version == sn.version
-	for k := from; k < to; k++ {
-		id := sn.ids[k]
-		slot := sn.slots[k]
-		if !unchanged {
-			var ok bool
-			if slot, ok = sh.m[id]; !ok {
-				continue
+	if s.idx.rlockAll(mask) {
+		defer s.idx.runlockAll(mask)
+		for k := from; k < to; k++ {
+			if id := sn.ids[k]; id != "" {
+				if err := s.visitEntry(es, sn, id, uint32(k), sn.shards[k], v); err != nil {
+					return err
+				}
 			}
 		}
-		b := s.slotBytes(uint64(slot))
-		h := decodeHeader(b)
-		var c []byte
-		if h.hasContent() {
-			var err error
-			if c, err = contentBytes(es, &h); err != nil {
-				return err
-			}
-		}
-		if err := v(id, b, &h, c); err != nil {
+		return nil
+	}
+	for m := mask; m != 0; m &= m - 1 {
+		i := uint8(bits.TrailingZeros64(m))
+		if err := s.scanShardSlots(sn, from, to, i, v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (s *Store) scanShardSlots(sn *slotSnap, from, to int, i uint8, v visit) error {
+	sh := &s.idx.shards[i]
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	es := s.epochs.Load()
+	for k := from; k < to; k++ {
+		if id := sn.ids[k]; id != "" && sn.shards[k] == i {
+			if err := s.visitEntry(es, sn, id, uint32(k), i, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanExtra visits the snapshot entries kept outside the slot layout.
+func (s *Store) scanExtra(e []snapEntry, sn *slotSnap, v visit) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	for _, x := range e {
+		err := func() error {
+			sh := &s.idx.shards[x.shard]
+			sh.mu.RLock()
+			defer sh.mu.RUnlock()
+			return s.visitEntry(s.epochs.Load(), sn, x.id, x.slot, x.shard, v)
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visitEntry visits id, which the snapshot found in slot of shard i, with its
+// current record. Caller holds shard i's read lock. If the shard changed
+// since the snapshot, the slot is looked up again (id removed: skipped).
+func (s *Store) visitEntry(es *epochSet, sn *slotSnap, id string, slot uint32, i uint8, v visit) error {
+	sh := &s.idx.shards[i]
+	if sh.version != sn.versions[i] {
+		var ok bool
+		if slot, ok = sh.m[id]; !ok {
+			return nil
+		}
+	}
+	b := s.slotBytes(uint64(slot))
+	h := decodeHeader(b)
+	var c []byte
+	if h.hasContent() {
+		var err error
+		if c, err = contentBytes(es, &h); err != nil {
+			return err
+		}
+	}
+	return v(id, i, slot, b, &h, c)
 }
 
 // arena hands out sub-slices of larger allocations, so that a scan copies
@@ -96,7 +163,7 @@ func (s *Store) iterate(withEmbedding bool, fn func(id string, m Memory) bool) e
 	var ar arena
 	var embs []float32
 	stop := false
-	err := s.scanBatches(func(id string, b []byte, h *recordHeader, c []byte) error {
+	err := s.scanBatches(func(id string, _ uint8, _ uint32, b []byte, h *recordHeader, c []byte) error {
 		m := memoryOf(h)
 		if withEmbedding {
 			if len(embs) < EmbeddingDim {
@@ -126,22 +193,30 @@ func (s *Store) iterate(withEmbedding bool, fn func(id string, m Memory) bool) e
 }
 
 // scanBatches is scan with a flush callback run after each batch, outside
-// every lock; returning false from flush ends the scan.
+// every lock; returning false from flush ends the scan. Entries are visited
+// in slot order (the blocks file is read front to back), each exactly once:
+// an entry whose shard changed since the snapshot is looked up again, so an
+// id that moved to another slot is visited once, at its current slot.
 func (s *Store) scanBatches(v visit, flush func() bool) error {
 	if err := s.begin(); err != nil {
 		return err
 	}
-	snap := s.idx.snapshot()
+	sn := s.idx.snapshotBySlot(s.alloc.nextSlot.Load())
 	s.end()
-	for i := range snap {
-		sh, sn := &s.idx.shards[i], &snap[i]
-		for from := 0; from < len(sn.ids); from += scanBatch {
-			if err := s.scanBatch(sh, sn, from, min(from+scanBatch, len(sn.ids)), v); err != nil {
-				return err
-			}
-			if !flush() {
-				return nil
-			}
+	for from := 0; from < len(sn.ids); from += scanBatch {
+		if err := s.scanSlots(sn, from, min(from+scanBatch, len(sn.ids)), v); err != nil {
+			return err
+		}
+		if !flush() {
+			return nil
+		}
+	}
+	for from := 0; from < len(sn.extra); from += scanBatch {
+		if err := s.scanExtra(sn.extra[from:min(from+scanBatch, len(sn.extra))], sn, v); err != nil {
+			return err
+		}
+		if !flush() {
+			return nil
 		}
 	}
 	return nil
@@ -153,7 +228,7 @@ func (s *Store) scanBatches(v visit, flush func() bool) error {
 func (s *Store) Recall(threshold float32) ([]RecallHit, error) {
 	var hits []RecallHit
 	var ar arena
-	err := s.scan(func(id string, _ []byte, h *recordHeader, c []byte) error {
+	err := s.scan(func(id string, _ uint8, _ uint32, _ []byte, h *recordHeader, c []byte) error {
 		if h.confidence >= threshold {
 			hit := RecallHit{ID: id, Confidence: h.confidence}
 			if h.hasContent() {
