@@ -26,9 +26,17 @@ type corpusEntry struct {
 }
 
 // corpusOps keeps recorded histories small enough to commit.
-var corpusOps = map[string]int{"concurrent-get": 2000, "concurrent-store": 400, "writer-writer": 400}
+var corpusOps = map[string]int{"concurrent-get": 2000, "concurrent-store": 400, "writer-writer": 400, "iterate-under-load": 250}
 
 const corpusDefaultOps = 600
+
+// Corpus limits: a recorded history is kept only if it is at most
+// corpusMaxBytes (the corpus lives in git); seeds 1..corpusSeeds are tried.
+const (
+	corpusMaxBytes = 400 << 10
+	corpusSeeds    = 10
+	corpusBugOps   = 400
+)
 
 // TestRecordCorpus records real runs into ../histories: one valid history
 // per workload under its default faults, and one invalid history per
@@ -53,6 +61,14 @@ func TestRecordCorpus(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatalf("%s: %v", mpath, err)
 	}
+	// WARMCHECK_RECORD_ONLY=name,... records only those workloads and bugs.
+	only := map[string]bool{}
+	for _, n := range strings.Split(os.Getenv("WARMCHECK_RECORD_ONLY"), ",") {
+		if n != "" {
+			only[n] = true
+		}
+	}
+	wanted := func(name string) bool { return len(only) == 0 || only[name] }
 	var added []corpusEntry
 	keep := func(out *Outcome, file string, e corpusEntry) {
 		if err := copyFile(filepath.Join(out.Dir, HistoryFile), filepath.Join(dir, file)); err != nil {
@@ -63,13 +79,16 @@ func TestRecordCorpus(t *testing.T) {
 		t.Logf("recorded %s: %s", file, e.Why)
 	}
 	for _, w := range workload.All() {
+		if !wanted(w.Name) {
+			continue
+		}
 		ops := corpusDefaultOps
 		if n, ok := corpusOps[w.Name]; ok {
 			ops = n
 		}
-		for seed := int64(1); seed <= 5; seed++ {
+		for seed := int64(1); seed <= corpusSeeds; seed++ {
 			out := mustRun(t, Config{Workload: w.Name, Seed: seed, SeedSet: true, Ops: ops})
-			if out.Verdict != checker.Valid || !rejudged(t, out, checker.Valid, "") {
+			if out.Verdict != checker.Valid || !rejudged(t, out, checker.Valid, "") || tooBig(t, out) {
 				t.Logf("%s seed %d: %s, not kept", w.Name, seed, out.Verdict)
 				continue
 			}
@@ -84,11 +103,14 @@ func TestRecordCorpus(t *testing.T) {
 		}
 	}
 	for _, rec := range Recipes() {
-		for seed := int64(1); seed <= 5; seed++ {
-			out := mustRun(t, Config{Bug: string(rec.Bug), Seed: seed, SeedSet: true})
+		if !wanted(string(rec.Bug)) {
+			continue
+		}
+		for seed := int64(1); seed <= corpusSeeds; seed++ {
+			out := mustRun(t, Config{Bug: string(rec.Bug), Seed: seed, SeedSet: true, Ops: corpusBugOps})
 			failing := failingChecks(out.Report)
 			i := slices.IndexFunc(rec.Expect, func(c string) bool { return slices.Contains(failing, c) })
-			if out.Verdict != checker.Invalid || i < 0 || !rejudged(t, out, checker.Invalid, rec.Expect[i]) {
+			if out.Verdict != checker.Invalid || i < 0 || !rejudged(t, out, checker.Invalid, rec.Expect[i]) || tooBig(t, out) {
 				t.Logf("%s seed %d: %s (failing %v), not kept", rec.Bug, seed, out.Verdict, failing)
 				continue
 			}
@@ -136,6 +158,19 @@ func rejudged(t *testing.T, out *Outcome, want checker.Verdict, check string) bo
 	}
 	r, ok := rep.Check(check)
 	return ok && r.Verdict == want
+}
+
+// tooBig reports whether the run's history exceeds corpusMaxBytes.
+func tooBig(t *testing.T, out *Outcome) bool {
+	st, err := os.Stat(filepath.Join(out.Dir, HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > corpusMaxBytes {
+		t.Logf("%s: %d bytes, over %d", out.Dir, st.Size(), corpusMaxBytes)
+		return true
+	}
+	return false
 }
 
 func copyFile(from, to string) error {
