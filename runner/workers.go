@@ -42,8 +42,12 @@ type load struct {
 // let every requested fault fire.
 const extendFor = 10 * time.Second
 
-// minExtraOps is the extension's operation budget for small plans.
-const minExtraOps = 5000
+// minExtraOps is the extension's operation budget for small plans;
+// extraRate is how many extra operations per second all workers issue.
+const (
+	minExtraOps = 5000
+	extraRate   = 200
+)
 
 func newLoad(plan *workload.Plan, rec *client.Recorder, faults []string, cover *coverage, log hclog.Logger) *load {
 	l := &load{plan: plan, rec: rec, log: log, stop: make(chan struct{}),
@@ -77,6 +81,19 @@ func (l *load) extend() bool {
 		return false
 	}
 	return time.Duration(l.sinceBegan()) < l.extendFor
+}
+
+// pace spaces a worker's extra operations so that all workers together
+// issue about extraRate per second: waiting for a fault to fire should
+// not fill the history with cheap operations.
+func (l *load) pace(ctx context.Context) {
+	t := time.NewTimer(time.Duration(l.plan.Params.Workers) * time.Second / extraRate)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-l.stop:
+	case <-ctx.Done():
+	}
 }
 
 // sinceBegan is ns since the workers were let go.
@@ -145,6 +162,7 @@ func (l *load) run(ctx context.Context, wait time.Duration) bool {
 					if !l.extend() {
 						return
 					}
+					l.pace(ctx)
 					op = stream.Extra()
 					l.extra.Add(1)
 				}
