@@ -70,9 +70,9 @@ type partitionOutcome struct {
 	steps       int64
 }
 
-func (c *LinearizableCheck) Run(ctx context.Context, in *Input) Result {
+func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 	start := time.Now()
-	res := Result{Name: c.Name()}
+	res = Result{Name: c.Name()}
 	defer func() { res.ElapsedNanos = time.Since(start).Nanoseconds() }()
 	if c.TotalTimeout > 0 {
 		var cancel context.CancelFunc
