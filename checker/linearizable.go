@@ -88,39 +88,32 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		return res
 	}
 	outcomes := make([]*partitionOutcome, len(h.partitions))
-	var searchQueue []*partitionOutcome
 	for i, p := range h.partitions {
-		o := &partitionOutcome{p: p}
-		outcomes[i] = o
-		o.ops, o.stats = prune(p)
-		switch {
-		case !p.initialKnown:
-			o.method, o.verdict = "none", Unknown
-			o.reason = fmt.Sprintf("crash epoch %d has no \"restart\" snapshot, so the state it started from is unknown", p.key.epoch)
-		case len(o.ops) == 0:
-			o.method, o.verdict = "none", Valid
-		case fastPathApplies(p, o.ops, o.stats):
-			o.method = "zones"
-			if viols := checkZones(p, o.ops); len(viols) == 0 {
-				o.verdict = Valid
-			} else {
-				c.reportZoneViolation(ctx, in, o, viols)
+		outcomes[i] = &partitionOutcome{p: p}
+	}
+	// The polynomial paths, partitions in parallel (they share nothing).
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan *partitionOutcome)
+	var wg sync.WaitGroup
+	for range min(workers, len(outcomes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range next {
+				c.decideFast(ctx, in, o)
 			}
-		default:
-			// A construction that does not replay could guide the search
-			// (searchCompact's guide), but measured on hot keys a wrong guide
-			// costs more than it saves: the search runs unguided.
-			if order, _ := linearizeOrGuide(p, o.ops); order != nil {
-				o.method, o.verdict = "linearizer", Valid
-			} else if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
-				o.method, o.verdict = "linearizer", Valid
-			} else if viols := relaxedZones(p, o.ops, o.stats); len(viols) > 0 {
-				o.method = "relaxation"
-				c.reportZoneViolation(ctx, in, o, viols)
-			} else {
-				o.method = "search"
-			}
-		}
+		}()
+	}
+	for _, o := range outcomes {
+		next <- o
+	}
+	close(next)
+	wg.Wait()
+	var searchQueue []*partitionOutcome
+	for _, o := range outcomes {
 		if o.method == "search" {
 			searchQueue = append(searchQueue, o)
 		}
@@ -220,6 +213,42 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 			len(outcomes), ops, counts["zones"], counts["linearizer"], counts["search"])
 	}
 	return res
+}
+
+// decideFast tries the paths that need no search: the zone check, a
+// constructed order, the relaxations. What they cannot decide is left with
+// method "search".
+func (c *LinearizableCheck) decideFast(ctx context.Context, in *Input, o *partitionOutcome) {
+	p := o.p
+	o.ops, o.stats = prune(p)
+	switch {
+	case !p.initialKnown:
+		o.method, o.verdict = "none", Unknown
+		o.reason = fmt.Sprintf("crash epoch %d has no \"restart\" snapshot, so the state it started from is unknown", p.key.epoch)
+	case len(o.ops) == 0:
+		o.method, o.verdict = "none", Valid
+	case fastPathApplies(p, o.ops, o.stats):
+		o.method = "zones"
+		if viols := checkZones(p, o.ops); len(viols) == 0 {
+			o.verdict = Valid
+		} else {
+			c.reportZoneViolation(ctx, in, o, viols)
+		}
+	default:
+		// A construction that does not replay could guide the search
+		// (searchCompact's guide), but measured on hot keys a wrong guide
+		// costs more than it saves: the search runs unguided.
+		if order, _ := linearizeOrGuide(p, o.ops); order != nil {
+			o.method, o.verdict = "linearizer", Valid
+		} else if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
+			o.method, o.verdict = "linearizer", Valid
+		} else if viols := relaxedZones(p, o.ops, o.stats); len(viols) > 0 {
+			o.method = "relaxation"
+			c.reportZoneViolation(ctx, in, o, viols)
+		} else {
+			o.method = "search"
+		}
+	}
 }
 
 // reportZoneViolation picks the earliest of a zone check's violations; it is
