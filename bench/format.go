@@ -143,9 +143,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "target %-13s [%s] %s: measured %s, want %s %s%s\n", t.Status, t.Source, t.Name, obs, t.Op, FormatValue(t.Threshold, t.Unit), reason)
 	}
-	for _, c := range r.Checks {
-		fmt.Fprintf(w, "check  %-13s %s (run %d): %s\n", c.Status, c.Name, c.Run, c.Detail)
-	}
+	writeChecks(w, r.Checks)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
@@ -155,4 +153,32 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "%s\n", verdict)
 	return err
+}
+
+// writeChecks prints one line per check name with how many runs passed,
+// and every non-passing run on its own line with its detail.
+func writeChecks(w io.Writer, checks []CheckOutcome) {
+	var names []string
+	pass, total := map[string]int{}, map[string]int{}
+	for _, c := range checks {
+		if total[c.Name] == 0 {
+			names = append(names, c.Name)
+		}
+		total[c.Name]++
+		if c.Status == CheckPass {
+			pass[c.Name]++
+		}
+	}
+	for _, n := range names {
+		status := CheckPass
+		if pass[n] != total[n] {
+			status = CheckFail
+		}
+		fmt.Fprintf(w, "check  %-13s %s: passed in %d of %d run(s)\n", status, n, pass[n], total[n])
+		for _, c := range checks {
+			if c.Name == n && c.Status != CheckPass {
+				fmt.Fprintf(w, "         run %d: %s: %s\n", c.Run, c.Status, c.Detail)
+			}
+		}
+	}
 }
