@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
+	"math/bits"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -10,6 +13,7 @@ import (
 type move struct {
 	id     string
 	slot   uint32
+	shard  uint8
 	seq    uint64
 	newOff uint64
 }
@@ -26,16 +30,17 @@ type move struct {
 //     see scanBatches), copy each live record's content into the new file
 //     (old content bytes are immutable).
 //  3. Sync: the copies are durable before any header points at them.
-//  4. Shard by shard under the write lock, rewrite the header (offset,
-//     epoch, CRC) of each moved record that is still the current record of
-//     its id (same slot, same sequence number). One sector: atomic on disk.
+//  4. In slot order, under the write lock of each record's shard, rewrite
+//     the header (offset, epoch, CRC) of each moved record that is still the
+//     current record of its id (same slot, same sequence number). One
+//     sector: atomic on disk (see rewriteMoves).
 //     Readers hold the read lock while reading header and content, so they
 //     see the old or the new placement, never a mix.
 //  5. Sync, then drop the old files from the epoch set and delete them.
 //
 // A failure before step 4 leaves the old files in place; the next Compact
 // moves their content too. Cost: step 4 rewrites the header sector of every
-// live memory with content (one pwrite each, see rewriteContentRef), so the
+// live memory with content (one pwrite per run of slots, see rewriteMoves), so the
 // Sync of step 5 writes back most of blocks.dat (about 4 KiB per memory):
 // compaction is I/O bound on the blocks file.
 func (s *Store) Compact() (CompactionStats, error) {
@@ -77,7 +82,7 @@ func (s *Store) compact() (CompactionStats, error) {
 
 	// Step 2: copy, in slot order (the scan reads blocks.dat front to back,
 	// and content written in slot order is read back in that order too).
-	var moves [numShards][]move
+	var moves []move
 	var movedBytes uint64
 	err = s.scan(func(id string, sh uint8, slot uint32, _ []byte, h *recordHeader, src []byte) error {
 		if !h.hasContent() || h.contentEpoch == epoch {
@@ -88,7 +93,7 @@ func (s *Store) compact() (CompactionStats, error) {
 			return err
 		}
 		movedBytes += uint64(len(src))
-		moves[sh] = append(moves[sh], move{id: id, slot: slot, seq: h.seq, newOff: off})
+		moves = append(moves, move{id: id, slot: slot, shard: sh, seq: h.seq, newOff: off})
 		return nil
 	})
 	if err != nil {
@@ -109,30 +114,9 @@ func (s *Store) compact() (CompactionStats, error) {
 	}
 
 	// Step 4: rewrite headers.
-	var moved uint64
-	var sector [sectorSize]byte
-	for i := range s.idx.shards {
-		sh := &s.idx.shards[i]
-		sh.mu.Lock()
-		for _, mv := range moves[i] {
-			cur, ok := sh.m[mv.id]
-			if !ok || cur != mv.slot {
-				continue
-			}
-			b := s.slotBytes(uint64(mv.slot))
-			if le.Uint64(b[rhSeq:]) != mv.seq {
-				continue
-			}
-			if err := s.rewriteContentRef(mv.slot, b, mv.newOff, epoch, &sector); err != nil {
-				sh.mu.Unlock()
-				return CompactionStats{}, err
-			}
-			moved++
-		}
-		sh.mu.Unlock()
-		if s.bugs.compactionSwapWindow {
-			runtime.Gosched()
-		}
+	moved, err := s.rewriteMoves(moves, epoch)
+	if err != nil {
+		return CompactionStats{}, err
 	}
 
 	// Step 5.
@@ -178,6 +162,126 @@ func (s *Store) retire(cf *contentFile) {
 			s.log.Warn("cannot delete content file", "path", f.mf.path, "error", err)
 		}
 	}
+}
+
+// rewriteWindow is how many moves step 4 rewrites under one set of locks.
+const rewriteWindow = 256
+
+// rewriteMoves is step 4 of Compact: it points every move that is still the
+// current record of its id (same slot, same sequence number) at its new
+// offset in epoch, and returns how many it rewrote.
+//
+// Moves are taken in slot order, a window at a time. The fast path takes the
+// write locks of every shard in the window at once (TryLock: it never waits
+// for one lock while holding another) and writes each run of consecutive
+// slots that are all current moves with one pwrite: the run's bytes are
+// copied from the mapping, their header sectors patched, and written back.
+// The embedding sectors in between are rewritten with the same bytes: the
+// embedding of a published record never changes, and every other in-place
+// write of a published slot (Remove, UpdateActivation, another compaction)
+// holds its shard's write lock, which this path holds for every slot of the
+// run. If a lock is busy, the window falls back to one shard at a time and
+// one pwrite per header sector (rewriteContentRef).
+func (s *Store) rewriteMoves(moves []move, epoch uint64) (uint64, error) {
+	slices.SortFunc(moves, func(a, b move) int { return cmp.Compare(a.slot, b.slot) })
+	var moved uint64
+	var buf []byte
+	var sector [sectorSize]byte
+	for from := 0; from < len(moves); from += rewriteWindow {
+		win := moves[from:min(from+rewriteWindow, len(moves))]
+		var mask uint64
+		for i := range win {
+			mask |= uint64(1) << win[i].shard
+		}
+		var n uint64
+		var err error
+		if s.idx.lockAll(mask) {
+			n, err = s.rewriteRuns(win, epoch, &buf)
+			s.idx.unlockAll(mask)
+		} else {
+			n, err = s.rewriteByShard(win, mask, epoch, &sector)
+		}
+		moved += n
+		if err != nil {
+			return moved, err
+		}
+		if s.bugs.compactionSwapWindow {
+			runtime.Gosched()
+		}
+	}
+	return moved, nil
+}
+
+// current reports whether mv is still the current record of its id. Caller
+// holds mv's shard lock.
+func (s *Store) current(mv *move) bool {
+	cur, ok := s.idx.shards[mv.shard].m[mv.id]
+	return ok && cur == mv.slot && le.Uint64(s.slotBytes(uint64(mv.slot))[rhSeq:]) == mv.seq
+}
+
+// rewriteRuns rewrites the current moves of win (sorted by slot), one pwrite
+// per run of consecutive slots. Caller holds the write lock of every shard
+// in win.
+func (s *Store) rewriteRuns(win []move, epoch uint64, buf *[]byte) (uint64, error) {
+	var moved uint64
+	for i := 0; i < len(win); {
+		if !s.current(&win[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(win) && win[j].slot == win[j-1].slot+1 && s.current(&win[j]) {
+			j++
+		}
+		start := slotOffset(uint64(win[i].slot))
+		end := slotOffset(uint64(win[j-1].slot)) + sectorSize
+		*buf = append((*buf)[:0], s.blocks.data[start:end]...)
+		for k := i; k < j; k++ {
+			h := (*buf)[slotOffset(uint64(win[k].slot))-start:]
+			le.PutUint64(h[rhContentOff:], win[k].newOff)
+			le.PutUint64(h[rhContentEpoch:], epoch)
+			sealHeader(h)
+		}
+		s.beginInPlace()
+		_, err := s.blocks.f.WriteAt(*buf, int64(start))
+		s.endInPlace()
+		if err != nil {
+			return moved, fmt.Errorf("store: compact: rewrite headers of slots %d..%d: %w", win[i].slot, win[j-1].slot, err)
+		}
+		s.blocks.markDirty(start, end-start)
+		moved += uint64(j - i)
+		i = j
+	}
+	return moved, nil
+}
+
+// rewriteByShard rewrites the current moves of win one shard at a time, one
+// header sector each.
+func (s *Store) rewriteByShard(win []move, mask uint64, epoch uint64, sector *[sectorSize]byte) (uint64, error) {
+	var moved uint64
+	for m := mask; m != 0; m &= m - 1 {
+		i := uint8(bits.TrailingZeros64(m))
+		sh := &s.idx.shards[i]
+		err := func() error {
+			sh.mu.Lock()
+			defer sh.mu.Unlock()
+			for k := range win {
+				mv := &win[k]
+				if mv.shard != i || !s.current(mv) {
+					continue
+				}
+				if err := s.rewriteContentRef(mv.slot, s.slotBytes(uint64(mv.slot)), mv.newOff, epoch, sector); err != nil {
+					return err
+				}
+				moved++
+			}
+			return nil
+		}()
+		if err != nil {
+			return moved, err
+		}
+	}
+	return moved, nil
 }
 
 // rewriteContentRef points the header of slot (bytes b) at newOff in epoch.

@@ -105,3 +105,22 @@ func (ix *index) runlockAll(mask uint64) {
 		ix.shards[bits.TrailingZeros64(m)].mu.RUnlock()
 	}
 }
+
+// lockAll write-locks every shard in mask like rlockAll: without waiting, in
+// shard order, all or none.
+func (ix *index) lockAll(mask uint64) bool {
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		if !ix.shards[i].mu.TryLock() {
+			ix.unlockAll(mask & (uint64(1)<<i - 1))
+			return false
+		}
+	}
+	return true
+}
+
+func (ix *index) unlockAll(mask uint64) {
+	for m := mask; m != 0; m &= m - 1 {
+		ix.shards[bits.TrailingZeros64(m)].mu.Unlock()
+	}
+}
