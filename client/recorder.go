@@ -98,11 +98,14 @@ func NewRecorder(sink EventSink, c Client, opts RecorderOptions) (*Recorder, err
 		}
 		r.handles[i] = w
 	}
+	r.closed = make(chan struct{})
+	if r.direct != nil && r.timeout > 0 {
+		go r.watch()
+	}
 	every := opts.FlushEvery
 	if every == 0 {
 		every = DefaultFlushEvery
 	}
-	r.closed = make(chan struct{})
 	r.flushDone = make(chan struct{})
 	if every > 0 {
 		go r.flushLoop(every)

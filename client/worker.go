@@ -3,7 +3,7 @@ package client
 import (
 	"context"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/store"
@@ -24,9 +24,8 @@ type Worker struct {
 	r       *Recorder
 	worker  int32
 	process int64
-	c       Client // the recorder's client, or its direct view
-	exec    *executor
-	timer   *time.Timer
+	c       Client                   // the recorder's client, or its direct view
+	exec    atomic.Pointer[executor] // read by the recorder's watchdog
 }
 
 var _ Client = (*Worker)(nil)
@@ -53,9 +52,9 @@ func (w *Worker) do(ctx context.Context, op history.Op, id string, in *history.I
 	w.gate.Lock()
 	defer w.gate.Unlock()
 	if w.r.direct != nil && w.r.timeout > 0 {
-		w.r.append(history.Event{Kind: history.KindOp, Type: history.Invoke, Process: w.process,
+		at := w.r.append(history.Event{Kind: history.KindOp, Type: history.Invoke, Process: w.process,
 			Worker: w.worker, Op: op, ID: id, Input: in})
-		err = w.runBounded(ctx, func() error { return call(ctx) })
+		err = w.runBounded(ctx, at, func() error { return call(ctx) })
 	} else {
 		bctx, cancel := w.r.deadline(ctx)
 		defer cancel()
