@@ -171,8 +171,10 @@ func writeChecks(w io.Writer, checks []CheckOutcome) {
 	}
 	for _, n := range names {
 		status := CheckPass
-		if pass[n] != total[n] {
-			status = CheckFail
+		for _, c := range checks {
+			if c.Name == n && c.Status != CheckPass && status != CheckFail {
+				status = c.Status // fail wins over unknown and not-evaluated
+			}
 		}
 		fmt.Fprintf(w, "check  %-13s %s: passed in %d of %d run(s)\n", status, n, pass[n], total[n])
 		for _, c := range checks {

@@ -39,8 +39,8 @@ Machine: {{.R.Machine.CPUModel}} x{{.R.Machine.Cores}}, {{gb .R.Machine.MemoryBy
 {{else}}<tr><td colspan="7">no targets for this profile</td></tr>{{end}}</table>
 
 <h2>Correctness checks</h2>
-<table><tr><th>status</th><th>check</th><th>run</th><th>detail</th></tr>
-{{range .R.Checks}}<tr class="{{class .Status}}"><td>{{.Status}}</td><td>{{.Name}}</td><td>{{.Run}}</td><td>{{.Detail}}</td></tr>
+<table><tr><th>status</th><th>check</th><th>passed</th><th>failures (run: detail)</th></tr>
+{{range .Checks}}<tr class="{{class .Status}}"><td>{{.Status}}</td><td>{{.Name}}</td><td>{{.Pass}} of {{.Total}} run(s)</td><td>{{range .Failures}}{{.Run}}: {{.Status}}: {{.Detail}}<br>{{end}}</td></tr>
 {{else}}<tr><td colspan="4">none</td></tr>{{end}}</table>
 
 <h2>Metrics</h2>
@@ -75,6 +75,37 @@ type reportMetric struct {
 	M    *Metric
 }
 
+// reportCheck is one check name over all runs.
+type reportCheck struct {
+	Name        string
+	Status      CheckStatus
+	Pass, Total int
+	Failures    []CheckOutcome
+}
+
+func aggregateChecks(checks []CheckOutcome) []reportCheck {
+	var out []reportCheck
+	at := map[string]int{}
+	for _, c := range checks {
+		i, ok := at[c.Name]
+		if !ok {
+			i = len(out)
+			at[c.Name] = i
+			out = append(out, reportCheck{Name: c.Name, Status: CheckPass})
+		}
+		out[i].Total++
+		if c.Status == CheckPass {
+			out[i].Pass++
+		} else {
+			if out[i].Status != CheckFail {
+				out[i].Status = c.Status // fail wins over unknown and not-evaluated
+			}
+			out[i].Failures = append(out[i].Failures, c)
+		}
+	}
+	return out
+}
+
 // writeReport renders report.html for r.
 func writeReport(r *Result, path string) error {
 	var ms []reportMetric
@@ -89,7 +120,8 @@ func writeReport(r *Result, path string) error {
 		R       *Result
 		Passed  bool
 		Metrics []reportMetric
-	}{r, r.Passed(), ms}
+		Checks  []reportCheck
+	}{r, r.Passed(), ms, aggregateChecks(r.Checks)}
 	if err := reportTemplate.Execute(f, data); err != nil {
 		f.Close()
 		return fmt.Errorf("bench: report %s: %w", path, err)
