@@ -56,10 +56,12 @@ func (w *Worker) do(ctx context.Context, op history.Op, id string, in *history.I
 			Worker: w.worker, Op: op, ID: id, Input: in})
 		err = w.runBounded(ctx, at, func() error { return call(ctx) })
 	} else {
-		bctx, cancel := w.r.deadline(ctx)
-		defer cancel()
 		w.r.append(history.Event{Kind: history.KindOp, Type: history.Invoke, Process: w.process,
 			Worker: w.worker, Op: op, ID: id, Input: in})
+		// The bound starts after the invoke time: a timed-out operation's
+		// recorded interval is never shorter than the timeout.
+		bctx, cancel := w.r.deadline(ctx)
+		defer cancel()
 		err = guard(bctx, call)
 	}
 	done := history.Event{Kind: history.KindOp, Type: Classify(op, err), Process: w.process,
