@@ -20,8 +20,8 @@ type Machine struct {
 	OS          string `json:"os"`
 	Arch        string `json:"arch"`
 	Commit      string `json:"commit"`
-	// CommitSource is "git" (git rev-parse HEAD), "buildinfo"
-	// (vcs.revision) or "unknown".
+	// CommitSource is "buildinfo" (the binary's vcs.revision), "git
+	// (working directory, not the binary)" or "unknown".
 	CommitSource string `json:"commit_source"`
 }
 
@@ -59,17 +59,31 @@ func firstField(path, key string) string {
 	return ""
 }
 
+// commit names the code that ran: the binary's own vcs.revision first
+// (stamped by go build inside a checkout; "+dirty" when it had uncommitted
+// changes), else `git rev-parse HEAD` in the working directory, which is
+// only right when the binary was built from that checkout as it is now.
 func commit() (string, string) {
-	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
-		if c := strings.TrimSpace(string(out)); c != "" {
-			return c, "git"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if dirty {
+				rev += "+dirty"
+			}
+			return rev, "buildinfo"
 		}
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && s.Value != "" {
-				return s.Value, "buildinfo"
-			}
+	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		if c := strings.TrimSpace(string(out)); c != "" {
+			return c, "git (working directory, not the binary)"
 		}
 	}
 	return "", "unknown"
