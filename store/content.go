@@ -120,6 +120,15 @@ func contentBytes(es *epochSet, h *recordHeader) ([]byte, error) {
 	if cf == nil {
 		return nil, fmt.Errorf("%w: content epoch %d is gone", ErrCorrupt, h.contentEpoch)
 	}
+	if h.contentLen == 0 {
+		// Zero bytes need no backing: an empty content's offset is only its
+		// place in the append order, and may lie past the end of the file
+		// when a failed growth left the tail beyond it.
+		if h.contentOff < fileHeaderSize {
+			return nil, fmt.Errorf("%w: content offset %d inside the header of content.%d.dat", ErrCorrupt, h.contentOff, cf.epoch)
+		}
+		return []byte{}, nil
+	}
 	end := h.contentOff + uint64(h.contentLen)
 	if h.contentOff < fileHeaderSize || end < h.contentOff || end > cf.mf.size.Load() {
 		return nil, fmt.Errorf("%w: content [%d,%d) outside content.%d.dat", ErrCorrupt, h.contentOff, end, cf.epoch)
