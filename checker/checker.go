@@ -48,6 +48,7 @@ func (o Options) withDefaults() Options {
 // other check is not evaluated. Adding a check is one line here.
 var allChecks = []func(Options) Check{
 	func(o Options) Check { return antiVacuityCheck{opts: o} },
+	func(Options) Check { return integrityCheck{} },
 	func(Options) Check { return newLinearizableCheck() },
 	func(Options) Check { return offsetOverlapCheck{} },
 	func(Options) Check { return offsetMonotonicCheck{} },
@@ -181,6 +182,7 @@ var sentinels = map[string]error{
 	"iteration":        ErrIteration,
 	"durability":       ErrDurability,
 	"recovery":         ErrRecovery,
+	"integrity":        ErrIntegrity,
 }
 
 // ResultErr is nil unless r is invalid; then it is an error that matches

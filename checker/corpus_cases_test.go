@@ -101,6 +101,7 @@ var corpusCases = []corpusCase{
 		b.get(2, "a", true, wval(1))
 		return finish(b, 200, 0, wentry("a", wval(2), wpl(1, 100, 100, 0)))
 	}},
+	{"invalid-integrity.jsonl", Invalid, "integrity", "no read returns a wrong value, but a get of a fails and an update-activation of a ends info with the store's own \"store: corrupt file: content epoch 0 is gone\" error (unlocked-activation, compaction-lost-store)", unlockedActivationRun},
 	{"unknown-fault-never-fired.jsonl", Unknown, "anti-vacuity", "the run asked for a kill that never happened: nothing about crashes was tested", func() *wsb {
 		b := validRun()
 		b.h.Faults = append(b.h.Faults, "kill")
