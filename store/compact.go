@@ -84,7 +84,7 @@ func (s *Store) compact() (CompactionStats, error) {
 	// and content written in slot order is read back in that order too).
 	var moves []move
 	var movedBytes uint64
-	err = s.scan(func(id string, sh uint8, slot uint32, _ []byte, h *recordHeader, src []byte) error {
+	err = s.scanHeld(func(id string, sh uint8, slot uint32, _ []byte, h *recordHeader, src []byte) error {
 		if !h.hasContent() || h.contentEpoch == epoch {
 			return nil
 		}

@@ -18,12 +18,19 @@ func (s *Store) scan(v visit) error {
 	return s.scanBatches(v, func() bool { return true })
 }
 
+// scanHeld is scan for a caller that already holds the close lock (Compact):
+// it never takes it again, since a read lock taken twice deadlocks against a
+// Close waiting between the two.
+func (s *Store) scanHeld(v visit) error {
+	return s.scanSnapshot(s.idx.snapshotBySlot(s.alloc.nextSlot.Load()), true, v, func() bool { return true })
+}
+
 // scanSlots visits the snapshot's entries for slots [from, to), in slot
 // order, each under its shard's read lock. The fast path takes the locks of
 // every shard in the range at once (without waiting); if one is held by a
 // writer it falls back to one shard at a time, so a scan never waits for a
 // lock while holding another.
-func (s *Store) scanSlots(sn *slotSnap, from, to int, v visit) error {
+func (s *Store) scanSlots(sn *slotSnap, from, to int, held bool, v visit) error {
 	var mask uint64
 	for k := from; k < to; k++ {
 		if sn.ids[k] != "" {
@@ -33,10 +40,12 @@ func (s *Store) scanSlots(sn *slotSnap, from, to int, v visit) error {
 	if mask == 0 {
 		return nil
 	}
-	if err := s.begin(); err != nil {
-		return err
+	if !held {
+		if err := s.begin(); err != nil {
+			return err
+		}
+		defer s.end()
 	}
-	defer s.end()
 	es := s.epochs.Load()
 	if s.idx.rlockAll(mask) {
 		defer s.idx.runlockAll(mask)
@@ -74,11 +83,13 @@ func (s *Store) scanShardSlots(sn *slotSnap, from, to int, i uint8, v visit) err
 }
 
 // scanExtra visits the snapshot entries kept outside the slot layout.
-func (s *Store) scanExtra(e []snapEntry, sn *slotSnap, v visit) error {
-	if err := s.begin(); err != nil {
-		return err
+func (s *Store) scanExtra(e []snapEntry, sn *slotSnap, held bool, v visit) error {
+	if !held {
+		if err := s.begin(); err != nil {
+			return err
+		}
+		defer s.end()
 	}
-	defer s.end()
 	for _, x := range e {
 		err := func() error {
 			sh := &s.idx.shards[x.shard]
@@ -203,8 +214,14 @@ func (s *Store) scanBatches(v visit, flush func() bool) error {
 	}
 	sn := s.idx.snapshotBySlot(s.alloc.nextSlot.Load())
 	s.end()
+	return s.scanSnapshot(sn, false, v, flush)
+}
+
+// scanSnapshot is the body of scanBatches; held says the caller holds the
+// close lock for the whole scan.
+func (s *Store) scanSnapshot(sn *slotSnap, held bool, v visit, flush func() bool) error {
 	for from := 0; from < len(sn.ids); from += scanBatch {
-		if err := s.scanSlots(sn, from, min(from+scanBatch, len(sn.ids)), v); err != nil {
+		if err := s.scanSlots(sn, from, min(from+scanBatch, len(sn.ids)), held, v); err != nil {
 			return err
 		}
 		if !flush() {
@@ -212,7 +229,7 @@ func (s *Store) scanBatches(v visit, flush func() bool) error {
 		}
 	}
 	for from := 0; from < len(sn.extra); from += scanBatch {
-		if err := s.scanExtra(sn.extra[from:min(from+scanBatch, len(sn.extra))], sn, v); err != nil {
+		if err := s.scanExtra(sn.extra[from:min(from+scanBatch, len(sn.extra))], sn, held, v); err != nil {
 			return err
 		}
 		if !flush() {
