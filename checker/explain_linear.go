@@ -15,7 +15,7 @@ import (
 func describeOp(events []history.Event, o regOp) string {
 	var b strings.Builder
 	inv := &events[o.call]
-	fmt.Fprintf(&b, "%s (event #%d, process %d) invoked t=%s", opName(o.op), inv.Index, o.process, fmtTime(inv.Time))
+	fmt.Fprintf(&b, "%s (event #%d, process %d) invoked t=%s", o.op.String(), inv.Index, o.process, fmtTime(inv.Time))
 	switch o.op {
 	case history.OpPut:
 		fmt.Fprintf(&b, " value %s", describeValue(o.value))
@@ -105,7 +105,7 @@ func boundOp(events []history.Event, ops []regOp, c cluster, e zoneEnd, atReturn
 	case o.op == history.OpUpdateActivation:
 		role = "updated it"
 	}
-	who := fmt.Sprintf("the %s at event #%d, which %s,", opName(o.op), events[o.call].Index, role)
+	who := fmt.Sprintf("the %s at event #%d, which %s,", o.op.String(), events[o.call].Index, role)
 	if !atReturn {
 		return fmt.Sprintf("%s when %s was invoked", posTime(events, e.pos), who)
 	}

@@ -123,7 +123,7 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 				ce := &events[comp]
 				if ce.Op != history.OpPut {
 					if ce.Output == nil {
-						return fmt.Errorf("%w: event %d (ok completion of %s): Output is missing", ErrMalformedRegister, ce.Index, opName(ce.Op))
+						return fmt.Errorf("%w: event %d (ok completion of %s): Output is missing", ErrMalformedRegister, ce.Index, ce.Op.String())
 					}
 					o.found = ce.Output.Found
 					if ce.Op == history.OpGet && o.found {
@@ -205,7 +205,7 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 				}
 				if events[inv.pos].Op != e.Op {
 					return nil, fmt.Errorf("%w: event %d: completion of %s for process %d whose pending invoke (event %d) is %s",
-						ErrMalformedRegister, e.Index, opName(e.Op), e.Process, events[inv.pos].Index, opName(events[inv.pos].Op))
+						ErrMalformedRegister, e.Index, e.Op.String(), e.Process, events[inv.pos].Index, events[inv.pos].Op.String())
 				}
 				if isRegisterOp(e.Op) {
 					var err error
@@ -297,30 +297,4 @@ func isRegisterOp(op history.Op) bool {
 		return true
 	}
 	return false
-}
-
-func opName(op history.Op) string {
-	switch op {
-	case history.OpPut:
-		return "put"
-	case history.OpGet:
-		return "get"
-	case history.OpRemove:
-		return "remove"
-	case history.OpUpdateActivation:
-		return "update-activation"
-	case history.OpIterate:
-		return "iterate"
-	case history.OpRecall:
-		return "recall"
-	case history.OpCompact:
-		return "compact"
-	case history.OpSync:
-		return "sync"
-	case history.OpStats:
-		return "stats"
-	case history.OpLayout:
-		return "layout"
-	}
-	return fmt.Sprintf("op(%d)", op)
 }

@@ -170,7 +170,7 @@ func describeRegOp(in regInput, out regOutput) string {
 		}
 		return fmt.Sprintf("update-activation(%g) -> found=%v", a, out.found)
 	}
-	return opName(in.op)
+	return in.op.String()
 }
 
 // porcupineOps converts regOps; clients are numbered densely by process so

@@ -43,7 +43,7 @@ func Latencies(events []history.Event, from, to int64) []OpLatency {
 	row := func(op history.Op) *OpLatency {
 		r := rows[op]
 		if r == nil {
-			r = &OpLatency{Op: workload.OpName(op)}
+			r = &OpLatency{Op: op.String()}
 			rows[op] = r
 		}
 		return r
@@ -144,7 +144,7 @@ func Evaluate(targets []workload.Target, rows []OpLatency, wall time.Duration) [
 		case workload.TargetP99:
 			name := AllOps
 			if t.Op != 0 {
-				name = workload.OpName(t.Op)
+				name = t.Op.String()
 			}
 			for _, r := range rows {
 				if r.Op == name {

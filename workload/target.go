@@ -33,7 +33,7 @@ func (t Target) Metric() string {
 		if t.Op == 0 {
 			return "p99 latency (all operations)"
 		}
-		return "p99 " + OpName(t.Op) + " latency"
+		return "p99 " + t.Op.String() + " latency"
 	case TargetWallTime:
 		return "wall time"
 	}
@@ -42,34 +42,6 @@ func (t Target) Metric() string {
 
 // String is e.g. "p99 put latency < 5ms".
 func (t Target) String() string { return fmt.Sprintf("%s < %s", t.Metric(), t.Limit) }
-
-// OpName is the history name of an operation. It does not depend on the
-// history package's String methods so that it works whatever they print.
-func OpName(op history.Op) string {
-	switch op {
-	case history.OpPut:
-		return "put"
-	case history.OpGet:
-		return "get"
-	case history.OpRemove:
-		return "remove"
-	case history.OpUpdateActivation:
-		return "update-activation"
-	case history.OpIterate:
-		return "iterate"
-	case history.OpRecall:
-		return "recall"
-	case history.OpCompact:
-		return "compact"
-	case history.OpSync:
-		return "sync"
-	case history.OpStats:
-		return "stats"
-	case history.OpLayout:
-		return "layout"
-	}
-	return fmt.Sprintf("op(%d)", op)
-}
 
 func p99(op history.Op, limit time.Duration) Target {
 	return Target{Kind: TargetP99, Op: op, Limit: limit}
