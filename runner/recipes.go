@@ -68,7 +68,7 @@ var allRecipes = []Recipe{
 		Why:    "puts failing on a full disk are still counted: the final Stats disagree with the live memories",
 	},
 	{
-		Bug: "panic-holds-lock", Workload: "panic-recovery", Nemeses: []string{"panic"}, Mode: "inprocess",
+		Bug: "panic-holds-lock", Workload: "panic-recovery", Nemeses: []string{"panic"}, Mode: "inprocess", Ops: 10000,
 		Expect: []string{"recovery"},
 		Why:    "a panic inside a critical section leaves a shard lock held: later operations on that shard never complete",
 	},
