@@ -10,7 +10,7 @@ import (
 // zeroEmbeddingDigest is the digest of EmbeddingDim zeros: what the store
 // holds for a memory put with a nil embedding. Computed once, never mutated.
 var zeroEmbeddingDigest = sync.OnceValue(func() uint64 {
-	return fnvEmbedding(make([]float32, store.EmbeddingDim))
+	return history.DigestEmbedding(make([]float32, store.EmbeddingDim))
 })
 
 // EmbeddingDigest is the digest of the embedding the store holds after a Put
@@ -19,7 +19,7 @@ func EmbeddingDigest(e []float32) uint64 {
 	if len(e) == 0 {
 		return zeroEmbeddingDigest()
 	}
-	return fnvEmbedding(e)
+	return history.DigestEmbedding(e)
 }
 
 // ValueOf is the history value of a memory. Nil content (HasContent false)

@@ -2,7 +2,6 @@ package client
 
 import (
 	"hash/maphash"
-	"math"
 	"sync"
 	"unsafe"
 
@@ -10,34 +9,13 @@ import (
 	"github.com/warmcheck/warmcheck/store"
 )
 
-// FNV-1a 64 parameters (as in hash/fnv).
-const (
-	fnvOffset64 = 14695981039346656037
-	fnvPrime64  = 1099511628211
-)
-
-// fnvEmbedding is history.DigestEmbedding without the hash.Hash64 interface
-// calls: the same FNV-1a over the same little-endian bytes, about twice as
-// fast. TestFNVEmbeddingMatchesHistory pins the equality.
-func fnvEmbedding(v []float32) uint64 {
-	h := uint64(fnvOffset64)
-	for _, f := range v {
-		u := math.Float32bits(f)
-		h = (h ^ uint64(u&0xff)) * fnvPrime64
-		h = (h ^ uint64(u>>8&0xff)) * fnvPrime64
-		h = (h ^ uint64(u>>16&0xff)) * fnvPrime64
-		h = (h ^ uint64(u>>24)) * fnvPrime64
-	}
-	return h
-}
-
 // digestCache remembers embedding digests by a fast in-memory hash of the
 // embedding's bytes. FNV-1a over 3 KiB is inherently serial (several
 // microseconds); the memory a Get returns was written by an earlier Put whose
 // digest the recorder already computed, so a Get usually costs one maphash
 // (hardware-assisted, a few hundred nanoseconds) and a map lookup.
 //
-// Invariant: an entry maps maphash(bytes) to fnvEmbedding of those same
+// Invariant: an entry maps maphash(bytes) to history.DigestEmbedding of those same
 // bytes. A wrong digest needs a 64-bit maphash collision between two
 // different embeddings (probability about n²/2⁶⁵ for n cached embeddings).
 // The cache lives in one Recorder (its seed is per process, never stored).
@@ -77,7 +55,7 @@ func (c *digestCache) embedding(e []float32) uint64 {
 	if ok {
 		return d
 	}
-	d = fnvEmbedding(e)
+	d = history.DigestEmbedding(e)
 	sh.mu.Lock()
 	if len(sh.m) >= digestPerShard {
 		clear(sh.m)
