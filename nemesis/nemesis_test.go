@@ -151,14 +151,16 @@ func load(ctx context.Context, rec *client.Recorder, workers, maxContent int) *s
 }
 
 // faultRun runs nemeses (one round) under load and returns the history.
-func faultRun(t *testing.T, tgt Target, rc client.Client, nemeses []string, seed int64, maxContent int) []history.Event {
+// faultRun drives rc with four workers while the scheduler fires nemeses, and
+// returns the validated history. opTimeout bounds each recorded operation.
+func faultRun(t *testing.T, tgt Target, rc client.Client, nemeses []string, seed int64, maxContent int, opTimeout time.Duration) []history.Event {
 	t.Helper()
 	path := t.TempDir() + "/history.wch"
 	hw, err := history.Create(path, history.Header{Workers: 4, Faults: nemeses, Seed: seed, Mode: tgt.Mode()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := client.NewRecorder(hw, rc, client.RecorderOptions{Workers: 4, OpTimeout: time.Second})
+	rec, err := client.NewRecorder(hw, rc, client.RecorderOptions{Workers: 4, OpTimeout: opTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +265,7 @@ func faultEvents(t *testing.T, events []history.Event) map[string][2]history.Eve
 func TestEachNemesisInProcess(t *testing.T) {
 	c, tgt := openInProcess(t)
 	nemeses := []string{"panic", "sleep", "grow-failure", "compact"}
-	events := faultRun(t, tgt, c, nemeses, hotSeed(t, nemeses), 64<<10)
+	events := faultRun(t, tgt, c, nemeses, hotSeed(t, nemeses), 64<<10, time.Second)
 	faults := faultEvents(t, events)
 	for _, name := range nemeses {
 		p, ok := faults[name]
@@ -301,8 +303,13 @@ func TestEachNemesisProcess(t *testing.T) {
 	if err := CheckSupported(nemeses, tgt); err != nil {
 		t.Fatal(err)
 	}
-	// Big contents: the files must grow while grow-failure is on.
-	events := faultRun(t, tgt, ps.Client(), nemeses, hotSeed(t, nemeses), 64<<10)
+	// Big contents: the files must grow while grow-failure is on. The
+	// operation timeout is below the shortest pause (MinHold), so an
+	// operation in flight when SIGSTOP lands must end info "timed out"; with
+	// a timeout above MaxHold it would just wait out the pause and the
+	// assertion below would depend on machine load.
+	opts := testSchedule(0, nemeses)
+	events := faultRun(t, tgt, ps.Client(), nemeses, hotSeed(t, nemeses), 64<<10, opts.MinHold/2)
 	faults := faultEvents(t, events)
 	for _, name := range nemeses {
 		p, ok := faults[name]
