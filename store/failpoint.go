@@ -30,6 +30,11 @@ const (
 type FailpointInfo struct {
 	Name        FailpointName
 	Description string
+	// ReachedBy are the operations whose calls pass this failpoint, by
+	// their history names (put, get, remove, update-activation, compact,
+	// sync, open). "sync" includes the group-commit goroutine, which runs
+	// whenever a mutating call left something dirty; "open" is recovery.
+	ReachedBy []string
 }
 
 // fpID is a failpoint's index into Failpoints.points; allFailpoints is in the
@@ -52,21 +57,27 @@ const (
 )
 
 var allFailpoints = [numFailpoints]FailpointInfo{
-	{FailAfterSlotAlloc, "Put: a slot was allocated, nothing written yet"},
-	{FailBetweenContentAndBlock, "Put: content appended, block not yet written"},
-	{FailBeforeIndexPublish, "Put: block written, shard write lock held, index not yet updated"},
-	{FailRemove, "Remove: shard write lock held, before the index entry and slot are freed"},
-	{FailUpdateActivation, "UpdateActivation: block header read, before it is rewritten (shard write lock held)"},
-	{FailGet, "Get: shard read lock held, before the block is read"},
-	{FailCompactStart, "Compact: new content epoch installed, before waiting for in-flight Puts"},
-	{FailCompactMid, "Compact: live content copied and synced, block offsets not yet rewritten"},
-	{FailSyncMid, "Sync: data msynced, before free markers of superseded slots are written"},
-	{FailRecovery, "Open: blocks scanned, before recovery writes free markers"},
-	{FailGrow, "file growth, before fallocate; ActionError makes growth fail with ENOSPC"},
+	{FailAfterSlotAlloc, "Put: a slot was allocated, nothing written yet", []string{"put"}},
+	{FailBetweenContentAndBlock, "Put: content appended, block not yet written", []string{"put"}},
+	{FailBeforeIndexPublish, "Put: block written, shard write lock held, index not yet updated", []string{"put"}},
+	{FailRemove, "Remove: shard write lock held, before the index entry and slot are freed", []string{"remove"}},
+	{FailUpdateActivation, "UpdateActivation: block header read, before it is rewritten (shard write lock held)", []string{"update-activation"}},
+	{FailGet, "Get: shard read lock held, before the block is read", []string{"get"}},
+	{FailCompactStart, "Compact: new content epoch installed, before waiting for in-flight Puts", []string{"compact"}},
+	{FailCompactMid, "Compact: live content copied and synced, block offsets not yet rewritten", []string{"compact"}},
+	{FailSyncMid, "Sync: data msynced, before free markers of superseded slots are written", []string{"sync"}},
+	{FailRecovery, "Open: blocks scanned, before recovery writes free markers", []string{"open"}},
+	{FailGrow, "file growth, before fallocate; ActionError makes growth fail with ENOSPC", []string{"put", "compact"}},
 }
 
 // AllFailpoints lists every failpoint with a one-line description.
-func AllFailpoints() []FailpointInfo { return append([]FailpointInfo(nil), allFailpoints[:]...) }
+func AllFailpoints() []FailpointInfo {
+	out := append([]FailpointInfo(nil), allFailpoints[:]...)
+	for i := range out {
+		out[i].ReachedBy = append([]string(nil), out[i].ReachedBy...)
+	}
+	return out
+}
 
 // ActionKind is what an armed failpoint does when reached.
 type ActionKind uint8

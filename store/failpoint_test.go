@@ -304,3 +304,63 @@ func TestEmptyContentAfterFailedGrowth(t *testing.T) {
 		t.Fatalf("reopen discarded %d records", st.TornDiscarded)
 	}
 }
+
+// TestFailpointReachedBy holds FailpointInfo.ReachedBy to the code: for each
+// failpoint, every operation it names really passes it (the nemesis aims
+// faults by this list, so a wrong entry means faults that never fire).
+func TestFailpointReachedBy(t *testing.T) {
+	do := map[string]func(s *Store) error{
+		"put": func(s *Store) error {
+			_, err := s.Put("k1", Memory{Content: make([]byte, 3<<20)}) // big: the content file must grow
+			return err
+		},
+		"get":               func(s *Store) error { _, _, err := s.Get("k1"); return err },
+		"remove":            func(s *Store) error { _, err := s.Remove("k1"); return err },
+		"update-activation": func(s *Store) error { _, err := s.UpdateActivation("k1", 9); return err },
+		"compact": func(s *Store) error {
+			_, err := s.Compact()
+			return err
+		},
+		"sync": func(s *Store) error {
+			if _, err := s.Put("k1", Memory{Content: []byte("k1-new")}); err != nil { // k1's old slot becomes pending
+				return err
+			}
+			return s.Sync()
+		},
+	}
+	for _, fi := range AllFailpoints() {
+		if len(fi.ReachedBy) == 0 {
+			t.Errorf("%s: no operation reaches it", fi.Name)
+		}
+		for _, op := range fi.ReachedBy {
+			if op == "open" {
+				continue // TestFailpointRecoveryPanicAndError
+			}
+			t.Run(string(fi.Name)+"/"+op, func(t *testing.T) {
+				f, ok := do[op]
+				if !ok {
+					t.Fatalf("unknown operation %q", op)
+				}
+				fps := NewFailpoints()
+				s := mustOpen(t, t.TempDir(), Options{Failpoints: fps, GroupCommit: -1})
+				for i := range 20 {
+					if _, err := s.Put(fmt.Sprint("k", i), Memory{Content: []byte(fmt.Sprint("k", i))}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := s.Remove("k2"); err != nil { // something to reclaim
+					t.Fatal(err)
+				}
+				if err := fps.Arm(fi.Name, Action{Kind: ActionSleep}); err != nil {
+					t.Fatal(err)
+				}
+				if err := f(s); err != nil {
+					t.Fatalf("%s: %v", op, err)
+				}
+				if fps.Hits()[fi.Name] == 0 {
+					t.Fatalf("%s did not pass %s (hits %v)", op, fi.Name, fps.Hits())
+				}
+			})
+		}
+	}
+}
