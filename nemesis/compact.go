@@ -14,8 +14,8 @@ func (compactNemesis) Name() string { return "compact" }
 func (compactNemesis) Description() string {
 	return "run a compaction while the workload runs (the fault lasts as long as the compaction)"
 }
-func (compactNemesis) Supports(Target) error   { return nil }
-func (compactNemesis) Plan(*rand.Rand, *Fault) {}
+func (compactNemesis) Supports(Target) error          { return nil }
+func (compactNemesis) Plan(*rand.Rand, *Fault, Reach) {}
 func (compactNemesis) Start(ctx context.Context, t Target, _ Fault) (string, error) {
 	cs, err := t.Client().Compact(ctx)
 	if err != nil {

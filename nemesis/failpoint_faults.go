@@ -36,9 +36,10 @@ func (panicNemesis) Name() string { return "panic" }
 func (panicNemesis) Description() string {
 	return "a panic at a store failpoint; in-process the operation ends info, a child store process dies of it and is restarted"
 }
-func (n panicNemesis) Supports(t Target) error { return supportsFailpoints(n.Name(), t) }
-func (panicNemesis) Plan(r *rand.Rand, f *Fault) {
-	pts := panicPoints()
+func (n panicNemesis) Supports(t Target) error                    { return supportsFailpoints(n.Name(), t) }
+func (panicNemesis) candidates(reach Reach) []store.FailpointName { return reach.among(panicPoints()) }
+func (n panicNemesis) Plan(r *rand.Rand, f *Fault, reach Reach) {
+	pts := n.candidates(reach) // never empty: NewScheduler checked
 	f.Failpoint = pts[r.IntN(len(pts))]
 }
 
@@ -140,9 +141,10 @@ func (sleepNemesis) Name() string { return "sleep" }
 func (sleepNemesis) Description() string {
 	return "a delay at a store failpoint while the fault lasts, to widen race windows"
 }
-func (n sleepNemesis) Supports(t Target) error { return supportsFailpoints(n.Name(), t) }
-func (sleepNemesis) Plan(r *rand.Rand, f *Fault) {
-	pts := panicPoints()
+func (n sleepNemesis) Supports(t Target) error                    { return supportsFailpoints(n.Name(), t) }
+func (sleepNemesis) candidates(reach Reach) []store.FailpointName { return reach.among(panicPoints()) }
+func (n sleepNemesis) Plan(r *rand.Rand, f *Fault, reach Reach) {
+	pts := n.candidates(reach) // never empty: NewScheduler checked
 	f.Failpoint = pts[r.IntN(len(pts))]
 	f.Delay = time.Duration(1+r.IntN(20)) * time.Millisecond
 }
@@ -167,8 +169,11 @@ func (growFailureNemesis) Name() string { return "grow-failure" }
 func (growFailureNemesis) Description() string {
 	return "growth of a store file fails with ENOSPC, as on a full disk, until one growth has failed (at most ten times the hold)"
 }
-func (n growFailureNemesis) Supports(t Target) error   { return supportsFailpoints(n.Name(), t) }
-func (growFailureNemesis) Plan(_ *rand.Rand, f *Fault) { f.Failpoint = store.FailGrow }
+func (n growFailureNemesis) Supports(t Target) error { return supportsFailpoints(n.Name(), t) }
+func (growFailureNemesis) candidates(reach Reach) []store.FailpointName {
+	return reach.among([]store.FailpointName{store.FailGrow})
+}
+func (growFailureNemesis) Plan(_ *rand.Rand, f *Fault, _ Reach) { f.Failpoint = store.FailGrow }
 func (growFailureNemesis) Start(ctx context.Context, t Target, f Fault) (string, error) {
 	if err := t.Arm(ctx, f.Failpoint, store.Action{Kind: store.ActionError}); err != nil {
 		return "", fmt.Errorf("arm grow failure: %w", err)

@@ -20,8 +20,9 @@ type Nemesis interface {
 	// target; the error names why not.
 	Supports(t Target) error
 	// Plan fills the fault-specific fields of f (failpoint, delay, seed)
-	// from r. It must consume r deterministically.
-	Plan(r *rand.Rand, f *Fault)
+	// from r, aiming at failpoints in reach. It must consume r
+	// deterministically.
+	Plan(r *rand.Rand, f *Fault, reach Reach)
 	// Start begins the fault. The returned detail goes in the start event.
 	Start(ctx context.Context, t Target, f Fault) (detail string, err error)
 	// Wait holds the fault for f.Hold, or less when the fault has run its

@@ -21,8 +21,8 @@ func (pauseNemesis) Name() string { return "pause" }
 func (pauseNemesis) Description() string {
 	return "SIGSTOP the child store process, SIGCONT it when the fault ends; requests in between time out (info)"
 }
-func (n pauseNemesis) Supports(t Target) error { _, err := processTarget(n.Name(), t); return err }
-func (pauseNemesis) Plan(*rand.Rand, *Fault)   {}
+func (n pauseNemesis) Supports(t Target) error      { _, err := processTarget(n.Name(), t); return err }
+func (pauseNemesis) Plan(*rand.Rand, *Fault, Reach) {}
 func (n pauseNemesis) Start(_ context.Context, t Target, _ Fault) (string, error) {
 	pt, err := processTarget(n.Name(), t)
 	if err != nil {
@@ -51,8 +51,8 @@ func (killNemesis) Name() string { return "kill" }
 func (killNemesis) Description() string {
 	return "SIGKILL the child store process; when the fault ends, restart it on the same files (recovery)"
 }
-func (n killNemesis) Supports(t Target) error { _, err := processTarget(n.Name(), t); return err }
-func (killNemesis) Plan(*rand.Rand, *Fault)   {}
+func (n killNemesis) Supports(t Target) error      { _, err := processTarget(n.Name(), t); return err }
+func (killNemesis) Plan(*rand.Rand, *Fault, Reach) {}
 func (n killNemesis) Start(_ context.Context, t Target, _ Fault) (string, error) {
 	pt, err := processTarget(n.Name(), t)
 	if err != nil {
@@ -89,7 +89,7 @@ func (n powerLossNemesis) Supports(t Target) error {
 	}
 	return nil
 }
-func (powerLossNemesis) Plan(r *rand.Rand, f *Fault) { f.Seed = r.Int64() }
+func (powerLossNemesis) Plan(r *rand.Rand, f *Fault, _ Reach) { f.Seed = r.Int64() }
 func (n powerLossNemesis) Start(_ context.Context, t Target, _ Fault) (string, error) {
 	pt, err := processTarget(n.Name(), t)
 	if err != nil {

@@ -14,6 +14,9 @@ type ScheduleOptions struct {
 	MaxGap  time.Duration
 	MinHold time.Duration
 	MaxHold time.Duration
+	// Reach is where the load goes: failpoint faults are aimed there. The
+	// zero value aims anywhere.
+	Reach Reach
 }
 
 // Schedule defaults: a fault every 100-400 ms, each lasting 20-200 ms.
@@ -42,8 +45,12 @@ func NewScheduler(opts ScheduleOptions) (*Scheduler, error) {
 		return nil, ErrNoNemeses
 	}
 	for _, name := range opts.Nemeses {
-		if _, err := ByName(name); err != nil {
+		n, err := ByName(name)
+		if err != nil {
 			return nil, err
+		}
+		if a, ok := n.(aimedNemesis); ok && len(a.candidates(opts.Reach)) == 0 {
+			return nil, fmt.Errorf("%w: %s acts at failpoints the load never reaches (the load passes %s)", ErrBadSchedule, name, opts.Reach)
 		}
 	}
 	def := func(d *time.Duration, v time.Duration) {
@@ -83,7 +90,7 @@ func (s *Scheduler) Next() Fault {
 	s.seq++
 	f.Gap = s.between(s.opts.MinGap, s.opts.MaxGap)
 	f.Hold = s.between(s.opts.MinHold, s.opts.MaxHold)
-	n.Plan(s.rng, &f)
+	n.Plan(s.rng, &f, s.opts.Reach)
 	return f
 }
 

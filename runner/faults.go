@@ -3,12 +3,15 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/nemesis"
+	"github.com/warmcheck/warmcheck/store"
 	"github.com/warmcheck/warmcheck/workload"
 )
 
@@ -69,7 +72,7 @@ func newFaultSchedule(r *Resolved, t *target, rec *client.Recorder, log hclog.Lo
 		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
 	}
 	s, err := nemesis.NewScheduler(nemesis.ScheduleOptions{Seed: r.Seed, Nemeses: r.Faults,
-		MinGap: faultMinGap, MaxGap: faultMaxGap})
+		MinGap: faultMinGap, MaxGap: faultMaxGap, Reach: loadReach(r.Plan.Params, r.Faults).Only(r.aim()...)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
 	}
@@ -88,4 +91,34 @@ func (s *nemesisSchedule) Run(ctx context.Context) {
 	if err != nil {
 		s.log.Error("the store could not be brought back after a fault", "error", err)
 	}
+}
+
+// aim is the recipe's narrowing of the failpoint faults, if any.
+func (r *Resolved) aim() []store.FailpointName {
+	if r.Recipe == nil || r.Config.Workload != "" || r.Config.Nemeses != nil {
+		return nil // no recipe, or the user chose the workload or the faults
+	}
+	return r.Recipe.Aim
+}
+
+// loadReach is where the workers' load passes while faults fire: the
+// operations they issue, a compaction when the compact fault runs, and the
+// store's sync (group commit, or a sync per call) whenever they mutate.
+func loadReach(p workload.Params, faults []string) nemesis.Reach {
+	var ops []string
+	mutates := false
+	for _, op := range p.Issued() {
+		ops = append(ops, op.String())
+		switch op {
+		case history.OpPut, history.OpRemove, history.OpUpdateActivation:
+			mutates = true
+		}
+	}
+	if slices.Contains(faults, "compact") {
+		ops = append(ops, history.OpCompact.String())
+	}
+	if mutates {
+		ops = append(ops, history.OpSync.String())
+	}
+	return nemesis.ReachOf(ops)
 }

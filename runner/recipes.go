@@ -22,12 +22,16 @@ type Recipe struct {
 	Expect []string
 	// Why says in one line how the recipe exposes the bug.
 	Why string
+	// Aim, when set, narrows the failpoint faults (sleep, panic) to these
+	// failpoints: the ones inside the bug's race window.
+	Aim []store.FailpointName
 }
 
 // allRecipes is the seeded-bug table: one line per bug of store.Bugs().
 var allRecipes = []Recipe{
 	{
 		Bug: "slot-race", Workload: "writer-writer", Nemeses: []string{"sleep"}, Mode: "inprocess",
+		Aim:    []store.FailpointName{store.FailAfterSlotAlloc, store.FailBetweenContentAndBlock}, // between reading and bumping the slot counter
 		Expect: []string{"unique-slots", "linearizable"},
 		Why:    "20 writers behind a barrier with sleeps in slot allocation: two puts take one slot and a read-back returns the other id's value",
 	},
@@ -42,23 +46,28 @@ var allRecipes = []Recipe{
 		Why:    "reads during the swap to the new content epoch see content of the wrong epoch",
 	},
 	{
-		// 20K ops (about 3 s): the schedule's sleeps land on a put-path
-		// failpoint often enough; at the workload's 3K ops only 2-7 of 10
-		// seeds were caught, at 20K 9 of 10 (seed 4's sleeps never hit the
-		// put path).
-		Bug: "compaction-lost-store", Workload: "compaction-under-load", Nemeses: []string{"compact", "sleep"}, Mode: "inprocess", Ops: 20000,
+		// Sleeps aimed at the put path (a put holding the old epoch while
+		// the compaction deletes it): at the workload's 3K ops 10 of 10
+		// seeds caught in 2-4 s each. Unaimed, sleeps also went to get,
+		// remove and compaction failpoints: 2-7 of 10 at 3K ops, 9 of 10
+		// at 20K.
+		Bug: "compaction-lost-store", Workload: "compaction-under-load", Nemeses: []string{"compact", "sleep"}, Mode: "inprocess",
+		Aim:    []store.FailpointName{store.FailAfterSlotAlloc, store.FailBetweenContentAndBlock},
 		Expect: []string{"integrity", "linearizable", "content-length", "iteration", "offset-overlap"},
 		Why:    "a put in flight when a compaction starts publishes into the deleted epoch: its content is lost (often surfacing only as corruption errors on later reads)",
 	},
 	{
 		// 20K ops: 10 of 10 seeds caught (40-120 corruption errors each);
-		// at 3K ops 5-6 of 10 (a run sees only two sleeps).
+		// at 3K ops 5-6 of 10 (a run sees only two sleeps). Aimed at the
+		// activation update: 8 of 8 at 20K, 7 of 10 at 3K.
 		Bug: "unlocked-activation", Workload: "compaction-under-load", Nemeses: []string{"compact", "sleep"}, Mode: "inprocess", Ops: 20000,
+		Aim:    []store.FailpointName{store.FailUpdateActivation}, // between the header copy and its write-back
 		Expect: []string{"integrity", "linearizable", "iteration", "content-length"},
 		Why:    "activation updates racing compactions write back block headers with pre-compaction offsets: reads then hit a deleted content epoch",
 	},
 	{
 		Bug: "index-before-block", Workload: "hot-spot", Nemeses: []string{"sleep"}, Mode: "inprocess",
+		Aim:    []store.FailpointName{store.FailBetweenContentAndBlock}, // published, block not yet written
 		Expect: []string{"linearizable", "iteration"},
 		Why:    "a get on a hot key sees the index entry before its block is written and reads stale or zero data",
 	},
@@ -90,6 +99,7 @@ func Recipes() []Recipe {
 	for i, r := range allRecipes {
 		r.Nemeses = append([]string(nil), r.Nemeses...)
 		r.Expect = append([]string(nil), r.Expect...)
+		r.Aim = append([]store.FailpointName(nil), r.Aim...)
 		out[i] = r
 	}
 	return out

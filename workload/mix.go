@@ -116,3 +116,15 @@ func (s SizeMix) String() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// Issued lists the operations the workers issue under p: every operation of
+// the mix with a non-zero weight, and get when the workers read back.
+func (p Params) Issued() []history.Op {
+	var out []history.Op
+	for _, e := range p.Mix.weights() {
+		if e.w > 0 || (e.op == history.OpGet && p.ReadBack) {
+			out = append(out, e.op)
+		}
+	}
+	return out
+}
