@@ -11,6 +11,11 @@
 // catches, and how the workers' operations overlap a fault, depend on the Go
 // scheduler and the machine's load.
 //
+// Aim: a fault that acts at a failpoint (panic, sleep, grow-failure) picks
+// only among the failpoints the load passes (ScheduleOptions.Reach, from the
+// store's own FailpointInfo.ReachedBy), and a fault that could never fire
+// under the load is refused when the schedule is built.
+//
 // Imports: store, history and client (for the Recorder, the in-process
 // client and the child-process controller). Never checker or workload.
 package nemesis
