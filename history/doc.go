@@ -4,9 +4,10 @@
 // streaming reader that survives truncated and corrupt tails, the JSON Lines
 // and Jepsen EDN forms, and a well-formedness validator.
 //
-// history is a leaf: it imports only the standard library and the msgpack
-// library (github.com/vmihailenco/msgpack/v5, for the header). It never
-// imports store, client, checker or any other warmcheck package.
+// history is a leaf: it imports only the standard library, the msgpack
+// library (github.com/vmihailenco/msgpack/v5, for the header) and xxhash
+// (github.com/cespare/xxhash/v2, for Digest). It never imports store,
+// client, checker or any other warmcheck package.
 //
 // Files: event.go, header.go, digest.go (the data); names.go (enum
 // spellings); codec.go and msgpack.go (event encoding), header_codec.go;

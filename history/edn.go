@@ -30,12 +30,16 @@ type EDNWriter struct {
 	buf []byte
 }
 
-// NewEDNWriter writes the header as comment lines.
+// NewEDNWriter writes the header as comment lines (current schema, digest
+// named; see Create).
 func NewEDNWriter(w io.Writer, h Header) (*EDNWriter, error) {
+	if err := normalizeHeader(&h); err != nil {
+		return nil, fmt.Errorf("edn %w", err)
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	e := &EDNWriter{bw: bw}
 	e.buf = append(e.buf[:0], "; warmcheck history, schema "...)
-	e.buf = strconv.AppendUint(e.buf, uint64(SchemaVersion), 10)
+	e.buf = strconv.AppendUint(e.buf, uint64(h.Schema), 10)
 	e.buf = append(e.buf, "\n; header "...)
 	e.buf = appendEDN(e.buf, reflect.ValueOf(h), 0)
 	e.buf = append(e.buf, '\n')

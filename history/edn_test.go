@@ -39,7 +39,7 @@ func ednEvents() []Event {
 
 func TestEDNGolden(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewEDNWriter(&buf, Header{Schema: 1, Seed: 7, Workload: "golden", Workers: 2, Faults: []string{"panic", "kill"}})
+	w, err := NewEDNWriter(&buf, Header{Seed: 7, Workload: "golden", Workers: 2, Faults: []string{"panic", "kill"}})
 	if err != nil {
 		t.Fatal(err)
 	}

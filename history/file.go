@@ -21,9 +21,14 @@ import (
 // version; the event schema version lives in the header.
 const Magic = "WCHIST\x00\x01"
 
-// SchemaVersion is the event and header schema this package writes and the
-// only one it reads.
-const SchemaVersion uint32 = 1
+// SchemaVersion is the event and header schema this package writes. Schema
+// 2 differs from schema 1 only in its digests: XXH64 instead of FNV-1a 64,
+// named by the header's "digest" field (which schema 1 lacks). Events are
+// laid out identically.
+const SchemaVersion uint32 = 2
+
+// MinSchemaVersion is the oldest schema this package reads.
+const MinSchemaVersion uint32 = 1
 
 const (
 	headerPrefixLen = 8  // length + crc

@@ -50,6 +50,7 @@ func writeHistory(t testing.TB, events []Event, perChunk int) (string, []byte, [
 func wantHeader() Header {
 	h := testHeader
 	h.Schema = SchemaVersion
+	h.Digest = DigestXXH64
 	return h
 }
 
@@ -231,21 +232,25 @@ func TestHeaderErrors(t *testing.T) {
 }
 
 func TestFutureSchemaInHeader(t *testing.T) {
-	h := testHeader
-	payload, err := encodeHeader(&Header{Schema: 2, Workload: "x"})
+	payload, err := encodeHeader(&Header{Schema: SchemaVersion + 1, Workload: "x", Digest: DigestXXH64})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = h
-	var b []byte
-	b = append(b, Magic...)
-	b = append(b, byte(len(payload)), 0, 0, 0)
-	c := crc32c(payload)
-	b = append(b, byte(c), byte(c>>8), byte(c>>16), byte(c>>24))
-	b = append(b, payload...)
-	if _, err := NewReader(bytes.NewReader(b), "v2"); !errors.Is(err, ErrSchemaVersion) {
+	if _, err := NewReader(bytes.NewReader(rawHistory(payload)), "v3"); !errors.Is(err, ErrSchemaVersion) {
 		t.Fatalf("%v, want ErrSchemaVersion", err)
 	}
+	if _, err := Create(filepath.Join(t.TempDir(), "h.wch"), Header{Schema: SchemaVersion + 1}); !errors.Is(err, ErrSchemaVersion) {
+		t.Fatalf("Create with schema %d: %v, want ErrSchemaVersion", SchemaVersion+1, err)
+	}
+}
+
+// rawHistory is a msgpack history with the given header payload and no
+// chunk.
+func rawHistory(payload []byte) []byte {
+	b := append([]byte(Magic), 0, 0, 0, 0, 0, 0, 0, 0)
+	binary.LittleEndian.PutUint32(b[8:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[12:], crc32c(payload))
+	return append(b, payload...)
 }
 
 func TestOpenMissingFile(t *testing.T) {
@@ -291,7 +296,7 @@ func TestHeaderIgnoresUnknownKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := r.Header(); h.Workload != "future" || h.Seed != -5 || h.Schema != 1 {
+	if h := r.Header(); h.Workload != "future" || h.Seed != -5 || h.Schema != 1 || h.Digest != DigestFNV1a64 {
 		t.Fatalf("%+v", h)
 	}
 	if _, err := r.Next(); err != io.EOF {

@@ -1,5 +1,7 @@
 package history
 
+import "fmt"
+
 // Header is the self-description at the start of every history file: the
 // run's configuration, so that a history can be re-judged on its own.
 //
@@ -20,4 +22,75 @@ type Header struct {
 	GoVersion        string   `msgpack:"go_version" json:"go_version"`
 	PorcupineVersion string   `msgpack:"porcupine_version" json:"porcupine_version"`
 	StartedUnixNanos int64    `msgpack:"started_unix_nanos" json:"started_unix_nanos"`
+	// Digest names the algorithm of every digest in the history's events
+	// (DigestXXH64 or DigestFNV1a64). Required from schema 2 on; absent
+	// (and read back as DigestFNV1a64) in schema 1.
+	Digest string `msgpack:"digest,omitempty" json:"digest,omitempty"`
+}
+
+// knownDigests are the digest algorithms a header may name.
+var knownDigests = [...]string{DigestXXH64, DigestFNV1a64}
+
+func knownDigest(name string) bool {
+	for _, d := range knownDigests {
+		if d == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkHeader validates the schema and digest of a header read from a file
+// and fills in the digest a schema 1 header leaves implicit. Its error wraps
+// ErrSchemaVersion or ErrBadHeader and names the field.
+func checkHeader(h *Header) error {
+	switch h.Schema {
+	case 1:
+		if h.Digest != "" && h.Digest != DigestFNV1a64 {
+			return fmt.Errorf("schema 1 header names digest %q; schema 1 digests are %s: %w", h.Digest, DigestFNV1a64, ErrBadHeader)
+		}
+		h.Digest = DigestFNV1a64
+	case 2:
+		if h.Digest == "" {
+			return fmt.Errorf(`schema 2 header has no "digest" field: %w`, ErrBadHeader)
+		}
+		if !knownDigest(h.Digest) {
+			return fmt.Errorf(`header field "digest" is %q, this reader knows %q: %w`, h.Digest, knownDigests, ErrBadHeader)
+		}
+	default:
+		return schemaErr(h.Schema)
+	}
+	return nil
+}
+
+func schemaErr(schema uint32) error {
+	return fmt.Errorf("schema %d, this reader knows %d to %d: %w", schema, MinSchemaVersion, SchemaVersion, ErrSchemaVersion)
+}
+
+// normalizeHeader prepares a header for writing: the current schema, and
+// the digest algorithm of the events that will follow. A header with no
+// schema (a new run) gets this package's digest (DigestXXH64); one read
+// from a schema 1 history keeps that history's FNV-1a digests, now named
+// (DigestFNV1a64), so a copy or export of an old history stays truthful.
+func normalizeHeader(h *Header) error {
+	switch h.Schema {
+	case 0, SchemaVersion:
+		if h.Digest == "" {
+			h.Digest = DigestXXH64
+		}
+	case 1:
+		if h.Digest == "" {
+			h.Digest = DigestFNV1a64
+		}
+		if h.Digest != DigestFNV1a64 {
+			return fmt.Errorf("header: schema 1 with digest %q (schema 1 digests are %s)", h.Digest, DigestFNV1a64)
+		}
+	default:
+		return fmt.Errorf("header: schema %d, this writer knows %d to %d: %w", h.Schema, MinSchemaVersion, SchemaVersion, ErrSchemaVersion)
+	}
+	if !knownDigest(h.Digest) {
+		return fmt.Errorf("header: digest %q, want one of %q", h.Digest, knownDigests)
+	}
+	h.Schema = SchemaVersion
+	return nil
 }

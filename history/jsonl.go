@@ -28,13 +28,14 @@ type jsonlHeader struct {
 	Header *Header `json:"header"`
 }
 
-// NewJSONLWriter writes the header line and returns the writer.
+// NewJSONLWriter writes the header line and returns the writer. The header
+// is written with the current schema and its digest named (see Create).
 func NewJSONLWriter(w io.Writer, h Header) (*JSONLWriter, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	if h.Schema == 0 {
-		h.Schema = SchemaVersion
+	if err := normalizeHeader(&h); err != nil {
+		return nil, fmt.Errorf("jsonl %w", err)
 	}
 	if err := enc.Encode(jsonlHeader{&h}); err != nil {
 		return nil, fmt.Errorf("jsonl header: %w", err)
@@ -96,13 +97,16 @@ func (r *Reader) readJSONLHeader() error {
 	if probe.Header == nil {
 		return r.headerErr(0, ErrBadHeader, `line 1 has no "header" object`)
 	}
-	if probe.Header.Schema != SchemaVersion {
-		return r.headerErr(0, ErrSchemaVersion, "line 1: schema %d, this reader knows %d", probe.Header.Schema, SchemaVersion)
+	if v := probe.Header.Schema; v < MinSchemaVersion || v > SchemaVersion {
+		return fmt.Errorf("%s: byte 0: line 1: %w", r.name, schemaErr(v))
 	}
 	var h jsonlHeader
 	h.Header = &r.header
 	if err := json.Unmarshal(line, &h); err != nil {
 		return r.headerErr(0, ErrBadHeader, "line 1: %v", err)
+	}
+	if err := checkHeader(&r.header); err != nil {
+		return fmt.Errorf("%s: byte 0: line 1: %w", r.name, err)
 	}
 	r.off = int64(len(line)) + 1
 	return nil

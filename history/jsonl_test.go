@@ -44,7 +44,7 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 	// The spellings are the documented ones.
 	lines := strings.Split(string(data), "\n")
-	if !strings.HasPrefix(lines[0], `{"header":{"schema":1,"seed":42,`) {
+	if !strings.HasPrefix(lines[0], `{"header":{"schema":2,"seed":42,`) {
 		t.Fatalf("header line %s", lines[0])
 	}
 	for _, want := range []string{`"type":"invoke"`, `"type":"ok"`, `"kind":"op"`, `"op":"put"`, `"op":"update-activation"`, `"kind":"nemesis"`, `"phase":"start"`, `"content_digest":`} {

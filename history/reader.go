@@ -136,12 +136,15 @@ func (r *Reader) readHeader() error {
 	if err := msgpack.Unmarshal(payload, &schema); err != nil {
 		return r.headerErr(r.off+headerPrefixLen, ErrBadHeader, "header does not decode: %v", err)
 	}
-	if schema.Schema != SchemaVersion {
-		return r.headerErr(r.off+headerPrefixLen, ErrSchemaVersion, "schema %d, this reader knows %d", schema.Schema, SchemaVersion)
+	if schema.Schema < MinSchemaVersion || schema.Schema > SchemaVersion {
+		return fmt.Errorf("%s: byte %d: %w", r.name, r.off+headerPrefixLen, schemaErr(schema.Schema))
 	}
 	h, err := decodeHeader(payload)
 	if err != nil {
 		return r.headerErr(r.off+headerPrefixLen, ErrBadHeader, "header does not decode: %v", err)
+	}
+	if err := checkHeader(&h); err != nil {
+		return fmt.Errorf("%s: byte %d: %w", r.name, r.off+headerPrefixLen, err)
 	}
 	r.header = h
 	r.off += headerPrefixLen + int64(length)

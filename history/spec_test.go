@@ -36,7 +36,7 @@ func TestIndependentReader(t *testing.T) {
 		sc.Buffer(nil, 1<<24)
 		sc.Scan()
 		var header map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &header); err != nil || header["workload"] != "mixed" || header["schema"] != 1.0 || header["fault_model"] != "process-crash" || header["started_unix_nanos"] != 1.7e18 {
+		if err := json.Unmarshal(sc.Bytes(), &header); err != nil || header["workload"] != "mixed" || header["schema"] != 2.0 || header["digest"] != DigestXXH64 || header["fault_model"] != "process-crash" || header["started_unix_nanos"] != 1.7e18 {
 			t.Fatalf("header %s: %v", sc.Text(), err)
 		}
 		n := 0

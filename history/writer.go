@@ -36,9 +36,14 @@ type Writer struct {
 }
 
 // Create creates (or truncates) path and writes the magic and the header
-// record to it at once. h.Schema is set to SchemaVersion.
+// record to it at once. The header is written with schema SchemaVersion and
+// a digest: h.Digest if set, else DigestXXH64 (what Digest computes) for a
+// new header (Schema 0), or DigestFNV1a64 for a header read from a schema 1
+// history, whose events carry FNV-1a digests.
 func Create(path string, h Header) (*Writer, error) {
-	h.Schema = SchemaVersion
+	if err := normalizeHeader(&h); err != nil {
+		return nil, fmt.Errorf("create history %s: %w", path, err)
+	}
 	payload, err := encodeHeader(&h)
 	if err != nil {
 		return nil, fmt.Errorf("create history %s: %w", path, err)

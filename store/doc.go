@@ -37,6 +37,7 @@
 // injected at any of them leaves no lock held. Seeded bugs (bugs.go) are
 // plain booleans; with none switched on, none of their code runs.
 //
-// Imports: the standard library, golang.org/x/sys/unix and go-hclog only.
+// Imports: the standard library, golang.org/x/sys/unix, go-hclog and
+// github.com/cespare/xxhash/v2 (Digest, which must equal history.Digest) only.
 // store never imports history (nor any other warmcheck package).
 package store

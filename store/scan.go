@@ -279,7 +279,7 @@ func (s *Store) Layout() ([]LayoutEntry, error) {
 				e := LayoutEntry{
 					ID:              id,
 					Placement:       Placement{Slot: uint64(slot), Epoch: h.contentEpoch},
-					EmbeddingDigest: fnv1a(fnvOffset, b[sectorSize:sectorSize+embeddingBytes]),
+					EmbeddingDigest: Digest(b[sectorSize : sectorSize+embeddingBytes]),
 					Confidence:      h.confidence,
 					Activation:      h.activation,
 				}

@@ -36,16 +36,6 @@ func mustGet(t testing.TB, s *Store, id string) Memory {
 	return m
 }
 
-func TestDigestPinned(t *testing.T) {
-	if got := Digest([]byte("a")); got != 0xaf63dc4c8601ec8c {
-		t.Fatalf("Digest(a) = %x", got)
-	}
-	// FNV-1a of the 4 little-endian bytes of float32 1.0 (00 00 80 3f).
-	if got, want := DigestEmbedding([]float32{1}), Digest([]byte{0, 0, 0x80, 0x3f}); got != want {
-		t.Fatalf("DigestEmbedding = %x, want %x", got, want)
-	}
-}
-
 func TestPutGetReopen(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, dir, Options{})

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/warmcheck/warmcheck/store"
 )
 
@@ -77,23 +78,19 @@ func taggedContent(tag string, size int) []byte {
 	return b
 }
 
-// digest64 and digestEmbedding64 mirror history.Digest and
-// history.DigestEmbedding (64-bit FNV-1a); the store tests may not import
-// history, so the two are duplicated here and pinned by TestSuiteDigestPins.
-func digest64(b []byte) uint64 {
-	h := fnv.New64a()
-	h.Write(b)
-	return h.Sum64()
-}
+// digest64 and digestEmbedding64 compute what history.Digest and
+// history.DigestEmbedding compute (XXH64, seed 0, straight from the xxhash
+// library; embeddings over their little-endian float32 bytes); the store
+// tests may not import history, so they are written here from the reference
+// and pinned by TestSuiteDigestPins.
+func digest64(b []byte) uint64 { return xxhash.Sum64(b) }
 
 func digestEmbedding64(v []float32) uint64 {
-	h := fnv.New64a()
-	var buf [4]byte
-	for _, f := range v {
-		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(f))
-		h.Write(buf[:])
+	raw := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(f))
 	}
-	return h.Sum64()
+	return xxhash.Sum64(raw)
 }
 
 // normEmbedding is what Get must return for an embedding given to Put: nil
@@ -291,10 +288,10 @@ func withTimeout(tb testing.TB, d time.Duration, what string, f func()) {
 func longRuns() bool { return os.Getenv("WARMCHECK_LONG") == "1" }
 
 func TestSuiteDigestPins(t *testing.T) {
-	if got := digest64([]byte("a")); got != 0xaf63dc4c8601ec8c {
-		t.Fatalf("digest64(a) = %#x, want 0xaf63dc4c8601ec8c (FNV-1a 64)", got)
+	if got := digest64([]byte("a")); got != 0xd24ec4f1a98c6e5b {
+		t.Fatalf("digest64(a) = %#x, want 0xd24ec4f1a98c6e5b (XXH64, seed 0)", got)
 	}
 	if got := digestEmbedding64([]float32{1}); got != digest64([]byte{0, 0, 0x80, 0x3f}) {
-		t.Fatalf("digestEmbedding64 is not FNV-1a over little-endian float32 bytes")
+		t.Fatalf("digestEmbedding64 is not XXH64 over little-endian float32 bytes")
 	}
 }

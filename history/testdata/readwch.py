@@ -3,7 +3,9 @@
 history/FORMAT.md only (standard library, no msgpack package).
 
 Usage: readwch.py FILE
-Prints the header as one JSON object, then one JSON array per event:
+Prints the header as one JSON object (a schema 1 header, which has no
+"digest" key, is printed with "digest": "fnv1a-64", the algorithm its
+digests use), then one JSON array per event:
 [index, kind, type, process, worker, op, id, time, input, output, error,
 nemesis, snapshot] with nested structures as arrays, and finally
 {"end": "clean"} or {"end": "damage", "offset": N, "chunk": K}.
@@ -13,6 +15,8 @@ import struct
 import sys
 
 MAGIC = b"WCHIST\x00\x01"
+# Schema -> digest algorithms it may name; schema 1 names none (FNV-1a 64).
+DIGESTS = {1: ("fnv1a-64",), 2: ("xxh64", "fnv1a-64")}
 
 
 def crc32c_table():
@@ -94,7 +98,15 @@ def main(path):
     payload = data[16:16 + length]
     if len(payload) != length or crc32c(payload) != crc:
         sys.exit("bad header")
-    print(json.dumps(Decoder(payload).value(), sort_keys=True))
+    header = Decoder(payload).value()
+    schema = header.get("schema")
+    if schema not in DIGESTS:
+        sys.exit("unknown schema %r" % (schema,))
+    if schema == 1:
+        header.setdefault("digest", "fnv1a-64")
+    if header.get("digest") not in DIGESTS[schema]:
+        sys.exit("bad header: digest %r in schema %d" % (header.get("digest"), schema))
+    print(json.dumps(header, sort_keys=True))
     off, chunk = 16 + length, 0
     while off < len(data):
         end = None
