@@ -157,3 +157,13 @@ func dropPageCache(dir string) error {
 		return nil
 	})
 }
+
+// putAllOrClose is putAll that closes s when a put fails, so a profile can
+// return the error as it is.
+func putAllOrClose(s subject, specs []spec) ([]timedLatency, time.Duration, error) {
+	lat, total, err := putAll(s, specs)
+	if err != nil {
+		s.Close()
+	}
+	return lat, total, err
+}

@@ -54,25 +54,14 @@ func runCliff(ctx context.Context, e *env) error {
 		specs := gen.specs("s-", n, int64(20+si))
 		rate := map[string]float64{}
 		for _, sub := range e.subjects() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
 			name := func(m string) string { return metricName(sub.name, atScale(m, n)) }
-			dir, err := e.subdir(fmt.Sprintf("%s-%d", sub.name, n))
+			fresh, err := e.openFresh(ctx, fmt.Sprintf("%s-%d", sub.name, n), sub.open)
 			if err != nil {
 				return err
 			}
-			before, err := settledRSS()
+			s, dir, before := fresh.s, fresh.dir, fresh.before
+			_, total, err := putAllOrClose(s, specs)
 			if err != nil {
-				return err
-			}
-			s, err := sub.open(dir)
-			if err != nil {
-				return err
-			}
-			_, total, err := putAll(s, specs)
-			if err != nil {
-				s.Close()
 				return err
 			}
 			gets, err := getRandom(s, specs, getsPerRun(e), rand.New(rand.NewSource(e.cfg.Seed+int64(n))))

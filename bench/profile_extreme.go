@@ -21,21 +21,14 @@ func runExtreme1m(ctx context.Context, e *env) error {
 	e.note("extreme-1m: cold = after close, fsync + posix_fadvise(DONTNEED) of the subject's files (page cache evicted), and reopen; warm = the iteration right after")
 	rates := map[string]float64{}
 	for _, sub := range e.subjects() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		name := func(m string) string { return metricName(sub.name, m) }
-		dir, err := e.subdir(sub.name)
+		fresh, err := e.openFresh(ctx, sub.name, sub.open)
 		if err != nil {
 			return err
 		}
-		s, err := sub.open(dir)
+		s, dir := fresh.s, fresh.dir
+		_, total, err := putAllOrClose(s, specs)
 		if err != nil {
-			return err
-		}
-		_, total, err := putAll(s, specs)
-		if err != nil {
-			s.Close()
 			return err
 		}
 		if err := s.Close(); err != nil {

@@ -36,20 +36,13 @@ func runFragmentation(ctx context.Context, e *env) error {
 
 	compactTime := map[string]float64{}
 	for _, sub := range e.subjects() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		name := func(m string) string { return metricName(sub.name, m) }
-		dir, err := e.subdir(sub.name)
+		fresh, err := e.openFresh(ctx, sub.name, sub.open)
 		if err != nil {
 			return err
 		}
-		s, err := sub.open(dir)
-		if err != nil {
-			return err
-		}
-		if _, _, err := putAll(s, first); err != nil {
-			s.Close()
+		s, dir := fresh.s, fresh.dir
+		if _, _, err := putAllOrClose(s, first); err != nil {
 			return err
 		}
 		for _, sp := range gone {

@@ -19,18 +19,11 @@ func runLeak(ctx context.Context, e *env) error {
 	gen := memoryGen{seed: e.cfg.Seed + int64(e.run), mix: reviewMix}
 	for _, sub := range e.subjects() {
 		name := func(m string) string { return metricName(sub.name, m) }
-		dir, err := e.subdir(sub.name)
+		fresh, err := e.openFresh(ctx, sub.name, sub.open)
 		if err != nil {
 			return err
 		}
-		before, err := settledRSS()
-		if err != nil {
-			return err
-		}
-		s, err := sub.open(dir)
-		if err != nil {
-			return err
-		}
+		s, before := fresh.s, fresh.before
 		var xs, vm, anon, file []float64
 		var last RSS
 		for cycle := 1; cycle <= leakCycles; cycle++ {

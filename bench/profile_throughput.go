@@ -30,24 +30,13 @@ func runThroughput(ctx context.Context, e *env, n int, detailed bool) error {
 	getP99 := map[string]float64{}
 	iter := map[string]float64{}
 	for _, sub := range e.subjects() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		dir, err := e.subdir(sub.name)
+		fresh, err := e.openFresh(ctx, sub.name, sub.open)
 		if err != nil {
 			return err
 		}
-		before, err := settledRSS()
+		s, before := fresh.s, fresh.before
+		puts, total, err := putAllOrClose(s, specs)
 		if err != nil {
-			return err
-		}
-		s, err := sub.open(dir)
-		if err != nil {
-			return err
-		}
-		puts, total, err := putAll(s, specs)
-		if err != nil {
-			s.Close()
 			return err
 		}
 		gets, err := getRandom(s, specs, getsPerRun(e), rand.New(rand.NewSource(e.cfg.Seed+int64(e.run))))

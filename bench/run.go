@@ -201,3 +201,33 @@ func (e *env) note(s string) {
 	}
 	e.res.Notes = append(e.res.Notes, s)
 }
+
+// freshSubject is one subject opened on a fresh directory, with the RSS it
+// started from.
+type freshSubject struct {
+	s      subject
+	dir    string
+	before RSS // settled RSS just before the open
+}
+
+// openFresh is the set-up every profile starts each subject with: stop if
+// ctx is done, make the directory dirName, settle and read RSS, then open
+// the subject there.
+func (e *env) openFresh(ctx context.Context, dirName string, open opener) (freshSubject, error) {
+	if err := ctx.Err(); err != nil {
+		return freshSubject{}, err
+	}
+	dir, err := e.subdir(dirName)
+	if err != nil {
+		return freshSubject{}, err
+	}
+	before, err := settledRSS()
+	if err != nil {
+		return freshSubject{}, err
+	}
+	s, err := open(dir)
+	if err != nil {
+		return freshSubject{}, err
+	}
+	return freshSubject{s: s, dir: dir, before: before}, nil
+}
