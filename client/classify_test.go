@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/history"
@@ -59,31 +58,5 @@ func TestValueOfKeepsNilAndEmptyContentApart(t *testing.T) {
 	emb[3] = 1
 	if ValueOf(store.Memory{Embedding: emb}).EmbeddingDigest == n.EmbeddingDigest {
 		t.Fatal("different embeddings, same digest")
-	}
-}
-
-func TestDigestCacheMatchesHistory(t *testing.T) {
-	c := newDigestCache()
-	for seed := 0; seed < 50; seed++ {
-		e := make([]float32, store.EmbeddingDim)
-		for i := range e {
-			e[i] = float32(seed*1000+i) * 0.731
-		}
-		if seed%7 == 0 {
-			e[5] = float32(math.NaN())
-		}
-		want := history.DigestEmbedding(e)
-		for round := 0; round < 2; round++ { // miss, then hit
-			if got := c.embedding(e); got != want {
-				t.Fatalf("cache round %d: %x, want %x", round, got, want)
-			}
-		}
-		e[767]++ // a different embedding must not hit the old entry
-		if got := c.embedding(e); got != history.DigestEmbedding(e) {
-			t.Fatal("changed embedding got the cached digest")
-		}
-	}
-	if c.value(store.Memory{}) != ValueOf(store.Memory{}) {
-		t.Fatal("cached value of the zero memory differs")
 	}
 }

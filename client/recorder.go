@@ -53,7 +53,6 @@ type Recorder struct {
 	start   time.Time
 	workers int
 	timeout time.Duration
-	digests *digestCache
 
 	// handles are the workers' recording handles, one per worker, made at
 	// NewRecorder: Worker(i) always returns the same one, so a worker's
@@ -80,7 +79,7 @@ func NewRecorder(sink EventSink, c Client, opts RecorderOptions) (*Recorder, err
 	if opts.Workers <= 0 {
 		return nil, fmt.Errorf("%w: recorder workers = %d, want > 0", ErrBadConfig, opts.Workers)
 	}
-	r := &Recorder{c: c, sink: sink, start: opts.Start, workers: opts.Workers, timeout: opts.OpTimeout, digests: newDigestCache()}
+	r := &Recorder{c: c, sink: sink, start: opts.Start, workers: opts.Workers, timeout: opts.OpTimeout}
 	if d, ok := c.(directClient); ok {
 		r.direct = d.direct()
 	}

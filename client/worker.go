@@ -111,7 +111,7 @@ func record[T any](w *Worker, ctx context.Context, op history.Op, id string, in 
 }
 
 func (w *Worker) Put(ctx context.Context, id string, m store.Memory) (store.Placement, error) {
-	return record(w, ctx, history.OpPut, id, &history.Input{Value: w.r.digests.value(m)},
+	return record(w, ctx, history.OpPut, id, &history.Input{Value: ValueOf(m)},
 		func(ctx context.Context) (store.Placement, error) { return w.c.Put(ctx, id, m) },
 		func(p store.Placement) *history.Output { return &history.Output{Placement: PlacementOf(p)} })
 }
@@ -126,7 +126,7 @@ func (w *Worker) Get(ctx context.Context, id string) (store.Memory, store.Lookup
 			if r.l != store.Found {
 				return &history.Output{}
 			}
-			return &history.Output{Found: true, Value: w.r.digests.value(r.m)}
+			return &history.Output{Found: true, Value: ValueOf(r.m)}
 		})
 	return r.m, r.l, err
 }
