@@ -68,6 +68,7 @@ type partitionOutcome struct {
 	explanation string
 	last        uint64 // latest event index in the witness: orders violations
 	steps       int64
+	cuts        int64 // search steps refused as doomed (register_doom.go)
 }
 
 func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
@@ -125,7 +126,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 	var invalid, unknown []*partitionOutcome
 	counts := map[string]int{}
 	var st pruneStats
-	var ops, steps int64
+	var ops, steps, cuts int64
 	for _, o := range outcomes {
 		counts[o.method]++
 		st.infoReadsDropped += o.stats.infoReadsDropped
@@ -133,6 +134,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		st.infoWritesClamped += o.stats.infoWritesClamped
 		ops += int64(len(o.p.ops))
 		steps += o.steps
+		cuts += o.cuts
 		switch o.verdict {
 		case Invalid:
 			invalid = append(invalid, o)
@@ -152,6 +154,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		"info_writes_dropped": st.infoWritesDropped,
 		"info_writes_clamped": st.infoWritesClamped,
 		"search_steps":        steps,
+		"search_doomed_steps": cuts,
 		"invalid_partitions":  len(invalid),
 		"unknown_partitions":  len(unknown),
 	}
@@ -320,6 +323,7 @@ func (c *LinearizableCheck) searchPartition(ctx context.Context, o *partitionOut
 	budget.deadline = deadline
 	v, order := searchCompact(o.p.initial, o.ops, budget, uint64(len(o.ops))*0x9e3779b97f4a7c15^uint64(o.p.key.epoch), nil)
 	o.steps = budget.steps.Load()
+	o.cuts = budget.cuts.Load()
 	switch {
 	case v == Valid && verifyOrder(o.p.initial, o.ops, order):
 		o.verdict = Valid

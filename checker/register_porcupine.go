@@ -67,6 +67,7 @@ type searchBudget struct {
 	maxSteps  int64     // 0 = none
 	deadline  time.Time // zero = none (porcupine has its own timeout)
 	steps     atomic.Int64
+	cuts      atomic.Int64 // searchCompact: steps its doom tracker refused
 	exhausted atomic.Bool
 	reason    atomic.Value // string
 	sample    []metrics.Sample

@@ -11,7 +11,7 @@ import (
 // depth-first over the operations that may come next (those invoked before
 // the earliest return among the operations not yet placed), with a cache of
 // visited (placed set, state) configurations, as in Wing & Gong / Lowe and
-// porcupine. Two differences make hot keys tractable:
+// porcupine. Three differences make hot keys tractable:
 //
 //   - The placed set is cached as a 128-bit Zobrist hash, not a bitset.
 //     porcupine keeps an n-bit copy per configuration, O(n^2) bits over a
@@ -27,6 +27,21 @@ import (
 //     write whose version the earliest-returning pending read needs, then
 //     that op itself, then writes nobody reads, then by return. This is only
 //     an order of exploration; the search stays exhaustive.
+//   - A step that strands a read for good is refused when it is taken, not
+//     when the stranded read comes due (doomTracker, register_doom.go): a
+//     put or remove that leaves an identity some unplaced get returned, an
+//     update that leaves a version some unplaced get returned or applies an
+//     observed activation to the wrong identity, a new identity or version
+//     whose unplaced gets force ops that cannot run under it to be placed
+//     first (the zone condition, checked as the search goes), the end of the
+//     last possible absence while reads of absence wait. Each cut removes
+//     only configurations from which no linearization exists, so the search
+//     stays exhaustive. Without the cuts, a wrong choice (typically which of
+//     several pending writes comes first around a remove) was discovered
+//     only when a stranded get returned, after the search had enumerated the
+//     orders of everything in between: measured on 10K hot-spot operations
+//     with removes, 4-8M steps and 20-35 s per partition; with them, 10-31K
+//     steps and 30-160 ms.
 //
 // guide, when not nil, is a candidate order (a construction that did not
 // replay): writes are then tried in the guide's order, so the search follows
@@ -94,6 +109,8 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		z1[i], z2[i] = rng.Uint64(), rng.Uint64()
 	}
 	placed := make([]bool, n)
+	doom := newDoomTracker(initial, ops, byRet, placed)
+	defer func() { budget.cuts.Add(doom.cuts) }()
 	var guidePos []int
 	if len(guide) == n {
 		guidePos = make([]int, n)
@@ -202,6 +219,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		if top.op >= 0 {
 			// Returning to this frame: undo its placement.
 			placed[top.op] = false
+			doom.unplace(top.op)
 			h1 ^= z1[top.op]
 			h2 ^= z2[top.op]
 			top.op = -1
@@ -213,7 +231,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 			top.next++
 			o := ops[i]
 			ok, next := registerStep(state, regInputOf(o), regOutput{found: o.found, value: o.output})
-			if !ok {
+			if !ok || doom.dooms(state, next, i, rp) {
 				continue
 			}
 			k := cacheKey{h1 ^ z1[i], h2 ^ z2[i], next}
@@ -223,6 +241,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 			seen[k] = struct{}{}
 			top.op = i
 			placed[i] = true
+			doom.place(i)
 			h1, h2, state = k.h1, k.h2, next
 			advanced = true
 			break
