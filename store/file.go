@@ -282,6 +282,25 @@ func (m *mappedFile) flush() error {
 	return nil
 }
 
+// writeAt writes b at offset off through the file descriptor (pwrite), not
+// through the mapping, and marks it dirty. The page cache is shared, so the
+// mapping sees the bytes as soon as it returns, and Sync's msync (on Linux an
+// fdatasync of the mapped range) flushes them like bytes stored through the
+// map. Put writes its record this way: a store through the mapping into a
+// page not written yet, or written back since (every group commit writes
+// back the pages it covers), takes a write fault and ext4's page_mkwrite,
+// which cost more than the copy a pwrite makes (Put thread CPU 18-21 us per
+// 100K-fill put with group commit before, 10 us after; measured). Bytes
+// [off, off+len(b)) must lie below size. On failure the range may be partly
+// written.
+func (m *mappedFile) writeAt(b []byte, off uint64) error {
+	if _, err := m.f.WriteAt(b, int64(off)); err != nil {
+		return fmt.Errorf("store: write %s [%d,%d): %w", m.path, off, off+uint64(len(b)), err)
+	}
+	m.markDirty(off, uint64(len(b)))
+	return nil
+}
+
 func (m *mappedFile) syncRange(start, end uint64) error {
 	if err := unix.Msync(m.data[start:end], unix.MS_SYNC); err != nil {
 		return fmt.Errorf("store: msync %s [%d,%d): %w", m.path, start, end, err)

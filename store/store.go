@@ -35,6 +35,9 @@ type Store struct {
 	alloc   allocator
 	pending pendingFree
 	seq     atomic.Uint64
+	// slotBufs holds the *[slotSize]byte buffers in which Put assembles a
+	// record before writing it (writeBlock).
+	slotBufs sync.Pool
 
 	live      atomic.Int64
 	liveBytes atomic.Int64
@@ -92,6 +95,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: create %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, bugs: bugs, fps: opts.Failpoints, idx: newIndex()}
+	s.slotBufs.New = func() any { return new([slotSize]byte) }
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
 	}
@@ -370,8 +374,12 @@ func (s *Store) put(id string, m *Memory) (Placement, error) {
 	if err := s.fp(fpBetweenContentAndBlock); err != nil {
 		return Placement{}, err
 	}
-	s.writeBlock(slot, id, &h, m.Embedding)
+	// A failed write may have left part of the record on disk: abortPut
+	// then frees the slot durably, as it frees a written one.
 	st.written = true
+	if err := s.writeBlock(slot, id, &h, m.Embedding); err != nil {
+		return Placement{}, err
+	}
 	if s.bugs.slotRace {
 		s.alloc.nextSlot.Add(1)
 	}
@@ -406,9 +414,13 @@ func (s *Store) allocSlot() (uint64, error) {
 	return slot, nil
 }
 
-// writeBlock writes the whole record into slot and marks it dirty.
-func (s *Store) writeBlock(slot uint64, id string, h *recordHeader, emb []float32) {
-	b := s.slotBytes(slot)
+// writeBlock writes the whole record into slot: assembled and checksummed in
+// a buffer, then written with one pwrite (mappedFile.writeAt), which marks it
+// dirty.
+func (s *Store) writeBlock(slot uint64, id string, h *recordHeader, emb []float32) error {
+	bp := s.slotBufs.Get().(*[slotSize]byte)
+	defer s.slotBufs.Put(bp)
+	b := bp[:]
 	eb := b[sectorSize : sectorSize+embeddingBytes]
 	if len(emb) == 0 {
 		clear(eb)
@@ -419,7 +431,10 @@ func (s *Store) writeBlock(slot uint64, id string, h *recordHeader, emb []float3
 	encodeHeader(b, h, id)
 	sealHeader(b)
 	setState(b, stateLive)
-	s.blocks.markDirty(slotOffset(slot), slotSize)
+	if err := s.blocks.writeAt(b, slotOffset(slot)); err != nil {
+		return err
+	}
+	return nil
 }
 
 // publish makes slot the current record of id, unless a record with a higher
