@@ -176,6 +176,10 @@ func TestFailKeepsProcess(t *testing.T) {
 	if ev := sink.snapshot(); ev[1].Type != history.Fail || ev[1].Error == "" {
 		t.Fatalf("completion %+v", ev[1])
 	}
+	// A call with an empty id is recorded as made, and that is well formed.
+	if err := history.Validate(sink.snapshot()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestTimeoutIsInfoWithinDeadline: a call that never returns (a paused store)

@@ -107,7 +107,8 @@ func (v *validator) report(pos int, e *Event, field string, rule error, format s
 	}
 }
 
-// needsID, needsInput and needsOutput are the presence rules of event.go.
+// needsID, needsInput and needsOutput are the presence rules of event.go
+// (needsID: an ok completion of the op carries a memory id).
 func needsID(op Op) bool {
 	return op == OpPut || op == OpGet || op == OpRemove || op == OpUpdateActivation
 }
@@ -185,9 +186,6 @@ func (v *validator) op(pos int, e *Event) {
 	if e.Process < 0 || e.Worker < 0 {
 		v.report(pos, e, "process", ErrNegativeProcess, "process %d, worker %d", e.Process, e.Worker)
 	}
-	if needsID(e.Op) && e.ID == "" {
-		v.report(pos, e, "id", ErrMissingField, "%s without a memory id", e.Op)
-	}
 	switch e.Type {
 	case Invoke:
 		v.invoke(pos, e)
@@ -226,6 +224,16 @@ func (v *validator) completion(pos int, e *Event) {
 	}
 	switch e.Type {
 	case OK:
+		// An empty memory id is a value the client may pass (the store
+		// must reject it: ErrBadID), so an invoke and a fail or info
+		// completion may carry one. Only an ok needs an id: it says the
+		// operation took effect on a memory, and the checkers judge it
+		// by that id. An ok with none means the recorder lost the id or
+		// the store accepted an invalid one; either way this history
+		// cannot be judged as recorded.
+		if needsID(e.Op) && e.ID == "" {
+			v.report(pos, e, "id", ErrMissingField, "ok %s without a memory id (the store accepted an empty id, or the recorder lost it)", e.Op)
+		}
 		if needsOutput(e.Op) && e.Output == nil {
 			v.report(pos, e, "output", ErrMissingField, "ok %s without output", e.Op)
 		}

@@ -49,7 +49,11 @@ func TestValidateRules(t *testing.T) {
 		{"unknown kind", func(h []Event) []Event { h[3].Kind = 0; return h }, ErrUnknownValue, 3, "kind"},
 		{"unknown op", func(h []Event) []Event { h[5].Op, h[6].Op = 99, 99; return h }, ErrUnknownValue, 5, "op"},
 		{"unknown phase", func(h []Event) []Event { h[3].Nemesis.Phase = 7; return h }, ErrUnknownValue, 3, "nemesis.phase"},
-		{"put without id", func(h []Event) []Event { h[0].ID, h[2].ID = "", ""; return h }, ErrMissingField, 0, "id"},
+		{"ok put without id", func(h []Event) []Event { h[0].ID, h[2].ID = "", ""; return h }, ErrMissingField, 2, "id"},
+		{"ok get without id", func(h []Event) []Event {
+			h[1].ID, h[4].ID, h[4].Type, h[4].Error, h[4].Output = "", "", OK, "", &Output{}
+			return h
+		}, ErrMissingField, 4, "id"},
 		{"put without input", func(h []Event) []Event { h[0].Input = nil; return h }, ErrMissingField, 0, "input"},
 		{"ok get without output", func(h []Event) []Event { h[4].Type, h[4].Error = OK, ""; return h }, ErrMissingField, 4, "output"},
 		{"info without error", func(h []Event) []Event { h[4].Error = ""; return h }, ErrMissingField, 4, "error"},
@@ -102,4 +106,56 @@ func TestValidateCapsProblems(t *testing.T) {
 	if err := Validate(h); !errors.As(err, &verr) || len(verr.Problems) != maxProblems || verr.Total < 1000 {
 		t.Fatalf("%v", err)
 	}
+}
+
+// TestValidateEmptyIDs: operations that take no memory id carry none in any
+// outcome, and a call made with an empty id (which the store rejects with
+// ErrBadID: the recorder writes invoke "" then fail "") is well formed, as
+// is one that ended info or never completed. Only an ok with an empty id is
+// not (TestValidateRules).
+func TestValidateEmptyIDs(t *testing.T) {
+	var h []Event
+	add := func(p int64, op Op, typ Type, in *Input, out *Output, errText string) {
+		h = append(h, Event{Index: uint64(len(h)), Kind: KindOp, Type: typ, Process: p, Worker: int32(p % 4), Op: op, Time: int64(len(h)), Input: in, Output: out, Error: errText})
+	}
+	put := &Input{Value: Value{HasContent: true, ContentLen: 1}}
+	for _, op := range []Op{OpIterate, OpSync, OpStats, OpLayout, OpCompact, OpRecall} {
+		var in *Input
+		if op == OpRecall {
+			in = &Input{Threshold: 0.5}
+		}
+		var out *Output
+		if needsOutput(op) {
+			out = &Output{}
+		}
+		add(0, op, Invoke, in, nil, "")
+		add(0, op, OK, nil, out, "")
+		add(0, op, Invoke, in, nil, "")
+		add(0, op, Fail, nil, nil, "store: closed")
+	}
+	for _, op := range []Op{OpPut, OpGet, OpRemove, OpUpdateActivation} {
+		var in *Input
+		if needsInput(op) {
+			in = put
+		}
+		add(1, op, Invoke, in, nil, "")
+		add(1, op, Fail, nil, nil, "store: invalid memory id: length 0, want 1..255")
+	}
+	add(1, OpPut, Invoke, put, nil, "")
+	add(1, OpPut, Info, nil, nil, "timeout")
+	add(5, OpGet, Invoke, nil, nil, "") // still outstanding at the end
+	if err := Validate(h); err != nil {
+		t.Fatal(err)
+	}
+	// The same history with the fail turned ok is not.
+	for i := range h {
+		if h[i].Op == OpRemove && h[i].Type == Fail {
+			h[i].Type, h[i].Error, h[i].Output = OK, "", &Output{}
+			if err := Validate(h); !errors.Is(err, ErrMissingField) || !strings.Contains(err.Error(), "field id") {
+				t.Fatalf("ok remove with an empty id: %v", err)
+			}
+			return
+		}
+	}
+	t.Fatal("no remove in the history")
 }
