@@ -84,7 +84,7 @@ func (s *Store) compact() (CompactionStats, error) {
 	// and content written in slot order is read back in that order too).
 	var moves []move
 	var movedBytes uint64
-	err = s.scanHeld(func(id string, sh uint8, slot uint32, _ []byte, h *recordHeader, src []byte) error {
+	err = s.scanHeld(func(id string, sh uint8, slot uint32, b []byte, h *recordHeader, src []byte) error {
 		if !h.hasContent() || h.contentEpoch == epoch {
 			return nil
 		}
@@ -93,7 +93,7 @@ func (s *Store) compact() (CompactionStats, error) {
 			return err
 		}
 		movedBytes += uint64(len(src))
-		moves = append(moves, move{id: id, slot: slot, shard: sh, seq: h.seq, newOff: off})
+		moves = append(moves, move{id: id, slot: slot, shard: sh, seq: le.Uint64(b[rhSeq:]), newOff: off})
 		return nil
 	})
 	if err != nil {
@@ -248,6 +248,9 @@ func (s *Store) rewriteRuns(win []move, epoch uint64, buf *[]byte) (uint64, erro
 		if err != nil {
 			return moved, fmt.Errorf("store: compact: rewrite headers of slots %d..%d: %w", win[i].slot, win[j-1].slot, err)
 		}
+		for k := i; k < j; k++ {
+			s.meta.setContentRef(uint64(win[k].slot), win[k].newOff, epoch)
+		}
 		s.blocks.markDirty(start, end-start)
 		moved += uint64(j - i)
 		i = j
@@ -303,6 +306,7 @@ func (s *Store) rewriteContentRef(slot uint32, b []byte, newOff, epoch uint64, s
 	if err != nil {
 		return fmt.Errorf("store: compact: rewrite header of slot %d: %w", slot, err)
 	}
+	s.meta.setContentRef(uint64(slot), newOff, epoch)
 	s.blocks.markDirty(off, sectorSize)
 	return nil
 }

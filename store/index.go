@@ -57,6 +57,9 @@ type slotSnap struct {
 	shards   []uint8
 	versions [numShards]uint64
 	extra    []snapEntry
+	// hdr is the scan's scratch header, handed to each visit in turn (one
+	// scan visits one entry at a time), so that visiting allocates nothing.
+	hdr recordHeader
 }
 
 type snapEntry struct {
@@ -69,15 +72,22 @@ type snapEntry struct {
 // slotSnap with room for slots [0, nslots).
 func (ix *index) snapshotBySlot(nslots uint64) *slotSnap {
 	sn := &slotSnap{ids: make([]string, nslots), shards: make([]uint8, nslots)}
+	// claimed has a bit per slot already taken: checked instead of ids
+	// itself, which at 1M memories is 16 MB written in random order, so
+	// that the loop only stores there (the stores' cache misses overlap;
+	// loads of it would be waited for one by one).
+	claimed := make([]uint64, (nslots+63)/64)
 	for i := range ix.shards {
 		sh := &ix.shards[i]
 		sh.mu.RLock()
 		sn.versions[i] = sh.version
 		for id, slot := range sh.m {
-			if uint64(slot) >= nslots || sn.ids[slot] != "" {
+			w, bit := uint64(slot)/64, uint64(1)<<(slot%64)
+			if uint64(slot) >= nslots || claimed[w]&bit != 0 {
 				sn.extra = append(sn.extra, snapEntry{id: id, slot: slot, shard: uint8(i)})
 				continue
 			}
+			claimed[w] |= bit
 			sn.ids[slot] = id
 			sn.shards[slot] = uint8(i)
 		}

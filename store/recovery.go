@@ -130,6 +130,7 @@ func (s *Store) recover() error {
 	for id, w := range winners {
 		s.idx.shardOf(id).m[id] = w.slot
 		h := decodeHeader(s.slotBytes(uint64(w.slot)))
+		s.meta.set(uint64(w.slot), &h)
 		live++
 		if h.hasContent() {
 			liveBytes += int64(h.contentLen)

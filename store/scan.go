@@ -1,14 +1,20 @@
 package store
 
-import "math/bits"
+import (
+	"errors"
+	"math/bits"
+	"unsafe"
+)
 
 // scanBatch is how many slots one lock acquisition covers during a scan.
 const scanBatch = 128
 
 // visit is what a scan hands to its consumer for one memory, read under the
 // read lock of its shard (index sh): b is the bytes of its slot (valid only
-// during the call, under the lock), content the record's content bytes in
-// the mapping (nil without content).
+// during the call, under the lock; not read by the scan itself), h its
+// header fields from the slot's meta entry (slotmeta.go: seq, checksums and
+// id length are zero; read them from b if needed), content the record's
+// content bytes in the mapping (nil without content).
 type visit func(id string, sh uint8, slot uint32, b []byte, h *recordHeader, content []byte) error
 
 // scan calls v for every id present when the scan began and still present
@@ -115,16 +121,16 @@ func (s *Store) visitEntry(es *epochSet, sn *slotSnap, id string, slot uint32, i
 			return nil
 		}
 	}
-	b := s.slotBytes(uint64(slot))
-	h := decodeHeader(b)
+	h := &sn.hdr // reused: v must not keep it
+	*h = s.meta.header(uint64(slot))
 	var c []byte
 	if h.hasContent() {
 		var err error
-		if c, err = contentBytes(es, &h); err != nil {
+		if c, err = contentBytes(es, h); err != nil {
 			return err
 		}
 	}
-	return v(id, i, slot, b, &h, c)
+	return v(id, i, slot, s.slotBytes(uint64(slot)), h, c)
 }
 
 // arena hands out sub-slices of larger allocations, so that a scan copies
@@ -167,6 +173,45 @@ func (s *Store) Iterate(fn func(id string, m Memory) bool) error {
 // the fast path for scans that need ids, scalars and content only.
 func (s *Store) IterateMeta(fn func(id string, m Memory) bool) error {
 	return s.iterate(false, fn)
+}
+
+// errStopScan ends a scan early from inside its visitor; never returned.
+var errStopScan = errors.New("store: scan stopped")
+
+// IterateView is Iterate without copies: m.Embedding and m.Content are
+// read-only views into the store's mapping, valid only until fn returns.
+// fn must not modify them, keep them (or slices of them) after it returns,
+// or call any method of the store: it runs under the read locks of the
+// memories' index shards, so a call that needs one of those locks could
+// wait forever. The scalar fields are copies. Everything else is as
+// Iterate: every memory stored before IterateView began and not removed
+// during it is visited exactly once, with its value at some moment during
+// the iteration; memories added during it may or may not be visited;
+// nothing torn or half-written is ever visited. nil content stays nil and
+// empty content stays empty (non-nil).
+func (s *Store) IterateView(fn func(id string, m Memory) bool) error {
+	err := s.scan(func(id string, _ uint8, _ uint32, b []byte, h *recordHeader, c []byte) error {
+		m := memoryOf(h)
+		m.Embedding = embeddingView(b)
+		if h.hasContent() {
+			m.Content = c[:len(c):len(c)]
+		}
+		if !fn(id, m) {
+			return errStopScan
+		}
+		return nil
+	})
+	if err == errStopScan {
+		return nil
+	}
+	return err
+}
+
+// embeddingView is the embedding of slot bytes b as float32 values in place
+// (sectors 1..6; 4-byte aligned since slots and sectors are).
+func embeddingView(b []byte) []float32 {
+	e := b[sectorSize : sectorSize+embeddingBytes]
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(e))), EmbeddingDim)
 }
 
 func (s *Store) iterate(withEmbedding bool, fn func(id string, m Memory) bool) error {

@@ -32,6 +32,7 @@ type Store struct {
 	epochs  atomic.Pointer[epochSet]
 	retired []*contentFile // only under compaction-lost-store: unlinked but still mapped
 	idx     *index
+	meta    metaTable // scan copy of every published header (slotmeta.go)
 	alloc   allocator
 	pending pendingFree
 	seq     atomic.Uint64
@@ -434,6 +435,7 @@ func (s *Store) writeBlock(slot uint64, id string, h *recordHeader, emb []float3
 	if err := s.blocks.writeAt(b, slotOffset(slot)); err != nil {
 		return err
 	}
+	s.meta.set(slot, h)
 	return nil
 }
 
@@ -659,11 +661,13 @@ func (s *Store) updateActivationLocked(sh *shard, id string, v float32) (Lookup,
 		return Missing, err
 	}
 	b := s.slotBytes(uint64(slot))
+	now := time.Now().UnixNano()
 	s.beginInPlace()
 	le.PutUint32(b[rhActivation:], math.Float32bits(v))
-	le.PutUint64(b[rhLastAccess:], uint64(time.Now().UnixNano()))
+	le.PutUint64(b[rhLastAccess:], uint64(now))
 	sealHeader(b)
 	s.endInPlace()
+	s.meta.setActivation(uint64(slot), v, now)
 	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
 	return Found, nil
 }
@@ -708,6 +712,8 @@ func (s *Store) updateActivationUnlocked(id string, v float32) (Lookup, error) {
 	}
 	runtime.Gosched()
 	copy(b[:sectorSize], sector[:])
+	h := decodeHeader(sector[:])
+	s.meta.set(uint64(slot), &h)
 	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
 	return Found, nil
 }

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// slotMeta is the in-memory copy of the fields of a slot's record header
+// that a scan hands out: the scalars and the content reference. Scans
+// (Iterate, IterateMeta, IterateView, Recall) read it instead of the header
+// sector, which sits on a page of its own for every memory (a slot is 3584
+// bytes): at 1M memories reading the headers costs a TLB and cache miss per
+// memory, and the scan is bound by them.
+//
+// Invariant: for every slot published in the index, its entry holds the
+// values of its header fields, read and written under the same locks as
+// the header: written before the slot is published (Put), or under the
+// write lock of the slot's shard (UpdateActivation, compaction's offset
+// rewrite), and read under a read lock of that shard. The header stays the
+// durable truth; recovery rebuilds the table from it. 56 bytes per slot.
+//
+// The words are atomic only so that the seeded bugs that write a slot
+// without its lock (slot-race, index-before-block, unlocked-activation)
+// stay data-race free for the race detector, as their writes to the
+// mapping are; on amd64 a load is a plain load.
+type slotMeta struct {
+	contentOff   atomic.Uint64
+	contentEpoch atomic.Uint64
+	createdAt    atomic.Uint64
+	lastAccess   atomic.Uint64
+	confAct      atomic.Uint64 // confidence | activation<<32 (float32 bits)
+	decayLen     atomic.Uint64 // decayRate bits | contentLen<<32
+	flags        atomic.Uint64
+}
+
+func pack32(lo, hi uint32) uint64 { return uint64(lo) | uint64(hi)<<32 }
+
+// metaChunkShift sets the chunk size: 4096 slots (224 KiB) per chunk.
+const (
+	metaChunkShift = 12
+	metaChunkSlots = 1 << metaChunkShift
+)
+
+type metaChunk [metaChunkSlots]slotMeta
+
+// metaTable is a dense array of slotMeta indexed by slot, in chunks so that
+// it grows without moving (a pointer to an entry stays valid). The chunk
+// directory is replaced wholesale (copy on grow) and read without a lock.
+type metaTable struct {
+	mu     sync.Mutex // serialises growth
+	chunks atomic.Pointer[[]*metaChunk]
+}
+
+// at returns the entry of slot, growing the table if needed. Only a writer
+// that owns slot (a Put before publishing it, recovery) or holds its
+// shard's write lock may write through the pointer.
+func (t *metaTable) at(slot uint64) *slotMeta {
+	c := slot >> metaChunkShift
+	if d := t.chunks.Load(); d != nil && c < uint64(len(*d)) {
+		return &(*d)[c][slot&(metaChunkSlots-1)]
+	}
+	return t.grow(c, slot)
+}
+
+func (t *metaTable) grow(c, slot uint64) *slotMeta {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var cur []*metaChunk
+	if d := t.chunks.Load(); d != nil {
+		cur = *d
+	}
+	if c >= uint64(len(cur)) {
+		next := make([]*metaChunk, c+1, max(c+1, 2*uint64(len(cur))))
+		copy(next, cur)
+		for i := len(cur); i < len(next); i++ {
+			next[i] = new(metaChunk)
+		}
+		t.chunks.Store(&next)
+		cur = next
+	}
+	return &cur[c][slot&(metaChunkSlots-1)]
+}
+
+// set copies the header fields of h into slot's entry.
+func (t *metaTable) set(slot uint64, h *recordHeader) {
+	m := t.at(slot)
+	m.contentOff.Store(h.contentOff)
+	m.contentEpoch.Store(h.contentEpoch)
+	m.createdAt.Store(uint64(h.createdAt))
+	m.lastAccess.Store(uint64(h.lastAccess))
+	m.confAct.Store(pack32(math.Float32bits(h.confidence), math.Float32bits(h.activation)))
+	m.decayLen.Store(pack32(math.Float32bits(h.decayRate), h.contentLen))
+	m.flags.Store(uint64(h.flags))
+}
+
+// setActivation records an in-place activation update (caller holds the
+// slot's shard write lock, so confidence cannot change meanwhile).
+func (t *metaTable) setActivation(slot uint64, v float32, lastAccess int64) {
+	m := t.at(slot)
+	m.confAct.Store(m.confAct.Load()&0xffffffff | uint64(math.Float32bits(v))<<32)
+	m.lastAccess.Store(uint64(lastAccess))
+}
+
+// setContentRef records compaction's rewrite of slot's content reference.
+func (t *metaTable) setContentRef(slot, off, epoch uint64) {
+	m := t.at(slot)
+	m.contentOff.Store(off)
+	m.contentEpoch.Store(epoch)
+}
+
+// header returns slot's entry as a recordHeader with the scan's fields set
+// (seq, the checksums and the id length are zero). The slot must be
+// published: its entry exists.
+func (t *metaTable) header(slot uint64) recordHeader {
+	m := t.at(slot)
+	ca, dl := m.confAct.Load(), m.decayLen.Load()
+	return recordHeader{
+		state:        stateLive,
+		confidence:   math.Float32frombits(uint32(ca)),
+		activation:   math.Float32frombits(uint32(ca >> 32)),
+		decayRate:    math.Float32frombits(uint32(dl)),
+		flags:        uint32(m.flags.Load()),
+		createdAt:    int64(m.createdAt.Load()),
+		lastAccess:   int64(m.lastAccess.Load()),
+		contentOff:   m.contentOff.Load(),
+		contentEpoch: m.contentEpoch.Load(),
+		contentLen:   uint32(dl >> 32),
+	}
+}
