@@ -36,8 +36,12 @@ import (
 // Targets (issue 2): Put >= 50% of the baseline throughput on one goroutine
 // (throughput-ratio, and cpu-throughput-ratio from thread CPU time, which a
 // busy shared machine distorts less); Get p99 <= 10 us (get-p99-us); Iterate
-// >= 3M items/s at 1M (items/s, cpu-items/s; meta-items/s is IterateMeta,
-// without embeddings); anonymous RSS growth <= 150 B per memory
+// >= 3M items/s at 1M (items/s, cpu-items/s: Iterate, which copies each
+// embedding and content; meta-*: IterateMeta, without embeddings; view-*:
+// IterateView, the zero-copy visitor, with a callback that takes each
+// memory's id, scalars, embedding view and content length; view-read-*:
+// IterateView with a callback that also reads embedding and content
+// bytes); anonymous RSS growth <= 150 B per memory
 // (BenchmarkRSS anon-B/mem); Put with default group commit >= 50K/s
 // (BenchmarkPut .../groupcommit puts/s). Every benchmark op is a whole batch
 // (a fill, 100K Gets, an iteration, a compaction), so -benchtime=1x runs
@@ -465,7 +469,7 @@ func BenchmarkIterate(b *testing.B) {
 			}
 			runtime.GC()
 			b.ResetTimer()
-			var storeT, rawT, storeCPU, rawCPU, metaT time.Duration
+			var storeT, rawT, storeCPU, rawCPU, metaT, metaCPU, viewT, viewCPU, readT, readCPU time.Duration
 			for i := 0; i < b.N; i++ {
 				visited := 0
 				c := startClock()
@@ -480,14 +484,64 @@ func BenchmarkIterate(b *testing.B) {
 				}
 				b.StopTimer()
 				visited = 0
-				t0 := time.Now()
+				c = startClock()
 				if err := s.IterateMeta(func(string, store.Memory) bool { visited++; return true }); err != nil {
 					b.Fatal(err)
 				}
-				metaT += time.Since(t0)
+				wall, cpu = c.stop()
+				metaT += wall
+				metaCPU += cpu
 				if visited != sc.n {
 					b.Fatalf("IterateMeta visited %d of %d", visited, sc.n)
 				}
+				// The zero-copy visitor: every memory's id, scalars,
+				// embedding view and content view are handed over; the
+				// callback checks the embedding's length and sums the
+				// content lengths so that both are really reached.
+				visited = 0
+				var contentBytes uint64
+				c = startClock()
+				if err := s.IterateView(func(id string, m store.Memory) bool {
+					if len(m.Embedding) != store.EmbeddingDim || id == "" {
+						b.Errorf("IterateView: %q has %d embedding values", id, len(m.Embedding))
+					}
+					contentBytes += uint64(len(m.Content))
+					visited++
+					return true
+				}); err != nil {
+					b.Fatal(err)
+				}
+				wall, cpu = c.stop()
+				viewT += wall
+				viewCPU += cpu
+				if visited != sc.n || contentBytes != d.total {
+					b.Fatalf("IterateView visited %d of %d, %d of %d content bytes", visited, sc.n, contentBytes, d.total)
+				}
+				// The same with a callback that reads the first and last
+				// embedding value and the first content byte: the cost of
+				// a caller that touches each memory's bytes (a page of
+				// the blocks file per memory).
+				visited = 0
+				var sum float32
+				var csum byte
+				c = startClock()
+				if err := s.IterateView(func(id string, m store.Memory) bool {
+					sum += m.Embedding[0] + m.Embedding[store.EmbeddingDim-1]
+					if len(m.Content) > 0 {
+						csum ^= m.Content[0]
+					}
+					visited++
+					return true
+				}); err != nil {
+					b.Fatal(err)
+				}
+				wall, cpu = c.stop()
+				readT += wall
+				readCPU += cpu
+				if visited != sc.n || sum != sum {
+					b.Fatalf("IterateView (reading) visited %d of %d (sum %v)", visited, sc.n, sum)
+				}
+				_ = csum
 				c = startClock()
 				for id := range raw.index {
 					if _, ok := raw.get(id); !ok {
@@ -503,6 +557,11 @@ func BenchmarkIterate(b *testing.B) {
 			b.ReportMetric(items/storeT.Seconds(), "items/s")
 			b.ReportMetric(items/storeCPU.Seconds(), "cpu-items/s")
 			b.ReportMetric(items/metaT.Seconds(), "meta-items/s")
+			b.ReportMetric(items/metaCPU.Seconds(), "meta-cpu-items/s")
+			b.ReportMetric(items/viewT.Seconds(), "view-items/s")
+			b.ReportMetric(items/viewCPU.Seconds(), "view-cpu-items/s")
+			b.ReportMetric(items/readT.Seconds(), "view-read-items/s")
+			b.ReportMetric(items/readCPU.Seconds(), "view-read-cpu-items/s")
 			b.ReportMetric(items/rawT.Seconds(), "raw-items/s")
 			b.ReportMetric(float64(rawT)/float64(storeT), "throughput-ratio")
 			b.ReportMetric(float64(rawCPU)/float64(storeCPU), "cpu-throughput-ratio")
