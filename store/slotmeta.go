@@ -18,23 +18,40 @@ import (
 // the header: written before the slot is published (Put), or under the
 // write lock of the slot's shard (UpdateActivation, compaction's offset
 // rewrite), and read under a read lock of that shard. The header stays the
-// durable truth; recovery rebuilds the table from it. 56 bytes per slot.
+// durable truth; recovery rebuilds the table from it. 48 bytes per slot.
 //
 // The words are atomic only so that the seeded bugs that write a slot
 // without its lock (slot-race, index-before-block, unlocked-activation)
 // stay data-race free for the race detector, as their writes to the
 // mapping are; on amd64 a load is a plain load.
 type slotMeta struct {
-	contentOff   atomic.Uint64
+	contentRef   atomic.Uint64 // contentOff (below metaOffLimit) | metaHasContent
 	contentEpoch atomic.Uint64
 	createdAt    atomic.Uint64
 	lastAccess   atomic.Uint64
 	confAct      atomic.Uint64 // confidence | activation<<32 (float32 bits)
 	decayLen     atomic.Uint64 // decayRate bits | contentLen<<32
-	flags        atomic.Uint64
 }
 
+// contentRef packs the has-content flag into the top bit of the offset.
+// Every offset with content bytes lies inside its mapped file, which is
+// far below metaOffLimit (the largest reservation is 64 GiB). An empty
+// content's offset is only its place in the append order (contentBytes
+// reads nothing for it) and is clamped to the limit, which keeps it past
+// the file header as contentBytes requires.
+const (
+	metaHasContent = 1 << 63
+	metaOffLimit   = 1<<48 - 1
+)
+
 func pack32(lo, hi uint32) uint64 { return uint64(lo) | uint64(hi)<<32 }
+
+func packRef(off uint64, hasContent bool) uint64 {
+	if !hasContent {
+		return min(off, metaOffLimit)
+	}
+	return min(off, metaOffLimit) | metaHasContent
+}
 
 // metaChunkShift sets the chunk size: 4096 slots (224 KiB) per chunk.
 const (
@@ -85,13 +102,12 @@ func (t *metaTable) grow(c, slot uint64) *slotMeta {
 // set copies the header fields of h into slot's entry.
 func (t *metaTable) set(slot uint64, h *recordHeader) {
 	m := t.at(slot)
-	m.contentOff.Store(h.contentOff)
+	m.contentRef.Store(packRef(h.contentOff, h.hasContent()))
 	m.contentEpoch.Store(h.contentEpoch)
 	m.createdAt.Store(uint64(h.createdAt))
 	m.lastAccess.Store(uint64(h.lastAccess))
 	m.confAct.Store(pack32(math.Float32bits(h.confidence), math.Float32bits(h.activation)))
 	m.decayLen.Store(pack32(math.Float32bits(h.decayRate), h.contentLen))
-	m.flags.Store(uint64(h.flags))
 }
 
 // setActivation records an in-place activation update (caller holds the
@@ -102,28 +118,33 @@ func (t *metaTable) setActivation(slot uint64, v float32, lastAccess int64) {
 	m.lastAccess.Store(uint64(lastAccess))
 }
 
-// setContentRef records compaction's rewrite of slot's content reference.
+// setContentRef records compaction's rewrite of slot's content reference
+// (only records with content are moved).
 func (t *metaTable) setContentRef(slot, off, epoch uint64) {
 	m := t.at(slot)
-	m.contentOff.Store(off)
+	m.contentRef.Store(packRef(off, true))
 	m.contentEpoch.Store(epoch)
 }
 
 // header returns slot's entry as a recordHeader with the scan's fields set
-// (seq, the checksums and the id length are zero). The slot must be
-// published: its entry exists.
+// (seq, the checksums and the id length are zero; flags holds only
+// flagHasContent). The slot must be published: its entry exists.
 func (t *metaTable) header(slot uint64) recordHeader {
 	m := t.at(slot)
-	ca, dl := m.confAct.Load(), m.decayLen.Load()
+	ca, dl, ref := m.confAct.Load(), m.decayLen.Load(), m.contentRef.Load()
+	var flags uint32
+	if ref&metaHasContent != 0 {
+		flags = flagHasContent
+	}
 	return recordHeader{
 		state:        stateLive,
 		confidence:   math.Float32frombits(uint32(ca)),
 		activation:   math.Float32frombits(uint32(ca >> 32)),
 		decayRate:    math.Float32frombits(uint32(dl)),
-		flags:        uint32(m.flags.Load()),
+		flags:        flags,
 		createdAt:    int64(m.createdAt.Load()),
 		lastAccess:   int64(m.lastAccess.Load()),
-		contentOff:   m.contentOff.Load(),
+		contentOff:   ref &^ metaHasContent,
 		contentEpoch: m.contentEpoch.Load(),
 		contentLen:   uint32(dl >> 32),
 	}

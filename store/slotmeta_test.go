@@ -21,7 +21,7 @@ func checkMetaMirrorsHeaders(t *testing.T, s *Store) int {
 			h := decodeHeader(s.slotBytes(uint64(slot)))
 			m := s.meta.header(uint64(slot))
 			if h.confidence != m.confidence || h.activation != m.activation || h.decayRate != m.decayRate ||
-				h.flags != m.flags || h.createdAt != m.createdAt || h.lastAccess != m.lastAccess ||
+				h.flags&flagHasContent != m.flags || h.createdAt != m.createdAt || h.lastAccess != m.lastAccess ||
 				h.contentOff != m.contentOff || h.contentEpoch != m.contentEpoch || h.contentLen != m.contentLen {
 				t.Errorf("%s (slot %d): meta %+v, header %+v", id, slot, m, h)
 			}
@@ -91,14 +91,24 @@ func TestSlotMetaMirrorsHeaders(t *testing.T) {
 func TestMetaTableGrows(t *testing.T) {
 	var mt metaTable
 	first := mt.at(5)
-	first.contentOff.Store(42)
+	first.contentRef.Store(42)
 	far := uint64(3*metaChunkSlots + 17)
-	mt.set(far, &recordHeader{contentOff: 7, contentLen: 9, confidence: 0.5})
-	if mt.at(5) != first || mt.at(5).contentOff.Load() != 42 {
+	mt.set(far, &recordHeader{contentOff: 7, contentLen: 9, confidence: 0.5, flags: flagHasContent})
+	if mt.at(5) != first || mt.at(5).contentRef.Load() != 42 {
 		t.Fatal("entry 5 moved or changed when the table grew")
 	}
-	if h := mt.header(far); h.contentOff != 7 || h.contentLen != 9 || h.confidence != 0.5 {
+	if h := mt.header(far); h.contentOff != 7 || h.contentLen != 9 || h.confidence != 0.5 || !h.hasContent() {
 		t.Fatalf("entry %d: %+v", far, h)
+	}
+	// An empty content's offset (no bytes behind it) is clamped below the
+	// flag bit, and stays past the file header.
+	mt.set(6, &recordHeader{contentOff: 1 << 60, flags: flagHasContent})
+	if h := mt.header(6); !h.hasContent() || h.contentOff != metaOffLimit || h.contentLen != 0 {
+		t.Fatalf("empty content far out: %+v", h)
+	}
+	mt.set(6, &recordHeader{contentOff: 1 << 60})
+	if h := mt.header(6); h.hasContent() {
+		t.Fatalf("no content: %+v", h)
 	}
 	if got := len(*mt.chunks.Load()); got != 4 {
 		t.Fatalf("%d chunks for slot %d, want 4", got, far)
