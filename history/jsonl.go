@@ -131,7 +131,7 @@ func (r *Reader) nextLine() error {
 			continue
 		}
 		var e Event
-		if err := json.Unmarshal(line, &e); err != nil {
+		if err := decodeJSONEvent(line, &e); err != nil {
 			reason := err.Error()
 			if !terminated {
 				reason = "last line truncated: " + reason
