@@ -28,6 +28,34 @@ type Header struct {
 	Digest string `msgpack:"digest,omitempty" json:"digest,omitempty"`
 }
 
+// DigestAlgorithm is the algorithm of the history's digests: Digest, or
+// DigestFNV1a64 for a schema 1 header (or a zero one built in memory with
+// Schema 1) that leaves it implicit, or DigestXXH64 for a new header not
+// yet written.
+func (h Header) DigestAlgorithm() string {
+	switch {
+	case h.Digest != "":
+		return h.Digest
+	case h.Schema == 1:
+		return DigestFNV1a64
+	}
+	return DigestXXH64
+}
+
+// EmptyDigest is the digest of no bytes (an empty embedding or content)
+// under the history's algorithm, for code that must recognise it without
+// recomputing digests: 0xef46db3751d8e999 (xxh64) or 0xcbf29ce484222325
+// (fnv1a-64); 0 for an algorithm this package does not know.
+func (h Header) EmptyDigest() uint64 {
+	switch h.DigestAlgorithm() {
+	case DigestXXH64:
+		return 0xef46db3751d8e999
+	case DigestFNV1a64:
+		return 0xcbf29ce484222325
+	}
+	return 0
+}
+
 // knownDigests are the digest algorithms a header may name.
 var knownDigests = [...]string{DigestXXH64, DigestFNV1a64}
 

@@ -128,3 +128,35 @@ func TestExportUsageErrors(t *testing.T) {
 		t.Fatal("--out same as the input truncated it")
 	}
 }
+
+// TestExportSchema1History: exporting a history recorded before the digest
+// change (schema 1, FNV-1a digests, no "digest" key) says so in every
+// form: JSON Lines and EDN headers name "fnv1a-64", never the current
+// algorithm, and the events are unchanged.
+func TestExportSchema1History(t *testing.T) {
+	src := filepath.Join("..", "..", "history", "testdata", "schema1.wch")
+	h0, events, err := history.ReadFile(src)
+	if err != nil || h0.Schema != 1 {
+		t.Fatalf("%s: schema %d, %v", src, h0.Schema, err)
+	}
+	out := filepath.Join(t.TempDir(), "h.jsonl")
+	if code := runApp([]string{"warmcheck", "export", src, "--format", "jsonl", "--out", out}); code != exitValid {
+		t.Fatalf("exit %d", code)
+	}
+	h, got, err := history.ReadFile(out)
+	if err != nil || h.Schema != history.SchemaVersion || h.Digest != history.DigestFNV1a64 || len(got) != len(events) {
+		t.Fatalf("jsonl header %+v, %d of %d events, %v", h, len(got), len(events), err)
+	}
+	for i := range got {
+		if got[i].Index != events[i].Index || (got[i].Input != nil && got[i].Input.Value != events[i].Input.Value) {
+			t.Fatalf("event %d differs: %+v", i, got[i])
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := runExport(exportOptions{path: src, format: "edn"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if head, _, _ := strings.Cut(stdout.String(), "{:type"); !strings.Contains(head, "schema 2") || !strings.Contains(head, `:digest "fnv1a-64"`) {
+		t.Fatalf("edn header: %s", head)
+	}
+}
