@@ -28,7 +28,12 @@
 // Iterate guarantee: every memory stored before Iterate began and not removed
 // during it is visited exactly once, with its value at some moment during the
 // iteration; memories added during it may or may not be visited; nothing torn
-// or half-written is ever visited. Recall gives the same guarantee.
+// or half-written is ever visited. IterateMeta, IterateView (the zero-copy
+// visitor: the embedding and content it hands out are views into the
+// mapping, valid only during the call) and Recall give the same guarantee.
+// Scans read each memory's scalars and content reference from an in-memory
+// copy of the record headers (slotmeta.go, 48 bytes per slot, rebuilt by
+// recovery), not from the headers themselves.
 //
 // Compaction runs concurrently with every operation; readers never see
 // another memory's bytes before, during or after it (see Compact).
