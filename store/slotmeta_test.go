@@ -45,7 +45,7 @@ func TestSlotMetaMirrorsHeaders(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 3))
-			for i := 0; i < 1500; i++ {
+			for i := 0; i < 700; i++ {
 				id := fmt.Sprint("k", r.IntN(200))
 				var err error
 				switch p := r.IntN(20); {
