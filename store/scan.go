@@ -182,8 +182,9 @@ var errStopScan = errors.New("store: scan stopped")
 // read-only views into the store's mapping, valid only until fn returns.
 // fn must not modify them, keep them (or slices of them) after it returns,
 // or call any method of the store: it runs under the read locks of the
-// memories' index shards, so a call that needs one of those locks could
-// wait forever. The scalar fields are copies. Everything else is as
+// memories' index shards (those of a batch of scanBatch slots at a time),
+// so a call that needs one of those locks could wait forever, and writers
+// to those shards wait while fn runs. The scalar fields are copies. Everything else is as
 // Iterate: every memory stored before IterateView began and not removed
 // during it is visited exactly once, with its value at some moment during
 // the iteration; memories added during it may or may not be visited;
