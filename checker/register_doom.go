@@ -41,66 +41,94 @@ import "github.com/warmcheck/warmcheck/history"
 //     left unplaced strands that read: nothing can make the memory absent
 //     again.
 type doomTracker struct {
-	ops            []regOp
-	identityOn     bool
-	versionOn      bool
-	identReads     map[writeIdentity]int // unplaced ok gets per identity returned
-	versionReads   map[valueKey]int      // unplaced ok gets per version returned
-	absenceReads   int                   // unplaced ok reads of absence
-	absenceMakers  int                   // unplaced removes that may make the memory absent
+	ops        []regOp
+	identityOn bool
+	versionOn  bool
+	// Dense ids of the identities and versions ok gets returned; per op,
+	// the ids its output has (-1: not an ok get that found a value).
+	identID    map[writeIdentity]int32
+	versionID  map[valueKey]int32
+	getIdent   []int32
+	getVersion []int32
+	// Per id: unplaced gets, and all gets (op indices).
+	identReads   []int32
+	versionReads []int32
+	identGets    [][]int32
+	versionGets  [][]int32
+	// Absence: unplaced ok reads of absence, unplaced removes that may make
+	// the memory absent (ok found, or info).
+	absenceReads   int
+	absenceMakers  int
 	isAbsenceRead  []bool
 	isAbsenceMaker []bool
-	identGets      map[writeIdentity][]int  // ok gets returning the identity
-	versionGets    map[valueKey][]int       // ok gets returning the version
-	uaIdentity     map[uint32]writeIdentity // update activation -> identity a get saw it on
-	cuts           int64                    // steps refused (for tests and results)
+	uaIdentity     map[uint32]writeIdentity // observed update activation -> identity a get saw it on
 	byRet          []int                    // all ops by return
 	placed         []bool                   // the search's placed set (shared)
+	cuts           int64                    // steps refused (for tests and results)
 }
 
 func newDoomTracker(initial regState, ops []regOp, byRet []int, placed []bool) *doomTracker {
-	d := &doomTracker{ops: ops, identReads: map[writeIdentity]int{}, versionReads: map[valueKey]int{},
-		isAbsenceRead: make([]bool, len(ops)), isAbsenceMaker: make([]bool, len(ops)),
-		identGets: map[writeIdentity][]int{}, versionGets: map[valueKey][]int{}, uaIdentity: map[uint32]writeIdentity{}, byRet: byRet, placed: placed}
-	idents := map[writeIdentity]bool{}
-	putActs := map[uint32]bool{}
-	uaActs := map[uint32]bool{}
-	d.identityOn, d.versionOn = true, true
+	n := len(ops)
+	d := &doomTracker{ops: ops, identityOn: true, versionOn: true,
+		identID: make(map[writeIdentity]int32, n/4), versionID: make(map[valueKey]int32, n/4),
+		getIdent: make([]int32, n), getVersion: make([]int32, n),
+		isAbsenceRead: make([]bool, n), isAbsenceMaker: make([]bool, n),
+		uaIdentity: map[uint32]writeIdentity{}, byRet: byRet, placed: placed}
+	idents := make(map[writeIdentity]struct{}, n/2)
+	putActs := make(map[uint32]struct{}, n/2)
+	uaActs := map[uint32]struct{}{}
 	if initial.present {
-		idents[identityOf(initial.value)] = true
-		putActs[initial.value.activation] = true
+		idents[identityOf(initial.value)] = struct{}{}
+		putActs[initial.value.activation] = struct{}{}
 	}
 	for _, o := range ops {
 		if o.op == history.OpPut {
 			id := identityOf(o.value)
-			if idents[id] {
+			if _, dup := idents[id]; dup {
 				d.identityOn = false
 			}
-			idents[id] = true
-			putActs[o.value.activation] = true
+			idents[id] = struct{}{}
+			putActs[o.value.activation] = struct{}{}
 		}
 	}
 	for _, o := range ops {
 		if o.op == history.OpUpdateActivation {
-			if uaActs[o.activation] || putActs[o.activation] {
+			_, dupUA := uaActs[o.activation]
+			_, dupPut := putActs[o.activation]
+			if dupUA || dupPut {
 				d.versionOn = false
 			}
-			uaActs[o.activation] = true
+			uaActs[o.activation] = struct{}{}
 		}
 	}
 	d.versionOn = d.versionOn && d.identityOn
-	for _, o := range ops {
-		if o.op == history.OpGet && o.status == statusOK && o.found && uaActs[o.output.activation] {
-			d.uaIdentity[o.output.activation] = identityOf(o.output)
-		}
-	}
 	for i, o := range ops {
+		d.getIdent[i], d.getVersion[i] = -1, -1
 		switch {
 		case o.op == history.OpGet && o.status == statusOK && o.found:
-			d.identReads[identityOf(o.output)]++
-			d.versionReads[o.output]++
-			d.identGets[identityOf(o.output)] = append(d.identGets[identityOf(o.output)], i)
-			d.versionGets[o.output] = append(d.versionGets[o.output], i)
+			id := identityOf(o.output)
+			if _, ok := uaActs[o.output.activation]; ok {
+				d.uaIdentity[o.output.activation] = id
+			}
+			k, ok := d.identID[id]
+			if !ok {
+				k = int32(len(d.identReads))
+				d.identID[id] = k
+				d.identReads = append(d.identReads, 0)
+				d.identGets = append(d.identGets, nil)
+			}
+			v, ok := d.versionID[o.output]
+			if !ok {
+				v = int32(len(d.versionReads))
+				d.versionID[o.output] = v
+				d.versionReads = append(d.versionReads, 0)
+				d.versionGets = append(d.versionGets, nil)
+			}
+			d.getIdent[i], d.getVersion[i] = k, v
+			d.identReads[k]++
+			d.versionReads[v]++
+			d.identGets[k] = append(d.identGets[k], int32(i))
+			d.versionGets[v] = append(d.versionGets[v], int32(i))
 		case o.status == statusOK && o.op != history.OpPut && !o.found:
 			d.isAbsenceRead[i] = true
 			d.absenceReads++
@@ -112,21 +140,36 @@ func newDoomTracker(initial regState, ops []regOp, byRet []int, placed []bool) *
 	return d
 }
 
-func (d *doomTracker) adjust(i, by int) {
-	o := d.ops[i]
+func (d *doomTracker) adjust(i int, by int32) {
 	switch {
-	case o.op == history.OpGet && o.status == statusOK && o.found:
-		d.identReads[identityOf(o.output)] -= by
-		d.versionReads[o.output] -= by
+	case d.getIdent[i] >= 0:
+		d.identReads[d.getIdent[i]] -= by
+		d.versionReads[d.getVersion[i]] -= by
 	case d.isAbsenceRead[i]:
-		d.absenceReads -= by
+		d.absenceReads -= int(by)
 	case d.isAbsenceMaker[i]:
-		d.absenceMakers -= by
+		d.absenceMakers -= int(by)
 	}
 }
 
 func (d *doomTracker) place(i int)   { d.adjust(i, 1) }
 func (d *doomTracker) unplace(i int) { d.adjust(i, -1) }
+
+// unplacedIdent and unplacedVersion: how many ok gets that returned the
+// identity (version) of v are still unplaced, and their ids (-1: none ever).
+func (d *doomTracker) unplacedIdent(v valueKey) (int32, int32) {
+	if k, ok := d.identID[identityOf(v)]; ok {
+		return d.identReads[k], k
+	}
+	return 0, -1
+}
+
+func (d *doomTracker) unplacedVersion(v valueKey) (int32, int32) {
+	if k, ok := d.versionID[v]; ok {
+		return d.versionReads[k], k
+	}
+	return 0, -1
+}
 
 // dooms says whether placing op i, which takes the memory from state to
 // next, strands a read for good (see the invariants above). It is called
@@ -149,13 +192,17 @@ func (d *doomTracker) doomed(state, next regState, i, rp int) bool {
 	if state == next {
 		return false
 	}
+	sameIdentity := state.present && next.present && identityOf(state.value) == identityOf(next.value)
 	if state.present {
-		id := identityOf(state.value)
-		if d.identityOn && (!next.present || identityOf(next.value) != id) && d.identReads[id] > 0 {
-			return true
+		if d.identityOn && !sameIdentity {
+			if n, _ := d.unplacedIdent(state.value); n > 0 {
+				return true
+			}
 		}
-		if d.versionOn && d.versionReads[state.value] > 0 {
-			return true
+		if d.versionOn {
+			if n, _ := d.unplacedVersion(state.value); n > 0 {
+				return true
+			}
 		}
 	} else {
 		// Absent -> present.
@@ -170,18 +217,16 @@ func (d *doomTracker) doomed(state, next regState, i, rp int) bool {
 	if !next.present {
 		return false
 	}
-	if d.identityOn && (!state.present || identityOf(state.value) != identityOf(next.value)) {
-		id := identityOf(next.value)
-		if d.lifetimeConflict(i, rp, d.identGets[id], func(x regOp) bool {
-			return x.op == history.OpUpdateActivation || (x.op == history.OpGet && x.found && identityOf(x.output) == id)
+	if d.identityOn && !sameIdentity {
+		if n, k := d.unplacedIdent(next.value); n > 0 && d.lifetimeConflict(i, rp, d.identGets[k], func(x int) bool {
+			return d.ops[x].op == history.OpUpdateActivation || d.getIdent[x] == k
 		}) {
 			return true
 		}
 	}
 	if d.versionOn {
-		v := next.value
-		if d.lifetimeConflict(i, rp, d.versionGets[v], func(x regOp) bool {
-			return x.op == history.OpGet && x.found && x.output == v
+		if n, k := d.unplacedVersion(next.value); n > 0 && d.lifetimeConflict(i, rp, d.versionGets[k], func(x int) bool {
+			return d.getVersion[x] == k
 		}) {
 			return true
 		}
@@ -193,7 +238,7 @@ func (d *doomTracker) doomed(state, next regState, i, rp int) bool {
 // new identity or version is current; is there an unplaced op other than i,
 // that cannot be placed then (not compatible), which returned before the
 // latest call among them?
-func (d *doomTracker) lifetimeConflict(i, rp int, gets []int, compatible func(regOp) bool) bool {
+func (d *doomTracker) lifetimeConflict(i, rp int, gets []int32, compatible func(x int) bool) bool {
 	var s int64 = -1
 	for _, g := range gets {
 		if !d.placed[g] && d.ops[g].call > s {
@@ -208,10 +253,10 @@ func (d *doomTracker) lifetimeConflict(i, rp int, gets []int, compatible func(re
 		if d.ops[x].ret >= s {
 			return false
 		}
-		if x == i || d.placed[x] || d.ops[x].status != statusOK && d.ops[x].ret == infinity {
+		if x == i || d.placed[x] {
 			continue
 		}
-		if !compatible(d.ops[x]) {
+		if !compatible(x) {
 			return true
 		}
 	}

@@ -60,8 +60,8 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 	sort.Slice(byRet, func(a, b int) bool { return ops[byRet[a]].ret < ops[byRet[b]].ret })
 
 	// Who writes what, and whose versions are read.
-	putOf := map[valueKey]int{}
-	putOfIdent := map[writeIdentity]int{}
+	putOf := make(map[valueKey]int, n/2)
+	putOfIdent := make(map[writeIdentity]int, n/2)
 	uaOf := map[uint32]int{}
 	for i, o := range ops {
 		switch o.op {
@@ -72,7 +72,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 			uaOf[o.activation] = i
 		}
 	}
-	readIdent := map[writeIdentity]bool{}
+	readIdent := make(map[writeIdentity]bool, n/2)
 	readAct := map[uint32]bool{}
 	for _, o := range ops {
 		if o.op == history.OpGet && o.status == statusOK && o.found {
@@ -125,7 +125,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		state  regState
 		lo, rp int // cursors into byCall / byRet before placing
 	}
-	seen := map[cacheKey]struct{}{}
+	seen := make(map[cacheKey]struct{}, 2*n)
 	var h1, h2 uint64
 	state := initial
 	lo, rp := 0, 0
