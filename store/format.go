@@ -56,6 +56,11 @@ import (
 // dirty 1 MiB chunk of every file (content first, then blocks), then writes the
 // free markers of slots whose replacement is now durable and msyncs again.
 // Content is therefore durable no later than the block that refers to it.
+// How bytes reach the files does not change this: a Put's record is written
+// with one pwrite (content appends and in-place header rewrites go through
+// the mapping, compaction's header rewrites through pwrite), all into the
+// same page cache, and msync is an fdatasync of the mapped range: it flushes
+// every dirty page of the range, however it was dirtied.
 const (
 	fileHeaderSize = 4096
 	sectorSize     = 512
