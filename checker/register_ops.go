@@ -53,6 +53,7 @@ type regPartition struct {
 	initialKnown bool // false: the epoch began with a restart but no "restart" snapshot followed
 	initialEvent int  // position of the snapshot that gave the initial state, -1 if none
 	ops          []regOp
+	refs         []opRef // extractRegister's work list, nil once ops is built
 	// iterObserved maps a write identity to the earliest completion position
 	// of an iterate or recall (same memory, same epoch) whose result held it.
 	iterObserved map[writeIdentity]int64
@@ -101,39 +102,29 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 		}
 		return p
 	}
+	// addOp validates an operation and files a reference to it under its
+	// partition; the regOps are built once every partition's size is known
+	// (appending 100-byte regOps one by one cost more than the rest of the
+	// extraction on 1M-op histories).
 	addOp := func(inv, comp int, status regStatus) error {
 		ie := &events[inv]
-		o := regOp{op: ie.Op, status: status, process: ie.Process, call: int64(inv), ret: infinity, complete: -1, clampedBy: -1}
 		switch ie.Op {
 		case history.OpPut:
 			if ie.Input == nil {
 				return fmt.Errorf("%w: event %d (put invoke): Input is missing", ErrMalformedRegister, ie.Index)
 			}
-			o.value = keyOf(ie.Input.Value)
 		case history.OpUpdateActivation:
 			if ie.Input == nil {
 				return fmt.Errorf("%w: event %d (update-activation invoke): Input is missing", ErrMalformedRegister, ie.Index)
 			}
-			o.activation = math.Float32bits(ie.Input.Activation)
 		}
-		if comp >= 0 {
-			o.complete = comp
-			if status == statusOK {
-				o.ret = int64(comp)
-				ce := &events[comp]
-				if ce.Op != history.OpPut {
-					if ce.Output == nil {
-						return fmt.Errorf("%w: event %d (ok completion of %s): Output is missing", ErrMalformedRegister, ce.Index, ce.Op.String())
-					}
-					o.found = ce.Output.Found
-					if ce.Op == history.OpGet && o.found {
-						o.output = keyOf(ce.Output.Value)
-					}
-				}
+		if comp >= 0 && status == statusOK {
+			if ce := &events[comp]; ce.Op != history.OpPut && ce.Output == nil {
+				return fmt.Errorf("%w: event %d (ok completion of %s): Output is missing", ErrMalformedRegister, ce.Index, ce.Op.String())
 			}
 		}
 		p := part(pendingEpoch(pending, ie.Process, epoch), ie.ID)
-		p.ops = append(p.ops, o)
+		p.refs = append(p.refs, opRef{inv: inv, comp: comp, status: status})
 		return nil
 	}
 
@@ -252,7 +243,7 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 	sort.Slice(h.faults, func(a, b int) bool { return h.faults[a].start < h.faults[b].start })
 
 	for _, p := range parts {
-		if len(p.ops) == 0 {
+		if len(p.refs) == 0 {
 			continue // only iterate observations: nothing to check
 		}
 		ep := p.key.epoch
@@ -261,6 +252,11 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 		if p.initialKnown && epochInitial[ep] != nil {
 			p.initial = epochInitial[ep][p.key.id]
 		}
+		p.ops = make([]regOp, len(p.refs))
+		for k, r := range p.refs {
+			p.ops[k] = makeRegOp(events, r)
+		}
+		p.refs = nil
 		sort.Slice(p.ops, func(a, b int) bool { return p.ops[a].call < p.ops[b].call })
 		h.partitions = append(h.partitions, p)
 	}
@@ -272,6 +268,38 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 		return ka.id < kb.id
 	})
 	return h, nil
+}
+
+// opRef is an operation found by extractRegister: its invoke and completion
+// positions (comp -1: none) and status. Validated when filed.
+type opRef struct {
+	inv, comp int
+	status    regStatus
+}
+
+// makeRegOp builds the register operation r refers to.
+func makeRegOp(events []history.Event, r opRef) regOp {
+	ie := &events[r.inv]
+	o := regOp{op: ie.Op, status: r.status, process: ie.Process, call: int64(r.inv), ret: infinity, complete: -1, clampedBy: -1}
+	switch ie.Op {
+	case history.OpPut:
+		o.value = keyOf(ie.Input.Value)
+	case history.OpUpdateActivation:
+		o.activation = math.Float32bits(ie.Input.Activation)
+	}
+	if r.comp >= 0 {
+		o.complete = r.comp
+		if r.status == statusOK {
+			o.ret = int64(r.comp)
+			if ce := &events[r.comp]; ce.Op != history.OpPut {
+				o.found = ce.Output.Found
+				if ce.Op == history.OpGet && o.found {
+					o.output = keyOf(ce.Output.Value)
+				}
+			}
+		}
+	}
+	return o
 }
 
 // pendingEpoch is the epoch an operation was invoked in; addOp runs before

@@ -125,7 +125,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		state  regState
 		lo, rp int // cursors into byCall / byRet before placing
 	}
-	seen := make(map[cacheKey]struct{}, 2*n)
+	seen := make(map[cacheKey]struct{}, n)
 	var h1, h2 uint64
 	state := initial
 	lo, rp := 0, 0
