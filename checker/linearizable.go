@@ -15,9 +15,14 @@ import (
 // LinearizableCheck judges each memory's register history (put, get, remove,
 // update-activation), per crash epoch, for linearizability. Partitions that
 // the zone check can decide (unique writes, only puts and gets after
-// pruning) are decided in O(n log n); the rest go to porcupine under a time,
-// step and heap budget. Running out of any budget yields Unknown, never
-// Valid.
+// pruning) are decided in O(n log n). Partitions with removes go to the
+// compact search first (searchFirst), under a step budget linear in their
+// size; the rest, and those the budget did not cover, to the constructions
+// (an order built from the zones, verified by replay), the relaxations (a
+// zone violation of a weaker history, confirmed by porcupine) and the full
+// search under a time, step and heap budget, porcupine where it cannot
+// conclude. A valid verdict always rests on an order that replays; running
+// out of any budget yields Unknown, never Valid.
 type LinearizableCheck struct {
 	// PartitionTimeout bounds one porcupine search.
 	PartitionTimeout time.Duration
@@ -258,6 +263,46 @@ func (c *LinearizableCheck) decideFast(ctx context.Context, in *Input, o *partit
 		}
 	}
 }
+
+// Why removes defeat the polynomial paths. The zone check (Gibbons &
+// Korach) needs every read to name the write it saw; unique put contents
+// give that for gets that found a value and, through activations, for
+// update-activations. Removes break it twice:
+//   - a found remove reports only found=true, not the value it removed, so
+//     which content it ends (after which put's cluster it sits) is a choice;
+//   - a read of absence (get not found, remove or update-activation not
+//     found) does not say which absence it saw: the initial one or the one
+//     after which remove. "absent" is a value written many times, and
+//     register checking with repeated values is NP-complete in general.
+// The constructions guess both (a remove at the first content boundary that
+// fits, reads of absence by call or return time) and verify by replay; on
+// hot keys (20 workers, one memory: about 20 operations overlap everywhere)
+// some guess is always wrong and nothing replays. The compact search does
+// not guess; what made it blow up was finding a wrong choice only when a
+// stranded read came due. Its doom cuts (register_doom.go) refuse such
+// steps when they are taken, so on the hot-spot mix it needs 1-3 steps per
+// operation. That is a measured property of this traffic, not a bound: the
+// worst case stays exponential, and ends in Unknown under the budgets.
+//
+// What the store could record to make removes polynomial (a proposal; the
+// checker does not rely on it):
+//   - a found remove returns the value it removed (Output.Value with
+//     Found=true, as a found get does: the version current at its
+//     linearization point). The remove then joins that value's cluster as
+//     its last operation, and the order of contents and removes is fixed by
+//     zones as for puts and gets.
+//   - every read of absence returns the absence it saw: a per-id tombstone
+//     generation (Output.Tombstone, a uint64: 0 for "never present in this
+//     crash epoch", else the sequence number the store gave the effective
+//     remove that made the id absent, echoed by that remove's own output).
+//     Then every value, absence included, is written once and named by
+//     every read, and the whole partition is decided by the zone check in
+//     O(n log n), with no search. It is sound because the names are outputs
+//     the model checks, not trusted hints: the register state becomes
+//     (value or tombstone), a read naming a tombstone no remove produced,
+//     or one that cannot be current in its interval, is a violation.
+// The cost is in the store: the last remove's sequence number per removed
+// id must survive until that id is put again (compaction included).
 
 // searchFirst decides a partition with removes by the compact search under
 // a step budget linear in its size, before any construction is tried. The

@@ -28,6 +28,8 @@ import "github.com/warmcheck/warmcheck/history"
 //     returned before S must be placed before that get, so while I is
 //     current; if x cannot be (a get of another identity or of absence, a
 //     read of absence, a remove or put that ends I), the step is doomed.
+//     (Every update-activation is let through as compatible, even a
+//     not-found one that could not run under I: leniency only cuts less.)
 //     The same at version level with "version V" for I, where only gets of
 //     exactly V can be placed during V.
 //   - observed update: with unique activations, the version (I, a) a get
