@@ -343,14 +343,16 @@ func (p *getPass) block(keys []int, get func(int)) {
 	p.csw += uint64(r1.Nvcsw - r0.Nvcsw + r1.Nivcsw - r0.Nivcsw)
 }
 
-// alternate times the Gets of order on both sides, block by block.
-func alternate(order []int, store, raw *getPass, sget, rget func(int)) {
+// alternate times the Gets of order on every side (passes[i] with
+// gets[i]), block by block.
+func alternate(order []int, passes []*getPass, gets []func(int)) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for i := 0; i < len(order); i += getBlock {
 		keys := order[i:min(i+getBlock, len(order))]
-		store.block(keys, sget)
-		raw.block(keys, rget)
+		for j, p := range passes {
+			p.block(keys, gets[j])
+		}
 	}
 }
 
@@ -380,7 +382,11 @@ func timerP99() time.Duration {
 
 // BenchmarkGet times each Get of a random id of a filled store (one op is
 // getSamples Gets) and reports the percentiles (in microseconds) next to the
-// raw baseline's, alternating between the two in blocks of getBlock.
+// raw baseline's, alternating between the two in blocks of getBlock. A third
+// side (into-*) times the same Gets through GetInto, which reuses one
+// Memory's buffers: the store's read path without the 3 KiB allocation per
+// Get (and so without the GC work and the re-faults of heap pages the Go
+// runtime returned to the OS that the allocation brings).
 //
 // Method: fill the store (default options) and the baseline; time one
 // random pass right after the fills (cold-*: the first touch of pages
@@ -410,6 +416,12 @@ func BenchmarkGet(b *testing.B) {
 					b.Fatal("raw get missed")
 				}
 			}
+			var into store.Memory
+			iget := func(k int) {
+				if l, err := s.GetInto(d.ids[k], &into); err != nil || l != store.Found {
+					b.Fatalf("GetInto(%s) = %v, %v", d.ids[k], l, err)
+				}
+			}
 			r := rand.New(rand.NewPCG(1, uint64(b.N)))
 			order := make([]int, getSamples)
 			randomize := func() {
@@ -421,7 +433,7 @@ func BenchmarkGet(b *testing.B) {
 				s, _, _ = d.fillStore(b, filepath.Join(dir, "store"), store.Options{})
 				raw, _, _ = d.fillRaw(b, dir)
 				randomize()
-				alternate(order, &cold, &rawCold, sget, rget)
+				alternate(order, []*getPass{&cold, &rawCold}, []func(int){sget, rget})
 				for k := range d.ids {
 					sget(k)
 					rget(k)
@@ -430,17 +442,19 @@ func BenchmarkGet(b *testing.B) {
 			timer := timerP99()
 			st := getPass{lat: make([]time.Duration, 0, b.N*getSamples)}
 			rw := getPass{lat: make([]time.Duration, 0, b.N*getSamples)}
+			in := getPass{lat: make([]time.Duration, 0, b.N*getSamples)}
 			runtime.GC()
 			b.ResetTimer()
 			for n := 0; n < b.N; n++ {
 				b.StopTimer()
 				randomize()
 				b.StartTimer()
-				alternate(order, &st, &rw, sget, rget)
+				alternate(order, []*getPass{&st, &rw, &in}, []func(int){sget, rget, iget})
 			}
 			b.StopTimer()
 			st.report(b, "")
 			rw.report(b, "raw-")
+			in.report(b, "into-")
 			b.ReportMetric(float64(percentile(cold.lat, 0.99).Nanoseconds())/1e3, "cold-get-p99-us")
 			b.ReportMetric(float64(percentile(rawCold.lat, 0.99).Nanoseconds())/1e3, "raw-cold-get-p99-us")
 			b.ReportMetric(float64(timer.Nanoseconds()), "timer-p99-ns")

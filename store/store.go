@@ -524,11 +524,31 @@ func (s *Store) abortPut(st *putState) {
 
 // Get returns the memory id, or Missing.
 func (s *Store) Get(id string) (Memory, Lookup, error) {
-	if err := checkID(id); err != nil {
+	var m Memory
+	l, err := s.get(id, &m)
+	if l != Found || err != nil {
 		return Memory{}, Missing, err
 	}
+	return m, Found, nil
+}
+
+// GetInto is Get without allocation, for a caller that reads many memories
+// one after another: it overwrites *m with memory id, reusing the capacity
+// of m.Embedding and m.Content (allocating only when one is too small). A
+// memory without content sets m.Content to nil (nil and empty content stay
+// distinct, so that buffer is dropped). On Missing or an error *m is left
+// as it was. The caller must not be using m's slices elsewhere: they are
+// overwritten.
+func (s *Store) GetInto(id string, m *Memory) (Lookup, error) {
+	return s.get(id, m)
+}
+
+func (s *Store) get(id string, m *Memory) (Lookup, error) {
+	if err := checkID(id); err != nil {
+		return Missing, err
+	}
 	if err := s.begin(); err != nil {
-		return Memory{}, Missing, err
+		return Missing, err
 	}
 	defer s.end()
 	sh := s.idx.shardOf(id)
@@ -536,24 +556,33 @@ func (s *Store) Get(id string) (Memory, Lookup, error) {
 	defer sh.mu.RUnlock()
 	slot, ok := sh.m[id]
 	if !ok {
-		return Memory{}, Missing, nil
+		return Missing, nil
 	}
 	if err := s.fp(fpGet); err != nil {
-		return Memory{}, Missing, err
+		return Missing, err
 	}
 	b := s.slotBytes(uint64(slot))
 	h := decodeHeader(b)
-	m := memoryOf(&h)
-	m.Embedding = make([]float32, EmbeddingDim)
-	copy(embeddingBytesOf(m.Embedding), b[sectorSize:sectorSize+embeddingBytes])
+	var c []byte
 	if h.hasContent() {
-		c, err := contentBytes(s.epochs.Load(), &h)
-		if err != nil {
-			return Memory{}, Missing, fmt.Errorf("store: get %q (slot %d): %w", id, slot, err)
+		var err error
+		if c, err = contentBytes(s.epochs.Load(), &h); err != nil {
+			return Missing, fmt.Errorf("store: get %q (slot %d): %w", id, slot, err)
 		}
-		m.Content = append(make([]byte, 0, len(c)), c...)
 	}
-	return m, Found, nil
+	emb, cont := m.Embedding, m.Content
+	*m = memoryOf(&h)
+	// append copies without zeroing the destination first (make would).
+	m.Embedding = append(emb[:0], embeddingView(b)...)
+	switch {
+	case !h.hasContent():
+		m.Content = nil
+	case len(c) == 0 && cont == nil:
+		m.Content = []byte{} // empty, not nil: the memory has content
+	default:
+		m.Content = append(cont[:0], c...)
+	}
+	return Found, nil
 }
 
 func memoryOf(h *recordHeader) Memory {
