@@ -56,6 +56,7 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 	if err != nil {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}
+	compactions := compactFaults(in.Events)
 	checked := map[string]int{}
 	var notes []string
 	for pos := range in.Events {
@@ -113,7 +114,7 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 		if s.Reason == "restart" {
 			continue // what recovery found is the reference for the segment, not judged against one
 		}
-		lo, hi, ref, ok := impliedTotal(in.Events, x, pos, st.Epoch)
+		lo, hi, ref, ok := impliedTotal(in.Events, x, compactions, pos, st.Epoch)
 		if !ok {
 			notes = append(notes, fmt.Sprintf("event %d: epoch %d has no known starting size (%s); total checked only against live", e.Index, st.Epoch, ref))
 			continue
@@ -279,9 +280,45 @@ func explainLast(events []history.Event, id string, last []*opRec) string {
 	return s
 }
 
+// compactFault is one compact fault: the compaction ran between its start
+// and end events (positions in the history); result is nil when it failed
+// or the history predates recorded results.
+type compactFault struct {
+	start, end int
+	result     *history.Compaction
+}
+
+// compactFaults lists the compact faults of a history, in order.
+func compactFaults(events []history.Event) []compactFault {
+	var out []compactFault
+	start := -1
+	for i := range events {
+		n := events[i].Nemesis
+		if events[i].Kind != history.KindNemesis || n == nil || n.Fault != "compact" {
+			continue
+		}
+		switch n.Phase {
+		case history.NemesisStart:
+			start = i
+		case history.NemesisEnd:
+			if start >= 0 {
+				out = append(out, compactFault{start: start, end: i, result: n.Compaction})
+			}
+			start = -1
+		}
+	}
+	if start >= 0 { // never ended (a cut history): it may have run
+		out = append(out, compactFault{start: start, end: len(events)})
+	}
+	return out
+}
+
 // impliedTotal bounds the current epoch's total bytes at snapshot position
-// pos. ok is false when the epoch's starting size is unknown.
-func impliedTotal(events []history.Event, x *opIndex, pos int, epoch uint64) (lo, hi uint64, ref string, ok bool) {
+// pos. ok is false when the epoch's starting size is unknown. A compaction
+// is a compact operation or a compact fault: either gives the epoch's
+// starting size when it reports a result, and either makes it unknown when
+// it ended without one.
+func impliedTotal(events []history.Event, x *opIndex, faults []compactFault, pos int, epoch uint64) (lo, hi uint64, ref string, ok bool) {
 	start, initial, initPos := segmentStart(events, x, pos)
 	refCall, refReturn := start, start
 	var base uint64
@@ -304,8 +341,15 @@ func impliedTotal(events []history.Event, x *opIndex, pos int, epoch uint64) (lo
 			ok = true
 		}
 	}
+	for _, f := range faults {
+		if f.start > start && f.end < pos && f.result != nil && f.result.Epoch == epoch && f.start > refCall {
+			base, refCall, refReturn = f.result.BytesAfter, f.start, f.end
+			ref = fmt.Sprintf("the compact fault ending at event %d (%d bytes after)", events[f.end].Index, base)
+			ok = true
+		}
+	}
 	if !ok {
-		return 0, 0, fmt.Sprintf("no ok compaction or restart in this segment reports epoch %d", epoch), false
+		return 0, 0, fmt.Sprintf("no compaction (operation or fault) or restart in this segment reports epoch %d", epoch), false
 	}
 	// A compaction that ended without a result after the reference point may
 	// have moved bytes in ways the history does not show.
@@ -313,6 +357,11 @@ func impliedTotal(events []history.Event, x *opIndex, pos int, epoch uint64) (lo
 		o := &x.ops[i]
 		if o.Op == history.OpCompact && o.Call > refCall && o.Call < pos && (o.Type == history.Info || o.pending()) {
 			return 0, 0, fmt.Sprintf("the compaction invoked at event %d ended without a result", events[o.Call].Index), false
+		}
+	}
+	for _, f := range faults {
+		if f.start > refCall && f.start < pos && f.result == nil {
+			return 0, 0, fmt.Sprintf("the compact fault starting at event %d ended without a result", events[f.start].Index), false
 		}
 	}
 	lo, hi = base, base

@@ -1,6 +1,8 @@
 package checker
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/history"
@@ -123,6 +125,37 @@ func TestContentLengthAfterCompactionAndRestart(t *testing.T) {
 	b.events = b.events[:events]
 	b.snapshot("final", statsFor(360, 1, final...), final...)
 	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+}
+
+// TestContentLengthAfterCompactFault: a compact fault's recorded result is
+// the new epoch's starting size, like a compact operation's; a compact fault
+// without a result (failed, or an older history) leaves the size unknown,
+// so a wrong total is then only noted, not judged.
+func TestContentLengthAfterCompactFault(t *testing.T) {
+	layout := []history.Entry{wentry("a", wval(1), wpl(0, 0, 100, 1)), wentry("c", wval(3), wpl(2, 100, 100, 1))}
+	mk := func(result *history.Compaction, total uint64) *wsb {
+		b := newWSB()
+		b.put(1, "a", wval(1), wpl(0, 0, 100, 0))
+		b.put(1, "b", wval(2), wpl(1, 100, 100, 0))
+		b.remove(1, "b", true)
+		b.nemesis("compact", history.NemesisStart, history.Nemesis{Target: "store"})
+		b.nemesis("compact", history.NemesisEnd, history.Nemesis{Target: "store", Compaction: result})
+		b.put(1, "c", wval(3), wpl(2, 100, 100, 1))
+		b.snapshot("final", statsFor(total, 1, layout...), layout...)
+		return b
+	}
+	ok := &history.Compaction{Epoch: 1, BytesBefore: 200, BytesAfter: 100, BytesReclaimed: 100, Moved: 1}
+	wantWS(t, runWS(t, contentLengthCheck{}, mk(ok, 200)), Valid)
+	r := runWS(t, contentLengthCheck{}, mk(ok, 300)) // counts the reclaimed bytes still
+	wantWS(t, r, Invalid)
+	if !strings.Contains(r.Explanation, "compact fault") {
+		t.Errorf("explanation does not name the compact fault as the reference: %s", r.Explanation)
+	}
+	r = runWS(t, contentLengthCheck{}, mk(nil, 300))
+	wantWS(t, r, Valid)
+	if !strings.Contains(fmt.Sprint(r.Details["notes"]), "epoch 1 has no known starting size") {
+		t.Errorf("no note about the compact fault without a result: %v", r.Details)
+	}
 }
 
 func TestInitialSnapshotIsTheStartingState(t *testing.T) {

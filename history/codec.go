@@ -23,7 +23,8 @@ const (
 	entryFields      = 3
 	outputFields     = 5
 	compactionFields = 5
-	nemesisFields    = 6
+	nemesisFields    = 6 // the fewest a reader accepts (schema 1 and early schema 2)
+	nemesisWritten   = 7 // what the writer emits: compaction appended
 	snapshotFields   = 3
 	statsFields      = 11
 )
@@ -109,21 +110,24 @@ func appendOutput(b []byte, o *Output) []byte {
 	b = appendValue(b, &o.Value)
 	b = appendPlacement(b, &o.Placement)
 	b = appendEntries(b, o.Entries)
-	if c := o.Compaction; c == nil {
-		b = appendNil(b)
-	} else {
-		b = append(b, mpFixArray|compactionFields)
-		b = appendUint(b, c.Epoch)
-		b = appendUint(b, c.BytesBefore)
-		b = appendUint(b, c.BytesAfter)
-		b = appendUint(b, c.BytesReclaimed)
-		b = appendUint(b, c.Moved)
+	return appendCompaction(b, o.Compaction)
+}
+
+// appendCompaction writes a Compaction, or nil.
+func appendCompaction(b []byte, c *Compaction) []byte {
+	if c == nil {
+		return appendNil(b)
 	}
-	return b
+	b = append(b, mpFixArray|compactionFields)
+	b = appendUint(b, c.Epoch)
+	b = appendUint(b, c.BytesBefore)
+	b = appendUint(b, c.BytesAfter)
+	b = appendUint(b, c.BytesReclaimed)
+	return appendUint(b, c.Moved)
 }
 
 func appendNemesis(b []byte, n *Nemesis) []byte {
-	b = append(b, mpFixArray|nemesisFields)
+	b = append(b, mpFixArray|nemesisWritten)
 	b = appendString(b, n.Fault)
 	b = appendUint(b, uint64(n.Phase))
 	b = appendString(b, n.Target)
@@ -139,7 +143,8 @@ func appendNemesis(b []byte, n *Nemesis) []byte {
 			b = appendUint(b, n.Hits[k])
 		}
 	}
-	return appendBool(b, n.Restart)
+	b = appendBool(b, n.Restart)
+	return appendCompaction(b, n.Compaction)
 }
 
 func appendSnapshot(b []byte, s *Snapshot) []byte {
@@ -380,25 +385,31 @@ func (d *mpDecoder) output(o *Output) error {
 	if o.Entries, err = d.entries("output.entries"); err != nil {
 		return err
 	}
-	if isNil, err := d.tryNil("output.compaction"); err != nil {
+	if o.Compaction, err = d.compaction("output.compaction"); err != nil {
 		return err
-	} else if !isNil {
-		m, err := d.arrayLen("output.compaction", compactionFields)
-		if err != nil {
-			return err
-		}
-		c := new(Compaction)
-		for i, dst := range []*uint64{&c.Epoch, &c.BytesBefore, &c.BytesAfter, &c.BytesReclaimed, &c.Moved} {
-			if *dst, err = d.uint64(fmt.Sprintf("output.compaction[%d]", i)); err != nil {
-				return err
-			}
-		}
-		if err := d.skipExtra("output.compaction", m, compactionFields); err != nil {
-			return err
-		}
-		o.Compaction = c
 	}
 	return d.skipExtra("output", n, outputFields)
+}
+
+// compaction reads a Compaction or nil; field names it in errors.
+func (d *mpDecoder) compaction(field string) (*Compaction, error) {
+	if isNil, err := d.tryNil(field); err != nil || isNil {
+		return nil, err
+	}
+	m, err := d.arrayLen(field, compactionFields)
+	if err != nil {
+		return nil, err
+	}
+	c := new(Compaction)
+	for i, dst := range []*uint64{&c.Epoch, &c.BytesBefore, &c.BytesAfter, &c.BytesReclaimed, &c.Moved} {
+		if *dst, err = d.uint64(fmt.Sprintf("%s[%d]", field, i)); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.skipExtra(field, m, compactionFields); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (d *mpDecoder) nemesis(nm *Nemesis) error {
@@ -441,7 +452,13 @@ func (d *mpDecoder) nemesis(nm *Nemesis) error {
 	if nm.Restart, err = d.bool("nemesis.restart"); err != nil {
 		return err
 	}
-	return d.skipExtra("nemesis", n, nemesisFields)
+	if n < nemesisWritten {
+		return nil // written before the compaction field
+	}
+	if nm.Compaction, err = d.compaction("nemesis.compaction"); err != nil {
+		return err
+	}
+	return d.skipExtra("nemesis", n, nemesisWritten)
 }
 
 func (d *mpDecoder) snapshot(s *Snapshot) error {

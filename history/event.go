@@ -138,6 +138,10 @@ type Nemesis struct {
 	// Restart is set on the end of a kill or power-loss: the store was
 	// reopened and recovered; the snapshot that follows is its recovered state.
 	Restart bool `json:"restart,omitempty"`
+	// Compaction is set on the end of a compact fault whose compaction
+	// succeeded: its result, as a compact operation's output would carry it.
+	// The compaction ran between the fault's start and end events.
+	Compaction *Compaction `json:"compaction,omitempty"`
 }
 
 // Snapshot is the store's own view at one moment: taken during a run, at its

@@ -490,6 +490,9 @@ func (d *jsonDecoder) nemesis(n *Nemesis) bool {
 			return 1 << 4, d.hits(&n.Hits)
 		case "restart":
 			return 1 << 5, d.bool(&n.Restart)
+		case "compaction":
+			n.Compaction = new(Compaction)
+			return 1 << 6, d.compaction(n.Compaction)
 		}
 		return 0, false
 	})

@@ -24,6 +24,7 @@ func jsonEventLines(t testing.TB) [][]byte {
 		Event{Index: 2, Kind: KindSnapshot, Type: Info, Snapshot: &Snapshot{Reason: "final", Stats: &Stats{Fragmentation: math.NaN()}}},
 		Event{Index: 3, Kind: 9, Type: 0, Op: 200},
 		Event{Index: 4, Kind: KindNemesis, Type: Info, Nemesis: &Nemesis{Fault: "kill", Phase: NemesisEnd, Hits: map[string]uint64{"a": 0, "b": math.MaxUint64}, Restart: true, Detail: `quote " and \ back`}},
+		Event{Index: 5, Kind: KindNemesis, Type: Info, Nemesis: &Nemesis{Fault: "compact", Phase: NemesisEnd, Compaction: &Compaction{Epoch: 2, BytesAfter: math.MaxUint64}}},
 	)
 	data := writeJSONL(t, events)
 	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))[1:]

@@ -30,6 +30,10 @@ func sampleEvents(n int, seed uint64) []Event {
 		case r == 0:
 			add(Event{Kind: KindNemesis, Type: Info, Nemesis: &Nemesis{Fault: "panic", Phase: NemesisStart, Target: "put.after-append", Hits: map[string]uint64{"put.after-append": uint64(rng.IntN(9))}}})
 			continue
+		case r == 2:
+			add(Event{Kind: KindNemesis, Type: Info, Nemesis: &Nemesis{Fault: "compact", Phase: NemesisEnd, Target: "store",
+				Compaction: &Compaction{Epoch: uint64(rng.IntN(9)), BytesBefore: 900, BytesAfter: 300, BytesReclaimed: 600, Moved: 3}}})
+			continue
 		case r == 1:
 			add(Event{Kind: KindSnapshot, Type: Info, Snapshot: &Snapshot{Reason: "periodic",
 				Stats:  &Stats{Live: 3, SlotsInUse: 3, SlotsTotal: 64, ContentBytesTotal: 900, ContentBytesLive: 300, Fragmentation: 0.66, Epoch: 1, FileBytes: 1 << 20},

@@ -96,20 +96,21 @@ func specArray(e *Event) []any {
 	if in := e.Input; in != nil {
 		input = []any{value(in.Value), in.Activation, in.Threshold}
 	}
-	if o := e.Output; o != nil {
-		var c any
-		if o.Compaction != nil {
-			x := o.Compaction
-			c = []any{x.Epoch, x.BytesBefore, x.BytesAfter, x.BytesReclaimed, x.Moved}
+	compaction := func(x *Compaction) any {
+		if x == nil {
+			return nil
 		}
-		output = []any{o.Found, value(o.Value), placement(o.Placement), entries(o.Entries), c}
+		return []any{x.Epoch, x.BytesBefore, x.BytesAfter, x.BytesReclaimed, x.Moved}
+	}
+	if o := e.Output; o != nil {
+		output = []any{o.Found, value(o.Value), placement(o.Placement), entries(o.Entries), compaction(o.Compaction)}
 	}
 	if nm := e.Nemesis; nm != nil {
 		var hits any
 		if len(nm.Hits) > 0 {
 			hits = nm.Hits
 		}
-		nemesis = []any{nm.Fault, nm.Phase, nm.Target, nm.Detail, hits, nm.Restart}
+		nemesis = []any{nm.Fault, nm.Phase, nm.Target, nm.Detail, hits, nm.Restart, compaction(nm.Compaction)}
 	}
 	if s := e.Snapshot; s != nil {
 		var stats any

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/store"
 )
 
@@ -53,6 +54,9 @@ type Outcome struct {
 	// loss simulation if any). Run calls it with no operation in flight and
 	// records the end event with Restart=true and the recovered snapshot.
 	Restart func(ctx context.Context) (detail string, err error)
+	// Compaction is the result of a compaction the fault ran, for the end
+	// event.
+	Compaction *history.Compaction
 }
 
 // holdFor waits d or until ctx is done.

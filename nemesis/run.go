@@ -113,7 +113,7 @@ func runFault(ctx context.Context, o RunOptions, f Fault, sum *Summary) error {
 
 // finish records the end of a fault, restarting the store first if needed.
 func finish(ctx, bounded context.Context, o RunOptions, f Fault, target, startDetail string, out Outcome, sum *Summary) error {
-	end := history.Nemesis{Fault: f.Nemesis, Phase: history.NemesisEnd, Target: target}
+	end := history.Nemesis{Fault: f.Nemesis, Phase: history.NemesisEnd, Target: target, Compaction: out.Compaction}
 	if out.Restart == nil {
 		end.Detail = join(startDetail, out.Detail)
 		end.Hits = out.Hits
