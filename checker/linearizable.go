@@ -88,7 +88,13 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		defer cancel()
 	}
 
-	h, err := extractRegister(in.Events)
+	x, err := in.ops()
+	var h *regHistory
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrMalformedRegister, err)
+	} else {
+		h, err = registerView(in.Events, x)
+	}
 	if err != nil {
 		res.Verdict = Unknown
 		res.Summary = err.Error()

@@ -72,27 +72,52 @@ type regHistory struct {
 	epochs     int
 }
 
-type pendingInvoke struct {
-	pos   int
-	epoch int
+// extractRegister is the register view of a history on its own (tests,
+// benchmarks): registerView over a fresh pairing.
+func extractRegister(events []history.Event) (*regHistory, error) {
+	x, err := indexOps(events)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedRegister, err)
+	}
+	return registerView(events, x)
 }
 
-// extractRegister pairs invokes with completions (by process), splits the
-// history into crash epochs (a nemesis event with Restart set ends one; ops
-// pending then become info) and partitions put/get/remove/update-activation
-// by (epoch, memory id). Failed operations are dropped: they had no effect.
-func extractRegister(events []history.Event) (*regHistory, error) {
-	h := &regHistory{epochs: 1}
-	parts := map[partitionKey]*regPartition{}
-	epochInitial := []map[string]regState{nil}
-	epochInitialEvent := []int{-1}
-	epochInitialKnown := []bool{true}
-	pending := map[int64]pendingInvoke{}
-	crashed := map[int64]bool{}
-	openFaults := map[[2]string]int{}
-	anyOpInvoked := false
-	epoch := 0
+// registerView partitions put/get/remove/update-activation by (crash epoch,
+// memory id), on the paired operations the whole-store checks use (opIndex:
+// one definition of pairing and of crash segments, Input.ops caches it).
+// Crash epochs are opIndex's segments: a nemesis end event with Restart set
+// ends one. An operation belongs to the epoch it was invoked in. One that
+// epoch's crash caught (its completion, if any, lies in a later epoch, from
+// a store that was killed under it) or that the history ended before, may
+// or may not have happened: info, with no completion and its return at
+// infinity. Failed operations are dropped: they had no effect. Each epoch
+// starts from its snapshot: the "initial" one before any operation (else
+// empty) for the first, the first "restart" snapshot after the restart for
+// the others (none: the state is unknown).
+func registerView(events []history.Event, x *opIndex) (*regHistory, error) {
+	h := &regHistory{epochs: len(x.restarts) + 1}
+	faults, err := nemesisWindows(events)
+	if err != nil {
+		return nil, err
+	}
+	h.faults = faults
 
+	epochInitial := make([]map[string]regState, h.epochs)
+	epochInitialEvent := make([]int, h.epochs)
+	epochInitialKnown := make([]bool, h.epochs)
+	epochInitialEvent[0], epochInitialKnown[0] = x.initialSnap, true
+	if x.initialSnap >= 0 {
+		epochInitial[0] = layoutState(events[x.initialSnap].Snapshot.Layout)
+	}
+	for k, snap := range x.restartSnaps {
+		epochInitialEvent[k+1] = snap
+		if snap >= 0 {
+			epochInitial[k+1] = layoutState(events[snap].Snapshot.Layout)
+			epochInitialKnown[k+1] = true
+		}
+	}
+
+	parts := map[partitionKey]*regPartition{}
 	part := func(ep int, id string) *regPartition {
 		k := partitionKey{ep, id}
 		p := parts[k]
@@ -102,145 +127,49 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 		}
 		return p
 	}
-	// addOp validates an operation and files a reference to it under its
-	// partition; the regOps are built once every partition's size is known
-	// (appending 100-byte regOps one by one cost more than the rest of the
-	// extraction on 1M-op histories).
-	addOp := func(inv, comp int, status regStatus) error {
-		ie := &events[inv]
-		switch ie.Op {
-		case history.OpPut:
-			if ie.Input == nil {
-				return fmt.Errorf("%w: event %d (put invoke): Input is missing", ErrMalformedRegister, ie.Index)
+	// x.ops is in invoke order, so each partition's refs come out sorted by
+	// call.
+	for i := range x.ops {
+		r := &x.ops[i]
+		ep := x.segmentOf(r.Call)
+		completed := r.Done >= 0 && x.segmentOf(r.Done) == ep
+		if !isRegisterOp(r.Op) {
+			if completed && r.Type == history.OK && (r.Op == history.OpIterate || r.Op == history.OpRecall) && r.Output != nil {
+				for _, en := range r.Output.Entries {
+					p := part(ep, en.ID)
+					if p.iterObserved == nil {
+						p.iterObserved = map[writeIdentity]int64{}
+					}
+					id := identityOf(keyOf(en.Value))
+					if old, seen := p.iterObserved[id]; !seen || int64(r.Done) < old {
+						p.iterObserved[id] = int64(r.Done)
+					}
+				}
 			}
-		case history.OpUpdateActivation:
-			if ie.Input == nil {
-				return fmt.Errorf("%w: event %d (update-activation invoke): Input is missing", ErrMalformedRegister, ie.Index)
-			}
+			continue
 		}
-		if comp >= 0 && status == statusOK {
-			if ce := &events[comp]; ce.Op != history.OpPut && ce.Output == nil {
-				return fmt.Errorf("%w: event %d (ok completion of %s): Output is missing", ErrMalformedRegister, ce.Index, ce.Op.String())
-			}
-		}
-		p := part(pendingEpoch(pending, ie.Process, epoch), ie.ID)
-		p.refs = append(p.refs, opRef{inv: inv, comp: comp, status: status})
-		return nil
-	}
-
-	for i := range events {
-		e := &events[i]
-		switch e.Kind {
-		case history.KindSnapshot:
-			if e.Snapshot == nil {
-				return nil, fmt.Errorf("%w: event %d: snapshot event without Snapshot", ErrMalformedRegister, e.Index)
-			}
-			switch {
-			case e.Snapshot.Reason == "initial" && epoch == 0 && !anyOpInvoked && epochInitialEvent[0] < 0:
-				epochInitial[0] = layoutState(e.Snapshot.Layout)
-				epochInitialEvent[0] = i
-			case e.Snapshot.Reason == "restart" && epoch > 0 && epochInitialEvent[epoch] < 0:
-				epochInitial[epoch] = layoutState(e.Snapshot.Layout)
-				epochInitialEvent[epoch] = i
-				epochInitialKnown[epoch] = true
-			}
-		case history.KindNemesis:
-			if e.Nemesis == nil {
-				return nil, fmt.Errorf("%w: event %d: nemesis event without Nemesis", ErrMalformedRegister, e.Index)
-			}
-			fk := [2]string{e.Nemesis.Fault, e.Nemesis.Target}
-			switch e.Nemesis.Phase {
-			case history.NemesisStart:
-				openFaults[fk] = i
-			case history.NemesisEnd:
-				if s, ok := openFaults[fk]; ok {
-					h.faults = append(h.faults, faultWindow{fault: fk[0], target: fk[1], start: s, end: i})
-					delete(openFaults, fk)
-				}
-			}
-			if e.Nemesis.Restart {
-				// Everything pending at the crash may or may not have
-				// happened; whatever completes later belongs to a dead store.
-				for proc, inv := range pending {
-					if isRegisterOp(events[inv.pos].Op) {
-						if err := addOp(inv.pos, -1, statusInfo); err != nil {
-							return nil, err
-						}
-					}
-					crashed[proc] = true
-				}
-				clear(pending)
-				epoch++
-				h.epochs++
-				epochInitial = append(epochInitial, nil)
-				epochInitialEvent = append(epochInitialEvent, -1)
-				epochInitialKnown = append(epochInitialKnown, false)
-			}
-		case history.KindOp:
-			switch e.Type {
-			case history.Invoke:
-				if _, dup := pending[e.Process]; dup {
-					return nil, fmt.Errorf("%w: event %d: process %d invoked while its previous operation (event %d) is still pending",
-						ErrMalformedRegister, e.Index, e.Process, events[pending[e.Process].pos].Index)
-				}
-				pending[e.Process] = pendingInvoke{pos: i, epoch: epoch}
-				anyOpInvoked = true
-			case history.OK, history.Fail, history.Info:
-				inv, ok := pending[e.Process]
-				if !ok {
-					if crashed[e.Process] {
-						delete(crashed, e.Process)
-						continue
-					}
-					return nil, fmt.Errorf("%w: event %d: completion for process %d with no pending invoke", ErrMalformedRegister, e.Index, e.Process)
-				}
-				if events[inv.pos].Op != e.Op {
-					return nil, fmt.Errorf("%w: event %d: completion of %s for process %d whose pending invoke (event %d) is %s",
-						ErrMalformedRegister, e.Index, e.Op.String(), e.Process, events[inv.pos].Index, events[inv.pos].Op.String())
-				}
-				if isRegisterOp(e.Op) {
-					var err error
-					switch e.Type {
-					case history.OK:
-						err = addOp(inv.pos, i, statusOK)
-					case history.Info:
-						err = addOp(inv.pos, i, statusInfo)
-					}
-					if err != nil {
-						return nil, err
-					}
-				} else if e.Type == history.OK && (e.Op == history.OpIterate || e.Op == history.OpRecall) && e.Output != nil {
-					for _, en := range e.Output.Entries {
-						p := part(inv.epoch, en.ID)
-						if p.iterObserved == nil {
-							p.iterObserved = map[writeIdentity]int64{}
-						}
-						id := identityOf(keyOf(en.Value))
-						if old, seen := p.iterObserved[id]; !seen || int64(i) < old {
-							p.iterObserved[id] = int64(i)
-						}
-					}
-				}
-				delete(pending, e.Process)
+		ref := opRef{inv: r.Call, comp: -1, status: statusInfo}
+		if completed {
+			switch r.Type {
+			case history.Fail:
+				continue
+			case history.OK:
+				ref.comp, ref.status = r.Done, statusOK
 			default:
-				return nil, fmt.Errorf("%w: event %d: unknown event type %d", ErrMalformedRegister, e.Index, e.Type)
-			}
-		default:
-			return nil, fmt.Errorf("%w: event %d: unknown event kind %d", ErrMalformedRegister, e.Index, e.Kind)
-		}
-	}
-	for _, inv := range pending {
-		if isRegisterOp(events[inv.pos].Op) {
-			if err := addOp(inv.pos, -1, statusInfo); err != nil {
-				return nil, err
+				ref.comp = r.Done
 			}
 		}
+		ie := &events[r.Call]
+		if (ie.Op == history.OpPut || ie.Op == history.OpUpdateActivation) && ie.Input == nil {
+			return nil, fmt.Errorf("%w: event %d (%s invoke): Input is missing", ErrMalformedRegister, ie.Index, ie.Op.String())
+		}
+		if ref.status == statusOK && ie.Op != history.OpPut && events[ref.comp].Output == nil {
+			ce := &events[ref.comp]
+			return nil, fmt.Errorf("%w: event %d (ok completion of %s): Output is missing", ErrMalformedRegister, ce.Index, ce.Op.String())
+		}
+		p := part(ep, r.ID)
+		p.refs = append(p.refs, ref)
 	}
-	for _, s := range openFaults {
-		fk := events[s].Nemesis
-		h.faults = append(h.faults, faultWindow{fault: fk.Fault, target: fk.Target, start: s, end: len(events) - 1})
-	}
-	sort.Slice(h.faults, func(a, b int) bool { return h.faults[a].start < h.faults[b].start })
 
 	for _, p := range parts {
 		if len(p.refs) == 0 {
@@ -257,7 +186,6 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 			p.ops[k] = makeRegOp(events, r)
 		}
 		p.refs = nil
-		sort.Slice(p.ops, func(a, b int) bool { return p.ops[a].call < p.ops[b].call })
 		h.partitions = append(h.partitions, p)
 	}
 	sort.Slice(h.partitions, func(a, b int) bool {
@@ -268,6 +196,46 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 		return ka.id < kb.id
 	})
 	return h, nil
+}
+
+// nemesisWindows pairs nemesis start and end events by (fault, target); a
+// fault still open at the end lasts to the last event. It also rejects
+// nemesis and snapshot events without their payload.
+func nemesisWindows(events []history.Event) ([]faultWindow, error) {
+	var out []faultWindow
+	open := map[[2]string]int{}
+	for i := range events {
+		e := &events[i]
+		switch e.Kind {
+		case history.KindSnapshot:
+			if e.Snapshot == nil {
+				return nil, fmt.Errorf("%w: event %d: snapshot event without Snapshot", ErrMalformedRegister, e.Index)
+			}
+		case history.KindNemesis:
+			if e.Nemesis == nil {
+				return nil, fmt.Errorf("%w: event %d: nemesis event without Nemesis", ErrMalformedRegister, e.Index)
+			}
+			fk := [2]string{e.Nemesis.Fault, e.Nemesis.Target}
+			switch e.Nemesis.Phase {
+			case history.NemesisStart:
+				open[fk] = i
+			case history.NemesisEnd:
+				if s, ok := open[fk]; ok {
+					out = append(out, faultWindow{fault: fk[0], target: fk[1], start: s, end: i})
+					delete(open, fk)
+				}
+			}
+		case history.KindOp:
+		default:
+			return nil, fmt.Errorf("%w: event %d: unknown event kind %d", ErrMalformedRegister, e.Index, e.Kind)
+		}
+	}
+	for _, s := range open {
+		fk := events[s].Nemesis
+		out = append(out, faultWindow{fault: fk.Fault, target: fk.Target, start: s, end: len(events) - 1})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].start < out[b].start })
+	return out, nil
 }
 
 // opRef is an operation found by extractRegister: its invoke and completion
@@ -300,15 +268,6 @@ func makeRegOp(events []history.Event, r opRef) regOp {
 		}
 	}
 	return o
-}
-
-// pendingEpoch is the epoch an operation was invoked in; addOp runs before
-// the pending entry is deleted.
-func pendingEpoch(pending map[int64]pendingInvoke, process int64, current int) int {
-	if inv, ok := pending[process]; ok {
-		return inv.epoch
-	}
-	return current
 }
 
 func layoutState(layout []history.Entry) map[string]regState {
