@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,14 +46,25 @@ func hotMix(seed uint64, workers, memories, ops int) synth.Config {
 
 type measurement struct {
 	elapsed    time.Duration
-	totalAlloc uint64 // bytes allocated during the run
-	peakHeap   uint64 // peak live heap objects (sampled every 5 ms), whole process
-	baseHeap   uint64 // live heap before the run (the history itself, mostly)
+	cpu        time.Duration // user+system CPU of the whole process during the run
+	totalAlloc uint64        // bytes allocated during the run
+	peakHeap   uint64        // peak live heap objects (sampled every 5 ms), whole process
+	baseHeap   uint64        // live heap before the run (the history itself, mostly)
 }
 
 func (m measurement) String() string {
-	return fmt.Sprintf("%v, allocated %d MiB, peak live heap %d MiB (%d MiB before)",
-		m.elapsed.Round(time.Millisecond), m.totalAlloc>>20, m.peakHeap>>20, m.baseHeap>>20)
+	return fmt.Sprintf("%v (cpu %v), allocated %d MiB, peak live heap %d MiB (%d MiB before)",
+		m.elapsed.Round(time.Millisecond), m.cpu.Round(time.Millisecond), m.totalAlloc>>20, m.peakHeap>>20, m.baseHeap>>20)
+}
+
+// processCPU is the process's user+system CPU time so far: on a shared
+// machine it moves less with the load than the wall clock does.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func measure(f func()) measurement {
@@ -81,9 +93,9 @@ func measure(f func()) measurement {
 			}
 		}
 	}()
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	f()
-	m.elapsed = time.Since(start)
+	m.elapsed, m.cpu = time.Since(start), processCPU()-cpu0
 	close(stop)
 	wg.Wait()
 	runtime.ReadMemStats(&ms)
