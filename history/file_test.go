@@ -14,7 +14,8 @@ import (
 )
 
 var testHeader = Header{Seed: 42, Workload: "mixed", Workers: 8, Ops: 1000, Faults: []string{"panic", "kill"},
-	Mode: "inprocess", FaultModel: "process-crash", WarmcheckVersion: "test", GoVersion: "go1.26", PorcupineVersion: "v1.3.1", StartedUnixNanos: 1_700_000_000_000_000_000}
+	Mode: "inprocess", FaultModel: "process-crash", WarmcheckVersion: "test", GoVersion: "go1.26", PorcupineVersion: "v1.3.1", StartedUnixNanos: 1_700_000_000_000_000_000,
+	Sync: "group commit every 5ms"}
 
 // writeHistory writes events, flushing every perChunk events, and returns
 // the file bytes and the end offset of every chunk.

@@ -26,6 +26,10 @@ type Header struct {
 	// (DigestXXH64 or DigestFNV1a64). Required from schema 2 on; absent
 	// (and read back as DigestFNV1a64) in schema 1.
 	Digest string `msgpack:"digest,omitempty" json:"digest,omitempty"`
+	// Sync is the store's sync policy during the run (what the durability
+	// check's "acknowledged before a successful Sync" rests on), e.g.
+	// "group commit every 5ms". Empty in histories written before it.
+	Sync string `msgpack:"sync,omitempty" json:"sync,omitempty"`
 }
 
 // DigestAlgorithm is the algorithm of the history's digests: Digest, or

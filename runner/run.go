@@ -18,6 +18,7 @@ import (
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/store"
 )
 
 // Outcome is what a run produced. Report is exactly what results.json holds.
@@ -237,6 +238,7 @@ func header(r *Resolved) history.Header {
 		Faults: r.Faults, Bug: r.Bug, Mode: string(r.Mode), FaultModel: faultModel(r),
 		WarmcheckVersion: r.Version, GoVersion: runtime.Version(), PorcupineVersion: depVersion("github.com/anishathalye/porcupine"),
 		StartedUnixNanos: time.Now().UnixNano(),
+		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
 	}
 }
 
