@@ -1,6 +1,10 @@
 package checker
 
-import "github.com/warmcheck/warmcheck/history"
+import (
+	"sort"
+
+	"github.com/warmcheck/warmcheck/history"
+)
 
 // doomTracker lets the exhaustive search (searchCompact) cut branches that
 // cannot be completed, as soon as they are entered rather than when the op
@@ -41,7 +45,10 @@ import "github.com/warmcheck/warmcheck/history"
 //     absence (get not found, remove or update-activation not found) is
 //     unplaced and no remove that can take effect (ok found, or info) is
 //     left unplaced strands that read: nothing can make the memory absent
-//     again.
+//     again. More precisely, the read must then see an absence a later
+//     remove R makes, so R must be placed before it; if every remove left
+//     was invoked after the read returned, each must be placed after the
+//     read (real time), and the read is stranded.
 type doomTracker struct {
 	ops        []regOp
 	identityOn bool
@@ -63,6 +70,8 @@ type doomTracker struct {
 	absenceMakers  int
 	isAbsenceRead  []bool
 	isAbsenceMaker []bool
+	absenceByRet   []int                    // reads of absence by return
+	makersByCall   []int                    // absence makers by call
 	uaIdentity     map[uint32]writeIdentity // observed update activation -> identity a get saw it on
 	byRet          []int                    // all ops by return
 	placed         []bool                   // the search's placed set (shared)
@@ -139,6 +148,17 @@ func newDoomTracker(initial regState, ops []regOp, byRet []int, placed []bool) *
 			d.absenceMakers++
 		}
 	}
+	for _, i := range byRet {
+		if d.isAbsenceRead[i] {
+			d.absenceByRet = append(d.absenceByRet, i)
+		}
+	}
+	for i := range ops {
+		if d.isAbsenceMaker[i] {
+			d.makersByCall = append(d.makersByCall, i)
+		}
+	}
+	sort.SliceStable(d.makersByCall, func(a, b int) bool { return ops[d.makersByCall[a]].call < ops[d.makersByCall[b]].call })
 	return d
 }
 
@@ -212,7 +232,7 @@ func (d *doomTracker) doomed(state, next regState, i, rp int) bool {
 		if d.isAbsenceMaker[i] {
 			makers--
 		}
-		if d.absenceReads > 0 && makers == 0 {
+		if d.absenceReads > 0 && (makers == 0 || d.absenceStranded(i)) {
 			return true
 		}
 	}
@@ -263,4 +283,25 @@ func (d *doomTracker) lifetimeConflict(i, rp int, gets []int32, compatible func(
 		}
 	}
 	return false
+}
+
+// absenceStranded: the earliest-returning unplaced read of absence returned
+// before every unplaced absence maker other than i was invoked.
+func (d *doomTracker) absenceStranded(i int) bool {
+	var readRet int64 = -1
+	for _, a := range d.absenceByRet {
+		if !d.placed[a] {
+			readRet = d.ops[a].ret
+			break
+		}
+	}
+	if readRet < 0 {
+		return false
+	}
+	for _, m := range d.makersByCall {
+		if m != i && !d.placed[m] {
+			return readRet < d.ops[m].call
+		}
+	}
+	return true
 }
