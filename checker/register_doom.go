@@ -74,17 +74,18 @@ type doomTracker struct {
 	makersByCall   []int                    // absence makers by call
 	uaIdentity     map[uint32]writeIdentity // observed update activation -> identity a get saw it on
 	byRet          []int                    // all ops by return
+	byCall         []int                    // all ops by call
 	placed         []bool                   // the search's placed set (shared)
 	cuts           int64                    // steps refused (for tests and results)
 }
 
-func newDoomTracker(initial regState, ops []regOp, byRet []int, placed []bool) *doomTracker {
+func newDoomTracker(initial regState, ops []regOp, byCall, byRet []int, placed []bool) *doomTracker {
 	n := len(ops)
 	d := &doomTracker{ops: ops, identityOn: true, versionOn: true,
 		identID: make(map[writeIdentity]int32, n/4), versionID: make(map[valueKey]int32, n/4),
 		getIdent: make([]int32, n), getVersion: make([]int32, n),
 		isAbsenceRead: make([]bool, n), isAbsenceMaker: make([]bool, n),
-		uaIdentity: map[uint32]writeIdentity{}, byRet: byRet, placed: placed}
+		uaIdentity: map[uint32]writeIdentity{}, byCall: byCall, byRet: byRet, placed: placed}
 	idents := make(map[writeIdentity]struct{}, n/2)
 	putActs := make(map[uint32]struct{}, n/2)
 	uaActs := map[uint32]struct{}{}
@@ -153,12 +154,11 @@ func newDoomTracker(initial regState, ops []regOp, byRet []int, placed []bool) *
 			d.absenceByRet = append(d.absenceByRet, i)
 		}
 	}
-	for i := range ops {
+	for _, i := range byCall {
 		if d.isAbsenceMaker[i] {
 			d.makersByCall = append(d.makersByCall, i)
 		}
 	}
-	sort.SliceStable(d.makersByCall, func(a, b int) bool { return ops[d.makersByCall[a]].call < ops[d.makersByCall[b]].call })
 	return d
 }
 
@@ -195,17 +195,17 @@ func (d *doomTracker) unplacedVersion(v valueKey) (int32, int32) {
 
 // dooms says whether placing op i, which takes the memory from state to
 // next, strands a read for good (see the invariants above). It is called
-// before i is placed; rp is the search's cursor into byRet (every op before
-// it is placed).
-func (d *doomTracker) dooms(state, next regState, i, rp int) bool {
-	if d.doomed(state, next, i, rp) {
+// before i is placed; lo and rp are the search's cursors into byCall and
+// byRet (every op before them is placed).
+func (d *doomTracker) dooms(state, next regState, i, lo, rp int) bool {
+	if d.doomed(state, next, i, lo, rp) {
 		d.cuts++
 		return true
 	}
 	return false
 }
 
-func (d *doomTracker) doomed(state, next regState, i, rp int) bool {
+func (d *doomTracker) doomed(state, next regState, i, lo, rp int) bool {
 	if o := d.ops[i]; d.versionOn && o.op == history.OpUpdateActivation {
 		if id, seen := d.uaIdentity[o.activation]; seen && (!state.present || identityOf(state.value) != id) {
 			return true
@@ -232,7 +232,7 @@ func (d *doomTracker) doomed(state, next regState, i, rp int) bool {
 		if d.isAbsenceMaker[i] {
 			makers--
 		}
-		if d.absenceReads > 0 && (makers == 0 || d.absenceStranded(i)) {
+		if d.absenceReads > 0 && (makers == 0 || d.absenceStranded(i, lo, rp)) {
 			return true
 		}
 	}
@@ -286,20 +286,31 @@ func (d *doomTracker) lifetimeConflict(i, rp int, gets []int32, compatible func(
 }
 
 // absenceStranded: the earliest-returning unplaced read of absence returned
-// before every unplaced absence maker other than i was invoked.
-func (d *doomTracker) absenceStranded(i int) bool {
+// before every unplaced absence maker other than i was invoked. lo and rp
+// are the search's cursors: every op invoked before byCall[lo] and every op
+// that returned before byRet[rp] is placed, so the scans start there.
+func (d *doomTracker) absenceStranded(i, lo, rp int) bool {
 	var readRet int64 = -1
-	for _, a := range d.absenceByRet {
-		if !d.placed[a] {
-			readRet = d.ops[a].ret
-			break
+	if rp < len(d.byRet) {
+		from := d.ops[d.byRet[rp]].ret
+		k := sort.Search(len(d.absenceByRet), func(k int) bool { return d.ops[d.absenceByRet[k]].ret >= from })
+		for ; k < len(d.absenceByRet); k++ {
+			if a := d.absenceByRet[k]; !d.placed[a] {
+				readRet = d.ops[a].ret
+				break
+			}
 		}
 	}
 	if readRet < 0 {
 		return false
 	}
-	for _, m := range d.makersByCall {
-		if m != i && !d.placed[m] {
+	k := 0
+	if lo < len(d.byCall) {
+		from := d.ops[d.byCall[lo]].call
+		k = sort.Search(len(d.makersByCall), func(k int) bool { return d.ops[d.makersByCall[k]].call >= from })
+	}
+	for ; k < len(d.makersByCall); k++ {
+		if m := d.makersByCall[k]; m != i && !d.placed[m] {
 			return readRet < d.ops[m].call
 		}
 	}

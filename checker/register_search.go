@@ -136,7 +136,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		z1[i], z2[i] = rng.Uint64(), rng.Uint64()
 	}
 	placed := make([]bool, n)
-	doom := newDoomTracker(initial, ops, byRet, placed)
+	doom := newDoomTracker(initial, ops, byCall, byRet, placed)
 	defer func() { budget.cuts.Add(doom.cuts) }()
 	var guidePos []int
 	if len(guide) == n {
@@ -265,7 +265,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 			top.next++
 			o := ops[i]
 			ok, next := registerStep(state, regInputOf(o), regOutput{found: o.found, value: o.output})
-			if !ok || doom.dooms(state, next, i, rp) {
+			if !ok || doom.dooms(state, next, i, lo, rp) {
 				continue
 			}
 			k := cacheKey{h1 ^ z1[i], h2 ^ z2[i], next}
