@@ -9,13 +9,17 @@ import (
 	"time"
 )
 
-// move is one live memory whose content compaction copied to the new epoch.
+// move is one live memory whose content compaction copied to the new epoch:
+// the record of id in slot whose content reference was (oldOff, oldLen) in
+// epoch oldEpoch (as the scan table holds it, see slotmeta.go).
 type move struct {
-	id     string
-	slot   uint32
-	shard  uint8
-	seq    uint64
-	newOff uint64
+	id       string
+	slot     uint32
+	shard    uint8
+	oldLen   uint32
+	oldOff   uint64
+	oldEpoch uint64
+	newOff   uint64
 }
 
 // Compact copies every live memory's content into a new content epoch and
@@ -32,8 +36,8 @@ type move struct {
 //  3. Sync: the copies are durable before any header points at them.
 //  4. In slot order, under the write lock of each record's shard, rewrite
 //     the header (offset, epoch, CRC) of each moved record that is still the
-//     current record of its id (same slot, same sequence number). One
-//     sector: atomic on disk (see rewriteMoves).
+//     current record of its id (see current). One sector: atomic on disk
+//     (see rewriteMoves).
 //     Readers hold the read lock while reading header and content, so they
 //     see the old or the new placement, never a mix.
 //  5. Sync, then drop the old files from the epoch set and delete them.
@@ -82,23 +86,24 @@ func (s *Store) compact() (CompactionStats, error) {
 
 	// Step 2: copy, in slot order (the scan reads blocks.dat front to back,
 	// and content written in slot order is read back in that order too).
-	var moves []move
-	var movedBytes uint64
-	err = s.scanHeld(func(id string, sh uint8, slot uint32, b []byte, h *recordHeader, src []byte) error {
+	// The content of each scan batch is written to the new file with one
+	// pwrite into one reserved range (see copyBatch), not through the map:
+	// a store through the map takes a page fault per new page, and again
+	// after every group commit wrote the page back.
+	c := copier{s: s, cf: cf, moves: make([]move, 0, max(s.live.Load(), 0))}
+	err = s.scanHeld(func(id string, sh uint8, slot uint32, _ []byte, h *recordHeader, src []byte) error {
 		if !h.hasContent() || h.contentEpoch == epoch {
 			return nil
 		}
-		off, err := s.appendContent(cf, src)
-		if err != nil {
-			return err
-		}
-		movedBytes += uint64(len(src))
-		moves = append(moves, move{id: id, slot: slot, shard: sh, seq: le.Uint64(b[rhSeq:]), newOff: off})
-		return nil
-	})
+		return c.add(move{id: id, slot: slot, shard: sh, oldLen: h.contentLen, oldOff: h.contentOff, oldEpoch: h.contentEpoch}, src)
+	}, c.flush)
+	if err == nil {
+		err = c.err
+	}
 	if err != nil {
 		return CompactionStats{}, fmt.Errorf("store: compact: %w", err)
 	}
+	moves, movedBytes := c.moves, c.bytes
 
 	// Step 3.
 	if err := s.sync(); err != nil {
@@ -139,6 +144,82 @@ func (s *Store) compact() (CompactionStats, error) {
 	return st, nil
 }
 
+// copyBatchMax is the largest content compaction gathers into a batch;
+// larger ones are appended on their own.
+const copyBatchMax = 64 << 10
+
+// copier is step 2 of Compact: it copies the content of the moves the scan
+// hands it into cf, a scan batch at a time. add collects a batch (the
+// source bytes are immutable and stay mapped until this compaction retires
+// their file, so they may be copied after the batch's locks are released);
+// flush reserves one range of cf for the whole batch, assembles the batch
+// in buf and writes it with one pwrite. The bytes reserved are exactly the
+// bytes referenced, so a compaction leaves no gap.
+type copier struct {
+	s     *Store
+	cf    *contentFile
+	moves []move   // done, newOff set
+	batch []move   // pending; newOff set by flush
+	srcs  [][]byte // content of batch
+	buf   []byte
+	bytes uint64 // content bytes copied
+	err   error
+}
+
+func (c *copier) add(mv move, src []byte) error {
+	if len(src) > copyBatchMax || c.s.bugs.contentOffsetRace {
+		// Large content, or the seeded content-offset-race bug, whose
+		// racy reservation lives in appendContent.
+		off, err := c.s.appendContent(c.cf, src)
+		if err != nil {
+			return err
+		}
+		mv.newOff = off
+		c.moves = append(c.moves, mv)
+		c.bytes += uint64(len(src))
+		return nil
+	}
+	c.batch = append(c.batch, mv)
+	c.srcs = append(c.srcs, src)
+	return nil
+}
+
+// flush writes the pending batch; false (with c.err set) ends the scan.
+func (c *copier) flush() bool {
+	if len(c.batch) == 0 {
+		return true
+	}
+	var n uint64
+	for _, b := range c.srcs {
+		n += uint64(len(b))
+	}
+	off := c.cf.tail.Add(n) - n
+	if off+n < off {
+		c.err = fmt.Errorf("%w: content offset overflow", ErrTooLarge)
+		return false
+	}
+	c.buf = c.buf[:0]
+	for i, b := range c.srcs {
+		c.batch[i].newOff = off + uint64(len(c.buf))
+		c.buf = append(c.buf, b...)
+	}
+	if n > 0 {
+		if err := c.cf.mf.ensure(off + n); err != nil {
+			c.err = err
+			return false
+		}
+		if err := c.cf.mf.writeAt(c.buf, off); err != nil {
+			c.err = err
+			return false
+		}
+	}
+	c.moves = append(c.moves, c.batch...)
+	c.bytes += n
+	clear(c.srcs)
+	c.batch, c.srcs = c.batch[:0], c.srcs[:0]
+	return true
+}
+
 // retire makes cf the only content file and deletes the others. Under syncMu
 // so that no Sync is flushing a file being unmapped.
 func (s *Store) retire(cf *contentFile) {
@@ -168,8 +249,8 @@ func (s *Store) retire(cf *contentFile) {
 const rewriteWindow = 256
 
 // rewriteMoves is step 4 of Compact: it points every move that is still the
-// current record of its id (same slot, same sequence number) at its new
-// offset in epoch, and returns how many it rewrote.
+// current record of its id (see current) at its new offset in epoch, and
+// returns how many it rewrote.
 //
 // Moves are taken in slot order, a window at a time. The fast path takes the
 // write locks of every shard in the window at once (TryLock: it never waits
@@ -212,11 +293,23 @@ func (s *Store) rewriteMoves(moves []move, epoch uint64) (uint64, error) {
 	return moved, nil
 }
 
-// current reports whether mv is still the current record of its id. Caller
-// holds mv's shard lock.
+// current reports whether mv is still the current record of its id: id is
+// still published in the same slot and that record still has content at
+// the old reference. Caller holds mv's shard lock.
+//
+// This identifies the copied record without reading its header (a page
+// per memory): a record of id that took the slot over after the copied one
+// left it was published after step 1 (the copied one was in the slot during
+// step 2, and a slot is reused only after a Sync frees it), so it has
+// content in the new epoch or none, and differs. Only compaction rewrites
+// a content reference, and one compaction runs at a time.
 func (s *Store) current(mv *move) bool {
 	cur, ok := s.idx.shards[mv.shard].m[mv.id]
-	return ok && cur == mv.slot && le.Uint64(s.slotBytes(uint64(mv.slot))[rhSeq:]) == mv.seq
+	if !ok || cur != mv.slot {
+		return false
+	}
+	h := s.meta.header(uint64(mv.slot))
+	return h.hasContent() && h.contentOff == mv.oldOff && h.contentEpoch == mv.oldEpoch && h.contentLen == mv.oldLen
 }
 
 // rewriteRuns rewrites the current moves of win (sorted by slot), one pwrite

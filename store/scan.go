@@ -24,11 +24,11 @@ func (s *Store) scan(v visit) error {
 	return s.scanBatches(v, func() bool { return true })
 }
 
-// scanHeld is scan for a caller that already holds the close lock (Compact):
+// scanHeld is scanBatches for a caller that already holds the close lock (Compact):
 // it never takes it again, since a read lock taken twice deadlocks against a
 // Close waiting between the two.
-func (s *Store) scanHeld(v visit) error {
-	return s.scanSnapshot(s.idx.snapshotBySlot(s.alloc.nextSlot.Load()), true, v, func() bool { return true })
+func (s *Store) scanHeld(v visit, flush func() bool) error {
+	return s.scanSnapshot(s.idx.snapshotBySlot(s.alloc.nextSlot.Load()), true, v, flush)
 }
 
 // scanSlots visits the snapshot's entries for slots [from, to), in slot
