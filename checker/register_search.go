@@ -146,9 +146,10 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		}
 	}
 	type frame struct {
-		cands  []int
-		next   int // index into cands of the next alternative
-		op     int // the op placed by this frame, -1 before the first try
+		cands  []int // a window of arena
+		start  int   // where cands begins in arena
+		next   int   // index into cands of the next alternative
+		op     int   // the op placed by this frame, -1 before the first try
 		state  regState
 		lo, rp int // cursors into byCall / byRet before placing
 	}
@@ -157,6 +158,9 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 	state := initial
 	lo, rp := 0, 0
 	var stack []frame
+	// arena holds the frames' candidate lists, stacked as the frames are:
+	// one allocation instead of one per step.
+	arena := make([]int, 0, 1024)
 	order := func() []int {
 		out := make([]int, len(stack))
 		for i, f := range stack {
@@ -177,7 +181,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		}
 		due := byRet[rp]
 		limit := ops[due].ret
-		var cands []int
+		start := len(arena)
 		var freeSeen [freeClasses]bool
 		for k := lo; k < n && ops[byCall[k]].call <= limit; k++ {
 			i := byCall[k]
@@ -185,7 +189,8 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 				continue
 			}
 			if isRead(ops[i]) && matches(ops[i], state) {
-				return []int{i}
+				arena = append(arena[:start], i)
+				return arena[start:len(arena):len(arena)]
 			}
 			if c := free[i]; c > 0 {
 				if freeSeen[c] {
@@ -193,8 +198,9 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 				}
 				freeSeen[c] = true
 			}
-			cands = append(cands, i)
+			arena = append(arena, i)
 		}
+		cands := arena[start:len(arena):len(arena)]
 		// Most needed first.
 		want := -1
 		d := ops[due]
@@ -244,7 +250,12 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		return cands
 	}
 
-	stack = append(stack, frame{cands: candidates(), op: -1, state: state, lo: lo, rp: rp})
+	push := func() {
+		start := len(arena)
+		cands := candidates()
+		stack = append(stack, frame{start: start, cands: cands, op: -1, state: state, lo: lo, rp: rp})
+	}
+	push()
 	for {
 		if !budget.ok() {
 			return Unknown, nil
@@ -281,6 +292,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 			break
 		}
 		if !advanced {
+			arena = arena[:top.start]
 			stack = stack[:len(stack)-1]
 			if len(stack) == 0 {
 				return Invalid, nil
@@ -290,7 +302,12 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		if len(stack) == n {
 			return Valid, order()
 		}
-		stack = append(stack, frame{cands: candidates(), op: -1, state: state, lo: lo, rp: rp})
+		push := func() {
+			start := len(arena)
+			cands := candidates()
+			stack = append(stack, frame{start: start, cands: cands, op: -1, state: state, lo: lo, rp: rp})
+		}
+		push()
 	}
 }
 
