@@ -157,7 +157,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 	var h1, h2 uint64
 	state := initial
 	lo, rp := 0, 0
-	var stack []frame
+	stack := make([]frame, 0, n+1) // at most one frame per op
 	// arena holds the frames' candidate lists, stacked as the frames are:
 	// one allocation instead of one per step.
 	arena := make([]int, 0, 1024)
@@ -201,6 +201,9 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 			arena = append(arena, i)
 		}
 		cands := arena[start:len(arena):len(arena)]
+		if len(cands) < 2 {
+			return cands
+		}
 		// Most needed first.
 		want := -1
 		d := ops[due]
