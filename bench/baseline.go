@@ -203,6 +203,30 @@ func (r *rawSubject) Remove(id string) (bool, error) {
 	return true, nil
 }
 
+// IterateView visits every record with its scalars and a view of its
+// content (Embedding is nil: the region's embeddings are not 4-byte aligned,
+// so a []float32 view of them would be an invalid pointer conversion).
+func (r *rawSubject) IterateView(fn func(string, store.Memory) bool) error {
+	for id, off := range r.index {
+		b := r.region[off:]
+		idLen, clen := r.lengths(off)
+		m := store.Memory{
+			Confidence: math.Float32frombits(binary.LittleEndian.Uint32(b[7:])),
+			Activation: math.Float32frombits(binary.LittleEndian.Uint32(b[11:])),
+			DecayRate:  math.Float32frombits(binary.LittleEndian.Uint32(b[15:])),
+			CreatedAt:  int64(binary.LittleEndian.Uint64(b[19:])),
+			LastAccess: int64(binary.LittleEndian.Uint64(b[27:])),
+		}
+		if binary.LittleEndian.Uint32(b[3:]) != rawNil {
+			m.Content = b[rawFixed+idLen : rawFixed+idLen+clen : rawFixed+idLen+clen]
+		}
+		if !fn(id, m) {
+			return nil
+		}
+	}
+	return nil
+}
+
 func (r *rawSubject) Iterate(fn func(string, store.Memory) bool) error {
 	for id, off := range r.index {
 		if !fn(id, r.decode(off)) {

@@ -81,6 +81,20 @@ func getRandom(s subject, specs []spec, k int, rng *rand.Rand) ([]float64, error
 	return lat, nil
 }
 
+// iterateViewAll walks every memory without copies (a metadata scan: the
+// visitor gets each memory's id, scalars and views of its bytes, and reads
+// none of the bytes) and returns how many and how long.
+func iterateViewAll(s subject) (int, time.Duration, error) {
+	n := 0
+	t0 := time.Now()
+	err := s.IterateView(func(string, store.Memory) bool { n++; return true })
+	d := time.Since(t0)
+	if err != nil {
+		return n, d, fmt.Errorf("%s: iterate view: %w", s.Name(), err)
+	}
+	return n, d, nil
+}
+
 // iterateAll walks every memory and returns how many and how long.
 func iterateAll(s subject) (int, time.Duration, error) {
 	n := 0

@@ -16,6 +16,9 @@ type subject interface {
 	Get(id string) (m store.Memory, found bool, err error)
 	Remove(id string) (found bool, err error)
 	Iterate(fn func(id string, m store.Memory) bool) error
+	// IterateView is Iterate without copies: m's slices are views valid
+	// during the call only, and fn must not call the subject.
+	IterateView(fn func(id string, m store.Memory) bool) error
 	Compact() (compaction, error)
 	Space() space
 	Close() error
@@ -69,6 +72,10 @@ func (a storeSubject) Remove(id string) (bool, error) {
 }
 
 func (a storeSubject) Iterate(fn func(string, store.Memory) bool) error { return a.s.Iterate(fn) }
+
+func (a storeSubject) IterateView(fn func(string, store.Memory) bool) error {
+	return a.s.IterateView(fn)
+}
 
 func (a storeSubject) Compact() (compaction, error) {
 	start := time.Now()
