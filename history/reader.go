@@ -266,7 +266,13 @@ func ReadFile(path string) (Header, []Event, error) {
 		return Header{}, nil, err
 	}
 	defer r.Close()
-	return readAll(r)
+	size := int64(-1)
+	if f, ok := r.closer.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+	}
+	return readAll(r, size)
 }
 
 // ReadAll reads every event of src (see ReadFile).
@@ -275,13 +281,40 @@ func ReadAll(src io.Reader, name string) (Header, []Event, error) {
 	if err != nil {
 		return Header{}, nil, err
 	}
-	return readAll(r)
+	size := int64(-1)
+	if l, ok := src.(interface{ Len() int }); ok {
+		size = r.off + int64(l.Len()) + int64(r.br.Buffered())
+	}
+	return readAll(r, size)
 }
 
-func readAll(r *Reader) (Header, []Event, error) {
+// eventsHint is how many events to reserve room for before reading a
+// history of size bytes (-1: unknown): 2*Ops plus some room for faults and
+// snapshots as the header announces, never more than the rest of the file
+// could hold (minEventLen bytes per event), so a wrong or hostile header
+// cannot make the reader reserve more than a few times the file's size.
+// Without a header hint it guesses from the size and lets append grow.
+// Reserving up front matters at scale: growing a 2M-event slice by append
+// copied ~1.2 GB and was 3/4 of ReadFile's CPU on a 1M-op history.
+func eventsHint(h Header, off, size int64) int {
+	if size < 0 || size <= off {
+		return 0
+	}
+	bound := (size - off) / minEventLen
+	if h.Ops <= 0 {
+		return int(min(bound, (size-off)/64))
+	}
+	want := 2*int64(h.Ops) + int64(h.Ops)/16 + 64
+	return int(min(bound, want))
+}
+
+func readAll(r *Reader, size int64) (Header, []Event, error) {
 	var events []Event
+	if !r.jsonl {
+		events = make([]Event, 0, eventsHint(r.header, r.off, size))
+	}
 	for {
-		e, err := r.Next()
+		batch, err := r.nextBatch()
 		if err == io.EOF {
 			return r.Header(), events, nil
 		}
@@ -292,6 +325,25 @@ func readAll(r *Reader) (Header, []Event, error) {
 		if err != nil {
 			return r.Header(), nil, err
 		}
-		events = append(events, e)
+		events = append(events, batch...)
 	}
+}
+
+// nextBatch returns the events of the current chunk (or line) not yet
+// returned, and consumes them: Next's contract, a batch at a time. The
+// batch is only valid until the next call.
+func (r *Reader) nextBatch() ([]Event, error) {
+	for r.next >= len(r.events) {
+		if r.err != nil {
+			return nil, r.err
+		}
+		if r.jsonl {
+			r.err = r.nextLine()
+		} else {
+			r.err = r.nextChunk()
+		}
+	}
+	batch := r.events[r.next:]
+	r.next = len(r.events)
+	return batch, nil
 }
