@@ -450,11 +450,20 @@ func TestConcurrentCompactionReaders(t *testing.T) {
 // and not removed during it is visited exactly once, with a whole value;
 // nothing is visited twice.
 func TestConcurrentIterate(t *testing.T) {
+	scanDuringWrites(t, "Iterate", 13, (*store.Store).Iterate)
+}
+
+// scanDuringWrites runs scan over and over while three writers put, remove,
+// replace and compact, and checks the Iterate guarantee on every pass: each
+// of the stable memories (stored before, never removed) is visited exactly
+// once, nothing is visited twice, every visited value is whole. seed keeps
+// the writers of different callers apart.
+func scanDuringWrites(t *testing.T, name string, seed uint64, scan func(s *store.Store, fn func(string, store.Memory) bool) error) {
 	s := openStore(t, t.TempDir(), store.Options{})
 	const stable, churn = 300, 60
-	iterRounds := 6
+	rounds, budget := 6, 30*time.Second
 	if longRuns() {
-		iterRounds = 200
+		rounds, budget = 200, 10*time.Minute
 	}
 	for i := 0; i < stable; i++ {
 		id := fmt.Sprintf("stable-%d", i)
@@ -469,7 +478,7 @@ func TestConcurrentIterate(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(w), 13))
+			r := rand.New(rand.NewPCG(uint64(w), seed))
 			for {
 				select {
 				case <-stop:
@@ -501,17 +510,17 @@ func TestConcurrentIterate(t *testing.T) {
 			}
 		}()
 	}
-	withTimeout(t, 30*time.Second, "iterations during writes", func() {
-		for round := 0; round < iterRounds; round++ {
+	withTimeout(t, budget, name+" during writes", func() {
+		for round := 0; round < rounds; round++ {
 			seen := map[string]int{}
-			if err := s.Iterate(func(id string, m store.Memory) bool {
+			if err := scan(s, func(id string, m store.Memory) bool {
 				seen[id]++
 				if _, err := checkSelf(id, m); err != nil {
-					t.Errorf("Iterate: %v", err)
+					t.Errorf("%s: %v", name, err)
 				}
 				return true
 			}); err != nil {
-				t.Errorf("Iterate: %v", err)
+				t.Errorf("%s: %v", name, err)
 				return
 			}
 			for id, n := range seen {

@@ -2,14 +2,10 @@ package store_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/warmcheck/warmcheck/store"
 )
@@ -201,85 +197,7 @@ func TestIterateViewStopsAndViews(t *testing.T) {
 // began and not removed during it is visited exactly once, whole; nothing
 // is visited twice (TestConcurrentIterate for the zero-copy scan).
 func TestConcurrentIterateView(t *testing.T) {
-	s := openStore(t, t.TempDir(), store.Options{})
-	const stable, churn = 300, 60
-	rounds := 6
-	if longRuns() {
-		rounds = 200
-	}
-	for i := 0; i < stable; i++ {
-		id := fmt.Sprintf("stable-%d", i)
-		if _, err := s.Put(id, selfValue(id, i, 100)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var version atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := 0; w < 3; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(w), 17))
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprintf("churn-%d", r.IntN(churn))
-				var err error
-				switch p := r.IntN(10); {
-				case p < 6:
-					_, err = s.Put(id, selfValue(id, int(version.Add(1)), contentSize(r)))
-				case p < 8:
-					_, err = s.Remove(id)
-				case p < 9:
-					sid := fmt.Sprintf("stable-%d", r.IntN(stable))
-					_, err = s.Put(sid, selfValue(sid, stable+int(version.Add(1)), 100))
-				default:
-					_, err = s.Compact()
-					if errors.Is(err, store.ErrCompactionInProgress) {
-						err = nil
-					}
-				}
-				if err != nil {
-					t.Errorf("writer: %v", err)
-					return
-				}
-			}
-		}()
-	}
-	withTimeout(t, 30*time.Second, "IterateView during writes", func() {
-		for round := 0; round < rounds; round++ {
-			seen := map[string]int{}
-			if err := s.IterateView(func(id string, m store.Memory) bool {
-				seen[id]++
-				if _, err := checkSelf(id, m); err != nil {
-					t.Errorf("IterateView: %v", err)
-				}
-				return true
-			}); err != nil {
-				t.Errorf("IterateView: %v", err)
-				return
-			}
-			for id, n := range seen {
-				if n != 1 {
-					t.Errorf("round %d: %s visited %d times", round, id, n)
-				}
-			}
-			for i := 0; i < stable; i++ {
-				if id := fmt.Sprintf("stable-%d", i); seen[id] != 1 {
-					t.Errorf("round %d: stable memory %s visited %d times", round, id, seen[id])
-				}
-			}
-			if t.Failed() {
-				return
-			}
-		}
-	})
-	close(stop)
-	withTimeout(t, 10*time.Second, "writers stop", wg.Wait)
+	scanDuringWrites(t, "IterateView", 17, (*store.Store).IterateView)
 }
 
 // The content view of a memory is exactly its bytes, and nil and empty
