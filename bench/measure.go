@@ -85,24 +85,22 @@ func getRandom(s subject, specs []spec, k int, rng *rand.Rand) ([]float64, error
 // visitor gets each memory's id, scalars and views of its bytes, and reads
 // none of the bytes) and returns how many and how long.
 func iterateViewAll(s subject) (int, time.Duration, error) {
-	n := 0
-	t0 := time.Now()
-	err := s.IterateView(func(string, store.Memory) bool { n++; return true })
-	d := time.Since(t0)
-	if err != nil {
-		return n, d, fmt.Errorf("%s: iterate view: %w", s.Name(), err)
-	}
-	return n, d, nil
+	return timeScan(s, "iterate view", s.IterateView)
 }
 
 // iterateAll walks every memory and returns how many and how long.
 func iterateAll(s subject) (int, time.Duration, error) {
+	return timeScan(s, "iterate", s.Iterate)
+}
+
+// timeScan counts the memories one full scan visits and times it.
+func timeScan(s subject, what string, scan func(func(string, store.Memory) bool) error) (int, time.Duration, error) {
 	n := 0
 	t0 := time.Now()
-	err := s.Iterate(func(string, store.Memory) bool { n++; return true })
+	err := scan(func(string, store.Memory) bool { n++; return true })
 	d := time.Since(t0)
 	if err != nil {
-		return n, d, fmt.Errorf("%s: iterate: %w", s.Name(), err)
+		return n, d, fmt.Errorf("%s: %s: %w", s.Name(), what, err)
 	}
 	return n, d, nil
 }
