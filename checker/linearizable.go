@@ -116,8 +116,9 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sc := new(searchScratch) // this worker's, reused partition after partition
 			for o := range next {
-				c.decideFast(ctx, in, o)
+				c.decideFast(ctx, in, o, sc)
 			}
 		}()
 	}
@@ -234,7 +235,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 // decideFast tries the paths that need no search: the zone check, a
 // constructed order, the relaxations. What they cannot decide is left with
 // method "search".
-func (c *LinearizableCheck) decideFast(ctx context.Context, in *Input, o *partitionOutcome) {
+func (c *LinearizableCheck) decideFast(ctx context.Context, in *Input, o *partitionOutcome, sc *searchScratch) {
 	p := o.p
 	o.ops, o.stats = prune(p)
 	switch {
@@ -251,7 +252,7 @@ func (c *LinearizableCheck) decideFast(ctx context.Context, in *Input, o *partit
 			c.reportZoneViolation(ctx, in, o, viols)
 		}
 	default:
-		if hasRemoves(o.ops) && c.searchFirst(ctx, in, o) {
+		if hasRemoves(o.ops) && c.searchFirst(ctx, in, o, sc) {
 			return
 		}
 		// A construction that does not replay could guide the search
@@ -323,14 +324,14 @@ func (c *LinearizableCheck) decideFast(ctx context.Context, in *Input, o *partit
 // search's minimized witness. Out of budget, nothing is concluded and the
 // partition takes the usual path (constructions, relaxations, the full
 // search).
-func (c *LinearizableCheck) searchFirst(ctx context.Context, in *Input, o *partitionOutcome) bool {
+func (c *LinearizableCheck) searchFirst(ctx context.Context, in *Input, o *partitionOutcome, sc *searchScratch) bool {
 	steps := int64(16*len(o.ops) + 100_000)
 	if c.MaxSteps > 0 {
 		steps = min(steps, c.MaxSteps)
 	}
 	budget := newSearchBudget(ctx, c.HeapLimitBytes, steps)
 	budget.deadline = time.Now().Add(c.PartitionTimeout)
-	v, order := searchCompact(o.p.initial, o.ops, budget, searchSeed(o), nil)
+	v, order := searchCompactIn(sc, o.p.initial, o.ops, budget, searchSeed(o), nil)
 	o.steps, o.cuts = budget.steps.Load(), budget.cuts.Load()
 	switch {
 	case v == Valid && verifyOrder(o.p.initial, o.ops, order):
@@ -411,8 +412,9 @@ func (c *LinearizableCheck) runSearches(ctx context.Context, in *Input, queue []
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sc := new(searchScratch)
 			for o := range work {
-				c.searchPartition(ctx, o)
+				c.searchPartition(ctx, o, sc)
 			}
 		}()
 	}
@@ -427,11 +429,11 @@ func (c *LinearizableCheck) runSearches(ctx context.Context, in *Input, queue []
 // search (hashed cache, bounded memory) first; a valid verdict needs its
 // linearization to replay. porcupine is used on small partitions when the
 // compact search cannot give a verdict it can stand behind.
-func (c *LinearizableCheck) searchPartition(ctx context.Context, o *partitionOutcome) {
+func (c *LinearizableCheck) searchPartition(ctx context.Context, o *partitionOutcome, sc *searchScratch) {
 	budget := newSearchBudget(ctx, c.HeapLimitBytes, c.MaxSteps)
 	deadline := time.Now().Add(c.PartitionTimeout)
 	budget.deadline = deadline
-	v, order := searchCompact(o.p.initial, o.ops, budget, searchSeed(o), nil)
+	v, order := searchCompactIn(sc, o.p.initial, o.ops, budget, searchSeed(o), nil)
 	o.steps += budget.steps.Load()
 	o.cuts += budget.cuts.Load()
 	switch {

@@ -79,16 +79,20 @@ type doomTracker struct {
 	cuts           int64                    // steps refused (for tests and results)
 }
 
-func newDoomTracker(initial regState, ops []regOp, byCall, byRet []int, placed []bool) *doomTracker {
+// newDoomTrackerIn builds the tracker for one search, its maps in sc (nil:
+// fresh); the tracker must not outlive sc's next use.
+func newDoomTrackerIn(sc *searchScratch, initial regState, ops []regOp, byCall, byRet []int, placed []bool) *doomTracker {
 	n := len(ops)
 	d := &doomTracker{ops: ops, identityOn: true, versionOn: true,
-		identID: make(map[writeIdentity]int32, n/4), versionID: make(map[valueKey]int32, n/4),
-		getIdent: make([]int32, n), getVersion: make([]int32, n),
+		identID:   scratchMap(sc, func(s *searchScratch) *map[writeIdentity]int32 { return &s.identID }, n/4),
+		versionID: scratchMap(sc, func(s *searchScratch) *map[valueKey]int32 { return &s.versionID }, n/4),
+		getIdent:  make([]int32, n), getVersion: make([]int32, n),
 		isAbsenceRead: make([]bool, n), isAbsenceMaker: make([]bool, n),
-		uaIdentity: map[uint32]writeIdentity{}, byCall: byCall, byRet: byRet, placed: placed}
-	idents := make(map[writeIdentity]struct{}, n/2)
-	putActs := make(map[uint32]struct{}, n/2)
-	uaActs := map[uint32]struct{}{}
+		uaIdentity: scratchMap(sc, func(s *searchScratch) *map[uint32]writeIdentity { return &s.uaIdentity }, 0),
+		byCall:     byCall, byRet: byRet, placed: placed}
+	idents := scratchMap(sc, func(s *searchScratch) *map[writeIdentity]struct{} { return &s.idents }, n/2)
+	putActs := scratchMap(sc, func(s *searchScratch) *map[uint32]struct{} { return &s.putActs }, n/2)
+	uaActs := scratchMap(sc, func(s *searchScratch) *map[uint32]struct{} { return &s.uaActs }, 0)
 	if initial.present {
 		idents[identityOf(initial.value)] = struct{}{}
 		putActs[initial.value.activation] = struct{}{}

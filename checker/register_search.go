@@ -49,6 +49,11 @@ import (
 // replay): writes are then tried in the guide's order, so the search follows
 // it and backtracks only around the places where it goes wrong.
 func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uint64, guide []int) (Verdict, []int) {
+	return searchCompactIn(nil, initial, ops, budget, seed, guide)
+}
+
+// searchCompactIn is searchCompact building its maps in sc (nil: fresh).
+func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *searchBudget, seed uint64, guide []int) (Verdict, []int) {
 	n := len(ops)
 	if n == 0 {
 		return Valid, nil
@@ -62,9 +67,9 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 	sort.Slice(byRet, func(a, b int) bool { return ops[byRet[a]].ret < ops[byRet[b]].ret })
 
 	// Who writes what, and whose versions are read.
-	putOf := make(map[valueKey]int, n/2)
-	putOfIdent := make(map[writeIdentity]int, n/2)
-	uaOf := map[uint32]int{}
+	putOf := scratchMap(sc, func(s *searchScratch) *map[valueKey]int { return &s.putOf }, n/2)
+	putOfIdent := scratchMap(sc, func(s *searchScratch) *map[writeIdentity]int { return &s.putOfIdent }, n/2)
+	uaOf := scratchMap(sc, func(s *searchScratch) *map[uint32]int { return &s.uaOf }, 0)
 	for i, o := range ops {
 		switch o.op {
 		case history.OpPut:
@@ -74,8 +79,8 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 			uaOf[o.activation] = i
 		}
 	}
-	readIdent := make(map[writeIdentity]bool, n/2)
-	readAct := map[uint32]bool{}
+	readIdent := scratchMap(sc, func(s *searchScratch) *map[writeIdentity]bool { return &s.readIdent }, n/2)
+	readAct := scratchMap(sc, func(s *searchScratch) *map[uint32]bool { return &s.readAct }, 0)
 	for _, o := range ops {
 		if o.op == history.OpGet && o.status == statusOK && o.found {
 			readIdent[identityOf(o.output)] = true
@@ -136,7 +141,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		z1[i], z2[i] = rng.Uint64(), rng.Uint64()
 	}
 	placed := make([]bool, n)
-	doom := newDoomTracker(initial, ops, byCall, byRet, placed)
+	doom := newDoomTrackerIn(sc, initial, ops, byCall, byRet, placed)
 	defer func() { budget.cuts.Add(doom.cuts) }()
 	var guidePos []int
 	if len(guide) == n {
@@ -153,7 +158,7 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 		state  regState
 		lo, rp int // cursors into byCall / byRet before placing
 	}
-	seen := make(map[cacheKey]struct{}, n)
+	seen := scratchMap(sc, func(s *searchScratch) *map[cacheKey]struct{} { return &s.seen }, n)
 	var h1, h2 uint64
 	state := initial
 	lo, rp := 0, 0
