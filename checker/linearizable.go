@@ -237,7 +237,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 // method "search".
 func (c *LinearizableCheck) decideFast(ctx context.Context, in *Input, o *partitionOutcome, sc *searchScratch) {
 	p := o.p
-	o.ops, o.stats = prune(p)
+	o.ops, o.stats = pruneIn(sc, p)
 	switch {
 	case !p.initialKnown:
 		o.method, o.verdict = "none", Unknown

@@ -38,7 +38,11 @@ type pruneStats struct {
 //     visible effect) leaves every later state unchanged. So L minus those
 //     is a linearization without P; and any linearization without P extends
 //     to one with P placed last. Dropping P keeps the verdict.
-func prune(p *regPartition) ([]regOp, pruneStats) {
+func prune(p *regPartition) ([]regOp, pruneStats) { return pruneIn(nil, p) }
+
+// pruneIn is prune building its working maps in sc (nil: fresh); the ops it
+// returns are always a fresh slice.
+func pruneIn(sc *searchScratch, p *regPartition) ([]regOp, pruneStats) {
 	var st pruneStats
 	ops := make([]regOp, 0, len(p.ops))
 	for _, o := range p.ops {
@@ -49,7 +53,8 @@ func prune(p *regPartition) ([]regOp, pruneStats) {
 		ops = append(ops, o)
 	}
 
-	writer := map[writeIdentity]int{} // identity -> index in ops, or -1 for the initial value
+	// identity -> index in ops, or -1 for the initial value
+	writer := scratchMap(sc, func(s *searchScratch) *map[writeIdentity]int { return &s.pruneWriter }, len(ops)/2+1)
 	if p.initialKnown && p.initial.present {
 		writer[identityOf(p.initial.value)] = -1
 	}
@@ -67,7 +72,7 @@ func prune(p *regPartition) ([]regOp, pruneStats) {
 	}
 
 	// firstObserver[i]: earliest observing completion after ops[i]'s call.
-	firstObserver := map[int]int64{}
+	firstObserver := scratchMap(sc, func(s *searchScratch) *map[int]int64 { return &s.firstObserver }, 0)
 	observe := func(id writeIdentity, at int64) {
 		w, ok := writer[id]
 		if !ok || w < 0 || ops[w].status != statusInfo || at <= ops[w].call {
@@ -86,7 +91,7 @@ func prune(p *regPartition) ([]regOp, pruneStats) {
 		observe(id, at)
 	}
 
-	uaClamp := clampUpdates(p, ops)
+	uaClamp := clampUpdates(sc, p, ops)
 	var lastFoundRMW int64 = -1
 	for i, o := range ops {
 		if at, ok := uaClamp[i]; ok {
@@ -122,9 +127,11 @@ func prune(p *regPartition) ([]regOp, pruneStats) {
 // saw the version only that update wrote, so the update took effect, on a
 // present memory (found), before that get returned. Returns op index ->
 // clamped return position.
-func clampUpdates(p *regPartition, ops []regOp) map[int]int64 {
-	acts := map[uint32]int{}
-	putActs := map[uint32]bool{}
+//
+// Its maps live in sc (nil: fresh): the result is valid until sc's next use.
+func clampUpdates(sc *searchScratch, p *regPartition, ops []regOp) map[int]int64 {
+	acts := scratchMap(sc, func(s *searchScratch) *map[uint32]int { return &s.clampActs }, 0)
+	putActs := scratchMap(sc, func(s *searchScratch) *map[uint32]bool { return &s.clampPutActs }, len(ops)/2+1)
 	if p.initial.present {
 		putActs[p.initial.value.activation] = true
 	}
@@ -139,7 +146,7 @@ func clampUpdates(p *regPartition, ops []regOp) map[int]int64 {
 			acts[o.activation] = i
 		}
 	}
-	out := map[int]int64{}
+	out := scratchMap(sc, func(s *searchScratch) *map[int]int64 { return &s.clampOut }, 0)
 	for _, o := range ops {
 		if o.op != history.OpGet || o.status != statusOK || !o.found || putActs[o.output.activation] {
 			continue

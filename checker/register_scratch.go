@@ -1,7 +1,7 @@
 package checker
 
-// searchScratch is the maps one searchCompact call (and its doomTracker)
-// builds, kept by a worker goroutine between partitions and cleared rather
+// searchScratch is the maps one partition's prune and searchCompact call
+// (and its doomTracker) build, kept by a worker goroutine between partitions and cleared rather
 // than reallocated. On wide histories (1,000 partitions of ~1,000 ops) the
 // fresh maps were ~700 MB of allocation and the largest CPU cost of the
 // check (first-touch page faults while initializing their tables). A
@@ -21,6 +21,12 @@ type searchScratch struct {
 	putActs    map[uint32]struct{}
 	uaActs     map[uint32]struct{}
 	uaIdentity map[uint32]writeIdentity
+	// prune's and clampUpdates'.
+	pruneWriter   map[writeIdentity]int
+	firstObserver map[int]int64
+	clampActs     map[uint32]int
+	clampPutActs  map[uint32]bool
+	clampOut      map[int]int64
 }
 
 // reuseMap returns *m emptied, or a fresh map with room for hint entries
