@@ -35,10 +35,6 @@ func (iterationCheck) Description() string {
 	return "an iterate has no duplicate, nothing never stored or stale, and everything stored before it and not removed"
 }
 
-// emptyEmbeddingDigest is DigestEmbedding of no values: an entry that came
-// back without its embedding, which is not compared.
-var emptyEmbeddingDigest = history.DigestEmbedding(nil)
-
 // idOps is the per-id view used by iteration and durability.
 type idOps struct {
 	okMutsByCall []*opRec // ok puts and removes, by invoke position
@@ -383,7 +379,7 @@ func fieldsMismatch(id string, v, w history.Value, d *idOps) string {
 	switch {
 	case v.Confidence != w.Confidence:
 		return fmt.Sprintf("%q has confidence %g, but the put that wrote its content wrote %g", id, v.Confidence, w.Confidence)
-	case v.EmbeddingDigest != 0 && v.EmbeddingDigest != emptyEmbeddingDigest && v.EmbeddingDigest != w.EmbeddingDigest:
+	case v.EmbeddingDigest != 0 && v.EmbeddingDigest != w.EmbeddingDigest: // 0: not returned (a recall entry)
 		return fmt.Sprintf("%q has embedding %#x, but the put that wrote its content wrote %#x", id, v.EmbeddingDigest, w.EmbeddingDigest)
 	case v.Activation != w.Activation && !d.activations[v.Activation]:
 		return fmt.Sprintf("%q has activation %g, which neither its put nor any update-activation wrote", id, v.Activation)

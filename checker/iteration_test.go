@@ -92,6 +92,21 @@ func TestIterationRejectsMixedFields(t *testing.T) {
 	wantWS(t, runWS(t, iterationCheck{}, b), Invalid)
 }
 
+// An embedding digest is compared unless it is 0 (not returned): the digest
+// of no bytes is an embedding like any other, not a wildcard.
+func TestIterationComparesEveryReturnedEmbedding(t *testing.T) {
+	for _, c := range []struct {
+		digest uint64
+		want   Verdict
+	}{{0, Valid}, {history.DigestEmbedding(nil), Invalid}, {wval(1).EmbeddingDigest, Valid}} {
+		b := itBase()
+		v := wval(1)
+		v.EmbeddingDigest = c.digest
+		b.iterate(9, history.Entry{ID: "a", Value: v}, history.Entry{ID: "b", Value: wval(2)})
+		wantWS(t, runWS(t, iterationCheck{}, b), c.want)
+	}
+}
+
 func TestIterationRejectsStaleValue(t *testing.T) {
 	b := itBase()
 	b.put(1, "a", wval(8), wpl(5, 500, 100, 0))
