@@ -146,7 +146,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		st.infoReadsDropped += o.stats.infoReadsDropped
 		st.infoWritesDropped += o.stats.infoWritesDropped
 		st.infoWritesClamped += o.stats.infoWritesClamped
-		ops += int64(len(o.p.ops))
+		ops += int64(o.p.nops)
 		steps += o.steps
 		cuts += o.cuts
 		switch o.verdict {
@@ -237,7 +237,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 // method "search".
 func (c *LinearizableCheck) decideFast(ctx context.Context, in *Input, o *partitionOutcome, sc *searchScratch) {
 	p := o.p
-	o.ops, o.stats = pruneIn(sc, p)
+	o.ops, o.stats = pruneIn(sc, p, true) // p.ops is not used after this
 	switch {
 	case !p.initialKnown:
 		o.method, o.verdict = "none", Unknown

@@ -55,7 +55,7 @@ type regPartition struct {
 	initialKnown bool // false: the epoch began with a restart but no "restart" snapshot followed
 	initialEvent int  // position of the snapshot that gave the initial state, -1 if none
 	ops          []regOp
-	nops         int // registerView's count of ops, before ops is built
+	nops         int // how many ops registerView built (ops is nil once the check pruned it in place)
 	shard        int // which of buildRegOps' workers builds ops
 	// iterObserved maps a write identity to the earliest completion position
 	// of an iterate or recall (same memory, same epoch) whose result held it.

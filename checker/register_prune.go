@@ -12,7 +12,7 @@ type pruneStats struct {
 
 // prune removes operations that cannot matter and bounds the ones that
 // can, without changing whether the partition is linearizable. It returns a
-// new slice; p.ops is left untouched.
+// new slice; p.ops is left untouched (but see pruneIn).
 //
 // Soundness, rule by rule:
 //   - info gets: their output is unchecked and a get changes no state, so
@@ -38,19 +38,30 @@ type pruneStats struct {
 //     visible effect) leaves every later state unchanged. So L minus those
 //     is a linearization without P; and any linearization without P extends
 //     to one with P placed last. Dropping P keeps the verdict.
-func prune(p *regPartition) ([]regOp, pruneStats) { return pruneIn(nil, p) }
+func prune(p *regPartition) ([]regOp, pruneStats) { return pruneIn(nil, p, false) }
 
-// pruneIn is prune building its working maps in sc (nil: fresh); the ops it
-// returns are always a fresh slice.
-func pruneIn(sc *searchScratch, p *regPartition) ([]regOp, pruneStats) {
+// pruneIn is prune building its working maps in sc (nil: fresh). With
+// consume, it prunes p.ops in place and sets p.ops to nil (p.nops still
+// counts them): the linearizability check's way, which needs the raw ops of
+// a partition no more once it is pruned and, on 1M-op histories, saves a
+// copy of every op (fresh memory is costly to touch).
+func pruneIn(sc *searchScratch, p *regPartition, consume bool) ([]regOp, pruneStats) {
 	var st pruneStats
-	ops := make([]regOp, 0, len(p.ops))
+	var ops []regOp
+	if consume {
+		ops = p.ops[:0]
+	} else {
+		ops = make([]regOp, 0, len(p.ops))
+	}
 	for _, o := range p.ops {
 		if o.op == history.OpGet && o.status == statusInfo {
 			st.infoReadsDropped++
 			continue
 		}
 		ops = append(ops, o)
+	}
+	if consume {
+		p.ops = nil
 	}
 
 	// identity -> index in ops, or -1 for the initial value
