@@ -35,6 +35,10 @@
 // copy of the record headers (slotmeta.go, 48 bytes per slot, rebuilt by
 // recovery), not from the headers themselves.
 //
+// Reads: Get returns a memory the caller owns (freshly allocated); GetInto
+// reads into the caller's buffers and allocates nothing, the call for hot
+// read paths (its tail latency is the store's, not the allocator's).
+//
 // Compaction runs concurrently with every operation; readers never see
 // another memory's bytes before, during or after it (see Compact).
 //
