@@ -84,12 +84,14 @@ type doomTracker struct {
 func newDoomTrackerIn(sc *searchScratch, initial regState, ops []regOp, byCall, byRet []int, placed []bool) *doomTracker {
 	n := len(ops)
 	d := &doomTracker{ops: ops, identityOn: true, versionOn: true,
-		identID:   scratchMap(sc, func(s *searchScratch) *map[writeIdentity]int32 { return &s.identID }, n/4),
-		versionID: scratchMap(sc, func(s *searchScratch) *map[valueKey]int32 { return &s.versionID }, n/4),
-		getIdent:  make([]int32, n), getVersion: make([]int32, n),
-		isAbsenceRead: make([]bool, n), isAbsenceMaker: make([]bool, n),
-		uaIdentity: scratchMap(sc, func(s *searchScratch) *map[uint32]writeIdentity { return &s.uaIdentity }, 0),
-		byCall:     byCall, byRet: byRet, placed: placed}
+		identID:        scratchMap(sc, func(s *searchScratch) *map[writeIdentity]int32 { return &s.identID }, n/4),
+		versionID:      scratchMap(sc, func(s *searchScratch) *map[valueKey]int32 { return &s.versionID }, n/4),
+		getIdent:       scratchSlice(sc, func(s *searchScratch) *[]int32 { return &s.getIdent }, n),
+		getVersion:     scratchSlice(sc, func(s *searchScratch) *[]int32 { return &s.getVersion }, n),
+		isAbsenceRead:  scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.isAbsenceRead }, n),
+		isAbsenceMaker: scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.isAbsenceMaker }, n),
+		uaIdentity:     scratchMap(sc, func(s *searchScratch) *map[uint32]writeIdentity { return &s.uaIdentity }, 0),
+		byCall:         byCall, byRet: byRet, placed: placed}
 	idents := scratchMap(sc, func(s *searchScratch) *map[writeIdentity]struct{} { return &s.idents }, n/2)
 	putActs := scratchMap(sc, func(s *searchScratch) *map[uint32]struct{} { return &s.putActs }, n/2)
 	uaActs := scratchMap(sc, func(s *searchScratch) *map[uint32]struct{} { return &s.uaActs }, 0)

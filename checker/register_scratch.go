@@ -27,6 +27,14 @@ type searchScratch struct {
 	clampActs     map[uint32]int
 	clampPutActs  map[uint32]bool
 	clampOut      map[int]int64
+	// searchCompact's and the doom tracker's per-op slices and its stack.
+	byCall, byRet, arena          []int
+	dead, placed                  []bool
+	free                          []uint8
+	z1, z2                        []uint64
+	stack                         []searchFrame
+	getIdent, getVersion          []int32
+	isAbsenceRead, isAbsenceMaker []bool
 }
 
 // reuseMap returns *m emptied, or a fresh map with room for hint entries
@@ -48,4 +56,21 @@ func scratchMap[K comparable, V any](sc *searchScratch, field func(*searchScratc
 		return make(map[K]V, hint)
 	}
 	return reuseMap(field(sc), hint)
+}
+
+// scratchSlice returns a zeroed slice of n elements: sc's field resliced
+// (and cleared) when it has room, else a fresh one kept there for next
+// time; a fresh one when sc is nil.
+func scratchSlice[T any](sc *searchScratch, field func(*searchScratch) *[]T, n int) []T {
+	if sc == nil {
+		return make([]T, n)
+	}
+	f := field(sc)
+	if cap(*f) < n {
+		*f = make([]T, n)
+		return *f
+	}
+	s := (*f)[:n]
+	clear(s)
+	return s
 }

@@ -58,8 +58,8 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 	if n == 0 {
 		return Valid, nil
 	}
-	byCall := make([]int, n)
-	byRet := make([]int, n)
+	byCall := scratchSlice(sc, func(s *searchScratch) *[]int { return &s.byCall }, n)
+	byRet := scratchSlice(sc, func(s *searchScratch) *[]int { return &s.byRet }, n)
 	for i := range byCall {
 		byCall[i], byRet[i] = i, i
 	}
@@ -87,7 +87,7 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 			readAct[o.output.activation] = true
 		}
 	}
-	dead := make([]bool, n)
+	dead := scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.dead }, n)
 	for i, o := range ops {
 		switch o.op {
 		case history.OpPut:
@@ -107,7 +107,7 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 	// of a class (by call) is a candidate: without this, the search tried
 	// every subset of the pending ones at every step (measured: 780K dead
 	// ends around ten pending info puts on a 10K-op partition).
-	free := make([]uint8, n)
+	free := scratchSlice(sc, func(s *searchScratch) *[]uint8 { return &s.free }, n)
 	for i, o := range ops {
 		if o.ret != infinity || o.status != statusInfo {
 			continue
@@ -135,12 +135,12 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 	}
 
 	rng := rand.New(rand.NewPCG(seed, 0x2b))
-	z1 := make([]uint64, n)
-	z2 := make([]uint64, n)
+	z1 := scratchSlice(sc, func(s *searchScratch) *[]uint64 { return &s.z1 }, n)
+	z2 := scratchSlice(sc, func(s *searchScratch) *[]uint64 { return &s.z2 }, n)
 	for i := range z1 {
 		z1[i], z2[i] = rng.Uint64(), rng.Uint64()
 	}
-	placed := make([]bool, n)
+	placed := scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.placed }, n)
 	doom := newDoomTrackerIn(sc, initial, ops, byCall, byRet, placed)
 	defer func() { budget.cuts.Add(doom.cuts) }()
 	var guidePos []int
@@ -150,22 +150,17 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 			guidePos[i] = k
 		}
 	}
-	type frame struct {
-		cands  []int // a window of arena
-		start  int   // where cands begins in arena
-		next   int   // index into cands of the next alternative
-		op     int   // the op placed by this frame, -1 before the first try
-		state  regState
-		lo, rp int // cursors into byCall / byRet before placing
-	}
 	seen := scratchMap(sc, func(s *searchScratch) *map[cacheKey]struct{} { return &s.seen }, n)
 	var h1, h2 uint64
 	state := initial
 	lo, rp := 0, 0
-	stack := make([]frame, 0, n+1) // at most one frame per op
+	stack := scratchSlice(sc, func(s *searchScratch) *[]searchFrame { return &s.stack }, n+1)[:0] // at most one frame per op
 	// arena holds the frames' candidate lists, stacked as the frames are:
 	// one allocation instead of one per step.
-	arena := make([]int, 0, 1024)
+	arena := scratchSlice(sc, func(s *searchScratch) *[]int { return &s.arena }, 1024)[:0]
+	if sc != nil {
+		defer func() { sc.arena = arena[:0] }() // keep what it grew to
+	}
 	order := func() []int {
 		out := make([]int, len(stack))
 		for i, f := range stack {
@@ -261,7 +256,7 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 	push := func() {
 		start := len(arena)
 		cands := candidates()
-		stack = append(stack, frame{start: start, cands: cands, op: -1, state: state, lo: lo, rp: rp})
+		stack = append(stack, searchFrame{start: start, cands: cands, op: -1, state: state, lo: lo, rp: rp})
 	}
 	push()
 	for {
@@ -313,10 +308,20 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 		push := func() {
 			start := len(arena)
 			cands := candidates()
-			stack = append(stack, frame{start: start, cands: cands, op: -1, state: state, lo: lo, rp: rp})
+			stack = append(stack, searchFrame{start: start, cands: cands, op: -1, state: state, lo: lo, rp: rp})
 		}
 		push()
 	}
+}
+
+// searchFrame is one level of searchCompact's depth-first stack.
+type searchFrame struct {
+	cands  []int // a window of arena
+	start  int   // where cands begins in arena
+	next   int   // index into cands of the next alternative
+	op     int   // the op placed by this frame, -1 before the first try
+	state  regState
+	lo, rp int // cursors into byCall / byRet before placing
 }
 
 type cacheKey struct {
