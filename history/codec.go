@@ -205,7 +205,13 @@ func (d *mpDecoder) event(e *Event) error {
 		return err
 	}
 	e.Op = Op(u8)
-	if e.ID, err = d.string("event.id"); err != nil {
+	if d.ids != nil {
+		b, err := d.stringBytes("event.id")
+		if err != nil {
+			return err
+		}
+		e.ID = d.ids.get(b)
+	} else if e.ID, err = d.string("event.id"); err != nil {
 		return err
 	}
 	if e.Time, err = d.int64("event.time"); err != nil {
@@ -214,7 +220,11 @@ func (d *mpDecoder) event(e *Event) error {
 	if isNil, err := d.tryNil("event.input"); err != nil {
 		return err
 	} else if !isNil {
-		e.Input = new(Input)
+		if d.slab != nil {
+			e.Input = d.slab.input()
+		} else {
+			e.Input = new(Input)
+		}
 		if err := d.input(e.Input); err != nil {
 			return err
 		}
@@ -222,7 +232,11 @@ func (d *mpDecoder) event(e *Event) error {
 	if isNil, err := d.tryNil("event.output"); err != nil {
 		return err
 	} else if !isNil {
-		e.Output = new(Output)
+		if d.slab != nil {
+			e.Output = d.slab.output()
+		} else {
+			e.Output = new(Output)
+		}
 		if err := d.output(e.Output); err != nil {
 			return err
 		}

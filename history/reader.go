@@ -31,7 +31,8 @@ type Reader struct {
 	line   int   // number of the last line read (JSON Lines)
 	buf    []byte
 	events []Event // decoded current chunk
-	next   int     // index in events of the next event to return
+	ids    stringInterner
+	next   int // index in events of the next event to return
 	err    error
 }
 
@@ -207,7 +208,10 @@ func (r *Reader) nextChunk() error {
 		return r.damage(start, "chunk checksum mismatch (stored %08x, computed %08x)", crc, got)
 	}
 	events := r.events[:0]
-	d := mpDecoder{buf: payload}
+	if r.ids.max == 0 {
+		r.ids.max = maxInternedIDs
+	}
+	d := mpDecoder{buf: payload, ids: &r.ids, slab: &eventSlab{size: int(count/2) + 1}}
 	for i := uint32(0); i < count; i++ {
 		events = append(events, Event{})
 		if err := d.event(&events[i]); err != nil {
@@ -226,6 +230,11 @@ func (r *Reader) nextChunk() error {
 	r.chunk++
 	return nil
 }
+
+// maxInternedIDs bounds the Reader's table of shared memory-id strings:
+// workloads use a few thousand ids at most; a history of unique ids stops
+// growing the table there and decodes plain copies.
+const maxInternedIDs = 1 << 16
 
 // minEventLen is the smallest possible encoded event: a 13-element array of
 // one-byte values.
