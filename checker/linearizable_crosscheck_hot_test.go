@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ func TestCrossCheckSearchHotMix(t *testing.T) {
 	}
 	var valid, invalid, partitions int
 	var cuts int64
+	// The check reuses one scratch per worker across partitions of every
+	// size and verdict: so does this, next to fresh maps (nil scratch).
+	sc := new(searchScratch)
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		rng := rand.New(rand.NewPCG(seed, 11))
 		cfg := synth.Config{
@@ -62,13 +66,18 @@ func TestCrossCheckSearchHotMix(t *testing.T) {
 				if round == 0 && want.verdict != Valid {
 					t.Fatalf("seed %d: porcupine rejects a generated history", seed)
 				}
-				pruned, _ := prune(p)
+				pruned, st := prune(p)
+				if again, st2 := pruneIn(sc, p, false); !reflect.DeepEqual(again, pruned) || st2 != st {
+					t.Fatalf("seed %d round %d %s: pruning with a reused scratch differs", seed, round, partitionName(p))
+				}
 				for _, ops := range [][]regOp{p.ops, pruned} {
-					b := newSearchBudget(ctx, 0, 0)
-					got, order := searchCompact(p.initial, ops, b, seed, nil)
-					cuts += b.cuts.Load()
-					if got != want.verdict || (got == Valid && !verifyOrder(p.initial, ops, order)) {
-						t.Fatalf("seed %d round %d %s: compact search says %s, porcupine %s\nops %+v", seed, round, partitionName(p), got, want.verdict, ops)
+					for _, scratch := range []*searchScratch{nil, sc} {
+						b := newSearchBudget(ctx, 0, 0)
+						got, order := searchCompactIn(scratch, p.initial, ops, b, seed, nil)
+						cuts += b.cuts.Load()
+						if got != want.verdict || (got == Valid && !verifyOrder(p.initial, ops, order)) {
+							t.Fatalf("seed %d round %d %s (scratch %v): compact search says %s, porcupine %s\nops %+v", seed, round, partitionName(p), scratch != nil, got, want.verdict, ops)
+						}
 					}
 				}
 				if want.verdict == Valid {
