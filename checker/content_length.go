@@ -56,7 +56,6 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 	if err != nil {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}
-	compactions := compactFaults(in.Events)
 	checked := map[string]int{}
 	var notes []string
 	for pos := range in.Events {
@@ -114,7 +113,7 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 		if s.Reason == "restart" {
 			continue // what recovery found is the reference for the segment, not judged against one
 		}
-		lo, hi, ref, ok := impliedTotal(in.Events, x, compactions, pos, st.Epoch)
+		lo, hi, ref, ok := impliedTotal(in.Events, x, pos, st.Epoch)
 		if !ok {
 			notes = append(notes, fmt.Sprintf("event %d: epoch %d has no known starting size (%s); total checked only against live", e.Index, st.Epoch, ref))
 			continue
@@ -280,37 +279,14 @@ func explainLast(events []history.Event, id string, last []*opRec) string {
 	return s
 }
 
-// compactFault is one compact fault: the compaction ran between its start
-// and end events (positions in the history); result is nil when it failed
-// or the history predates recorded results.
-type compactFault struct {
-	start, end int
-	result     *history.Compaction
-}
-
-// compactFaults lists the compact faults of a history, in order.
-func compactFaults(events []history.Event) []compactFault {
-	var out []compactFault
-	start := -1
-	for i := range events {
-		n := events[i].Nemesis
-		if events[i].Kind != history.KindNemesis || n == nil || n.Fault != "compact" {
-			continue
-		}
-		switch n.Phase {
-		case history.NemesisStart:
-			start = i
-		case history.NemesisEnd:
-			if start >= 0 {
-				out = append(out, compactFault{start: start, end: i, result: n.Compaction})
-			}
-			start = -1
-		}
+// compactResult is the compaction a compact fault reported at its end; nil
+// for other faults, a compaction that failed, a fault that never ended, or
+// a history written before faults reported it.
+func compactResult(f faultWindow) *history.Compaction {
+	if f.fault != "compact" || f.endNemesis == nil {
+		return nil
 	}
-	if start >= 0 { // never ended (a cut history): it may have run
-		out = append(out, compactFault{start: start, end: len(events)})
-	}
-	return out
+	return f.endNemesis.Compaction
 }
 
 // impliedTotal bounds the current epoch's total bytes at snapshot position
@@ -318,7 +294,7 @@ func compactFaults(events []history.Event) []compactFault {
 // is a compact operation or a compact fault: either gives the epoch's
 // starting size when it reports a result, and either makes it unknown when
 // it ended without one.
-func impliedTotal(events []history.Event, x *opIndex, faults []compactFault, pos int, epoch uint64) (lo, hi uint64, ref string, ok bool) {
+func impliedTotal(events []history.Event, x *opIndex, pos int, epoch uint64) (lo, hi uint64, ref string, ok bool) {
 	start, initial, initPos := segmentStart(events, x, pos)
 	refCall, refReturn := start, start
 	var base uint64
@@ -341,9 +317,9 @@ func impliedTotal(events []history.Event, x *opIndex, faults []compactFault, pos
 			ok = true
 		}
 	}
-	for _, f := range faults {
-		if f.start > start && f.end < pos && f.result != nil && f.result.Epoch == epoch && f.start > refCall {
-			base, refCall, refReturn = f.result.BytesAfter, f.start, f.end
+	for _, f := range x.faults {
+		if r := compactResult(f); f.start > start && f.end < pos && r != nil && r.Epoch == epoch && f.start > refCall {
+			base, refCall, refReturn = r.BytesAfter, f.start, f.end
 			ref = fmt.Sprintf("the compact fault ending at event %d (%d bytes after)", events[f.end].Index, base)
 			ok = true
 		}
@@ -359,8 +335,8 @@ func impliedTotal(events []history.Event, x *opIndex, faults []compactFault, pos
 			return 0, 0, fmt.Sprintf("the compaction invoked at event %d ended without a result", events[o.Call].Index), false
 		}
 	}
-	for _, f := range faults {
-		if f.start > refCall && f.start < pos && f.result == nil {
+	for _, f := range x.faults {
+		if f.fault == "compact" && f.start > refCall && f.start < pos && compactResult(f) == nil {
 			return 0, 0, fmt.Sprintf("the compact fault starting at event %d ended without a result", events[f.start].Index), false
 		}
 	}

@@ -63,6 +63,8 @@ type opIndex struct {
 	// initialSnap is the position of an "initial" snapshot recorded before
 	// any operation (a preloaded store's starting state), or -1.
 	initialSnap int
+	// faults are the history's nemesis faults, sorted by start.
+	faults []faultWindow
 }
 
 // segmentOf returns the crash segment (0-based) that position pos lies in.
@@ -173,6 +175,7 @@ func indexOps(events []history.Event) (*opIndex, error) {
 		}
 		x.byID[x.ops[i].ID] = append(x.byID[x.ops[i].ID], i)
 	}
+	x.faults = faultWindows(events)
 	return x, firstErr
 }
 

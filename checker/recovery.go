@@ -38,50 +38,18 @@ func (recoveryCheck) Description() string {
 // to recover.
 var stallFaults = map[string]bool{"pause": true, "sleep": true, "kill": true, "power-loss": true}
 
+// window is a fault window with the times of its start and end events.
 type window struct {
-	fault              string
-	start, end         int   // positions
+	faultWindow
 	startTime, endTime int64 // ns
 }
 
-func faultWindows(events []history.Event) []window {
-	var out []window
-	open := map[string][]int{}
-	for pos := range events {
-		e := &events[pos]
-		if e.Kind != history.KindNemesis || e.Nemesis == nil {
-			continue
-		}
-		k := e.Nemesis.Fault + "\x00" + e.Nemesis.Target
-		switch e.Nemesis.Phase {
-		case history.NemesisStart:
-			open[k] = append(open[k], pos)
-		case history.NemesisEnd:
-			st := pos
-			if s := open[k]; len(s) > 0 {
-				st = s[0]
-				open[k] = s[1:]
-			}
-			out = append(out, window{e.Nemesis.Fault, st, pos, events[st].Time, e.Time})
-		}
+func timedWindows(events []history.Event, faults []faultWindow) []window {
+	out := make([]window, len(faults))
+	for i, f := range faults {
+		out[i] = window{f, events[f.start].Time, events[f.end].Time}
 	}
-	for k, s := range open { // started, never ended: lasts to the end
-		for _, st := range s {
-			last := len(events) - 1
-			out = append(out, window{k[:indexByte(k, 0)], st, last, events[st].Time, events[last].Time})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].start < out[j].start })
 	return out
-}
-
-func indexByte(s string, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return i
-		}
-	}
-	return len(s)
 }
 
 func (c recoveryCheck) Run(ctx context.Context, in *Input) Result {
@@ -112,7 +80,7 @@ func (c recoveryCheck) Run(ctx context.Context, in *Input) Result {
 		o := &x.ops[i]
 		byWorker[o.Worker] = append(byWorker[o.Worker], o)
 	}
-	wins := faultWindows(in.Events)
+	wins := timedWindows(in.Events, x.faults)
 	panics := 0
 	for _, w := range wins {
 		if w.fault != "panic" {

@@ -62,12 +62,6 @@ type regPartition struct {
 	iterObserved map[writeIdentity]int64
 }
 
-// faultWindow is a nemesis fault from its start to its end event (positions).
-type faultWindow struct {
-	fault, target string
-	start, end    int
-}
-
 // regHistory is the register view of a whole history.
 type regHistory struct {
 	partitions []*regPartition // sorted by epoch, then id
@@ -99,11 +93,10 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 // the others (none: the state is unknown).
 func registerView(events []history.Event, x *opIndex) (*regHistory, error) {
 	h := &regHistory{epochs: len(x.restarts) + 1}
-	faults, err := nemesisWindows(events)
-	if err != nil {
+	if err := checkPayloads(events); err != nil {
 		return nil, err
 	}
-	h.faults = faults
+	h.faults = x.faults
 
 	epochInitial := make([]map[string]regState, h.epochs)
 	epochInitialEvent := make([]int, h.epochs)
@@ -201,44 +194,26 @@ func registerView(events []history.Event, x *opIndex) (*regHistory, error) {
 	return h, nil
 }
 
-// nemesisWindows pairs nemesis start and end events by (fault, target); a
-// fault still open at the end lasts to the last event. It also rejects
-// nemesis and snapshot events without their payload.
-func nemesisWindows(events []history.Event) ([]faultWindow, error) {
-	var out []faultWindow
-	open := map[[2]string]int{}
+// checkPayloads rejects nemesis and snapshot events without their payload
+// and events of unknown kinds: the register view reads them all.
+func checkPayloads(events []history.Event) error {
 	for i := range events {
 		e := &events[i]
 		switch e.Kind {
 		case history.KindSnapshot:
 			if e.Snapshot == nil {
-				return nil, fmt.Errorf("%w: event %d: snapshot event without Snapshot", ErrMalformedRegister, e.Index)
+				return fmt.Errorf("%w: event %d: snapshot event without Snapshot", ErrMalformedRegister, e.Index)
 			}
 		case history.KindNemesis:
 			if e.Nemesis == nil {
-				return nil, fmt.Errorf("%w: event %d: nemesis event without Nemesis", ErrMalformedRegister, e.Index)
-			}
-			fk := [2]string{e.Nemesis.Fault, e.Nemesis.Target}
-			switch e.Nemesis.Phase {
-			case history.NemesisStart:
-				open[fk] = i
-			case history.NemesisEnd:
-				if s, ok := open[fk]; ok {
-					out = append(out, faultWindow{fault: fk[0], target: fk[1], start: s, end: i})
-					delete(open, fk)
-				}
+				return fmt.Errorf("%w: event %d: nemesis event without Nemesis", ErrMalformedRegister, e.Index)
 			}
 		case history.KindOp:
 		default:
-			return nil, fmt.Errorf("%w: event %d: unknown event kind %d", ErrMalformedRegister, e.Index, e.Kind)
+			return fmt.Errorf("%w: event %d: unknown event kind %d", ErrMalformedRegister, e.Index, e.Kind)
 		}
 	}
-	for _, s := range open {
-		fk := events[s].Nemesis
-		out = append(out, faultWindow{fault: fk.Fault, target: fk.Target, start: s, end: len(events) - 1})
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].start < out[b].start })
-	return out, nil
+	return nil
 }
 
 // opRef is an operation found by extractRegister: its invoke and completion
