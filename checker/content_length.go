@@ -3,7 +3,9 @@ package checker
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/warmcheck/warmcheck/history"
 )
@@ -204,7 +206,7 @@ func impliedLive(events []history.Event, x *opIndex, pos int, s *history.Snapsho
 	for id := range x.byID {
 		ids[id] = true
 	}
-	for id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(ids)) { // sorted: the same example every run
 		var muts []*opRec
 		maxOKCall := -1
 		for _, i := range x.byID[id] {

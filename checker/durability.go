@@ -3,6 +3,8 @@ package checker
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/warmcheck/warmcheck/history"
 )
@@ -169,7 +171,7 @@ func judgeCrash(events []history.Event, x *opIndex, c crashRec) (Result, bool, i
 		syncWhy = "last ok sync before the crash: " + describe(events, syncOp)
 	}
 	checked := 0
-	for id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(ids)) { // sorted: the same example every run
 		all := buildIDOps(x, id, -1, c.endPos)
 		seg := buildIDOps(x, id, c.segStart, c.endPos)
 		r, present := recovered[id]

@@ -3,7 +3,9 @@ package checker
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/warmcheck/warmcheck/history"
@@ -278,7 +280,7 @@ func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(
 	if !seg.known {
 		return Result{}, false // what survived the crash is unknown: completeness cannot be judged
 	}
-	for id := range candidates {
+	for _, id := range slices.Sorted(maps.Keys(candidates)) { // sorted: the same example every run
 		if seen[id] {
 			continue
 		}
