@@ -46,20 +46,6 @@ func (h Header) DigestAlgorithm() string {
 	return DigestXXH64
 }
 
-// EmptyDigest is the digest of no bytes (an empty embedding or content)
-// under the history's algorithm, for code that must recognise it without
-// recomputing digests: 0xef46db3751d8e999 (xxh64) or 0xcbf29ce484222325
-// (fnv1a-64); 0 for an algorithm this package does not know.
-func (h Header) EmptyDigest() uint64 {
-	switch h.DigestAlgorithm() {
-	case DigestXXH64:
-		return 0xef46db3751d8e999
-	case DigestFNV1a64:
-		return 0xcbf29ce484222325
-	}
-	return 0
-}
-
 // knownDigests are the digest algorithms a header may name.
 var knownDigests = [...]string{DigestXXH64, DigestFNV1a64}
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"hash/fnv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,24 +196,5 @@ func TestIndependentReaderSchemas(t *testing.T) {
 		if out, err := exec.Command(python, "testdata/readwch.py", path).CombinedOutput(); err == nil {
 			t.Errorf("readwch.py accepted header %v: %s", h, out)
 		}
-	}
-}
-
-// TestEmptyDigest pins the digest of no bytes per algorithm: XXH64's to
-// Digest(nil), FNV-1a's to hash/fnv.
-func TestEmptyDigest(t *testing.T) {
-	if got := (Header{}).EmptyDigest(); got != Digest(nil) || got != DigestEmbedding(nil) {
-		t.Fatalf("new header: %#x, Digest(nil) %#x", got, Digest(nil))
-	}
-	if got := (Header{Schema: 2, Digest: DigestXXH64}).EmptyDigest(); got != Digest(nil) {
-		t.Fatalf("xxh64: %#x", got)
-	}
-	for _, h := range []Header{{Schema: 1}, {Schema: 1, Digest: DigestFNV1a64}, {Schema: 2, Digest: DigestFNV1a64}} {
-		if got := h.EmptyDigest(); got != fnv.New64a().Sum64() {
-			t.Fatalf("%+v: %#x, hash/fnv of nothing %#x", h, got, fnv.New64a().Sum64())
-		}
-	}
-	if got := (Header{Schema: 2, Digest: "md5"}).EmptyDigest(); got != 0 {
-		t.Fatalf("unknown algorithm: %#x", got)
 	}
 }
