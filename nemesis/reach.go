@@ -2,6 +2,7 @@ package nemesis
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/warmcheck/warmcheck/store"
 )
@@ -57,20 +58,17 @@ func (r Reach) among(candidates []store.FailpointName) []store.FailpointName {
 
 // String lists the failpoints, "all" for the zero Reach.
 func (r Reach) String() string {
-	if r.points == nil {
+	switch {
+	case r.points == nil:
 		return "all"
-	}
-	if len(r.points) == 0 {
+	case len(r.points) == 0:
 		return "no failpoint"
 	}
-	s := ""
+	names := make([]string, len(r.points))
 	for i, fp := range r.points {
-		if i > 0 {
-			s += ","
-		}
-		s += string(fp)
+		names[i] = string(fp)
 	}
-	return s
+	return strings.Join(names, ",")
 }
 
 // aimedNemesis is a fault that acts at a failpoint: candidates are the ones
