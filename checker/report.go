@@ -8,7 +8,10 @@ import (
 
 // Report is the whole verdict of one history: what results.json holds.
 type Report struct {
-	Verdict  Verdict  `json:"verdict"`
+	Verdict Verdict `json:"verdict"`
+	// Reason says in one line which checks decided the verdict (see
+	// runVerdict), e.g. "unknown: no guarantee was judged ...".
+	Reason   string   `json:"reason"`
 	Checks   []Result `json:"checks"`
 	Seed     int64    `json:"seed"`
 	Workload string   `json:"workload"`
@@ -30,7 +33,7 @@ type Report struct {
 
 func newReport(in *Input, opts Options) Report {
 	r := Report{
-		Verdict:    Valid,
+		Verdict:    Unknown,
 		Seed:       in.Header.Seed,
 		Workload:   in.Header.Workload,
 		Bug:        in.Header.Bug,
@@ -45,11 +48,6 @@ func newReport(in *Input, opts Options) Report {
 		r.Damage = in.Damage.Error()
 	}
 	return r
-}
-
-func (r *Report) add(res Result) {
-	r.Checks = append(r.Checks, res)
-	r.Verdict = compose(r.Verdict, res.Verdict)
 }
 
 // Check returns the result of the named check, or false.
