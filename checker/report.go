@@ -109,3 +109,50 @@ func sortedUnique(xs []uint64) []uint64 {
 	}
 	return out
 }
+
+// Results is the one top-level shape of every JSON verdict warmcheck writes:
+// a run's results.json and `analyze --json`, for one history or many alike.
+// checker/results.schema.json is its JSON Schema; tests validate every
+// output against it.
+type Results struct {
+	// Verdict composes the histories' verdicts with Worst; a history that
+	// could not be read makes it at best unknown (never valid).
+	Verdict   Verdict         `json:"verdict"`
+	Histories []HistoryResult `json:"histories"`
+}
+
+// HistoryResult is one history: judged (Report set) or unreadable (Error
+// set), never both.
+type HistoryResult struct {
+	// Path is the path as given to analyze; "." in a run's results.json,
+	// whose paths are relative to the run directory.
+	Path string `json:"path"`
+	// History is the history file read, when one was found.
+	History string `json:"history,omitempty"`
+	// Verdict is Report.Verdict, or unknown when the history was unreadable.
+	Verdict Verdict `json:"verdict"`
+	Error   string  `json:"error,omitempty"`
+	// Warning says what weakens the evidence (a damaged history judged up to
+	// its damage, a record that could not be written).
+	Warning string  `json:"warning,omitempty"`
+	Report  *Report `json:"report,omitempty"`
+}
+
+// NewResults composes the histories into the top-level shape.
+func NewResults(hs ...HistoryResult) Results {
+	out := Results{Verdict: Valid, Histories: make([]HistoryResult, 0, len(hs))}
+	if len(hs) == 0 {
+		out.Verdict = Unknown
+	}
+	for _, h := range hs {
+		switch {
+		case h.Report != nil && h.Error == "":
+			h.Verdict = h.Report.Verdict
+		default:
+			h.Verdict = Unknown
+		}
+		out.Verdict = compose(out.Verdict, h.Verdict)
+		out.Histories = append(out.Histories, h)
+	}
+	return out
+}
