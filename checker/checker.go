@@ -144,8 +144,10 @@ func runVerdict(checks []Result, judged bool) (v Verdict, reason string) {
 		return Invalid, "invalid: " + strings.Join(by[Invalid], ", ")
 	case len(by[Unknown]) > 0:
 		return Unknown, "unknown: " + strings.Join(by[Unknown], ", ")
+	case !judged && len(by[NotEvaluated]) == 0:
+		return Unknown, "unknown: no guarantee was judged (no check ran but the anti-vacuity gate)"
 	case !judged:
-		return Unknown, fmt.Sprintf("unknown: no guarantee was judged (%d checks not evaluated: nothing to judge)", len(by[NotEvaluated]))
+		return Unknown, "unknown: no guarantee was judged (not evaluated, nothing to judge: " + strings.Join(by[NotEvaluated], ", ") + ")"
 	}
 	reason = fmt.Sprintf("valid: %d checks valid", len(by[Valid]))
 	if n := len(by[NotEvaluated]); n > 0 {
