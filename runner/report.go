@@ -72,10 +72,11 @@ const maxFaultRows = 200
 // (the checker.Results shape, one history, paths relative to dir),
 // report.html, and the verdict in metrics.json when there is one. All three
 // come from rep, so that they always agree; `warmcheck run` and `warmcheck
-// analyze --write` both record through it. warning is the history's
-// warning ("" for none); events are the judged events.
-func WriteRecord(dir string, rep *checker.Report, warning string, events []history.Event) error {
-	res := checker.NewResults(checker.HistoryResult{Path: ".", History: HistoryFile, Warning: warning, Report: rep})
+// analyze --write` both record through it. historyFile is the judged
+// history's name in dir (HistoryFile, or a *.jsonl), warning its warning
+// ("" for none), events the judged events.
+func WriteRecord(dir, historyFile string, rep *checker.Report, warning string, events []history.Event) error {
+	res := checker.NewResults(checker.HistoryResult{Path: ".", History: historyFile, Warning: warning, Report: rep})
 	var o *Outcome
 	if b, err := os.ReadFile(filepath.Join(dir, MetricsFile)); err == nil {
 		o = &Outcome{}

@@ -122,7 +122,7 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	if err := writeJSON(filepath.Join(dir, MetricsFile), out); err != nil {
 		return nil, err
 	}
-	if err := WriteRecord(dir, &out.Report, warning, events); err != nil {
+	if err := WriteRecord(dir, HistoryFile, &out.Report, warning, events); err != nil {
 		return nil, err
 	}
 	if err := pointLatest(r.Out, dir); err != nil {

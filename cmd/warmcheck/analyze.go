@@ -261,7 +261,7 @@ func (a *analyzed) writeRecord() {
 	case a.RunDir == "":
 		warn("--write: " + a.Path + " is a history file, not a run directory: nothing written")
 	default:
-		if err := runner.WriteRecord(a.RunDir, a.Report, a.Warning, a.events); err != nil {
+		if err := runner.WriteRecord(a.RunDir, filepath.Base(a.History), a.Report, a.Warning, a.events); err != nil {
 			warn("--write: could not write the record: " + err.Error())
 		}
 	}

@@ -236,3 +236,37 @@ func TestJUnitVerdictCase(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeWriteNamesTheHistoryJudged: a directory holding one *.jsonl
+// history gets a record naming that file, and a history file given as PATH
+// gets no record but a warning saying so.
+func TestAnalyzeWriteNamesTheHistoryJudged(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(corpusFile("valid-all-checks.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "h.jsonl"), src, 0o644)
+	if code, out := capture(t, "analyze", "--write", dir); code != exitValid {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, runner.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res checker.Results
+	if err := json.Unmarshal(b, &res); err != nil || res.Histories[0].History != "h.jsonl" || res.Histories[0].Path != "." {
+		t.Fatalf("results.json: %v\n%s", err, b)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, runner.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertReportAgrees(t, html, res.Histories[0].Report)
+
+	_, js := capture(t, "analyze", "--write", "--json", filepath.Join(dir, "h.jsonl"))
+	var one checker.Results
+	if err := json.Unmarshal([]byte(js), &one); err != nil || !strings.Contains(one.Histories[0].Warning, "nothing written") {
+		t.Fatalf("--write on a history file: %v\n%s", err, js)
+	}
+}

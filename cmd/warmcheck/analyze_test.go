@@ -101,7 +101,7 @@ func TestAnalyzeRunDirectoryWriteRecordsResults(t *testing.T) {
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Histories) != 1 || res.Histories[0].Report == nil {
+	if len(res.Histories) != 1 || res.Histories[0].Report == nil || res.Histories[0].History != runner.HistoryFile {
 		t.Fatalf("results.json: %s", b)
 	}
 	rep := *res.Histories[0].Report
