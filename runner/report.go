@@ -61,7 +61,7 @@ type reportData struct {
 	O           *Outcome
 	Faults      []faultRow
 	Final       *history.Stats
-	Files       []string
+	Files       []string // the record's files present in the directory
 	Generated   string
 }
 
@@ -104,12 +104,17 @@ func WriteRecord(dir, historyFile string, rep *checker.Report, warning string, e
 	if err := writeJSON(filepath.Join(dir, ResultsFile), res); err != nil {
 		return err
 	}
-	return writeReport(filepath.Join(dir, ReportFile), newReportData(rep, warning, cfg, o, events))
+	d := newReportData(rep, warning, cfg, o, events)
+	for _, f := range []string{historyFile, ResultsFile, ConfigFile, MetricsFile, LogFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			d.Files = append(d.Files, f)
+		}
+	}
+	return writeReport(filepath.Join(dir, ReportFile), d)
 }
 
 func newReportData(rep *checker.Report, warning string, cfg *savedConfig, o *Outcome, events []history.Event) reportData {
-	d := reportData{Rep: rep, Warning: warning, Cfg: cfg, O: o, Generated: time.Now().UTC().Format(time.RFC3339),
-		Files: []string{HistoryFile, ResultsFile, ConfigFile, MetricsFile, LogFile}}
+	d := reportData{Rep: rep, Warning: warning, Cfg: cfg, O: o, Generated: time.Now().UTC().Format(time.RFC3339)}
 	if wl, err := workload.Lookup(rep.Workload); err == nil {
 		d.Description = wl.Description
 	}
