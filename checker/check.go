@@ -6,8 +6,10 @@ import (
 	"github.com/warmcheck/warmcheck/history"
 )
 
-// Verdict is the outcome of one check or of a whole run. Composition order:
-// Invalid > Unknown > Valid; NotEvaluated counts as Unknown for the run.
+// Verdict is the outcome of one check or of a whole run. A check is
+// NotEvaluated when the history holds nothing for it to judge (it is then
+// neutral, never a pass); a run is never NotEvaluated: see runVerdict for
+// how the checks compose.
 type Verdict string
 
 const (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -80,9 +81,9 @@ type gate interface {
 }
 
 // Run executes the checks in registry order over in and composes the
-// verdict. It never panics on bad input: a check that panics is reported as
-// unknown with ErrCheckPanicked. When ctx ends, the checks not yet run are
-// not-evaluated.
+// verdict (see runVerdict). It never panics on bad input: a check that
+// panics is reported as unknown with ErrCheckPanicked. When ctx ends, the
+// checks not yet run are unknown: they may have had something to judge.
 func Run(ctx context.Context, in *Input, opts Options) Report {
 	opts = opts.withDefaults()
 	start := time.Now()
@@ -92,6 +93,7 @@ func Run(ctx context.Context, in *Input, opts Options) Report {
 		only[n] = true
 	}
 	var blockedBy string
+	judged := false
 	for i, c := range instantiate(opts) {
 		name := c.Name()
 		if len(only) > 0 && !only[name] && i != 0 {
@@ -103,18 +105,55 @@ func Run(ctx context.Context, in *Input, opts Options) Report {
 			r = Result{Name: name, Verdict: NotEvaluated,
 				Summary: fmt.Sprintf("not evaluated: %s found the history malformed", blockedBy)}
 		case ctx.Err() != nil:
-			r = Result{Name: name, Verdict: NotEvaluated,
-				Summary: fmt.Sprintf("not evaluated: %v", ErrDeadlineExceeded)}
+			r = Result{Name: name, Verdict: Unknown,
+				Summary: fmt.Sprintf("not run: %v", ErrDeadlineExceeded)}
 		default:
 			r = runOne(ctx, c, in)
-			if g, ok := c.(gate); ok && g.blocks(r) {
+			g, isGate := c.(gate)
+			if isGate && g.blocks(r) {
 				blockedBy = name
 			}
+			judged = judged || (!isGate && r.Verdict == Valid)
 		}
-		rep.add(r)
+		rep.Checks = append(rep.Checks, r)
 	}
+	rep.Verdict, rep.Reason = runVerdict(rep.Checks, judged)
 	rep.ElapsedNanos = time.Since(start).Nanoseconds()
 	return rep
+}
+
+// runVerdict composes the checks' verdicts into the run's:
+//   - invalid if any check is invalid;
+//   - else unknown if any check is unknown;
+//   - else unknown if no check other than the gate (anti-vacuity, which
+//     judges the evidence, not a guarantee) is valid: a run in which every
+//     guarantee went not-evaluated proved nothing;
+//   - else valid.
+//
+// A not-evaluated check is neutral: the history held nothing for it to judge
+// (no crash for durability, no iterate for iteration), which is neither a
+// pass nor a doubt about the checks that did judge. judged says whether some
+// non-gate check was valid. reason is one line saying which checks decided.
+func runVerdict(checks []Result, judged bool) (v Verdict, reason string) {
+	by := map[Verdict][]string{}
+	for _, c := range checks {
+		by[c.Verdict] = append(by[c.Verdict], c.Name)
+	}
+	switch {
+	case len(by[Invalid]) > 0:
+		return Invalid, "invalid: " + strings.Join(by[Invalid], ", ")
+	case len(by[Unknown]) > 0:
+		return Unknown, "unknown: " + strings.Join(by[Unknown], ", ")
+	case !judged && len(by[NotEvaluated]) == 0:
+		return Unknown, "unknown: no guarantee was judged (no check ran but the anti-vacuity gate)"
+	case !judged:
+		return Unknown, "unknown: no guarantee was judged (not evaluated, nothing to judge: " + strings.Join(by[NotEvaluated], ", ") + ")"
+	}
+	reason = fmt.Sprintf("valid: %d checks valid", len(by[Valid]))
+	if n := len(by[NotEvaluated]); n > 0 {
+		reason += fmt.Sprintf(", %d not evaluated (nothing to judge: %s)", n, strings.Join(by[NotEvaluated], ", "))
+	}
+	return Valid, reason
 }
 
 // runOne runs one check, timing it and turning a panic into unknown.
@@ -135,7 +174,8 @@ func runOne(ctx context.Context, c Check, in *Input) (r Result) {
 	return c.Run(ctx, in)
 }
 
-// compose folds verdicts: invalid > unknown (and not-evaluated) > valid.
+// compose folds run verdicts: invalid > unknown > valid. A run verdict is
+// never not-evaluated (runVerdict); should one be, it is not valid.
 func compose(a, b Verdict) Verdict {
 	rank := func(v Verdict) int {
 		switch v {

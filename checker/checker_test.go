@@ -111,7 +111,7 @@ func TestRunNeverPanicsOnGarbage(t *testing.T) {
 	}
 }
 
-func TestRunDeadlineMakesNotEvaluated(t *testing.T) {
+func TestRunDeadlineIsNeverValid(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	rep := Run(ctx, validRun().input(), Options{})

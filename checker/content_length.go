@@ -134,8 +134,8 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 		details["notes"] = notes
 	}
 	if checked["final"]+checked["restart"] == 0 {
-		return Result{Verdict: Valid, Details: details,
-			Summary: fmt.Sprintf("vacuous: no quiescent snapshot with stats (%d periodic ones internally consistent)", checked["periodic"])}
+		return Result{Verdict: NotEvaluated, Details: details,
+			Summary: fmt.Sprintf("nothing to judge: no quiescent snapshot with stats (%d periodic ones internally consistent)", checked["periodic"])}
 	}
 	return Result{Verdict: Valid, Details: details,
 		Summary: fmt.Sprintf("%d final and %d restart snapshots agree with their layouts and the history", checked["final"], checked["restart"])}

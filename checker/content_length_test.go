@@ -171,7 +171,7 @@ func TestInitialSnapshotIsTheStartingState(t *testing.T) {
 	all := []history.Entry{{ID: "a", Value: wval(1)}, {ID: "b", Value: wval(2)}, {ID: "c", Value: wval(3)}}
 	rep := Run(t.Context(), mk(all...).input(), Options{})
 	for _, r := range rep.Checks {
-		if r.Verdict != Valid {
+		if r.Verdict != Valid && r.Verdict != NotEvaluated {
 			t.Fatalf("%s: %s: %s", r.Name, r.Verdict, r.Summary)
 		}
 	}

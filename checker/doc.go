@@ -6,7 +6,9 @@
 // Input); nothing here talks to a store, so `warmcheck analyze` on a history
 // copied from another machine gives the verdict the run gave. Run executes
 // the registered checks (checker.go) in order and composes their verdicts:
-// invalid > unknown > valid, with not-evaluated counting as unknown.
+// invalid > unknown > valid; a check with nothing to judge is not-evaluated
+// and neutral, but a run in which no guarantee was judged is unknown, never
+// valid (runVerdict).
 //
 // Imports: the standard library, history, and porcupine (for the
 // linearizable check). It never imports store: it judges saved data only.

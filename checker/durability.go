@@ -97,8 +97,8 @@ func (durabilityCheck) Run(ctx context.Context, in *Input) Result {
 	}
 	crashes := findCrashes(in.Events, x)
 	if len(crashes) == 0 {
-		return Result{Verdict: Valid, Details: map[string]any{"crashes": 0},
-			Summary: "vacuous: no kill, power loss or restart in the history"}
+		return Result{Verdict: NotEvaluated, Details: map[string]any{"crashes": 0},
+			Summary: "nothing to judge: no kill, power loss or restart in the history"}
 	}
 	var unknown []string
 	judged, synced := 0, 0

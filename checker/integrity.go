@@ -77,6 +77,9 @@ func (integrityCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: Unknown, Summary: ErrDeadlineExceeded.Error()}
 	}
 	details := map[string]any{"completed": completed, "corrupt": len(bad)}
+	if completed == 0 {
+		return Result{Verdict: NotEvaluated, Details: details, Summary: "nothing to judge: no completed operation"}
+	}
 	if len(bad) == 0 {
 		return Result{Verdict: Valid, Details: details,
 			Summary: fmt.Sprintf("%d completed operations, none reported corruption", completed)}

@@ -225,7 +225,7 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 	}
 	details := map[string]any{"iterates": iterates, "entries": entries}
 	if iterates == 0 {
-		return Result{Verdict: Valid, Details: details, Summary: "vacuous: no ok iterate in the history"}
+		return Result{Verdict: NotEvaluated, Details: details, Summary: "nothing to judge: no ok iterate in the history"}
 	}
 	return Result{Verdict: Valid, Details: details,
 		Summary: fmt.Sprintf("%d iterates (%d entries): complete, no duplicates, every value current and really written", iterates, entries)}

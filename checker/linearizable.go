@@ -222,8 +222,8 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		}
 		res.Explanation = b.String()
 	case len(outcomes) == 0:
-		res.Verdict = Unknown
-		res.Summary = "no put/get/remove/update-activation operations: nothing to judge"
+		res.Verdict = NotEvaluated
+		res.Summary = "nothing to judge: no put/get/remove/update-activation operations"
 	default:
 		res.Verdict = Valid
 		res.Summary = fmt.Sprintf("%d memory histories (%d operations) linearizable: %d by zone check, %d by a constructed order that replays, %d by search",

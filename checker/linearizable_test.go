@@ -241,8 +241,8 @@ func TestLinearizableMalformedIsUnknownNotPanic(t *testing.T) {
 	wantVerdict(t, runLinear(t, testCheck(), b2.events), Unknown)
 }
 
-func TestLinearizableEmptyIsUnknown(t *testing.T) {
-	wantVerdict(t, runLinear(t, testCheck(), nil), Unknown)
+func TestLinearizableEmptyIsNotEvaluated(t *testing.T) {
+	wantVerdict(t, runLinear(t, testCheck(), nil), NotEvaluated)
 }
 
 func TestLinearizableBudgetGivesUnknownNeverValid(t *testing.T) {

@@ -54,6 +54,9 @@ func (c offsetMonotonicCheck) Run(ctx context.Context, in *Input) Result {
 	}
 	sort.Slice(puts, func(a, b int) bool { return x.ops[puts[a]].Return < x.ops[puts[b]].Return })
 
+	if len(puts) == 0 {
+		return Result{Verdict: NotEvaluated, Details: map[string]any{"ok_puts": 0}, Summary: "nothing to judge: no ok put in the history"}
+	}
 	if r, bad := c.offsets(in.Events, x, puts); bad {
 		return r
 	}

@@ -117,6 +117,9 @@ func (offsetOverlapCheck) Run(ctx context.Context, in *Input) Result {
 		firstBad.Details = details
 		return *firstBad
 	}
+	if checked == 0 {
+		return Result{Verdict: NotEvaluated, Details: details, Summary: "nothing to judge: no content range in the history"}
+	}
 	return Result{Verdict: Valid, Details: details,
 		Summary: fmt.Sprintf("%d distinct content ranges in %d crash segment(s), none overlapping within an epoch", checked, seg+1)}
 }

@@ -58,7 +58,7 @@ func (c recoveryCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
 	}
 	if len(in.Events) == 0 {
-		return Result{Verdict: Valid, Summary: "vacuous: empty history"}
+		return Result{Verdict: NotEvaluated, Summary: "nothing to judge: empty history"}
 	}
 	endTime := in.Events[len(in.Events)-1].Time
 	// Pending at the end: a hang, unless the file was cut short.

@@ -8,7 +8,10 @@ import (
 
 // Report is the whole verdict of one history: what results.json holds.
 type Report struct {
-	Verdict  Verdict  `json:"verdict"`
+	Verdict Verdict `json:"verdict"`
+	// Reason says in one line which checks decided the verdict (see
+	// runVerdict), e.g. "unknown: no guarantee was judged ...".
+	Reason   string   `json:"reason"`
 	Checks   []Result `json:"checks"`
 	Seed     int64    `json:"seed"`
 	Workload string   `json:"workload"`
@@ -30,7 +33,7 @@ type Report struct {
 
 func newReport(in *Input, opts Options) Report {
 	r := Report{
-		Verdict:    Valid,
+		Verdict:    Unknown,
 		Seed:       in.Header.Seed,
 		Workload:   in.Header.Workload,
 		Bug:        in.Header.Bug,
@@ -45,11 +48,6 @@ func newReport(in *Input, opts Options) Report {
 		r.Damage = in.Damage.Error()
 	}
 	return r
-}
-
-func (r *Report) add(res Result) {
-	r.Checks = append(r.Checks, res)
-	r.Verdict = compose(r.Verdict, res.Verdict)
 }
 
 // Check returns the result of the named check, or false.
@@ -108,6 +106,53 @@ func sortedUnique(xs []uint64) []uint64 {
 		if x != out[len(out)-1] {
 			out = append(out, x)
 		}
+	}
+	return out
+}
+
+// Results is the one top-level shape of every JSON verdict warmcheck writes:
+// a run's results.json and `analyze --json`, for one history or many alike.
+// checker/results.schema.json is its JSON Schema; tests validate every
+// output against it.
+type Results struct {
+	// Verdict composes the histories' verdicts with Worst; a history that
+	// could not be read makes it at best unknown (never valid).
+	Verdict   Verdict         `json:"verdict"`
+	Histories []HistoryResult `json:"histories"`
+}
+
+// HistoryResult is one history: judged (Report set) or unreadable (Error
+// set), never both.
+type HistoryResult struct {
+	// Path is the path as given to analyze; "." in a run's results.json,
+	// whose paths are relative to the run directory.
+	Path string `json:"path"`
+	// History is the history file read, when one was found.
+	History string `json:"history,omitempty"`
+	// Verdict is Report.Verdict, or unknown when the history was unreadable.
+	Verdict Verdict `json:"verdict"`
+	Error   string  `json:"error,omitempty"`
+	// Warning says what weakens the evidence (a damaged history judged up to
+	// its damage, a record that could not be written).
+	Warning string  `json:"warning,omitempty"`
+	Report  *Report `json:"report,omitempty"`
+}
+
+// NewResults composes the histories into the top-level shape.
+func NewResults(hs ...HistoryResult) Results {
+	out := Results{Verdict: Valid, Histories: make([]HistoryResult, 0, len(hs))}
+	if len(hs) == 0 {
+		out.Verdict = Unknown
+	}
+	for _, h := range hs {
+		switch {
+		case h.Report != nil && h.Error == "":
+			h.Verdict = h.Report.Verdict
+		default:
+			h.Verdict = Unknown
+		}
+		out.Verdict = compose(out.Verdict, h.Verdict)
+		out.Histories = append(out.Histories, h)
 	}
 	return out
 }

@@ -73,8 +73,22 @@ func (uniqueSlotsCheck) Run(ctx context.Context, in *Input) Result {
 			}
 		}
 	}
+	if puts == 0 && !anyLayoutEntry(in.Events) {
+		return Result{Verdict: NotEvaluated, Details: map[string]any{"ok_puts": 0},
+			Summary: "nothing to judge: no ok put and no layout entry in the history"}
+	}
 	return Result{Verdict: Valid, Details: map[string]any{"ok_puts": puts},
 		Summary: fmt.Sprintf("%d ok puts and every layout: no slot held by two live memories", puts)}
+}
+
+// anyLayoutEntry reports whether some snapshot lists a memory.
+func anyLayoutEntry(events []history.Event) bool {
+	for i := range events {
+		if s := events[i].Snapshot; events[i].Kind == history.KindSnapshot && s != nil && len(s.Layout) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // layoutSlots checks each snapshot's layout.

@@ -5,7 +5,8 @@
 //
 //	<out>/<workload>/<timestamp>/
 //	    history.wch     the recorded history (history package format)
-//	    results.json    the checker's report
+//	    results.json    the checker's report (checker.Results, one history;
+//	                    schema: checker/results.schema.json)
 //	    config.json     the resolved configuration (seed included)
 //	    warmcheck.log   the run's log (hclog)
 //	    report.html     verdict, per-check results, latency percentiles,

@@ -21,7 +21,8 @@ import (
 	"github.com/warmcheck/warmcheck/store"
 )
 
-// Outcome is what a run produced. Report is exactly what results.json holds.
+// Outcome is what a run produced. Report is the one history of results.json
+// (see WriteRecord).
 type Outcome struct {
 	Dir      string          `json:"dir"`
 	Seed     int64           `json:"seed"`
@@ -94,15 +95,14 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	warning := ""
 	if in.Damage != nil {
 		log.Warn("history damaged; judging the intact part", "error", in.Damage)
+		warning = fmt.Sprintf("%v: judged the first %d events only", in.Damage, len(in.Events))
 	}
 	events := in.Events
 	out.Report = checker.Run(ctx, in, checker.Options{})
 	out.Verdict = out.Report.Verdict
-	if err := writeJSON(filepath.Join(dir, ResultsFile), out.Report); err != nil {
-		return nil, err
-	}
 	out.Latency = Latencies(events, out.loadStart, out.loadEnd)
 	out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)
 	for _, c := range out.Report.Checks {
@@ -111,10 +111,6 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	for _, f := range out.Findings {
 		log.Info("target", "target", f.Target, "measured", f.Measured, "met", f.Met, "note", f.Note)
 	}
-	out.Elapsed = time.Since(started)
-	if err := writeJSON(filepath.Join(dir, MetricsFile), out); err != nil {
-		return nil, err
-	}
 	if r.Plot != nil {
 		if err := r.Plot(events, filepath.Join(dir, PlotFile)); err != nil {
 			log.Warn("latency plot failed", "error", err)
@@ -122,7 +118,11 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 			out.Plot = PlotFile
 		}
 	}
-	if err := writeReport(filepath.Join(dir, ReportFile), r, out, events); err != nil {
+	out.Elapsed = time.Since(started)
+	if err := writeJSON(filepath.Join(dir, MetricsFile), out); err != nil {
+		return nil, err
+	}
+	if err := WriteRecord(dir, HistoryFile, &out.Report, warning, events); err != nil {
 		return nil, err
 	}
 	if err := pointLatest(r.Out, dir); err != nil {

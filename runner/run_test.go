@@ -2,12 +2,14 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/resultschema"
 )
 
 // long reports whether the slow sweeps are switched on (WARMCHECK_LONG=1).
@@ -40,6 +42,15 @@ func TestRunWritesAJudgedRunDirectory(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(out.Dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
+	}
+	results, _ := os.ReadFile(filepath.Join(out.Dir, ResultsFile))
+	if err := resultschema.Validate(results); err != nil {
+		t.Fatalf("results.json does not match checker/results.schema.json: %v", err)
+	}
+	var res checker.Results
+	if err := json.Unmarshal(results, &res); err != nil || len(res.Histories) != 1 || res.Histories[0].Report == nil ||
+		res.Verdict != out.Verdict || res.Histories[0].Path != "." || res.Histories[0].History != HistoryFile {
+		t.Fatalf("results.json: %v\n%s", err, results)
 	}
 	hdr, events, err := history.ReadFile(filepath.Join(out.Dir, HistoryFile))
 	if err != nil {

@@ -27,12 +27,16 @@ func analyzeCommand() *cli.Command {
 		Usage:     "re-check saved histories (run directories or history files)",
 		ArgsUsage: "PATH...",
 		Description: "PATH is a run directory (holding " + runner.HistoryFile + ", or one *.jsonl history) or a history file,\n" +
-			"msgpack or JSON Lines. A run directory gets " + runner.ResultsFile + " written into it.\n" +
+			"msgpack or JSON Lines. analyze prints; it changes a run directory's record only with --write.\n" +
+			"--json and --json-out write the one shape of results.json (checker/results.schema.json):\n" +
+			"{\"verdict\", \"histories\": [...]}, for one PATH or many.\n" +
 			"A damaged history is judged up to where it is intact, with a warning naming the byte offset.\n" +
 			"Flags may come before or after the paths.\n" +
 			"Exit code: 1 if any history is invalid, else 3 if any could not be read, else 2 if any is unknown, else 0.",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON on stdout (an array for several paths) instead of writing " + runner.ResultsFile},
+			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON on stdout (the human summary goes to stderr)"},
+			&cli.StringFlag{Name: "json-out", Usage: "write the results as JSON to `FILE`"},
+			&cli.BoolFlag{Name: "write", Usage: "rewrite each run directory's " + runner.ResultsFile + " and " + runner.ReportFile + " (and the verdict in " + runner.MetricsFile + ") with this verdict"},
 			&cli.StringFlag{Name: "junit", Usage: "write the checks as a JUnit XML report to `FILE`"},
 			&cli.DurationFlag{Name: "timeout", Value: defaultAnalyzeTimeout, Usage: "give up (unknown) after this long per history"},
 			&cli.StringSliceFlag{Name: "check", Usage: "run only these checks (anti-vacuity always runs)"},
@@ -52,9 +56,11 @@ const defaultAnalyzeTimeout = 10 * time.Minute
 type analyzed struct {
 	Path    string // as given
 	History string // the history file read
+	RunDir  string // the run directory, when PATH is one
 	Report  *checker.Report
 	Err     error // input error: unreadable, not a history
 	Warning string
+	events  []history.Event
 }
 
 func analyzeAction(c *cli.Context) error {
@@ -84,13 +90,22 @@ func analyzeAction(c *cli.Context) error {
 	}
 	var results []analyzed
 	for _, p := range c.Args().Slice() {
-		a := analyzeOne(c.Context, p, opts, c.Duration("timeout"), !c.Bool("json"))
+		a := analyzeOne(c.Context, p, opts, c.Duration("timeout"))
+		if c.Bool("write") {
+			a.writeRecord()
+		}
+		a.events = nil
 		printAnalyzed(human, a, c.Bool("quiet"))
 		results = append(results, a)
 	}
 	if c.Bool("json") {
 		if err := printJSON(os.Stdout, results); err != nil {
 			return cli.Exit(fmt.Sprintf("analyze: %v", err), exitUsage)
+		}
+	}
+	if f := c.String("json-out"); f != "" {
+		if err := writeJSONFile(f, results); err != nil {
+			return cli.Exit(fmt.Sprintf("analyze: --json-out: %v", err), exitUsage)
 		}
 	}
 	if f := c.String("junit"); f != "" {
@@ -206,16 +221,15 @@ func analyzeExitCode(results []analyzed) int {
 	return exitValid
 }
 
-// analyzeOne reads and judges one PATH. writeResults: write results.json
-// into a run directory.
-func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout time.Duration, writeResults bool) analyzed {
+// analyzeOne reads and judges one PATH; it writes nothing.
+func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout time.Duration) analyzed {
 	a := analyzed{Path: path}
 	file, runDir, err := locateHistory(path)
 	if err != nil {
 		a.Err = err
 		return a
 	}
-	a.History = file
+	a.History, a.RunDir = file, runDir
 	hdr, events, err := history.ReadFile(file)
 	var damage *history.DamageError
 	if err != nil && !errors.As(err, &damage) {
@@ -233,13 +247,24 @@ func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rep := checker.Run(ctx, in, opts)
-	a.Report = &rep
-	if runDir != "" && writeResults {
-		if err := writeResultsJSON(filepath.Join(runDir, runner.ResultsFile), rep); err != nil {
-			a.Warning = strings.TrimPrefix(a.Warning+"; ", "; ") + "could not write results: " + err.Error()
+	a.Report, a.events = &rep, events
+	return a
+}
+
+// writeRecord is --write: the run directory's results.json and report.html
+// (runner.WriteRecord) get this verdict. A PATH that is not a run
+// directory has no record: a warning says nothing was written.
+func (a *analyzed) writeRecord() {
+	warn := func(s string) { a.Warning = strings.TrimPrefix(a.Warning+"; ", "; ") + s }
+	switch {
+	case a.Err != nil:
+	case a.RunDir == "":
+		warn("--write: " + a.Path + " is a history file, not a run directory: nothing written")
+	default:
+		if err := runner.WriteRecord(a.RunDir, filepath.Base(a.History), a.Report, a.Warning, a.events); err != nil {
+			warn("--write: could not write the record: " + err.Error())
 		}
 	}
-	return a
 }
 
 // locateHistory resolves PATH to a history file, and to the run directory
@@ -266,35 +291,30 @@ func locateHistory(path string) (file, runDir string, err error) {
 	return "", "", fmt.Errorf("%s: no %s and %d *.jsonl files: name the history file", path, runner.HistoryFile, len(jsonl))
 }
 
-func writeResultsJSON(path string, rep checker.Report) error {
-	b, err := json.MarshalIndent(rep, "", "  ")
+// toResults is the one JSON shape (checker.Results) of the analyzed paths.
+func toResults(results []analyzed) checker.Results {
+	hs := make([]checker.HistoryResult, len(results))
+	for i, a := range results {
+		hs[i] = checker.HistoryResult{Path: a.Path, History: a.History, Warning: a.Warning, Report: a.Report}
+		if a.Err != nil {
+			hs[i].Error, hs[i].Report = a.Err.Error(), nil
+		}
+	}
+	return checker.NewResults(hs...)
+}
+
+func printJSON(w io.Writer, results []analyzed) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(toResults(results))
+}
+
+func writeJSONFile(path string, results []analyzed) error {
+	b, err := json.MarshalIndent(toResults(results), "", "  ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-func printJSON(w io.Writer, results []analyzed) error {
-	type item struct {
-		Path    string          `json:"path"`
-		History string          `json:"history,omitempty"`
-		Error   string          `json:"error,omitempty"`
-		Warning string          `json:"warning,omitempty"`
-		Report  *checker.Report `json:"results,omitempty"`
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if len(results) == 1 && results[0].Err == nil {
-		return enc.Encode(results[0].Report)
-	}
-	items := make([]item, len(results))
-	for i, a := range results {
-		items[i] = item{Path: a.Path, History: a.History, Warning: a.Warning, Report: a.Report}
-		if a.Err != nil {
-			items[i].Error = a.Err.Error()
-		}
-	}
-	return enc.Encode(items)
 }
 
 // printAnalyzed writes the human summary: the verdict, then one line per
@@ -313,6 +333,7 @@ func printAnalyzed(w io.Writer, a analyzed, quiet bool) {
 	if quiet {
 		return
 	}
+	fmt.Fprintf(w, "  %s\n", r.Reason)
 	width := 0
 	for _, ch := range r.Checks {
 		width = max(width, len(ch.Name))

@@ -10,10 +10,13 @@ import (
 )
 
 // JUnit XML, the dialect CI dashboards read (Jenkins, GitLab, GitHub
-// actions that publish test reports): one testsuite per analyzed history,
-// one testcase per check. invalid -> <failure>, unknown -> <error>,
-// not-evaluated -> <skipped>; an unreadable history is one testcase with an
-// <error>.
+// actions that publish test reports): one testsuite per analyzed history.
+// Its first testcase, "verdict", carries the history's verdict: it passes
+// only when the history is valid, so that a suite whose checks are all
+// skipped still fails the build when the run is unknown (<error>) or
+// invalid (<failure>). Then one testcase per check: invalid -> <failure>,
+// unknown -> <error>, not-evaluated -> <skipped message=reason>. An
+// unreadable history is one testcase "read-history" with an <error>.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -80,6 +83,14 @@ func junitReport(results []analyzed) junitSuites {
 			if a.Warning != "" {
 				s.Properties = append(s.Properties, junitProperty{"warning", a.Warning})
 			}
+			s.Cases = append(s.Cases, verdictCase(r, class))
+			switch r.Verdict {
+			case checker.Invalid:
+				s.Failures++
+			case checker.Valid:
+			default:
+				s.Errors++
+			}
 			for _, ch := range r.Checks {
 				tc := junitCase{Name: ch.Name, Classname: class, Time: seconds(ch.ElapsedNanos), SystemOut: ch.Summary}
 				msg := &junitMsg{Message: ch.Summary, Type: string(ch.Verdict), Body: ch.Explanation}
@@ -106,6 +117,22 @@ func junitReport(results []analyzed) junitSuites {
 	}
 	out.Time = seconds(total)
 	return out
+}
+
+// verdictCase is the history's verdict as a testcase: a pass only when the
+// history is valid; a run verdict is never not-evaluated, and anything but
+// valid or invalid is an error.
+func verdictCase(r *checker.Report, class string) junitCase {
+	tc := junitCase{Name: "verdict", Classname: class, Time: seconds(r.ElapsedNanos), SystemOut: r.Reason}
+	msg := &junitMsg{Message: r.Reason, Type: string(r.Verdict)}
+	switch r.Verdict {
+	case checker.Valid:
+	case checker.Invalid:
+		tc.Failure = msg
+	default:
+		tc.Error = msg
+	}
+	return tc
 }
 
 func writeJUnitFile(path string, results []analyzed) error {

@@ -86,10 +86,10 @@ func writeWCH(t *testing.T, dir, from string) (string, int) {
 	return path, len(events)
 }
 
-func TestAnalyzeRunDirectoryWritesResults(t *testing.T) {
+func TestAnalyzeRunDirectoryWriteRecordsResults(t *testing.T) {
 	dir := t.TempDir()
 	writeWCH(t, dir, corpusFile("valid-simulated-concurrent.jsonl"))
-	code, out := capture(t, "analyze", dir)
+	code, out := capture(t, "analyze", "--write", dir)
 	if code != exitValid {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -97,10 +97,14 @@ func TestAnalyzeRunDirectoryWritesResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep checker.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
+	var res checker.Results
+	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
+	if len(res.Histories) != 1 || res.Histories[0].Report == nil || res.Histories[0].History != runner.HistoryFile {
+		t.Fatalf("results.json: %s", b)
+	}
+	rep := *res.Histories[0].Report
 	if rep.Verdict != checker.Valid || len(rep.Checks) != len(checker.Checks()) || rep.Seed != 7 || rep.Operations["all"]["invoke"] == 0 {
 		t.Fatalf("results.json: verdict %s, %d checks, seed %d, ops %v", rep.Verdict, len(rep.Checks), rep.Seed, rep.Operations["all"])
 	}
@@ -122,10 +126,11 @@ func TestAnalyzeDamagedHistoryWarnsWithOffset(t *testing.T) {
 	if code != exitValid && code != exitUnknown {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	var rep checker.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+	var res checker.Results
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Histories) != 1 || res.Histories[0].Report == nil {
 		t.Fatalf("--json output: %v\n%s", err, out)
 	}
+	rep := *res.Histories[0].Report
 	if !strings.Contains(rep.Damage, "damaged history at byte") || rep.Events == 0 || rep.Events >= n {
 		t.Fatalf("damage %q, %d of %d events judged", rep.Damage, rep.Events, n)
 	}
@@ -152,13 +157,27 @@ func TestAnalyzeJUnitIsWellFormed(t *testing.T) {
 	if err := xml.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("JUnit XML does not parse: %v\n%s", err, b)
 	}
+	// Each judged history: a "verdict" case and one case per check; the
+	// unreadable one: one case. Failures: the invalid history's verdict and
+	// offset-overlap; errors: the unknown history's verdict and
+	// anti-vacuity, and the unreadable history; skipped: every
+	// not-evaluated check.
 	nChecks := len(checker.Checks())
-	if len(doc.Suites) != 4 || doc.Tests != 3*nChecks+1 || doc.Failures != 1 || doc.Errors != 2 || doc.Skipped != nChecks-1 {
-		t.Fatalf("suites %d tests %d failures %d errors %d skipped %d\n%s", len(doc.Suites), doc.Tests, doc.Failures, doc.Errors, doc.Skipped, b)
+	skipped := 0
+	for _, f := range []string{"valid-all-checks.jsonl", "invalid-offset-overlap.jsonl", "unknown-malformed.jsonl"} {
+		a := analyzeOne(t.Context(), corpusFile(f), checker.Options{}, defaultAnalyzeTimeout)
+		for _, c := range a.Report.Checks {
+			if c.Verdict == checker.NotEvaluated {
+				skipped++
+			}
+		}
+	}
+	if len(doc.Suites) != 4 || doc.Tests != 3*(nChecks+1)+1 || doc.Failures != 2 || doc.Errors != 3 || doc.Skipped != skipped || skipped < nChecks-1 {
+		t.Fatalf("suites %d tests %d failures %d errors %d skipped %d (want %d)\n%s", len(doc.Suites), doc.Tests, doc.Failures, doc.Errors, doc.Skipped, skipped, b)
 	}
 	var failed *junitCase
 	for i, c := range doc.Suites[1].Cases {
-		if c.Failure != nil {
+		if c.Failure != nil && c.Name != "verdict" {
 			failed = &doc.Suites[1].Cases[i]
 		}
 	}
@@ -195,7 +214,7 @@ func TestCorpus(t *testing.T) {
 	for _, e := range m.Histories {
 		listed[e.File] = true
 		t.Run(e.File, func(t *testing.T) {
-			a := analyzeOne(t.Context(), filepath.Join(corpusDir, e.File), checker.Options{}, defaultAnalyzeTimeout, false)
+			a := analyzeOne(t.Context(), filepath.Join(corpusDir, e.File), checker.Options{}, defaultAnalyzeTimeout)
 			if a.Err != nil {
 				t.Fatalf("cannot read: %v", a.Err)
 			}

@@ -92,7 +92,7 @@ func runAction(c *cli.Context) error {
 func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
 	w := c.App.Writer
 	for _, r := range out.Report.Checks {
-		fmt.Fprintf(w, "  %-18s %-13s %s\n", r.Name, r.Verdict, r.Summary)
+		fmt.Fprintf(w, "  %-18s %-14s %s\n", r.Name, r.Verdict, r.Summary)
 	}
 	for _, f := range out.Findings {
 		if f.Samples > 0 && !f.Met {
@@ -105,8 +105,8 @@ func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
 	if out.Stopped != "" {
 		fmt.Fprintf(w, "  workers stopped early: %s\n", out.Stopped)
 	}
-	fmt.Fprintf(w, "verdict: %s (seed %d, %s)\nrun directory: %s\nreport: %s/%s\n",
-		out.Verdict, out.Seed, out.Elapsed.Round(1e6), out.Dir, out.Dir, runner.ReportFile)
+	fmt.Fprintf(w, "verdict: %s (seed %d, %s): %s\nrun directory: %s\nreport: %s/%s\n",
+		out.Verdict, out.Seed, out.Elapsed.Round(1e6), out.Report.Reason, out.Dir, out.Dir, runner.ReportFile)
 }
 
 // runVerdictExit maps a verdict to the CI exit code.
