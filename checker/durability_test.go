@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"math"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/history"
@@ -81,4 +82,28 @@ func TestDurabilityWithoutRestartSnapshotIsUnknown(t *testing.T) {
 	b.nemesis("kill", history.NemesisStart, history.Nemesis{})
 	b.nemesis("kill", history.NemesisEnd, history.Nemesis{Restart: true})
 	wantWS(t, runWS(t, durabilityCheck{}, b), Unknown)
+}
+
+// A recovered NaN is the NaN that was written: floats compare by their bits.
+func TestDurabilityComparesFloatsBitwise(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		wrote, read float32
+		want        Verdict
+	}{
+		{"NaN recovered", float32(math.NaN()), float32(math.NaN()), Valid},
+		{"-0 recovered as +0", float32(math.Copysign(0, -1)), 0, Invalid},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newWSB()
+			v := wval(1)
+			v.Activation = c.wrote
+			b.put(1, "a", v, wpl(0, 0, 100, 0))
+			b.sync(1)
+			r := v
+			r.Activation = c.read
+			b.crash("power-loss", wentry("a", r, wpl(0, 0, 100, 0)))
+			wantWS(t, runWS(t, durabilityCheck{}, b), c.want)
+		})
+	}
 }

@@ -39,13 +39,13 @@ func (iterationCheck) Description() string {
 
 // idOps is the per-id view used by iteration and durability.
 type idOps struct {
-	okMutsByCall []*opRec // ok puts and removes, by invoke position
-	sufMinReturn []int    // suffix minimum of their return positions
-	okPutsByRet  []*opRec // ok puts, by return position
-	preMaxCall   []int    // prefix maximum of their invoke positions
-	removes      []*opRec // effective removes, by invoke position
-	preMaxRet    []int    // prefix maximum of their return positions
-	activations  map[float32]bool
+	okMutsByCall []*opRec                // ok puts and removes, by invoke position
+	sufMinReturn []int                   // suffix minimum of their return positions
+	okPutsByRet  []*opRec                // ok puts, by return position
+	preMaxCall   []int                   // prefix maximum of their invoke positions
+	removes      []*opRec                // effective removes, by invoke position
+	preMaxRet    []int                   // prefix maximum of their return positions
+	activations  map[uint32]bool         // IEEE-754 bits of effective update-activations' values
 	writers      map[contentKey][]*opRec // every put (any outcome), by content
 }
 
@@ -64,7 +64,7 @@ func contentKeyOf(v history.Value) contentKey {
 
 // buildIDOps indexes the ops of one id whose invoke lies in (from, to).
 func buildIDOps(x *opIndex, id string, from, to int) *idOps {
-	d := &idOps{activations: map[float32]bool{}, writers: map[contentKey][]*opRec{}}
+	d := &idOps{activations: map[uint32]bool{}, writers: map[contentKey][]*opRec{}}
 	for _, i := range x.byID[id] {
 		o := &x.ops[i]
 		if o.Call <= from || o.Call >= to {
@@ -86,7 +86,7 @@ func buildIDOps(x *opIndex, id string, from, to int) *idOps {
 			}
 		case history.OpUpdateActivation:
 			if o.effective() {
-				d.activations[o.Input.Activation] = true
+				d.activations[math.Float32bits(o.Input.Activation)] = true
 			}
 		}
 	}
@@ -375,15 +375,18 @@ func whoWrote(id string, v history.Value, d *idOps, callBound int, initial *hist
 }
 
 // fieldsMismatch compares the non-content fields of a value with the value
-// its put wrote: confidence, embedding (when returned) and activation (the
-// put's or any update-activation's). It returns what differs, or "".
+// its put wrote, bit for bit (history.ValueKey: a NaN written and read back
+// is equal, -0 is not +0): confidence, embedding (when returned) and
+// activation (the put's or any update-activation's). It returns what
+// differs, or "".
 func fieldsMismatch(id string, v, w history.Value, d *idOps) string {
+	vk, wk := v.Key(), w.Key()
 	switch {
-	case v.Confidence != w.Confidence:
+	case vk.Confidence != wk.Confidence:
 		return fmt.Sprintf("%q has confidence %g, but the put that wrote its content wrote %g", id, v.Confidence, w.Confidence)
-	case v.EmbeddingDigest != 0 && v.EmbeddingDigest != w.EmbeddingDigest: // 0: not returned (a recall entry)
+	case vk.EmbeddingDigest != 0 && vk.EmbeddingDigest != wk.EmbeddingDigest: // 0: not returned (a recall entry)
 		return fmt.Sprintf("%q has embedding %#x, but the put that wrote its content wrote %#x", id, v.EmbeddingDigest, w.EmbeddingDigest)
-	case v.Activation != w.Activation && !d.activations[v.Activation]:
+	case vk.Activation != wk.Activation && !d.activations[vk.Activation]:
 		return fmt.Sprintf("%q has activation %g, which neither its put nor any update-activation wrote", id, v.Activation)
 	}
 	return ""

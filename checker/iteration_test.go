@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"math"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/history"
@@ -148,4 +149,36 @@ func TestIterationAfterRestartWithoutSnapshotJudgesValuesOnly(t *testing.T) {
 	b.put(1, "b", wval(8), wpl(5, 500, 100, 0))
 	b.iterate(9, history.Entry{ID: "b", Value: wval(2)}) // superseded after the restart
 	wantWS(t, runWS(t, iterationCheck{}, b), Invalid)
+}
+
+// A float read back bit for bit equals what was written, NaN included, and
+// -0 is not +0: one comparison of values, the bits.
+func TestIterationComparesFloatsBitwise(t *testing.T) {
+	nan := float32(math.NaN())
+	negZero := float32(math.Copysign(0, -1))
+	for _, c := range []struct {
+		name                   string
+		wrote, read, activated float32
+		want                   Verdict
+	}{
+		{"NaN confidence read back", nan, nan, 0, Valid},
+		{"-0 confidence read as +0", negZero, 0, 0, Invalid},
+		{"NaN activation from update-activation", 0.5, 0.5, nan, Valid},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newWSB()
+			v := wval(1)
+			v.Confidence = c.wrote
+			b.put(1, "a", v, wpl(0, 0, 100, 0))
+			if c.activated != 0 {
+				b.inv(1, history.OpUpdateActivation, "a", &history.Input{Activation: c.activated})
+				b.done(1, history.OK, &history.Output{Found: true})
+				v.Activation = c.activated
+			}
+			r := v
+			r.Confidence = c.read
+			b.iterate(9, history.Entry{ID: "a", Value: r})
+			wantWS(t, runWS(t, iterationCheck{}, b), c.want)
+		})
+	}
 }
