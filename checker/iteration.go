@@ -107,8 +107,8 @@ func buildIDOps(x *opIndex, id string, from, to int) *idOps {
 	}
 	d.preMaxRet = make([]int, len(d.removes))
 	for k, o := range d.removes {
-		d.preMaxRet[k] = o.Return
-		if k > 0 && d.preMaxRet[k-1] > o.Return {
+		d.preMaxRet[k] = x.effectiveReturnOf(o)
+		if k > 0 && d.preMaxRet[k-1] > d.preMaxRet[k] {
 			d.preMaxRet[k] = d.preMaxRet[k-1]
 		}
 	}
@@ -247,13 +247,12 @@ func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(
 		}
 		seen[en.ID] = true
 		d := ops(en.ID)
-		var initial *history.Value
+		var states []stateWrite
 		if iv, ok := seg.initial[en.ID]; ok {
-			initial = &iv
+			states = []stateWrite{{iv, !d.supersededBetween(seg.start, it.Call)}}
 		}
-		wv := whoWrote(en.ID, en.Value, d, it.Return, initial,
-			func(w *opRec) bool { return !d.supersededBetween(w.Return, it.Call) },
-			!d.supersededBetween(seg.start, it.Call))
+		wv := whoWrote(en.ID, en.Value, d, it.Return, states,
+			func(w *opRec) bool { return !d.supersededBetween(w.Return, it.Call) })
 		switch wv.kind {
 		case wroteOK:
 		case wroteMixed:
@@ -333,15 +332,22 @@ func (w wrote) positions() []int {
 	return []int{w.op.Call}
 }
 
+// stateWrite is a value a recorded state held (the initial snapshot, or the
+// layout recovered at a restart): a pseudo-put at that state's position.
+// fresh says whether it was still current where the read is judged.
+type stateWrite struct {
+	value history.Value
+	fresh bool
+}
+
 // whoWrote finds the write behind value v of id: an effective put invoked
 // before position callBound that wrote v's content (several puts may share
-// nil or empty content, so all are tried), or the segment's recovered value
-// initial. fresh says whether a put was still current; initialFresh the
-// same of the recovered value. A current write with all fields equal wins;
-// otherwise a current one with other fields (mixed), then a superseded one
-// (stale), then none.
-func whoWrote(id string, v history.Value, d *idOps, callBound int, initial *history.Value,
-	fresh func(*opRec) bool, initialFresh bool) wrote {
+// nil or empty content, so all are tried), or one of the recorded states
+// that held id. fresh says whether a put was still current. A current write
+// with all fields equal wins; otherwise a current one with other fields
+// (mixed), then a superseded one (stale), then none.
+func whoWrote(id string, v history.Value, d *idOps, callBound int, states []stateWrite,
+	fresh func(*opRec) bool) wrote {
 	best := wrote{kind: wroteNever}
 	consider := func(c wrote) {
 		if c.kind == wroteMixed && best.kind != wroteMixed || c.kind == wroteStale && best.kind == wroteNever {
@@ -362,10 +368,13 @@ func whoWrote(id string, v history.Value, d *idOps, callBound int, initial *hist
 		}
 		consider(wrote{kind: wroteMixed, op: w, mismatch: m})
 	}
-	if initial != nil && sameContent(*initial, v) {
-		if !initialFresh {
+	for _, s := range states {
+		if !sameContent(s.value, v) {
+			continue
+		}
+		if !s.fresh {
 			consider(wrote{kind: wroteStale})
-		} else if m := fieldsMismatch(id, v, *initial, d); m == "" {
+		} else if m := fieldsMismatch(id, v, s.value, d); m == "" {
 			return wrote{kind: wroteOK}
 		} else {
 			consider(wrote{kind: wroteMixed, mismatch: m})
