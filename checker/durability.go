@@ -141,7 +141,7 @@ func (durabilityCheck) Run(ctx context.Context, in *Input) Result {
 			unknown = append(unknown, fmt.Sprintf("%s restart at event %d has no restart snapshot", c.fault, in.Events[c.endPos].Index))
 			continue
 		}
-		r, bad, n := judgeCrash(in.Events, x, c, states)
+		r, bad, n := judgeCrash(in.Events, in.Header.StartedUnixNanos, x, c, states)
 		if bad {
 			return r
 		}
@@ -170,7 +170,7 @@ func lastSync(x *opIndex, crash int) *opRec {
 	return y
 }
 
-func judgeCrash(events []history.Event, x *opIndex, c crashRec, allStates []recordedState) (Result, bool, int) {
+func judgeCrash(events []history.Event, origin int64, x *opIndex, c crashRec, allStates []recordedState) (Result, bool, int) {
 	bad := func(summary, why string, extra ...int) (Result, bool, int) {
 		w := append([]int{c.startPos, c.endPos, c.snapPos}, extra...)
 		return violation(ErrDurability,
@@ -260,7 +260,7 @@ func judgeCrash(events []history.Event, x *opIndex, c crashRec, allStates []reco
 		}
 		r, present := recovered[id]
 		if present {
-			wv := whoWrote(id, r, all, c.endPos, held, func(w *opRec) bool { return !stale(x.effectiveReturnOf(w), w.Input.Value) })
+			wv := whoWrote(id, r, all, c.endPos, held, func(w *opRec) bool { return !stale(x.effectiveReturnOf(w), w.Input.Value) }, origin)
 			switch wv.kind {
 			case wroteOK:
 			case wroteMixed:

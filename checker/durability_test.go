@@ -226,3 +226,29 @@ func TestDurabilityInfoPutResolvedByAnEarlierRestart(t *testing.T) {
 	b.crash("power-loss", wentry("a", wval(2), wpl(1, 100, 100, 0)))
 	wantWS(t, runWS(t, durabilityCheck{}, b), Valid)
 }
+
+// A recovered record is torn if any recorded field is not the one written.
+func TestDurabilityJudgesRecordedFields(t *testing.T) {
+	const old = int64(1_577_836_800_000_000_000)
+	for _, c := range []struct {
+		name string
+		mut  func(v *history.Value)
+		want Verdict
+	}{
+		{"as written", func(v *history.Value) {}, Valid},
+		{"decay_rate lost", func(v *history.Value) { v.DecayRate = 0 }, Invalid},
+		{"created_at lost", func(v *history.Value) { v.CreatedAt = 0 }, Invalid},
+		{"last_access of another write", func(v *history.Value) { v.LastAccess = old + 99 }, Invalid},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newWSB()
+			b.h.StartedUnixNanos = origin
+			v := rval(1, old, old+1)
+			b.put(1, "a", v, wpl(0, 0, 100, 0))
+			b.sync(1)
+			c.mut(&v)
+			b.crash("power-loss", wentry("a", v, wpl(0, 0, 100, 0)))
+			wantWS(t, runWS(t, durabilityCheck{}, b), c.want)
+		})
+	}
+}
