@@ -37,7 +37,7 @@ type iterationCheck struct{}
 
 func (iterationCheck) Name() string { return "iteration" }
 func (iterationCheck) Description() string {
-	return "an iterate has no duplicate, nothing never stored or stale, and everything stored before it and not removed"
+	return "an iterate has no duplicate, nothing never stored or stale, every field of every entry as written (floats bit for bit), and everything stored before it and not removed"
 }
 
 // idOps is the per-id view used by iteration and durability.
