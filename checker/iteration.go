@@ -47,7 +47,7 @@ type idOps struct {
 	okPutsByRet  []*opRec                // ok puts, by return position
 	preMaxCall   []int                   // prefix maximum of their invoke positions
 	removes      []*opRec                // effective removes, by invoke position
-	preMaxRet    []int                   // prefix maximum of their return positions
+	preMaxRet    []int                   // prefix maximum of their effective returns (opIndex.effectiveReturnOf)
 	activations  map[uint32]int64        // IEEE-754 bits of an effective update-activation's value -> earliest invoke time
 	writers      map[contentKey][]*opRec // every put (any outcome), by content
 }
