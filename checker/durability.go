@@ -14,37 +14,82 @@ import (
 // store's durability contract, using the recovered layout in the restart
 // snapshot that follows it.
 //
-// Let Y be the ok sync with the latest invoke that returned before the crash
-// began, within the crash segment (since the previous restart). A put or
-// remove is synced when it returned ok before Y was invoked; the segment's
-// own starting state counts as synced when such a Y exists. Then, per id:
-//   - torn: a recovered value must have been written by an effective put of
-//     that id invoked before the restart, with that put's confidence and
-//     embedding (activation: the put's or an update-activation's);
-//   - lost: if a synced put exists, the id must be recovered, unless an
-//     effective remove that may follow the latest synced put was invoked
-//     before the restart;
-//   - stale or resurrected: the recovered value's put must not be followed
-//     by a synced put or remove (invoked after it returned, returned before
-//     Y was invoked).
+// The contract: after a kill or power loss, everything acknowledged before
+// the last successful sync is present with that value or a later one,
+// nothing removed before it comes back, and nothing recovered is torn.
+// Precisely, for the crash that begins at position C and restarts at R:
 //
+//   - Y is the ok sync with the latest invoke among the ok syncs that
+//     returned before C, in any crash segment (a crash does not undo a
+//     sync). Y synced the store's state as it was when Y was invoked: the
+//     starting state S of Y's segment (the initial snapshot, an empty store
+//     when there is none, or the layout recovered at the restart that began
+//     it), changed by the ok puts and removes of that segment that returned
+//     before Y was invoked. Those are the synced writes; S is a pseudo-put
+//     of each id it holds at the segment's start. Without a Y nothing is
+//     synced.
+//   - torn: every recovered record was really written: its content, and
+//     its other fields bit for bit (fieldsMismatch), come from one effective
+//     put of that id invoked before R, or from a recorded state before R
+//     that held it;
+//   - stale or resurrected: that write was still current when Y was
+//     invoked: no ok put or remove of the id invoked after it returned (or
+//     after the state's position) returned before Y was invoked, and, for a
+//     write from before Y's segment, S holds the same content for the id
+//     (a write S does not hold was superseded, removed or lost by an
+//     earlier crash before Y synced);
+//   - lost: an id with a synced put (or held by S) is recovered, unless an
+//     effective remove invoked before R may follow the latest of them (an
+//     info remove takes effect, if at all, before the restart that ends its
+//     segment).
+//
+// When S is not recorded (a restart without its snapshot), writes from
+// before Y's segment are not judged stale and S adds no synced write.
 // A crash without a following restart snapshot cannot be judged and makes
 // the check unknown.
 type durabilityCheck struct{}
 
 func (durabilityCheck) Name() string { return "durability" }
 func (durabilityCheck) Description() string {
-	return "after every kill or power loss, everything acknowledged before the last successful sync is present and current, nothing removed comes back, nothing is torn"
+	return "after every kill or power loss, everything acknowledged before the last successful sync (in any earlier crash segment, the initial state included) is present with that value or a later one, nothing removed before that sync comes back, nothing recovered is torn"
 }
 
 type crashRec struct {
-	fault                 string
-	startPos, endPos      int
-	snapPos               int // restart snapshot, -1 if none
-	segStart              int // previous restart, -1 for the first segment
-	snap                  *history.Snapshot
-	prevSnap              *history.Snapshot // the segment's recovered starting layout, if any
-	prevKnown, prevIsSeg0 bool
+	fault            string
+	startPos, endPos int
+	snapPos          int // restart snapshot, -1 if none
+	snap             *history.Snapshot
+}
+
+// recordedState is a store state the history recorded: the initial
+// snapshot, or the layout recovered at a restart; pos is where it counts as
+// written (the snapshot, or the restart event).
+type recordedState struct {
+	pos    int
+	what   string
+	values map[string]history.Value
+}
+
+// recordedStates lists the initial snapshot and every recovered layout, in
+// position order.
+func recordedStates(events []history.Event, x *opIndex) []recordedState {
+	var out []recordedState
+	add := func(pos, snapPos int, what string) {
+		m := map[string]history.Value{}
+		for _, le := range events[snapPos].Snapshot.Layout {
+			m[le.ID] = le.Value
+		}
+		out = append(out, recordedState{pos: pos, what: what, values: m})
+	}
+	if x.initialSnap >= 0 {
+		add(x.initialSnap, x.initialSnap, fmt.Sprintf("the initial snapshot (event %d)", events[x.initialSnap].Index))
+	}
+	for k, r := range x.restarts {
+		if sp := x.restartSnaps[k]; sp >= 0 {
+			add(r, sp, fmt.Sprintf("the layout recovered at event %d", events[sp].Index))
+		}
+	}
+	return out
 }
 
 func findCrashes(events []history.Event, x *opIndex) []crashRec {
@@ -67,24 +112,9 @@ func findCrashes(events []history.Event, x *opIndex) []crashRec {
 		if s, ok := lastStart[n.Fault]; ok {
 			c.startPos = s
 		}
-		seg := x.segmentOf(pos) // the restart at pos ends segment seg
-		c.segStart = -1
-		if seg > 0 {
-			c.segStart = x.restarts[seg-1]
+		if sp := x.restartSnaps[x.segmentOf(pos)]; sp >= 0 {
+			c.snapPos, c.snap = sp, events[sp].Snapshot
 		}
-		next := len(events)
-		if seg+1 < len(x.restarts) {
-			next = x.restarts[seg+1]
-		}
-		for p := pos + 1; p < next; p++ {
-			if s := events[p].Snapshot; events[p].Kind == history.KindSnapshot && s != nil && s.Reason == "restart" {
-				c.snapPos, c.snap = p, s
-				break
-			}
-		}
-		_, c.prevSnap, _ = segmentStart(events, x, pos)
-		c.prevIsSeg0 = c.segStart < 0
-		c.prevKnown = c.prevIsSeg0 || c.prevSnap != nil
 		out = append(out, c)
 	}
 	return out
@@ -100,6 +130,7 @@ func (durabilityCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: NotEvaluated, Details: map[string]any{"crashes": 0},
 			Summary: "nothing to judge: no kill, power loss or restart in the history"}
 	}
+	states := recordedStates(in.Events, x)
 	var unknown []string
 	judged, synced := 0, 0
 	for _, c := range crashes {
@@ -110,7 +141,7 @@ func (durabilityCheck) Run(ctx context.Context, in *Input) Result {
 			unknown = append(unknown, fmt.Sprintf("%s restart at event %d has no restart snapshot", c.fault, in.Events[c.endPos].Index))
 			continue
 		}
-		r, bad, n := judgeCrash(in.Events, x, c)
+		r, bad, n := judgeCrash(in.Events, in.Header.StartedUnixNanos, x, c, states)
 		if bad {
 			return r
 		}
@@ -126,7 +157,20 @@ func (durabilityCheck) Run(ctx context.Context, in *Input) Result {
 		Summary: fmt.Sprintf("%d restarts: every synced memory recovered current, nothing resurrected or torn", judged)}
 }
 
-func judgeCrash(events []history.Event, x *opIndex, c crashRec) (Result, bool, int) {
+// lastSync is Y of the contract: the ok sync with the latest invoke among
+// those that returned before position crash, or nil.
+func lastSync(x *opIndex, crash int) *opRec {
+	var y *opRec
+	for i := range x.ops {
+		o := &x.ops[i]
+		if o.Op == history.OpSync && o.ok() && o.Return < crash && (y == nil || o.Call > y.Call) {
+			y = o
+		}
+	}
+	return y
+}
+
+func judgeCrash(events []history.Event, origin int64, x *opIndex, c crashRec, allStates []recordedState) (Result, bool, int) {
 	bad := func(summary, why string, extra ...int) (Result, bool, int) {
 		w := append([]int{c.startPos, c.endPos, c.snapPos}, extra...)
 		return violation(ErrDurability,
@@ -135,18 +179,31 @@ func judgeCrash(events []history.Event, x *opIndex, c crashRec) (Result, bool, i
 				events[c.startPos].Index, events[c.endPos].Index, events[c.snapPos].Index, why),
 			eventIdx(events, w...)), true, 0
 	}
-	// Y: the ok sync with the latest invoke that returned before the crash.
-	syncCall, syncOp := -1, (*opRec)(nil)
-	for i := range x.ops {
-		o := &x.ops[i]
-		if o.Op == history.OpSync && o.ok() && o.Call > c.segStart && o.Return < c.startPos && o.Call > syncCall {
-			syncCall, syncOp = o.Call, o
+	syncOp := lastSync(x, c.startPos)
+	syncCall := -1
+	syncWhy := "no ok sync returned before the crash"
+	if syncOp != nil {
+		syncCall = syncOp.Call
+		syncWhy = "last ok sync before the crash: " + describe(events, syncOp)
+	}
+	var states []recordedState // the recorded states before this restart
+	for _, s := range allStates {
+		if s.pos < c.endPos {
+			states = append(states, s)
 		}
 	}
-	initial := map[string]history.Value{}
-	if c.prevSnap != nil {
-		for _, le := range c.prevSnap.Layout {
-			initial[le.ID] = le.Value
+	// Y's segment: its start, and its starting state S (nil: not recorded).
+	syncStart, syncState, syncStatePos, syncStateWhat := -1, map[string]history.Value(nil), -1, ""
+	if syncOp != nil {
+		if seg := x.segmentOf(syncCall); seg > 0 {
+			syncStart = x.restarts[seg-1]
+		} else {
+			syncState, syncStateWhat = map[string]history.Value{}, "the empty store the run began with"
+		}
+		for _, s := range states {
+			if s.pos == syncStart || syncStart < 0 && s.pos < syncCall { // the initial snapshot, or the restart's layout
+				syncState, syncStatePos, syncStateWhat = s.values, s.pos, s.what
+			}
 		}
 	}
 	recovered := make(map[string]history.Value, len(c.snap.Layout))
@@ -155,35 +212,55 @@ func judgeCrash(events []history.Event, x *opIndex, c crashRec) (Result, bool, i
 		recovered[le.ID] = le.Value
 		ids[le.ID] = true
 	}
-	for id := range initial {
-		ids[id] = true
+	for _, s := range states {
+		for id := range s.values {
+			ids[id] = true
+		}
 	}
 	for id, idxs := range x.byID {
 		for _, i := range idxs {
-			if o := &x.ops[i]; o.Call > c.segStart && o.Call < c.endPos && mutates(o.Op) {
+			if o := &x.ops[i]; o.Call < c.endPos && mutates(o.Op) {
 				ids[id] = true
 				break
 			}
 		}
 	}
-	syncWhy := "no ok sync returned before the crash in this segment"
-	if syncOp != nil {
-		syncWhy = "last ok sync before the crash: " + describe(events, syncOp)
-	}
 	checked := 0
 	for _, id := range slices.Sorted(maps.Keys(ids)) { // sorted: the same example every run
 		all := buildIDOps(x, id, -1, c.endPos)
-		seg := buildIDOps(x, id, c.segStart, c.endPos)
-		r, present := recovered[id]
-		iv, inInitial := initial[id]
-		if present {
-			var init *history.Value
-			if inInitial {
-				init = &iv
+		seg := buildIDOps(x, id, syncStart, c.endPos) // Y's segment on
+		sv, inS := syncState[id]
+		// stale: a write whose value, written at position after, was no
+		// longer current when Y was invoked.
+		stale := func(after int, v history.Value) bool {
+			switch {
+			case syncCall < 0:
+				return false
+			case after <= syncStart && syncState != nil && !(inS && sameContent(sv, v)):
+				return true
 			}
-			wv := whoWrote(id, r, all, c.endPos, init,
-				func(w *opRec) bool { return syncCall < 0 || !seg.supersededBetween(w.Return, syncCall) },
-				syncCall < 0 || !seg.supersededBetween(c.segStart, syncCall))
+			return seg.supersededBetween(max(after, syncStart), syncCall)
+		}
+		var held []stateWrite
+		for _, s := range states {
+			if v, ok := s.values[id]; ok {
+				held = append(held, stateWrite{v, !stale(s.pos, v)})
+			}
+		}
+		durable, durableWhat, hasDurable := -1, "", syncCall >= 0
+		if hasDurable {
+			if p := seg.lastOKPutBefore(syncCall); p >= 0 {
+				durable = p
+				durableWhat = "the put invoked at event " + fmt.Sprint(events[p].Index) + " returned ok before the sync was invoked"
+			} else if inS {
+				durable, durableWhat = syncStatePos, syncStateWhat+" held it"
+			} else {
+				hasDurable = false
+			}
+		}
+		r, present := recovered[id]
+		if present {
+			wv := whoWrote(id, r, all, c.endPos, held, func(w *opRec) bool { return !stale(x.effectiveReturnOf(w), w.Input.Value) }, origin)
 			switch wv.kind {
 			case wroteOK:
 			case wroteMixed:
@@ -201,32 +278,19 @@ func judgeCrash(events []history.Event, x *opIndex, c crashRec) (Result, bool, i
 				return bad(fmt.Sprintf("%q recovered with a value superseded before the last sync", id), why, wit...)
 			default:
 				return bad(fmt.Sprintf("%q recovered with content %#x that no effective put wrote (torn or invented)", id, r.ContentDigest),
-					fmt.Sprintf("recovered value: has_content=%v digest %#x length %d; no put of %q that did not fail, invoked before the restart, wrote it", r.HasContent, r.ContentDigest, r.ContentLen, id))
+					fmt.Sprintf("recovered value: has_content=%v digest %#x length %d; no put of %q that did not fail, invoked before the restart, nor a recorded state before it, wrote it", r.HasContent, r.ContentDigest, r.ContentLen, id))
 			}
 		}
-		if syncCall < 0 {
-			continue
-		}
-		// Lost: the latest synced put (or the synced starting state).
-		last := seg.lastOKPutBefore(syncCall)
-		if last < 0 && inInitial {
-			last = c.segStart
-		}
-		if last < 0 {
+		if !hasDurable {
 			continue
 		}
 		checked++
-		if present || seg.removedBetween(last, c.endPos) {
+		if present || all.removedBetween(durable, c.endPos) {
 			continue
 		}
-		what := "the recovered starting state held it"
-		wit := []int{syncOp.Call, syncOp.Return}
-		if last != c.segStart {
-			what = "the put invoked at event " + fmt.Sprint(events[last].Index) + " returned ok before the sync was invoked"
-			wit = append(wit, last)
-		}
+		wit := []int{syncOp.Call, syncOp.Return, durable}
 		return bad(fmt.Sprintf("%q was acknowledged and synced but did not survive", id),
-			fmt.Sprintf("%s; %s; no remove of %q that may follow it was invoked before the restart", what, syncWhy, id), wit...)
+			fmt.Sprintf("%s; %s; no remove of %q that may follow it was invoked before the restart", durableWhat, syncWhy, id), wit...)
 	}
 	return Result{}, false, checked
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/warmcheck/warmcheck/history"
 )
@@ -24,8 +25,10 @@ import (
 //     content (a failed put's value counts as never written);
 //   - every put that wrote v is stale: an ok put or remove of X was invoked
 //     after that put returned and returned before the iterate was invoked;
-//   - v's confidence, embedding or activation is not what its put wrote (the
-//     activation may also come from an update-activation of X).
+//   - any other field of v is not what its put wrote, bit for bit
+//     (fieldsMismatch): confidence, embedding, decay_rate, created_at and
+//     activation with last_access (both may come from an update-activation
+//     of X; a time the put left 0 is the store's clock during the put).
 //
 // And an id X is required (its absence rejected) when an ok put of X returned
 // before the iterate was invoked and no effective remove of X that may follow
@@ -34,18 +37,18 @@ type iterationCheck struct{}
 
 func (iterationCheck) Name() string { return "iteration" }
 func (iterationCheck) Description() string {
-	return "an iterate has no duplicate, nothing never stored or stale, and everything stored before it and not removed"
+	return "an iterate has no duplicate, nothing never stored or stale, every field of every entry as written (floats bit for bit), and everything stored before it and not removed"
 }
 
 // idOps is the per-id view used by iteration and durability.
 type idOps struct {
-	okMutsByCall []*opRec // ok puts and removes, by invoke position
-	sufMinReturn []int    // suffix minimum of their return positions
-	okPutsByRet  []*opRec // ok puts, by return position
-	preMaxCall   []int    // prefix maximum of their invoke positions
-	removes      []*opRec // effective removes, by invoke position
-	preMaxRet    []int    // prefix maximum of their return positions
-	activations  map[float32]bool
+	okMutsByCall []*opRec                // ok puts and removes, by invoke position
+	sufMinReturn []int                   // suffix minimum of their return positions
+	okPutsByRet  []*opRec                // ok puts, by return position
+	preMaxCall   []int                   // prefix maximum of their invoke positions
+	removes      []*opRec                // effective removes, by invoke position
+	preMaxRet    []int                   // prefix maximum of their effective returns (opIndex.effectiveReturnOf)
+	activations  map[uint32]int64        // IEEE-754 bits of an effective update-activation's value -> earliest invoke time
 	writers      map[contentKey][]*opRec // every put (any outcome), by content
 }
 
@@ -64,7 +67,7 @@ func contentKeyOf(v history.Value) contentKey {
 
 // buildIDOps indexes the ops of one id whose invoke lies in (from, to).
 func buildIDOps(x *opIndex, id string, from, to int) *idOps {
-	d := &idOps{activations: map[float32]bool{}, writers: map[contentKey][]*opRec{}}
+	d := &idOps{activations: map[uint32]int64{}, writers: map[contentKey][]*opRec{}}
 	for _, i := range x.byID[id] {
 		o := &x.ops[i]
 		if o.Call <= from || o.Call >= to {
@@ -86,7 +89,10 @@ func buildIDOps(x *opIndex, id string, from, to int) *idOps {
 			}
 		case history.OpUpdateActivation:
 			if o.effective() {
-				d.activations[o.Input.Activation] = true
+				bits := math.Float32bits(o.Input.Activation)
+				if t, ok := d.activations[bits]; !ok || o.CallTime < t {
+					d.activations[bits] = o.CallTime
+				}
 			}
 		}
 	}
@@ -107,8 +113,8 @@ func buildIDOps(x *opIndex, id string, from, to int) *idOps {
 	}
 	d.preMaxRet = make([]int, len(d.removes))
 	for k, o := range d.removes {
-		d.preMaxRet[k] = o.Return
-		if k > 0 && d.preMaxRet[k-1] > o.Return {
+		d.preMaxRet[k] = x.effectiveReturnOf(o)
+		if k > 0 && d.preMaxRet[k-1] > d.preMaxRet[k] {
 			d.preMaxRet[k] = d.preMaxRet[k-1]
 		}
 	}
@@ -219,7 +225,7 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 			}
 			candCache[seg.start] = cands
 		}
-		if r, bad := judgeIterate(in.Events, it, seg, ops, cands); bad {
+		if r, bad := judgeIterate(in.Events, in.Header.StartedUnixNanos, it, seg, ops, cands); bad {
 			return r
 		}
 	}
@@ -234,7 +240,7 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 // judgeIterate judges one iterate. candidates are the ids that may be
 // required: those in the segment's recovered state or with an ok put in
 // the segment.
-func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(string) *idOps, candidates map[string]bool) (Result, bool) {
+func judgeIterate(events []history.Event, origin int64, it *opRec, seg segmentState, ops func(string) *idOps, candidates map[string]bool) (Result, bool) {
 	bad := func(summary, why string, extra ...int) (Result, bool) {
 		w := append([]int{it.Call, it.Return}, extra...)
 		return violation(ErrIteration, fmt.Sprintf("iterate at event %d: %s", events[it.Call].Index, summary),
@@ -247,13 +253,12 @@ func judgeIterate(events []history.Event, it *opRec, seg segmentState, ops func(
 		}
 		seen[en.ID] = true
 		d := ops(en.ID)
-		var initial *history.Value
+		var states []stateWrite
 		if iv, ok := seg.initial[en.ID]; ok {
-			initial = &iv
+			states = []stateWrite{{iv, !d.supersededBetween(seg.start, it.Call)}}
 		}
-		wv := whoWrote(en.ID, en.Value, d, it.Return, initial,
-			func(w *opRec) bool { return !d.supersededBetween(w.Return, it.Call) },
-			!d.supersededBetween(seg.start, it.Call))
+		wv := whoWrote(en.ID, en.Value, d, it.Return, states,
+			func(w *opRec) bool { return !d.supersededBetween(w.Return, it.Call) }, origin)
 		switch wv.kind {
 		case wroteOK:
 		case wroteMixed:
@@ -333,15 +338,22 @@ func (w wrote) positions() []int {
 	return []int{w.op.Call}
 }
 
+// stateWrite is a value a recorded state held (the initial snapshot, or the
+// layout recovered at a restart): a pseudo-put at that state's position.
+// fresh says whether it was still current where the read is judged.
+type stateWrite struct {
+	value history.Value
+	fresh bool
+}
+
 // whoWrote finds the write behind value v of id: an effective put invoked
 // before position callBound that wrote v's content (several puts may share
-// nil or empty content, so all are tried), or the segment's recovered value
-// initial. fresh says whether a put was still current; initialFresh the
-// same of the recovered value. A current write with all fields equal wins;
-// otherwise a current one with other fields (mixed), then a superseded one
-// (stale), then none.
-func whoWrote(id string, v history.Value, d *idOps, callBound int, initial *history.Value,
-	fresh func(*opRec) bool, initialFresh bool) wrote {
+// nil or empty content, so all are tried), or one of the recorded states
+// that held id. fresh says whether a put was still current. A current write
+// with all fields equal wins; otherwise a current one with other fields
+// (mixed), then a superseded one (stale), then none.
+func whoWrote(id string, v history.Value, d *idOps, callBound int, states []stateWrite,
+	fresh func(*opRec) bool, origin int64) wrote {
 	best := wrote{kind: wroteNever}
 	consider := func(c wrote) {
 		if c.kind == wroteMixed && best.kind != wroteMixed || c.kind == wroteStale && best.kind == wroteNever {
@@ -356,16 +368,19 @@ func whoWrote(id string, v history.Value, d *idOps, callBound int, initial *hist
 			consider(wrote{kind: wroteStale, op: w})
 			continue
 		}
-		m := fieldsMismatch(id, v, w.Input.Value, d)
+		m := fieldsMismatch(id, v, w.Input.Value, w, d, origin)
 		if m == "" {
 			return wrote{kind: wroteOK, op: w}
 		}
 		consider(wrote{kind: wroteMixed, op: w, mismatch: m})
 	}
-	if initial != nil && sameContent(*initial, v) {
-		if !initialFresh {
+	for _, s := range states {
+		if !sameContent(s.value, v) {
+			continue
+		}
+		if !s.fresh {
 			consider(wrote{kind: wroteStale})
-		} else if m := fieldsMismatch(id, v, *initial, d); m == "" {
+		} else if m := fieldsMismatch(id, v, s.value, nil, d, origin); m == "" {
 			return wrote{kind: wroteOK}
 		} else {
 			consider(wrote{kind: wroteMixed, mismatch: m})
@@ -374,17 +389,72 @@ func whoWrote(id string, v history.Value, d *idOps, callBound int, initial *hist
 	return best
 }
 
-// fieldsMismatch compares the non-content fields of a value with the value
-// its put wrote: confidence, embedding (when returned) and activation (the
-// put's or any update-activation's). It returns what differs, or "".
-func fieldsMismatch(id string, v, w history.Value, d *idOps) string {
+// fieldsMismatch compares the non-content fields of a value v with the
+// value w its writer wrote, bit for bit (history.ValueKey: a NaN written and
+// read back is equal, -0 is not +0): confidence, embedding (when returned),
+// decay_rate, and activation (the put's or an update-activation's). When
+// both record them (history.Value.Recorded), created_at must be the one the
+// put wrote, or, if it wrote 0, one the store's clock can have given during
+// the put; last_access likewise, except that with an update-activation's
+// activation it must be one the store's clock can have given during that
+// update-activation (storeClockSet). op is the put, nil when w is a
+// recorded state's value (then both times are kept exactly). origin is the
+// header's started_unix_nanos. It returns what differs, or "".
+func fieldsMismatch(id string, v, w history.Value, op *opRec, d *idOps, origin int64) string {
+	vk, wk := v.Key(), w.Key()
+	both := v.Recorded && w.Recorded
 	switch {
-	case v.Confidence != w.Confidence:
+	case vk.Confidence != wk.Confidence:
 		return fmt.Sprintf("%q has confidence %g, but the put that wrote its content wrote %g", id, v.Confidence, w.Confidence)
-	case v.EmbeddingDigest != 0 && v.EmbeddingDigest != w.EmbeddingDigest: // 0: not returned (a recall entry)
+	case vk.EmbeddingDigest != 0 && vk.EmbeddingDigest != wk.EmbeddingDigest: // 0: not returned (a recall entry)
 		return fmt.Sprintf("%q has embedding %#x, but the put that wrote its content wrote %#x", id, v.EmbeddingDigest, w.EmbeddingDigest)
-	case v.Activation != w.Activation && !d.activations[v.Activation]:
+	case both && vk.DecayRate != wk.DecayRate:
+		return fmt.Sprintf("%q has decay_rate %g, but the put that wrote its content wrote %g", id, v.DecayRate, w.DecayRate)
+	case both && !keptOrSet(v.CreatedAt, w.CreatedAt, op, origin):
+		return fmt.Sprintf("%q has created_at %d, but its put wrote %d%s", id, v.CreatedAt, w.CreatedAt, setHint(w.CreatedAt, op, origin))
+	}
+	if vk.Activation == wk.Activation && (!both || keptOrSet(v.LastAccess, w.LastAccess, op, origin)) {
+		return ""
+	}
+	call, ok := d.activations[vk.Activation]
+	switch {
+	case !ok && vk.Activation == wk.Activation:
+		return fmt.Sprintf("%q has last_access %d, but its put wrote %d%s, and no update-activation wrote its activation %g", id, v.LastAccess, w.LastAccess, setHint(w.LastAccess, op, origin), v.Activation)
+	case !ok:
 		return fmt.Sprintf("%q has activation %g, which neither its put nor any update-activation wrote", id, v.Activation)
+	case both && !storeClockSet(v.LastAccess, call, origin):
+		return fmt.Sprintf("%q has the activation %g of an update-activation invoked at time %d, but last_access %d, before the store's clock can have read then (%d less %v): the update-activation did not set it",
+			id, v.Activation, call, v.LastAccess, origin+call, clockSlack)
 	}
 	return ""
+}
+
+// clockSlack is how far the store's wall clock may seem to run behind the
+// history's clock (a wall clock stepped back during the run).
+const clockSlack = time.Minute
+
+// storeClockSet reports whether t (ns since the Unix epoch) can have been
+// read from the store's wall clock at or after history time call. The
+// header's started_unix_nanos (origin) is read before the history's time 0,
+// so the wall clock at time call is at least origin+call; a machine that
+// sleeps only moves it further ahead, so there is no upper bound. origin 0:
+// not recorded, nothing can be judged.
+func storeClockSet(t, call, origin int64) bool {
+	return origin == 0 || t >= origin+call-int64(clockSlack)
+}
+
+// keptOrSet reports whether a time field read back as read is the one a put
+// wrote (written), or, when the put wrote 0, one the store set during it.
+func keptOrSet(read, written int64, op *opRec, origin int64) bool {
+	if written != 0 || op == nil {
+		return read == written
+	}
+	return read != 0 && storeClockSet(read, op.CallTime, origin)
+}
+
+func setHint(written int64, op *opRec, origin int64) string {
+	if written != 0 || op == nil || origin == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (0: the store sets it during the put, invoked at time %d, so not before %d less %v)", op.CallTime, origin+op.CallTime, clockSlack)
 }

@@ -61,8 +61,10 @@ func killers(x *opIndex) map[int]killInfo {
 // effectiveReturn is the last position at which op i may take effect: its
 // return, or for an info or pending op the restart that ends its crash
 // segment (the store process it was sent to is gone), else never.
-func (x *opIndex) effectiveReturn(i int) int {
-	o := &x.ops[i]
+func (x *opIndex) effectiveReturn(i int) int { return x.effectiveReturnOf(&x.ops[i]) }
+
+// effectiveReturnOf is effectiveReturn of op o.
+func (x *opIndex) effectiveReturnOf(o *opRec) int {
 	if o.Return != never {
 		return o.Return
 	}

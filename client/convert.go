@@ -22,14 +22,18 @@ func EmbeddingDigest(e []float32) uint64 {
 	return history.DigestEmbedding(e)
 }
 
-// ValueOf is the history value of a memory. Nil content (HasContent false)
-// and empty content stay distinct.
+// ValueOf is the history value of a memory, every field recorded. Nil
+// content (HasContent false) and empty content stay distinct.
 func ValueOf(m store.Memory) history.Value {
 	v := history.Value{
 		HasContent:      m.Content != nil,
 		EmbeddingDigest: EmbeddingDigest(m.Embedding),
 		Confidence:      m.Confidence,
 		Activation:      m.Activation,
+		Recorded:        true,
+		DecayRate:       m.DecayRate,
+		CreatedAt:       m.CreatedAt,
+		LastAccess:      m.LastAccess,
 	}
 	if m.Content != nil {
 		v.ContentDigest = history.Digest(m.Content)
@@ -43,9 +47,10 @@ func PlacementOf(p store.Placement) history.Placement {
 	return history.Placement{Slot: p.Slot, Offset: p.Offset, Length: p.Length, Epoch: p.Epoch, HasContent: p.HasContent}
 }
 
-// RecallEntry converts one recall hit. A hit carries no embedding and no
-// activation, so those Value fields are zero: checkers compare recall entries
-// on content and confidence only.
+// RecallEntry converts one recall hit. A hit carries no embedding, no
+// activation and none of the recorded fields, so those Value fields are zero
+// (Recorded false): checkers compare recall entries on content and
+// confidence only.
 func RecallEntry(h store.RecallHit) history.Entry {
 	v := history.Value{HasContent: h.Content != nil, Confidence: h.Confidence}
 	if h.Content != nil {
@@ -68,6 +73,10 @@ func LayoutEntries(l []store.LayoutEntry) []history.Entry {
 				EmbeddingDigest: e.EmbeddingDigest,
 				Confidence:      e.Confidence,
 				Activation:      e.Activation,
+				Recorded:        true,
+				DecayRate:       e.DecayRate,
+				CreatedAt:       e.CreatedAt,
+				LastAccess:      e.LastAccess,
 			},
 			Placement: PlacementOf(e.Placement),
 		}

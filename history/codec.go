@@ -18,7 +18,8 @@ import (
 const (
 	eventFields      = 13
 	inputFields      = 3
-	valueFields      = 6
+	valueFields      = 6 // the fewest a reader accepts: without the recorded fields
+	valueRecorded    = 9 // decay_rate, created_at, last_access appended (Value.Recorded)
 	placementFields  = 5
 	entryFields      = 3
 	outputFields     = 5
@@ -71,14 +72,26 @@ func appendInput(b []byte, in *Input) []byte {
 	return appendFloat32(b, in.Threshold)
 }
 
+// appendValue writes the 6 elements of schema 1, and the 3 appended ones
+// when the value records them.
 func appendValue(b []byte, v *Value) []byte {
-	b = append(b, mpFixArray|valueFields)
+	n := valueFields
+	if v.Recorded {
+		n = valueRecorded
+	}
+	b = append(b, mpFixArray|byte(n))
 	b = appendBool(b, v.HasContent)
 	b = appendUint(b, v.ContentDigest)
 	b = appendUint(b, uint64(v.ContentLen))
 	b = appendUint(b, v.EmbeddingDigest)
 	b = appendFloat32(b, v.Confidence)
-	return appendFloat32(b, v.Activation)
+	b = appendFloat32(b, v.Activation)
+	if !v.Recorded {
+		return b
+	}
+	b = appendFloat32(b, v.DecayRate)
+	b = appendInt(b, v.CreatedAt)
+	return appendInt(b, v.LastAccess)
 }
 
 func appendPlacement(b []byte, p *Placement) []byte {
@@ -313,7 +326,23 @@ func (d *mpDecoder) valueFields(v *Value) error {
 	if v.Activation, err = d.float32("activation"); err != nil {
 		return err
 	}
-	return d.skipExtra("value", n, valueFields)
+	switch {
+	case n == valueFields:
+		return nil
+	case n < valueRecorded:
+		return d.errorf("value", "%d elements: decay_rate, created_at and last_access are appended together (6 or at least 9)", n)
+	}
+	v.Recorded = true
+	if v.DecayRate, err = d.float32("decay_rate"); err != nil {
+		return err
+	}
+	if v.CreatedAt, err = d.int64("created_at"); err != nil {
+		return err
+	}
+	if v.LastAccess, err = d.int64("last_access"); err != nil {
+		return err
+	}
+	return d.skipExtra("value", n, valueRecorded)
 }
 
 func (d *mpDecoder) placement(field string, p *Placement) error {

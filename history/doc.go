@@ -9,7 +9,8 @@
 // (github.com/cespare/xxhash/v2, for Digest). It never imports store,
 // client, checker or any other warmcheck package.
 //
-// Files: event.go, header.go, digest.go (the data); names.go (enum
+// Files: event.go, value.go (the one comparison of values), header.go,
+// digest.go (the data); names.go (enum
 // spellings); codec.go and msgpack.go (event encoding), header_codec.go;
 // file.go, writer.go, reader.go, errors.go (the file); jsonl.go,
 // jsonevent.go (its fast event decoder) and jsonfloat.go (JSON Lines), edn.go (Jepsen EDN); validate.go.

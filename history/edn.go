@@ -159,9 +159,23 @@ func structFields(v reflect.Value) []field {
 		if (fv.Kind() == reflect.Slice || fv.Kind() == reflect.Map) && fv.Len() == 0 && strings.Contains(opts, "omitempty") {
 			continue
 		}
+		if t == valueType && !v.Interface().(Value).Recorded && isRecordedName(name) {
+			continue // not recorded: no key, as in JSON Lines
+		}
 		fs = append(fs, field{name, fv})
 	}
 	return fs
+}
+
+var valueType = reflect.TypeFor[Value]()
+
+// isRecordedName says whether a Value field is one Value.Recorded governs.
+func isRecordedName(name string) bool {
+	switch name {
+	case "decay_rate", "created_at", "last_access":
+		return true
+	}
+	return false
 }
 
 func appendFields(b []byte, fs []field, depth int) []byte {

@@ -68,6 +68,13 @@ type Event struct {
 // without keeping megabytes of content. Content digests are Digest(content)
 // (see digest.go); workloads make every put's content unique, so a
 // ContentDigest names the put that wrote it.
+//
+// DecayRate, CreatedAt and LastAccess were appended within schema 2
+// (FORMAT.md section 3): Recorded says whether a value carries them. Values
+// of older files, and recall entries (a recall hit has none of them), do
+// not, and then the three fields are zero and never compared. CreatedAt and
+// LastAccess are ns since the Unix epoch; in a put's input 0 asks the store
+// to set the field to its wall clock during the put.
 type Value struct {
 	HasContent      bool    `json:"has_content"` // false: nil content (distinct from empty content)
 	ContentDigest   uint64  `json:"content_digest"`
@@ -75,6 +82,10 @@ type Value struct {
 	EmbeddingDigest uint64  `json:"embedding_digest"`
 	Confidence      float32 `json:"confidence"`
 	Activation      float32 `json:"activation"`
+	Recorded        bool    `json:"-"` // DecayRate, CreatedAt and LastAccess are recorded
+	DecayRate       float32 `json:"decay_rate"`
+	CreatedAt       int64   `json:"created_at"`
+	LastAccess      int64   `json:"last_access"`
 }
 
 // Input is what an operation asked for.

@@ -48,7 +48,7 @@ func FuzzReader(f *testing.F) {
 // event re-encodes to bytes that decode to the same event (compared as
 // canonical bytes, so that NaN payloads count as equal).
 func FuzzDecodeEvent(f *testing.F) {
-	for _, e := range ednEvents() {
+	for _, e := range append(ednEvents(), recordedEvents()...) {
 		f.Add(AppendEvent(nil, &e))
 	}
 	f.Add([]byte{mpFixArray | eventFields})

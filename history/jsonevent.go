@@ -190,6 +190,12 @@ func (d *jsonDecoder) u64(dst *uint64) bool {
 	return ok
 }
 
+func (d *jsonDecoder) i64(dst *int64) bool {
+	v, ok := d.int(64)
+	*dst = v
+	return ok
+}
+
 func (d *jsonDecoder) u32(dst *uint32) bool {
 	v, ok := d.uint(32)
 	*dst = uint32(v)
@@ -345,7 +351,8 @@ func (d *jsonDecoder) event(e *Event) bool {
 }
 
 func (d *jsonDecoder) value(v *Value) bool {
-	return d.object(func(key []byte) (uint32, bool) {
+	var seen uint32
+	ok := d.object(func(key []byte) (uint32, bool) {
 		switch string(key) {
 		case "has_content":
 			return 1 << 0, d.bool(&v.HasContent)
@@ -359,9 +366,22 @@ func (d *jsonDecoder) value(v *Value) bool {
 			return 1 << 4, d.f32(&v.Confidence)
 		case "activation":
 			return 1 << 5, d.f32(&v.Activation)
+		case "decay_rate":
+			seen |= 1 << 6
+			return 1 << 6, d.f32(&v.DecayRate)
+		case "created_at":
+			seen |= 1 << 7
+			return 1 << 7, d.i64(&v.CreatedAt)
+		case "last_access":
+			seen |= 1 << 8
+			return 1 << 8, d.i64(&v.LastAccess)
 		}
 		return 0, false
 	})
+	// The appended fields come together; a partial set is left to
+	// encoding/json, which names the error.
+	v.Recorded = seen == 7<<6
+	return ok && (seen == 0 || v.Recorded)
 }
 
 func (d *jsonDecoder) input(in *Input) bool {

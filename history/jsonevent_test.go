@@ -190,6 +190,8 @@ func FuzzJSONEvent(f *testing.F) {
 	}
 	f.Add([]byte(`{"index":01}`))
 	f.Add([]byte(`{"input":{"value":{"confidence":"NaN"}}}`))
+	f.Add([]byte(`{"input":{"value":{"decay_rate":"NaN","created_at":-1,"last_access":2}}}`))
+	f.Add([]byte(`{"output":{"value":{"decay_rate":0.5,"created_at":1}}}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		checkJSONEvent(t, line)
 	})

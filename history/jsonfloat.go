@@ -133,16 +133,75 @@ func unmarshalFloats(b []byte, plain any, fields []floatField) error {
 	return nil
 }
 
-type plainValue Value
-
-func (v Value) MarshalJSON() ([]byte, error) {
-	p := plainValue(v)
-	return marshalFloats(&p, []floatField{{key: "confidence", f32: &p.Confidence}, {key: "activation", f32: &p.Activation}})
+// jsonValue is Value as JSON Lines writes it: the recorded fields are keys
+// only when the value records them (Value.Recorded).
+type jsonValue struct {
+	HasContent      bool     `json:"has_content"`
+	ContentDigest   uint64   `json:"content_digest"`
+	ContentLen      uint32   `json:"content_len"`
+	EmbeddingDigest uint64   `json:"embedding_digest"`
+	Confidence      float32  `json:"confidence"`
+	Activation      float32  `json:"activation"`
+	DecayRate       *float32 `json:"decay_rate,omitempty"`
+	CreatedAt       *int64   `json:"created_at,omitempty"`
+	LastAccess      *int64   `json:"last_access,omitempty"`
 }
 
+func (v Value) MarshalJSON() ([]byte, error) {
+	p := jsonValue{HasContent: v.HasContent, ContentDigest: v.ContentDigest, ContentLen: v.ContentLen,
+		EmbeddingDigest: v.EmbeddingDigest, Confidence: v.Confidence, Activation: v.Activation}
+	fields := []floatField{{key: "confidence", f32: &p.Confidence}, {key: "activation", f32: &p.Activation}}
+	if v.Recorded {
+		decay, created, last := v.DecayRate, v.CreatedAt, v.LastAccess
+		p.DecayRate, p.CreatedAt, p.LastAccess = &decay, &created, &last
+		fields = append(fields, floatField{key: "decay_rate", f32: p.DecayRate})
+	}
+	return marshalFloats(&p, fields)
+}
+
+// recordedKeys says which of a value's appended keys are present (non-null).
+type recordedKeys struct {
+	DecayRate  json.RawMessage `json:"decay_rate"`
+	CreatedAt  json.RawMessage `json:"created_at"`
+	LastAccess json.RawMessage `json:"last_access"`
+}
+
+func present(raw json.RawMessage) bool { return raw != nil && string(raw) != "null" }
+
 func (v *Value) UnmarshalJSON(b []byte) error {
-	p := (*plainValue)(v)
-	return unmarshalFloats(b, p, []floatField{{key: "confidence", f32: &p.Confidence}, {key: "activation", f32: &p.Activation}})
+	var keys recordedKeys
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	n := 0
+	for _, raw := range []json.RawMessage{keys.DecayRate, keys.CreatedAt, keys.LastAccess} {
+		if present(raw) {
+			n++
+		}
+	}
+	if n != 0 && n != 3 {
+		return fmt.Errorf("value: decay_rate, created_at and last_access are recorded together: %d of them present", n)
+	}
+	var p struct {
+		HasContent      bool    `json:"has_content"`
+		ContentDigest   uint64  `json:"content_digest"`
+		ContentLen      uint32  `json:"content_len"`
+		EmbeddingDigest uint64  `json:"embedding_digest"`
+		Confidence      float32 `json:"confidence"`
+		Activation      float32 `json:"activation"`
+		DecayRate       float32 `json:"decay_rate"`
+		CreatedAt       int64   `json:"created_at"`
+		LastAccess      int64   `json:"last_access"`
+	}
+	err := unmarshalFloats(b, &p, []floatField{{key: "confidence", f32: &p.Confidence},
+		{key: "activation", f32: &p.Activation}, {key: "decay_rate", f32: &p.DecayRate}})
+	if err != nil {
+		return err
+	}
+	*v = Value{HasContent: p.HasContent, ContentDigest: p.ContentDigest, ContentLen: p.ContentLen,
+		EmbeddingDigest: p.EmbeddingDigest, Confidence: p.Confidence, Activation: p.Activation,
+		Recorded: n == 3, DecayRate: p.DecayRate, CreatedAt: p.CreatedAt, LastAccess: p.LastAccess}
+	return nil
 }
 
 type plainInput Input

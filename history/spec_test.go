@@ -23,6 +23,8 @@ func TestIndependentReader(t *testing.T) {
 	}
 	events := sampleEvents(1200, 41)
 	events = append(events, ednEvents()[4], ednEvents()[9], ednEvents()[11]) // hits, stats+layout, compaction
+	rec := recordedEvents()
+	events = append(events, append(rec[:4:4], rec[6])...) // recorded values (not the NaN: the script's JSON cannot carry it)
 	for i := range events {
 		events[i].Index = uint64(i)
 	}
@@ -79,7 +81,11 @@ func TestIndependentReader(t *testing.T) {
 // struct fields (not from codec.go).
 func specArray(e *Event) []any {
 	value := func(v Value) []any {
-		return []any{v.HasContent, v.ContentDigest, v.ContentLen, v.EmbeddingDigest, v.Confidence, v.Activation}
+		a := []any{v.HasContent, v.ContentDigest, v.ContentLen, v.EmbeddingDigest, v.Confidence, v.Activation}
+		if v.Recorded {
+			a = append(a, v.DecayRate, v.CreatedAt, v.LastAccess)
+		}
+		return a
 	}
 	placement := func(p Placement) []any { return []any{p.Slot, p.Offset, p.Length, p.Epoch, p.HasContent} }
 	entries := func(es []Entry) any {

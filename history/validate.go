@@ -21,6 +21,7 @@ var (
 	ErrDoubleInvoke       = errors.New("no process has two outstanding invokes")
 	ErrRetiredProcess     = errors.New("a process whose operation ended info never invokes again")
 	ErrNegativeProcess    = errors.New("client processes and workers are non-negative")
+	ErrRecordedFields     = errors.New("decay_rate, created_at and last_access are recorded on every put, get, iterate and layout value of a history, or on none")
 )
 
 // Problem is one broken rule at one event.
@@ -74,7 +75,7 @@ func (e *ValidationError) Unwrap() []error {
 // a *ValidationError. Invokes still outstanding at the end are allowed
 // (their outcome is unknown, as if they had ended info).
 func Validate(events []Event) error {
-	v := validator{outstanding: map[int64]openInvoke{}, retired: map[int64]int{}}
+	v := validator{outstanding: map[int64]openInvoke{}, retired: map[int64]int{}, recordedAt: -1}
 	for i := range events {
 		v.event(i, &events[i])
 	}
@@ -98,6 +99,12 @@ type validator struct {
 	problems    []Problem
 	total       int
 	prev        *Event
+	// recordedAt is the position of the first value that says whether the
+	// history records the appended fields (-1 before it), recordedIndex its
+	// event's index, recorded its say.
+	recordedAt    int
+	recordedIndex uint64
+	recorded      bool
 }
 
 func (v *validator) report(pos int, e *Event, field string, rule error, format string, args ...any) {
@@ -134,6 +141,7 @@ func (v *validator) event(pos int, e *Event) {
 	if !e.Type.Valid() {
 		v.report(pos, e, "type", ErrUnknownValue, "type %d is not invoke, ok, fail or info", uint8(e.Type))
 	}
+	v.recordedFields(pos, e)
 	switch e.Kind {
 	case KindOp:
 		v.op(pos, e)
@@ -141,6 +149,35 @@ func (v *validator) event(pos int, e *Event) {
 		v.nonOp(pos, e)
 	default:
 		v.report(pos, e, "kind", ErrUnknownValue, "kind %d is not op, nemesis or snapshot", uint8(e.Kind))
+	}
+}
+
+// recordedFields checks ErrRecordedFields on the values a check compares
+// with each other: put inputs, found get outputs, iterate entries and
+// layouts (recall entries never carry the fields).
+func (v *validator) recordedFields(pos int, e *Event) {
+	check := func(field string, val *Value) {
+		if v.recordedAt < 0 {
+			v.recordedAt, v.recordedIndex, v.recorded = pos, e.Index, val.Recorded
+			return
+		}
+		if val.Recorded != v.recorded {
+			v.report(pos, e, field, ErrRecordedFields, "recorded=%v here, %v at index %d", val.Recorded, v.recorded, v.recordedIndex)
+		}
+	}
+	switch {
+	case e.Kind == KindOp && e.Op == OpPut && e.Type == Invoke && e.Input != nil:
+		check("input.value", &e.Input.Value)
+	case e.Kind == KindOp && e.Op == OpGet && e.Type == OK && e.Output != nil && e.Output.Found:
+		check("output.value", &e.Output.Value)
+	case e.Kind == KindOp && e.Op == OpIterate && e.Type == OK && e.Output != nil:
+		for i := range e.Output.Entries {
+			check(fmt.Sprintf("output.entries[%d].value", i), &e.Output.Entries[i].Value)
+		}
+	case e.Kind == KindSnapshot && e.Snapshot != nil:
+		for i := range e.Snapshot.Layout {
+			check(fmt.Sprintf("snapshot.layout[%d].value", i), &e.Snapshot.Layout[i].Value)
+		}
 	}
 }
 

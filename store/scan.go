@@ -328,6 +328,9 @@ func (s *Store) Layout() ([]LayoutEntry, error) {
 					EmbeddingDigest: Digest(b[sectorSize : sectorSize+embeddingBytes]),
 					Confidence:      h.confidence,
 					Activation:      h.activation,
+					DecayRate:       h.decayRate,
+					CreatedAt:       h.createdAt,
+					LastAccess:      h.lastAccess,
 				}
 				if h.hasContent() {
 					c, err := contentBytes(es, &h)

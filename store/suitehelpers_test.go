@@ -198,6 +198,9 @@ func checkLayout(layout []store.LayoutEntry, want map[string]store.Memory) error
 				return fmt.Errorf("%q: Layout confidence/activation %v/%v, want %v/%v",
 					e.ID, e.Confidence, e.Activation, m.Confidence, m.Activation)
 			}
+			if math.Float32bits(e.DecayRate) != math.Float32bits(m.DecayRate) || m.CreatedAt != 0 && e.CreatedAt != m.CreatedAt {
+				return fmt.Errorf("%q: Layout decay rate/created_at %v/%d, want %v/%d", e.ID, e.DecayRate, e.CreatedAt, m.DecayRate, m.CreatedAt)
+			}
 		}
 	}
 	if want != nil && len(ids) != len(want) {

@@ -55,6 +55,9 @@ type LayoutEntry struct {
 	EmbeddingDigest uint64 // DigestEmbedding(Embedding)
 	Confidence      float32
 	Activation      float32
+	DecayRate       float32
+	CreatedAt       int64
+	LastAccess      int64
 }
 
 // Stats are measured, never estimated: every field is derived from the

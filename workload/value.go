@@ -42,13 +42,40 @@ func (g *valueGen) activation() float32 {
 // memory returns a fresh memory for id, unique in the run.
 func (g *valueGen) memory(id string) store.Memory {
 	act := g.activation()
+	created, last := g.times()
 	return store.Memory{
 		Embedding:  g.embedding(),
 		Confidence: g.rng.Float32(),
 		Activation: act,
 		DecayRate:  g.rng.Float32() / 10,
+		CreatedAt:  created,
+		LastAccess: last,
 		Content:    g.content(id),
 	}
+}
+
+// timesEpoch is 2020-01-01T00:00:00Z in ns: explicit times lie before any
+// run, so a store that replaces one with its clock (or keeps one that
+// update-activation should have replaced) is told apart from one that
+// keeps it.
+const timesEpoch = 1_577_836_800_000_000_000
+
+// times returns the CreatedAt and LastAccess of the current write, cycling
+// through the four cases (both explicit, each left 0 for the store to set,
+// both 0) by counter, without a draw, so that every other value of a seed
+// is what it was before the fields were written.
+func (g *valueGen) times() (created, last int64) {
+	n := int64(g.counter*g.stride + g.worker)
+	created, last = timesEpoch+n*1_000, timesEpoch+n*1_000+500
+	switch g.counter % 4 {
+	case 1:
+		created = 0
+	case 2:
+		last = 0
+	case 3:
+		created, last = 0, 0
+	}
+	return created, last
 }
 
 // content returns nil, empty, or token+padding of the drawn size.

@@ -284,3 +284,20 @@ func TestPropertyDrawsFromSeed(t *testing.T) {
 		t.Fatalf("20 seeds gave only %d distinct parameter sets", len(distinct))
 	}
 }
+
+// The values written carry every case of the store-set times: both
+// explicit, each left 0 for the store to set, both 0.
+func TestValuesCoverEveryTimesCase(t *testing.T) {
+	g := newValueGen(1, Params{Workers: 3, Sizes: DefaultSizes}, 1, "t", 0)
+	seen := map[[2]bool]int{}
+	for i := 0; i < 8; i++ {
+		m := g.memory("a")
+		seen[[2]bool{m.CreatedAt == 0, m.LastAccess == 0}]++
+		if m.CreatedAt != 0 && m.CreatedAt < timesEpoch || m.LastAccess != 0 && m.LastAccess < timesEpoch {
+			t.Fatalf("explicit time before the epoch: %d %d", m.CreatedAt, m.LastAccess)
+		}
+	}
+	if len(seen) != 4 {
+		t.Fatalf("cases written: %v, want all four", seen)
+	}
+}
