@@ -48,7 +48,7 @@ func TestIndependentReader(t *testing.T) {
 					Offset int64
 				}
 				json.Unmarshal(line, &end)
-				if end.End != wantEnd || (wantEnd == "damage" && end.Offset != wantOffset) {
+				if end.End != wantEnd || (wantEnd != "clean" && end.Offset != wantOffset) {
 					t.Fatalf("end %s, want %s at %d", line, wantEnd, wantOffset)
 				}
 				break
@@ -73,6 +73,8 @@ func TestIndependentReader(t *testing.T) {
 	cut := path + ".cut"
 	os.WriteFile(cut, data[:ends[2]+20], 0o644)
 	check(cut, events[:600], "damage", ends[2])
+	os.WriteFile(cut, data[:ends[2]], 0o644)
+	check(cut, events[:600], "no end record", ends[2])
 }
 
 // specArray is an event as FORMAT.md section 3 lays it out, built from the

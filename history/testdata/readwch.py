@@ -8,7 +8,10 @@ Prints the header as one JSON object (a schema 1 header, which has no
 digests use), then one JSON array per event:
 [index, kind, type, process, worker, op, id, time, input, output, error,
 nemesis, snapshot] with nested structures as arrays, and finally
-{"end": "clean"} or {"end": "damage", "offset": N, "chunk": K}.
+{"end": "clean"} (the end record, or for a header without "end_record"
+the end of the file at a chunk boundary), {"end": "no end record",
+"offset": N} or {"end": "damage", "offset": N, "chunk": K}. It does not
+classify damage as torn or corrupt.
 """
 import json
 import struct
@@ -108,6 +111,7 @@ def main(path):
         sys.exit("bad header: digest %r in schema %d" % (header.get("digest"), schema))
     print(json.dumps(header, sort_keys=True))
     off, chunk = 16 + length, 0
+    sum_events = [0]
     while off < len(data):
         end = None
         if off + 12 > len(data):
@@ -119,11 +123,22 @@ def main(path):
                 end = "short payload"
             elif crc32c(body, crc32c(data[off + 8:off + 12])) != crc:
                 end = "crc"
+            elif count == 0:
+                rec = Decoder(body).value()
+                total = sum_events[0]
+                if not isinstance(rec, dict) or rec.get("events") != total or rec.get("chunks") != chunk:
+                    end = "end record disagrees"
+                elif off + 12 + n != len(data):
+                    end = "data after the end record"
+                else:
+                    print(json.dumps({"end": "clean"}))
+                    return
             else:
                 d = Decoder(body)
                 events = [d.value() for _ in range(count)]
                 if d.pos != n:
                     end = "trailing bytes"
+                sum_events[0] += len(events)
         if end:
             print(json.dumps({"end": "damage", "offset": off, "chunk": chunk, "why": end}))
             return
@@ -131,6 +146,9 @@ def main(path):
             print(json.dumps(e))
         off += 12 + n
         chunk += 1
+    if header.get("end_record"):
+        print(json.dumps({"end": "no end record", "offset": off}))
+        return
     print(json.dumps({"end": "clean"}))
 
 
