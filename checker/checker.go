@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/warmcheck/warmcheck/history"
 )
 
 // Options tune the checks. The zero value means the defaults below; they are
@@ -112,6 +114,12 @@ func Run(ctx context.Context, in *Input, opts Options) Report {
 			}
 		}
 		rep.add(r)
+	}
+	// A corrupt history, salvaged, lost events after its damage that a
+	// violation may hide in: what was found there stands, but finding
+	// nothing proves nothing.
+	if rep.Completeness == history.Corrupt && rep.Verdict == Valid {
+		rep.Verdict = Unknown
 	}
 	rep.ElapsedNanos = time.Since(start).Nanoseconds()
 	return rep

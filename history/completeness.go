@@ -34,6 +34,16 @@ func (c Completeness) String() string {
 
 func (c Completeness) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+func (c *Completeness) UnmarshalText(b []byte) error {
+	for i, name := range completenessNames {
+		if string(b) == name {
+			*c = Completeness(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown completeness %q", b)
+}
+
 // CompletenessOf maps what a read ended with to a Completeness: nil or
 // io.EOF is Complete, a *DamageError its own (Corrupt when it has none),
 // any other error Corrupt.
