@@ -16,7 +16,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/warmcheck/warmcheck/checker"
-	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/runner"
 )
 
@@ -28,7 +27,8 @@ func analyzeCommand() *cli.Command {
 		ArgsUsage: "PATH...",
 		Description: "PATH is a run directory (holding " + runner.HistoryFile + ", or one *.jsonl history) or a history file,\n" +
 			"msgpack or JSON Lines. A run directory gets " + runner.ResultsFile + " written into it.\n" +
-			"A damaged history is judged up to where it is intact, with a warning naming the byte offset.\n" +
+			"A torn history (cut off by a crash) is judged up to where it is intact, with a warning naming the byte offset;\n" +
+			"a corrupt one (damage followed by more data, or nothing readable) is an input error unless --salvage.\n" +
 			"Flags may come before or after the paths.\n" +
 			"Exit code: 1 if any history is invalid, else 3 if any could not be read, else 2 if any is unknown, else 0.",
 		Flags: []cli.Flag{
@@ -39,6 +39,7 @@ func analyzeCommand() *cli.Command {
 			&cli.Float64Flag{Name: "min-ok-fraction", Value: checker.DefaultMinOKFraction, Usage: "fewer ok operations than this fraction of those invoked is vacuous (unknown)"},
 			&cli.DurationFlag{Name: "recovery-bound", Value: checker.DefaultRecoveryBound, Usage: "how soon after a panic every continuing worker must get an ok"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per history"},
+			&cli.BoolFlag{Name: "salvage", Usage: "judge the intact part of a corrupt history instead of refusing it (exit 3); its verdict is never valid"},
 		},
 		Action: analyzeAction,
 	}
@@ -84,7 +85,7 @@ func analyzeAction(c *cli.Context) error {
 	}
 	var results []analyzed
 	for _, p := range c.Args().Slice() {
-		a := analyzeOne(c.Context, p, opts, c.Duration("timeout"), !c.Bool("json"))
+		a := analyzeOne(c.Context, p, opts, c.Duration("timeout"), !c.Bool("json"), c.Bool("salvage"))
 		printAnalyzed(human, a, c.Bool("quiet"))
 		results = append(results, a)
 	}
@@ -208,7 +209,7 @@ func analyzeExitCode(results []analyzed) int {
 
 // analyzeOne reads and judges one PATH. writeResults: write results.json
 // into a run directory.
-func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout time.Duration, writeResults bool) analyzed {
+func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout time.Duration, writeResults, salvage bool) analyzed {
 	a := analyzed{Path: path}
 	file, runDir, err := locateHistory(path)
 	if err != nil {
@@ -216,17 +217,12 @@ func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout 
 		return a
 	}
 	a.History = file
-	hdr, events, err := history.ReadFile(file)
-	var damage *history.DamageError
-	if err != nil && !errors.As(err, &damage) {
+	in, warning, err := readAnalyzeInput(file, runDir, salvage)
+	if err != nil {
 		a.Err = err
 		return a
 	}
-	in := &checker.Input{Header: hdr, Events: events, OutDir: runDir}
-	if damage != nil {
-		in.Damage = damage
-		a.Warning = fmt.Sprintf("%v: judged the first %d events only", damage, len(events))
-	}
+	a.Warning = warning
 	if ctx == nil {
 		ctx = context.Background()
 	}

@@ -195,7 +195,7 @@ func TestCorpus(t *testing.T) {
 	for _, e := range m.Histories {
 		listed[e.File] = true
 		t.Run(e.File, func(t *testing.T) {
-			a := analyzeOne(t.Context(), filepath.Join(corpusDir, e.File), checker.Options{}, defaultAnalyzeTimeout, false)
+			a := analyzeOne(t.Context(), filepath.Join(corpusDir, e.File), checker.Options{}, defaultAnalyzeTimeout, false, false)
 			if a.Err != nil {
 				t.Fatalf("cannot read: %v", a.Err)
 			}
