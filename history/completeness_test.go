@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -276,5 +277,45 @@ func TestJSONLCompleteness(t *testing.T) {
 	old := bytes.Replace(join(append([][]byte{lines[0]}, body...)...), []byte(`"end_record":true`), []byte(`"end_recorx":true`), 1)
 	if _, got, err := ReadAll(bytes.NewReader(old), "old.jsonl"); err != nil || len(got) != 20 {
 		t.Errorf("old JSON Lines: %d events, %v", len(got), err)
+	}
+}
+
+// TestRandomDamageBeforeIntactChunksIsCorrupt overwrites random byte runs
+// (random bytes, zeros, or a copy of other bytes of the file) of a closed
+// history in place, anywhere before its last event chunk: an intact chunk
+// then still follows the damage, so the read must be corrupt, never torn
+// and never complete, and what it returns is a prefix of the true events.
+func TestRandomDamageBeforeIntactChunksIsCorrupt(t *testing.T) {
+	events := sampleEvents(120, 93)
+	_, data, ends := writeHistory(t, events, 12)
+	headerEnd := int(ends[0]) - chunkPrefixLen - len(chunkPayloadOf(t, data, ends, 0))
+	limit := int(ends[len(ends)-2]) // the last event chunk starts here
+	rng := rand.New(rand.NewPCG(7, 9))
+	b := make([]byte, len(data))
+	for i := 0; i < 3000; i++ {
+		copy(b, data)
+		at := headerEnd + rng.IntN(limit-headerEnd)
+		n := 1 + rng.IntN(min(64, limit-at))
+		switch rng.IntN(3) {
+		case 0:
+			for k := at; k < at+n; k++ {
+				b[k] = byte(rng.Uint32())
+			}
+		case 1:
+			clear(b[at : at+n])
+		default:
+			from := headerEnd + rng.IntN(len(data)-headerEnd-n)
+			copy(b[at:at+n], data[from:from+n])
+		}
+		if bytes.Equal(b, data) {
+			continue
+		}
+		got, comp, err := readCompleteness(t, b)
+		if comp != Corrupt {
+			t.Fatalf("case %d: %d bytes at %d: %v (%v)", i, n, at, comp, err)
+		}
+		if !sameEvents(got, events[:len(got)]) {
+			t.Fatalf("case %d: changed events returned", i)
+		}
 	}
 }
