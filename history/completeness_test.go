@@ -262,6 +262,7 @@ func TestJSONLCompleteness(t *testing.T) {
 		{"line missing", join(append(append([][]byte{lines[0]}, body[:19]...), endLine)...), Corrupt, 19},
 		{"data after the end line", join(data, body[0]), Corrupt, 20},
 		{"zeros after the end line", join(data, make([]byte, 8)), Corrupt, 20},
+		{"end line with a later key", join(append(append([][]byte{lines[0]}, body...), []byte(`{"kind":"end","events":20,"digest_of_all":7}`+"\n"))...), Complete, 20},
 		{"end line miscounts", join(append(append([][]byte{lines[0]}, body...), []byte(`{"kind":"end","events":21}`+"\n"))...), Corrupt, 20},
 	}
 	for _, c := range cases {

@@ -78,8 +78,7 @@ type jsonlEnd struct {
 // parseJSONLEnd reports whether line is an end line, and its count.
 func parseJSONLEnd(line []byte) (events uint64, ok bool) {
 	var end jsonlEnd
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
+	dec := json.NewDecoder(bytes.NewReader(line)) // unknown keys are ignored, as in the msgpack end record
 	if err := dec.Decode(&end); err != nil || end.Kind != "end" || end.Events == nil || dec.More() {
 		return 0, false
 	}
