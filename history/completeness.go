@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -70,15 +71,15 @@ const (
 // classifyChunkDamage decides whether damage at the start of chunk r.chunk
 // (byte start) is a torn tail or corruption, and returns the DamageError.
 // prefix and payload are the bytes of the damaged chunk that were read
-// (prefix fewer than chunkPrefixLen bytes when the file ended inside it);
-// sane says the prefix was complete and its length and count plausible.
+// (prefix fewer than chunkPrefixLen bytes when the file ended inside it,
+// payload nil when the prefix was garbled); sane says the prefix was
+// complete and its length and count plausible.
 //
-// The rule (FORMAT.md): no intact chunk means nothing readable: corrupt.
-// Any non-zero byte after what was read, or an intact chunk inside it: more
-// data, corrupt. Otherwise the bytes read, all zero: a zero-filled tail,
-// torn. A plausible prefix whose chunk stops short of its length once
-// trailing zero bytes are dropped: a write cut short, torn. Anything else
-// (a whole chunk that fails its check, a garbled prefix): corrupt.
+// The rule (FORMAT.md): damage in chunk 0 leaves nothing readable:
+// corrupt. Damage followed by more data is corrupt: a non-zero byte after
+// the bytes read, or an intact chunk (or end record) starting inside them
+// (a length that swallowed the chunks after it). Otherwise nothing follows
+// the damage but zero bytes: a torn tail.
 func (r *Reader) classifyChunkDamage(start int64, prefix, payload []byte, sane bool, reason string) error {
 	d := &DamageError{File: r.name, Offset: start, Chunk: r.chunk, Reason: reason, Completeness: Corrupt}
 	if r.chunk == 0 {
@@ -86,7 +87,7 @@ func (r *Reader) classifyChunkDamage(start int64, prefix, payload []byte, sane b
 		return d
 	}
 	after := start + int64(len(prefix)) + int64(len(payload))
-	off, eof, err := firstSignificant(r.br, after, isZero)
+	off, _, err := firstSignificant(r.br, after, isZero)
 	if err != nil {
 		d.Why = fmt.Sprintf("cannot read past it: %v", err)
 		return d
@@ -103,50 +104,16 @@ func (r *Reader) classifyChunkDamage(start int64, prefix, payload []byte, sane b
 		d.Why = fmt.Sprintf("an intact chunk follows at byte %d", start+int64(at))
 		return d
 	}
-	data := seen[:zeroFillStart(seen, start, eof)]
-	switch {
+	d.Completeness = Torn
+	switch data := bytes.TrimRight(seen, "\x00"); {
 	case len(data) == 0:
-		d.Completeness, d.Why = Torn, "zero bytes from here to the end of the file, as a power loss leaves a file extended but not written"
-	case len(data) < len(seen) && !sane:
-		d.Why = "the chunk's prefix is garbled, then zero fill"
-	case len(data) < chunkPrefixLen:
-		d.Completeness, d.Why = Torn, "the file ends inside the chunk's prefix: a write cut short"
-	case sane && len(data) < chunkPrefixLen+int(le32(seen)):
-		d.Completeness, d.Why = Torn, fmt.Sprintf("the file ends %d bytes into the chunk's %d: a write cut short", len(data), chunkPrefixLen+int(le32(seen)))
-	case sane:
-		d.Why = "the chunk is whole but does not check, with nothing after it: not a cut write"
+		d.Why = "zero bytes from here to the end of the file, as a power loss can leave"
+	case len(prefix) < chunkPrefixLen || (sane && len(payload) < int(le32(prefix))):
+		d.Why = "the file ends inside the chunk: a write cut short"
 	default:
-		d.Why = "the chunk's prefix is garbled, which a cut write does not do"
+		d.Why = "nothing but zero bytes follows it"
 	}
 	return d
-}
-
-// fillPage is the unit in which a power loss leaves unwritten file data
-// as zeros (a filesystem block).
-const fillPage = 4096
-
-// zeroFillStart returns how many bytes of b (which starts at file offset
-// base and is followed by nothing but zero bytes up to the end of the file
-// at eof) precede the zero fill: the trailing run of zero bytes counts as
-// fill when it is all of b, or when it covers the last page of the file
-// from that page's start, as a lost block does; a few zero bytes that
-// merely end an event are data.
-func zeroFillStart(b []byte, base, eof int64) int {
-	z := len(b)
-	for z > 0 && b[z-1] == 0 {
-		z--
-	}
-	if z == len(b) && eof > base+int64(len(b)) {
-		return z // b ends in data, but zeros follow it: fill only if a page is covered
-	}
-	if z == 0 {
-		return z
-	}
-	lastPage := (eof - 1) / fillPage * fillPage
-	if base+int64(z) <= lastPage {
-		return z
-	}
-	return len(b)
 }
 
 func le32(b []byte) uint32 {
@@ -154,9 +121,6 @@ func le32(b []byte) uint32 {
 }
 
 func isZero(b byte) bool { return b == 0 }
-
-// isSpace: JSON whitespace, all that may follow an end line.
-func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
 
 // isBlank: bytes a JSON Lines tail may hold without being data (blank
 // lines, and zero fill).

@@ -131,7 +131,7 @@ func TestTornTails(t *testing.T) {
 	// A lost last page: the file kept its size, the last page's bytes are
 	// zero; everything from a page start to the end of the file is zero.
 	b := bytes.Clone(data[:ends[6]])
-	page := (int64(len(b)) - 1) / fillPage * fillPage
+	page := (int64(len(b)) - 1) / 4096 * 4096
 	if page <= ends[5] {
 		t.Fatalf("test needs chunk 7 to span a page boundary (%d..%d, page %d)", ends[5], ends[6], page)
 	}
@@ -139,12 +139,12 @@ func TestTornTails(t *testing.T) {
 	if got, comp, err := readCompleteness(t, b); comp != Torn || len(got) != 60 {
 		t.Errorf("lost last page: %v, %d events (%v)", comp, len(got), err)
 	}
-	// Zero bytes that merely end a chunk that does not check are not fill.
+	// A whole last chunk that fails its check, nothing after it: the
+	// damage is followed by no data, so the tail is lost, not corrupt.
 	b = bytes.Clone(data[:ends[6]])
 	b[ends[5]+20] ^= 1
-	clear(b[len(b)-2:])
-	if _, comp, err := readCompleteness(t, b); comp != Corrupt {
-		t.Errorf("last chunk bad, ends in two zero bytes: %v (%v)", comp, err)
+	if got, comp, err := readCompleteness(t, b); comp != Torn || len(got) != 60 {
+		t.Errorf("last chunk bad, nothing after: %v, %d events (%v)", comp, len(got), err)
 	}
 }
 
@@ -153,24 +153,34 @@ func TestEndRecordRules(t *testing.T) {
 	_, data, ends := elevenChunks(t)
 	missingChunk := append(bytes.Clone(data[:ends[3]]), data[ends[4]:]...)
 	cases := map[string][]byte{
-		"a chunk missing":          missingChunk,
-		"data after it":            append(bytes.Clone(data), "x"...),
-		"zeros after it":           append(bytes.Clone(data), 0, 0, 0, 0),
-		"a chunk after it":         append(bytes.Clone(data), data[ends[0]:ends[1]]...),
-		"its checksum":             func() []byte { b := bytes.Clone(data); b[len(b)-1] ^= 1; return b }(),
-		"end record without count": func() []byte { b := bytes.Clone(data); clear(b[len(b)-3:]); return b }(),
+		"a chunk missing":  missingChunk,
+		"data after it":    append(bytes.Clone(data), "x"...),
+		"a chunk after it": append(bytes.Clone(data), data[ends[0]:ends[1]]...),
 	}
 	for name, b := range cases {
 		if _, comp, err := readCompleteness(t, b); comp != Corrupt {
 			t.Errorf("%s: %v (%v)", name, comp, err)
 		}
 	}
+	// A damaged end record with nothing after it is a torn tail, like any
+	// damaged last chunk: every event is there, completeness is unproven.
+	for name, b := range map[string][]byte{
+		"its checksum": func() []byte { b := bytes.Clone(data); b[len(b)-1] ^= 1; return b }(),
+		"zeroed tail":  func() []byte { b := bytes.Clone(data); clear(b[len(b)-3:]); return b }(),
+	} {
+		if got, comp, err := readCompleteness(t, b); comp != Torn || len(got) != 110 {
+			t.Errorf("end record, %s: %v, %d events (%v)", name, comp, len(got), err)
+		}
+	}
+	// Zero bytes after it are fill, not data: nothing is missing.
+	if got, comp, err := readCompleteness(t, append(bytes.Clone(data), make([]byte, 5000)...)); comp != Complete || len(got) != 110 {
+		t.Errorf("zeros after the end record: %v, %d events (%v)", comp, len(got), err)
+	}
 }
 
 // TestEveryBitFlipInTheChunksIsDetected: flipping any one bit after the
 // header of a closed history never reads as complete, and never as torn
-// unless the flip is in the end record's own prefix (a length that now
-// reaches past the end of the file looks like a cut write).
+// unless the flip is in the end record, which nothing follows.
 func TestEveryBitFlipInTheChunksIsDetected(t *testing.T) {
 	events := sampleEvents(30, 91)
 	_, data, ends := writeHistory(t, events, 10)
@@ -187,7 +197,7 @@ func TestEveryBitFlipInTheChunksIsDetected(t *testing.T) {
 		switch {
 		case comp == Complete:
 			t.Fatalf("bit %d (byte %d): flip unnoticed", bit, bit/8)
-		case comp == Torn && !(bit/8 >= endRecord && bit/8 < endRecord+4):
+		case comp == Torn && bit/8 < endRecord:
 			t.Fatalf("bit %d (byte %d): torn: %v", bit, bit/8, err)
 		}
 	}
@@ -256,12 +266,13 @@ func TestJSONLCompleteness(t *testing.T) {
 		{"cut inside a line", join(append(append([][]byte{lines[0]}, body[:9]...), body[9][:30])...), Torn, 9},
 		{"cut line then zero fill", join(append(append([][]byte{lines[0]}, body[:9]...), body[9][:30], make([]byte, 100))...), Torn, 9},
 		{"bad line in the middle", join(append(append(append([][]byte{lines[0]}, body[:5]...), badLine), body[5:]...)...), Corrupt, 5},
-		{"bad whole last line", join(append(append([][]byte{lines[0]}, body...), badLine)...), Corrupt, 20},
+		{"bad whole last line", join(append(append([][]byte{lines[0]}, body...), badLine)...), Torn, 20},
+		{"bad line, blank and zero bytes after", join(append(append([][]byte{lines[0]}, body[:7]...), badLine, []byte("\n \x00\x00\n"))...), Torn, 7},
 		{"bad first line", join(lines[0], badLine), Corrupt, 0},
 		{"cut first line", join(lines[0], body[0][:10]), Corrupt, 0},
 		{"line missing", join(append(append([][]byte{lines[0]}, body[:19]...), endLine)...), Corrupt, 19},
 		{"data after the end line", join(data, body[0]), Corrupt, 20},
-		{"zeros after the end line", join(data, make([]byte, 8)), Corrupt, 20},
+		{"zeros after the end line", join(data, make([]byte, 8)), Complete, 20},
 		{"end line with a later key", join(append(append([][]byte{lines[0]}, body...), []byte(`{"kind":"end","events":20,"digest_of_all":7}`+"\n"))...), Complete, 20},
 		{"end line miscounts", join(append(append([][]byte{lines[0]}, body...), []byte(`{"kind":"end","events":21}`+"\n"))...), Corrupt, 20},
 	}

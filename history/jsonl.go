@@ -200,7 +200,7 @@ func (r *Reader) jsonlEnd(start int64, line []byte, terminated bool, events uint
 	if terminated {
 		after++
 	}
-	if off, _, err := firstSignificant(r.br, after, isSpace); err != nil {
+	if off, _, err := firstSignificant(r.br, after, isBlank); err != nil {
 		return fmt.Errorf("%s: read after the end line at byte %d: %w", r.name, after, err)
 	} else if off >= 0 {
 		return corrupt("data after the end line, from byte %d", off)
@@ -212,9 +212,8 @@ func (r *Reader) jsonlEnd(start int64, line []byte, terminated bool, events uint
 // classifyLineDamage decides whether a JSON Lines line that does not
 // decode is a torn tail or corruption. The rule (FORMAT.md): no event line
 // before it means nothing readable: corrupt. Any byte after it other than
-// whitespace or zero fill: more data, corrupt. Otherwise an unterminated
-// last line is a write cut short (torn), and a whole ('\n'-terminated)
-// line that does not decode is corrupt.
+// whitespace or zero bytes: more data, corrupt. Otherwise it is the last
+// line: torn.
 func (r *Reader) classifyLineDamage(start int64, line []byte, terminated bool, decodeErr error) error {
 	d := &DamageError{File: r.name, Offset: start, Chunk: -1, Line: r.line, Reason: decodeErr.Error(), Completeness: Corrupt}
 	if !terminated {
@@ -234,7 +233,7 @@ func (r *Reader) classifyLineDamage(start int64, line []byte, terminated bool, d
 	case !terminated:
 		d.Completeness, d.Why = Torn, "the file ends inside this line: a write cut short"
 	default:
-		d.Why = "a whole line that does not decode, which a cut write does not leave"
+		d.Completeness, d.Why = Torn, "nothing follows it: the last line was lost"
 	}
 	return d
 }

@@ -266,10 +266,10 @@ func (r *Reader) endRecord(start int64, prefix []byte, length int, crc uint32) e
 		return corrupt("end record says %d events in %d chunks, the file holds %d in %d: chunks are missing", *end.Events, *end.Chunks, r.total, r.chunk)
 	}
 	after := start + chunkPrefixLen + int64(length)
-	if off, _, err := firstSignificant(r.br, after, func(byte) bool { return false }); err != nil {
+	if off, _, err := firstSignificant(r.br, after, isZero); err != nil {
 		return fmt.Errorf("%s: read after the end record at byte %d: %w", r.name, after, err)
 	} else if off >= 0 {
-		return corrupt("data after the end record, from byte %d", off)
+		return corrupt("data after the end record: a non-zero byte at %d", off)
 	}
 	r.off = after
 	return io.EOF
