@@ -45,10 +45,17 @@ type Input struct {
 	Events []history.Event
 	// OutDir, when non-empty, is where a check may write artifacts.
 	OutDir string
-	// Damage, when non-nil, says the history file was damaged and Events holds
-	// only what came before the damage (a *history.DamageError from the
-	// reader). Checks treat operations pending at the end as cut off by the
-	// damage, not as hung.
+	// Completeness is what the reader concluded about the file (FORMAT.md,
+	// "Complete, torn, corrupt"). When it is not Complete, Events holds only
+	// what came before the damage, and checks treat operations pending at
+	// the end as cut off (unknown outcome, like info), not as hung. A
+	// Corrupt history is judged only when the user asked to salvage it, and
+	// its verdict is never valid (Run makes valid unknown); a Torn one may
+	// be valid. The zero value is Complete.
+	Completeness history.Completeness
+	// Damage, when non-nil, is the reader's account of where the history
+	// stops being intact (a *history.DamageError). A non-nil Damage with a
+	// Complete Completeness is read as CompletenessOf(Damage).
 	Damage error
 
 	// derived caches what several checks compute from Events (the paired
@@ -56,6 +63,15 @@ type Input struct {
 	// safe for concurrent use by several checks, and Events must not change
 	// once a check has run.
 	derived *derived
+}
+
+// completeness is in.Completeness, or what Damage says when only Damage
+// was set.
+func (in *Input) completeness() history.Completeness {
+	if in.Completeness == history.Complete && in.Damage != nil {
+		return history.CompletenessOf(in.Damage)
+	}
+	return in.Completeness
 }
 
 // Check is one guarantee, judged over a saved history. Run must be a pure

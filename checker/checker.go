@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/warmcheck/warmcheck/history"
 )
 
 // Options tune the checks. The zero value means the defaults below; they are
@@ -118,6 +120,13 @@ func Run(ctx context.Context, in *Input, opts Options) Report {
 		rep.Checks = append(rep.Checks, r)
 	}
 	rep.Verdict, rep.Reason = runVerdict(rep.Checks, judged)
+	// A corrupt history, salvaged, lost events after its damage that a
+	// violation may hide in: what was found there stands, but finding
+	// nothing proves nothing.
+	if rep.Completeness == history.Corrupt && rep.Verdict == Valid {
+		rep.Verdict = Unknown
+		rep.Reason = "unknown: the history is corrupt (salvaged): the checks found nothing in its intact part, which proves nothing about the rest"
+	}
 	rep.ElapsedNanos = time.Since(start).Nanoseconds()
 	return rep
 }

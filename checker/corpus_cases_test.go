@@ -217,7 +217,7 @@ func writeJSONL(path string, h history.Header, events []history.Event) error {
 			return err
 		}
 	}
-	if err := w.Flush(); err != nil {
+	if err := w.Close(); err != nil { // the end line: the file reads complete
 		f.Close()
 		return err
 	}

@@ -23,6 +23,9 @@ type Report struct {
 	// Operations counts client operations by op name, then by outcome
 	// ("invoke", "ok", "fail", "info", "pending"); the "all" entry sums them.
 	Operations map[string]map[string]int `json:"operations"`
+	// Completeness is "complete", "torn" (judged, open invokes cut off) or
+	// "corrupt" (judged only on request, and then never valid).
+	Completeness history.Completeness `json:"completeness"`
 	// Damage, when set, warns that the history was cut short: the checks saw
 	// only the intact events before the byte offset it names.
 	Damage       string         `json:"damage,omitempty"`
@@ -44,6 +47,7 @@ func newReport(in *Input, opts Options) Report {
 		Options:    opts,
 		Header:     in.Header,
 	}
+	r.Completeness = in.completeness()
 	if in.Damage != nil {
 		r.Damage = in.Damage.Error()
 	}

@@ -12,6 +12,7 @@
 // Files: event.go, value.go (the one comparison of values), header.go,
 // digest.go (the data); names.go (enum
 // spellings); codec.go and msgpack.go (event encoding), header_codec.go;
-// file.go, writer.go, reader.go, errors.go (the file); jsonl.go,
+// file.go, writer.go, reader.go, completeness.go (complete, torn or
+// corrupt), errors.go (the file); jsonl.go,
 // jsonevent.go (its fast event decoder) and jsonfloat.go (JSON Lines), edn.go (Jepsen EDN); validate.go.
 package history

@@ -36,6 +36,7 @@ func NewEDNWriter(w io.Writer, h Header) (*EDNWriter, error) {
 	if err := normalizeHeader(&h); err != nil {
 		return nil, fmt.Errorf("edn %w", err)
 	}
+	h.EndRecord = false // EDN is export only and has no end record
 	bw := bufio.NewWriterSize(w, 64<<10)
 	e := &EDNWriter{bw: bw}
 	e.buf = append(e.buf[:0], "; warmcheck history, schema "...)

@@ -10,12 +10,15 @@ import (
 //	offset 0  magic            8 bytes  "WCHIST\x00\x01"
 //	offset 8  header record    u32 length | u32 CRC32C(payload) | payload (msgpack map)
 //	then      chunks           u32 length | u32 CRC32C(count|payload) | u32 count | payload
+//	last      end record       u32 length | u32 CRC32C(0|payload) | u32 0 | payload (msgpack map)
 //
 // All integers in the framing are little-endian. A chunk's payload is count
 // msgpack-encoded events back to back (codec.go). The writer issues one
 // write(2) per chunk, so a writer killed at any moment leaves a file whose
 // every complete chunk is intact; a reader stops at the first chunk that is
-// short or fails its checksum.
+// short or fails its checksum. Close appends the end record (a chunk frame
+// with count 0), which a header with end_record announces: a file so
+// announced that lacks it was not closed (torn).
 
 // Magic starts every msgpack history file. Its last byte is the framing
 // version; the event schema version lives in the header.
@@ -41,6 +44,16 @@ const (
 	// large store may need hundreds of MB).
 	maxChunkLen = 1 << 30
 )
+
+// maxEndLen bounds the end record's payload (a few bytes in practice).
+const maxEndLen = 4096
+
+// endRecord is the payload of the end record: what the file holds before
+// it, so that a reader can tell a lost chunk from a clean end.
+type endRecord struct {
+	Events *uint64 `msgpack:"events"`
+	Chunks *uint64 `msgpack:"chunks"`
+}
 
 // Chunking policy of the Writer: a chunk is written when it holds
 // chunkMaxEvents events or chunkMaxBytes bytes, whichever comes first.

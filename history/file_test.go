@@ -52,6 +52,7 @@ func wantHeader() Header {
 	h := testHeader
 	h.Schema = SchemaVersion
 	h.Digest = DigestXXH64
+	h.EndRecord = true
 	return h
 }
 
@@ -95,8 +96,9 @@ func TestEmptyHistory(t *testing.T) {
 
 // TestTruncateEveryOffset cuts a small multi-chunk history at every byte and
 // checks the reader returns exactly the events of the complete chunks, then
-// io.EOF at a chunk boundary or a DamageError naming the first incomplete
-// chunk otherwise.
+// io.EOF only for the whole file (end record included), a torn DamageError
+// naming the first chunk not returned for every other cut after chunk 0,
+// and a corrupt one (nothing readable) for a cut inside chunk 0.
 func TestTruncateEveryOffset(t *testing.T) {
 	events := sampleEvents(35, 6)
 	_, data, ends := writeHistory(t, events, 6)
@@ -137,10 +139,9 @@ func TestTruncateEveryOffset(t *testing.T) {
 		if !sameEvents(got, events[:wantN]) {
 			t.Fatalf("cut %d: got %d events, want the first %d", cut, len(got), wantN)
 		}
-		atBoundary := int64(cut) == headerEnd || (complete > 0 && ends[complete-1] == int64(cut))
-		if atBoundary {
+		if cut == len(data) {
 			if end != io.EOF {
-				t.Fatalf("cut %d at a boundary: %v, want io.EOF", cut, end)
+				t.Fatalf("whole file: %v, want io.EOF", end)
 			}
 			continue
 		}
@@ -152,8 +153,15 @@ func TestTruncateEveryOffset(t *testing.T) {
 		if complete > 0 {
 			wantOff = ends[complete-1]
 		}
-		if dmg.Offset != wantOff || dmg.Chunk != complete || dmg.File != "cut" {
-			t.Fatalf("cut %d: %+v, want offset %d chunk %d", cut, dmg, wantOff, complete)
+		want := Torn
+		if complete == 0 && int64(cut) > headerEnd {
+			want = Corrupt
+		}
+		if dmg.Offset != wantOff || dmg.Chunk != complete || dmg.File != "cut" || dmg.Completeness != want {
+			t.Fatalf("cut %d: %+v, want offset %d chunk %d %v", cut, dmg, wantOff, complete, want)
+		}
+		if errors.Is(end, ErrTorn) != (want == Torn) || errors.Is(end, ErrCorrupt) != (want == Corrupt) {
+			t.Fatalf("cut %d: %v matches the wrong sentinel", cut, end)
 		}
 		if _, again := r.Next(); again != end {
 			t.Fatalf("cut %d: error not sticky: %v", cut, again)
@@ -172,10 +180,6 @@ func chunkPayloadOf(t testing.TB, data []byte, ends []int64, i int) []byte {
 	}
 	n := int64(le32(data[start:]))
 	return data[start+chunkPrefixLen : start+chunkPrefixLen+n]
-}
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // TestBitFlips flips every bit of a small history, one at a time: the reader

@@ -30,6 +30,11 @@ type Header struct {
 	// check's "acknowledged before a successful Sync" rests on), e.g.
 	// "group commit every 5ms". Empty in histories written before it.
 	Sync string `msgpack:"sync,omitempty" json:"sync,omitempty"`
+	// EndRecord announces that a clean Close ends the file with an end
+	// record (msgpack) or end line (JSON Lines), so that a file without it
+	// is known torn. Every writer of this package sets it; files written
+	// before it lack it and are read as before (FORMAT.md).
+	EndRecord bool `msgpack:"end_record,omitempty" json:"end_record,omitempty"`
 }
 
 // DigestAlgorithm is the algorithm of the history's digests: Digest, or
@@ -110,5 +115,6 @@ func normalizeHeader(h *Header) error {
 		return fmt.Errorf("header: digest %q, want one of %q", h.Digest, knownDigests)
 	}
 	h.Schema = SchemaVersion
+	h.EndRecord = true
 	return nil
 }

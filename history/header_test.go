@@ -98,7 +98,7 @@ func TestWritersNameDigest(t *testing.T) {
 			t.Fatalf("%+v: %v, %v, %v", c.in, err, jerr, eerr)
 		}
 		w.Close()
-		jw.Flush()
+		jw.Close()
 		ew.Flush()
 		h, _, err := ReadFile(path)
 		if err != nil || h.Schema != SchemaVersion || h.Digest != c.want {
@@ -148,12 +148,13 @@ func TestReadsSchema1Histories(t *testing.T) {
 			jw.Write(&events[i])
 			mw.AppendPtr(&events[i])
 		}
-		jw.Flush()
+		jw.Close()
 		if err := mw.Close(); err != nil {
 			t.Fatal(err)
 		}
 		want := h
 		want.Schema = SchemaVersion
+		want.EndRecord = true
 		for form, read := range map[string]func() (Header, []Event, error){
 			"jsonl":   func() (Header, []Event, error) { return ReadAll(bytes.NewReader(buf.Bytes()), "x.jsonl") },
 			"msgpack": func() (Header, []Event, error) { return ReadFile(path) },

@@ -26,7 +26,7 @@ func jsonEventLines(t testing.TB) [][]byte {
 		Event{Index: 4, Kind: KindNemesis, Type: Info, Nemesis: &Nemesis{Fault: "kill", Phase: NemesisEnd, Hits: map[string]uint64{"a": 0, "b": math.MaxUint64}, Restart: true, Detail: `quote " and \ back`}},
 		Event{Index: 5, Kind: KindNemesis, Type: Info, Nemesis: &Nemesis{Fault: "compact", Phase: NemesisEnd, Compaction: &Compaction{Epoch: 2, BytesAfter: math.MaxUint64}}},
 	)
-	data := writeJSONL(t, events)
+	data := writeJSONLTo(t, events, false)
 	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))[1:]
 	if len(lines) != len(events) {
 		t.Fatalf("%d lines for %d events", len(lines), len(events))

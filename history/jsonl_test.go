@@ -13,6 +13,12 @@ import (
 
 func writeJSONL(t testing.TB, events []Event) []byte {
 	t.Helper()
+	return writeJSONLTo(t, events, true)
+}
+
+// writeJSONLTo writes events as JSON Lines, with the end line when closed.
+func writeJSONLTo(t testing.TB, events []Event, closed bool) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewJSONLWriter(&buf, testHeader)
 	if err != nil {
@@ -23,7 +29,12 @@ func writeJSONL(t testing.TB, events []Event) []byte {
 			t.Fatal(err)
 		}
 	}
-	if err := w.Flush(); err != nil {
+	if closed {
+		err = w.Close()
+	} else {
+		err = w.Flush()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -67,18 +78,21 @@ func TestJSONLTolerance(t *testing.T) {
 }
 
 // TestJSONLTruncateEveryOffset: a JSON Lines history cut anywhere yields
-// the events of the complete lines before the cut, then io.EOF or a
-// DamageError naming the line.
+// the events of the complete lines before the cut, then io.EOF only when
+// the end line is whole, else a torn DamageError naming the first line not
+// returned; a cut inside the first event line leaves nothing readable
+// (corrupt).
 func TestJSONLTruncateEveryOffset(t *testing.T) {
 	events := sampleEvents(8, 23)
 	data := writeJSONL(t, events)
 	headerEnd := bytes.IndexByte(data, '\n') + 1
+	endLine := bytes.LastIndexByte(data[:len(data)-1], '\n') + 1
 	for cut := headerEnd; cut <= len(data); cut++ {
 		r, err := NewReader(bytes.NewReader(data[:cut]), "cut.jsonl")
 		if err != nil {
 			t.Fatalf("cut %d: %v", cut, err)
 		}
-		complete := bytes.Count(data[headerEnd:cut], []byte("\n"))
+		complete := bytes.Count(data[headerEnd:min(cut, endLine)], []byte("\n"))
 		var got []Event
 		var end error
 		for {
@@ -90,13 +104,13 @@ func TestJSONLTruncateEveryOffset(t *testing.T) {
 			got = append(got, e)
 		}
 		// A cut right before a '\n' leaves a whole object that still decodes.
-		if len(got) == complete+1 && cut < len(data) && data[cut] == '\n' {
+		if len(got) == complete+1 && cut < endLine && data[cut] == '\n' {
 			complete++
 		}
 		if !sameEvents(got, events[:complete]) {
 			t.Fatalf("cut %d: %d events, want %d", cut, len(got), complete)
 		}
-		if cut == len(data) || data[cut-1] == '\n' || data[cut] == '\n' {
+		if cut >= len(data)-1 {
 			if end != io.EOF {
 				t.Fatalf("cut %d: %v, want io.EOF", cut, end)
 			}
@@ -106,11 +120,18 @@ func TestJSONLTruncateEveryOffset(t *testing.T) {
 		if !errors.As(end, &dmg) || dmg.Line != complete+2 || dmg.Chunk != -1 {
 			t.Fatalf("cut %d: %v, want damage at line %d", cut, end, complete+2)
 		}
+		want := Torn
+		if complete == 0 && cut > headerEnd && data[cut-1] != '\n' && data[cut] != '\n' {
+			want = Corrupt // inside the first event line: nothing readable
+		}
+		if dmg.Completeness != want {
+			t.Fatalf("cut %d: %v, want %v", cut, end, want)
+		}
 	}
 }
 
 func TestJSONLBadEnum(t *testing.T) {
-	data := writeJSONL(t, nil)
+	data := writeJSONLTo(t, nil, false)
 	data = append(data, `{"index":0,"kind":"op","type":"invoke","process":0,"worker":0,"op":"frobnicate","time":1}`+"\n"...)
 	_, _, err := ReadAll(bytes.NewReader(data), "bad.jsonl")
 	var dmg *DamageError
@@ -166,7 +187,7 @@ func TestJSONLNonFiniteFloats(t *testing.T) {
 			t.Fatalf("event %d: %+v", i, got[i])
 		}
 	}
-	bad := append(writeJSONL(t, nil), `{"index":0,"kind":"op","type":"invoke","op":"put","id":"a","input":{"value":{"confidence":"lots"}}}`+"\n"...)
+	bad := append(writeJSONLTo(t, nil, false), `{"index":0,"kind":"op","type":"invoke","op":"put","id":"a","input":{"value":{"confidence":"lots"}}}`+"\n"...)
 	if _, _, err := ReadAll(bytes.NewReader(bad), "bad.jsonl"); err == nil || !strings.Contains(err.Error(), `"lots"`) {
 		t.Fatalf("%v", err)
 	}

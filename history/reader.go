@@ -15,10 +15,12 @@ import (
 // Reader streams the events of a history, msgpack or JSON Lines, in
 // constant memory (one chunk, or one line, at a time).
 //
-// Next returns io.EOF at a clean end. At a truncated or corrupt tail it
-// first returns every event before the damage, then a *DamageError (match
-// with errors.As, or errors.Is(err, ErrDamaged)) naming the file, the byte
-// offset and the chunk or line; it never returns an event from a chunk that
+// Next returns io.EOF at a clean end (the history is Complete). Where the
+// file stops being intact it first returns every event before the damage,
+// then a *DamageError (match with errors.As, or errors.Is with ErrDamaged,
+// ErrTorn or ErrCorrupt) naming the file, the byte offset and the chunk or
+// line, and saying whether the history is Torn or Corrupt (FORMAT.md,
+// "Complete, torn, corrupt"); it never returns an event from a chunk that
 // failed its checksum or did not decode completely. Errors are sticky.
 type Reader struct {
 	name   string
@@ -32,7 +34,8 @@ type Reader struct {
 	buf    []byte
 	events []Event // decoded current chunk
 	ids    stringInterner
-	next   int // index in events of the next event to return
+	next   int    // index in events of the next event to return
+	total  uint64 // events of the chunks (or lines) read so far
 	err    error
 }
 
@@ -170,21 +173,24 @@ func (r *Reader) Next() (Event, error) {
 	return r.events[r.next-1], nil
 }
 
-func (r *Reader) damage(off int64, format string, args ...any) error {
-	return &DamageError{File: r.name, Offset: off, Chunk: r.chunk, Reason: fmt.Sprintf(format, args...)}
-}
-
 // nextChunk reads, checks and decodes one whole chunk into r.events. It
-// returns io.EOF at a clean end (no byte after the last chunk).
+// returns io.EOF at a clean end: after the end record, or, in a file whose
+// header does not announce one, when no byte follows the last chunk.
+// Damage is classified torn or corrupt (classifyChunkDamage).
 func (r *Reader) nextChunk() error {
 	start := r.off
 	var prefix [chunkPrefixLen]byte
 	n, err := io.ReadFull(r.br, prefix[:])
 	switch {
 	case n == 0 && errors.Is(err, io.EOF):
+		if r.header.EndRecord {
+			return &DamageError{File: r.name, Offset: start, Chunk: r.chunk, Completeness: Torn,
+				Reason: "the file ends after the last chunk without the end record its header announces",
+				Why:    "the writer did not close it"}
+		}
 		return io.EOF
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return r.damage(start, "chunk header truncated (%d of %d bytes)", n, chunkPrefixLen)
+		return r.classifyChunkDamage(start, prefix[:n], nil, false, fmt.Sprintf("chunk header truncated (%d of %d bytes)", n, chunkPrefixLen))
 	case err != nil:
 		return fmt.Errorf("%s: read chunk %d at byte %d: %w", r.name, r.chunk, start, err)
 	}
@@ -192,20 +198,22 @@ func (r *Reader) nextChunk() error {
 	crc := binary.LittleEndian.Uint32(prefix[4:])
 	count := binary.LittleEndian.Uint32(prefix[8:])
 	switch {
+	case count == 0 && length > 0 && length <= maxEndLen:
+		return r.endRecord(start, prefix[:], int(length), crc)
 	case length > maxChunkLen:
-		return r.damage(start, "chunk length %d exceeds the %d limit", length, maxChunkLen)
+		return r.classifyChunkDamage(start, prefix[:], nil, false, fmt.Sprintf("chunk length %d exceeds the %d limit", length, maxChunkLen))
 	case count == 0 || uint64(count)*minEventLen > uint64(length):
-		return r.damage(start, "chunk claims %d events in %d bytes", count, length)
+		return r.classifyChunkDamage(start, prefix[:], nil, false, fmt.Sprintf("chunk claims %d events in %d bytes", count, length))
 	}
 	payload, err := r.readPayload(int(length))
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return r.damage(start, "chunk truncated (%d of %d payload bytes)", len(payload), length)
+			return r.classifyChunkDamage(start, prefix[:], payload, true, fmt.Sprintf("chunk truncated (%d of %d payload bytes)", len(payload), length))
 		}
 		return fmt.Errorf("%s: read chunk %d at byte %d: %w", r.name, r.chunk, start, err)
 	}
 	if got := chunkCRC(count, payload); got != crc {
-		return r.damage(start, "chunk checksum mismatch (stored %08x, computed %08x)", crc, got)
+		return r.classifyChunkDamage(start, prefix[:], payload, true, fmt.Sprintf("chunk checksum mismatch (stored %08x, computed %08x)", crc, got))
 	}
 	events := r.events[:0]
 	if r.ids.max == 0 {
@@ -217,18 +225,54 @@ func (r *Reader) nextChunk() error {
 		if err := d.event(&events[i]); err != nil {
 			clear(events)
 			r.events = events[:0]
-			return r.damage(start, "event %d of the chunk (payload byte %d) does not decode: %v", i, d.pos, err)
+			return r.classifyChunkDamage(start, prefix[:], payload, true, fmt.Sprintf("event %d of the chunk (payload byte %d) does not decode: %v", i, d.pos, err))
 		}
 	}
 	if d.remaining() != 0 {
 		clear(events)
 		r.events = events[:0]
-		return r.damage(start, "%d bytes after the chunk's %d events", d.remaining(), count)
+		return r.classifyChunkDamage(start, prefix[:], payload, true, fmt.Sprintf("%d bytes after the chunk's %d events", d.remaining(), count))
 	}
 	r.events, r.next = events, 0
 	r.off = start + chunkPrefixLen + int64(length)
 	r.chunk++
+	r.total += uint64(count)
 	return nil
+}
+
+// endRecord reads the end record whose prefix was just read: io.EOF when
+// it checks, agrees with what was read and nothing follows it; a torn or
+// corrupt DamageError otherwise.
+func (r *Reader) endRecord(start int64, prefix []byte, length int, crc uint32) error {
+	payload, err := r.readPayload(length)
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return r.classifyChunkDamage(start, prefix, payload, true, fmt.Sprintf("end record truncated (%d of %d bytes)", len(payload), length))
+		}
+		return fmt.Errorf("%s: read the end record at byte %d: %w", r.name, start, err)
+	}
+	if got := chunkCRC(0, payload); got != crc {
+		return r.classifyChunkDamage(start, prefix, payload, true, fmt.Sprintf("end record checksum mismatch (stored %08x, computed %08x)", crc, got))
+	}
+	corrupt := func(format string, args ...any) error {
+		return &DamageError{File: r.name, Offset: start, Chunk: r.chunk, Completeness: Corrupt,
+			Reason: fmt.Sprintf(format, args...)}
+	}
+	var end endRecord
+	if err := msgpack.Unmarshal(payload, &end); err != nil || end.Events == nil || end.Chunks == nil {
+		return corrupt("end record does not decode to its events and chunks counts (%v)", err)
+	}
+	if *end.Events != r.total || *end.Chunks != uint64(r.chunk) {
+		return corrupt("end record says %d events in %d chunks, the file holds %d in %d: chunks are missing", *end.Events, *end.Chunks, r.total, r.chunk)
+	}
+	after := start + chunkPrefixLen + int64(length)
+	if off, _, err := firstSignificant(r.br, after, isZero); err != nil {
+		return fmt.Errorf("%s: read after the end record at byte %d: %w", r.name, after, err)
+	} else if off >= 0 {
+		return corrupt("data after the end record: a non-zero byte at %d", off)
+	}
+	r.off = after
+	return io.EOF
 }
 
 // maxInternedIDs bounds the Reader's table of shared memory-id strings:
@@ -266,9 +310,11 @@ func (r *Reader) readPayload(n int) ([]byte, error) {
 	return buf, nil
 }
 
-// ReadFile reads a whole history. On a damaged tail it returns the header,
-// every intact event and the *DamageError, so callers can warn and still
-// check what is there; on any other error it returns no events.
+// ReadFile reads a whole history. When the file is torn or corrupt it
+// returns the header, every intact event and the *DamageError (its
+// Completeness says which), so callers can decide whether to judge what is
+// there; on any other error it returns no events. CompletenessOf(err) is
+// the history's Completeness.
 func ReadFile(path string) (Header, []Event, error) {
 	r, err := Open(path)
 	if err != nil {

@@ -3,10 +3,14 @@ package history
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,7 +54,7 @@ func TestIndependentReader(t *testing.T) {
 					Offset int64
 				}
 				json.Unmarshal(line, &end)
-				if end.End != wantEnd || (wantEnd == "damage" && end.Offset != wantOffset) {
+				if end.End != wantEnd || (wantEnd != "clean" && end.Offset != wantOffset) {
 					t.Fatalf("end %s, want %s at %d", line, wantEnd, wantOffset)
 				}
 				break
@@ -74,7 +78,87 @@ func TestIndependentReader(t *testing.T) {
 	check(path, events, "clean", 0)
 	cut := path + ".cut"
 	os.WriteFile(cut, data[:ends[2]+20], 0o644)
-	check(cut, events[:600], "damage", ends[2])
+	check(cut, events[:600], "torn", ends[2])
+	os.WriteFile(cut, data[:ends[2]], 0o644)
+	check(cut, events[:600], "torn", ends[2])
+}
+
+// TestIndependentReaderClassifies: readwch.py, which implements FORMAT.md's
+// "Complete, torn, corrupt" rules on its own, reaches the same conclusion
+// at the same byte offset as the Reader on damaged files of every kind.
+func TestIndependentReaderClassifies(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	events := sampleEvents(60, 44)
+	_, data, ends := writeHistory(t, events, 10)
+	headerEnd := int(ends[0]) - chunkPrefixLen - len(chunkPayloadOf(t, data, ends, 0))
+	rng := rand.New(rand.NewPCG(3, 5))
+	var files [][]byte
+	files = append(files, data, data[:ends[2]], data[:ends[2]+7], data[:ends[4]+40], data[:len(data)-2],
+		append(bytes.Clone(data), make([]byte, 100)...), append(bytes.Clone(data), 'x'),
+		append(bytes.Clone(data[:ends[3]]), make([]byte, 5000)...))
+	for _, n := range []int{len(data) - int(ends[1]) - chunkPrefixLen, len(data), 300} { // chunk 2's length: to EOF, past it, short
+		b := bytes.Clone(data)
+		binary.LittleEndian.PutUint32(b[ends[1]:], uint32(n))
+		files = append(files, b)
+	}
+	for i := 0; i < 120; i++ {
+		b := bytes.Clone(data)
+		at := headerEnd + rng.IntN(len(b)-headerEnd)
+		n := 1 + rng.IntN(min(40, len(b)-at))
+		switch rng.IntN(4) {
+		case 0:
+			b[at] ^= 1 << rng.IntN(8)
+		case 1:
+			clear(b[at : at+n])
+		case 2:
+			b = b[:at]
+		default:
+			clear(b[at:])
+		}
+		files = append(files, b)
+	}
+	dir := t.TempDir()
+	args := []string{"testdata/readwch.py", "--end-only"}
+	for i, b := range files {
+		p := filepath.Join(dir, strconv.Itoa(i)+".wch")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, p)
+	}
+	out, err := exec.Command(python, args...).Output()
+	if err != nil {
+		t.Fatalf("readwch.py: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(files) {
+		t.Fatalf("%d answers for %d files", len(lines), len(files))
+	}
+	for i, b := range files {
+		var py struct {
+			End    string
+			Offset int64
+			Why    string
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &py); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := ReadAll(bytes.NewReader(b), "x")
+		want, off := "clean", int64(0)
+		if err != nil {
+			var dmg *DamageError
+			if !errors.As(err, &dmg) {
+				t.Fatalf("file %d: %v", i, err)
+			}
+			want, off = dmg.Completeness.String(), dmg.Offset
+		}
+		if py.End != want || py.Offset != off {
+			t.Errorf("file %d (%d bytes): python %s at %d (%s), Go %s at %d (%v)", i, len(b), py.End, py.Offset, py.Why, want, off, err)
+		}
+	}
 }
 
 // specArray is an event as FORMAT.md section 3 lays it out, built from the

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Writer appends events to a msgpack history file.
@@ -29,7 +31,9 @@ type Writer struct {
 	buf   []byte // chunk prefix space followed by the pending payload
 	count uint32 // events in buf
 	off   int64  // bytes written to the file so far
-	err   error  // sticky
+	// events and chunks count what the file holds, for the end record.
+	events, chunks uint64
+	err            error // sticky
 	// dirSynced: the directory entry has been fsynced once, so that a
 	// synced history survives a power loss with its name.
 	dirSynced bool
@@ -130,13 +134,20 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Close flushes, fsyncs and closes the file. A second Close returns
-// ErrWriterClosed.
+// Close flushes, writes the end record, fsyncs and closes the file. A
+// second Close returns ErrWriterClosed. A Writer broken by a write error
+// writes no end record, so its file reads as torn, not complete.
 func (w *Writer) Close() error {
 	if w.err == ErrWriterClosed {
 		return w.err
 	}
-	err := w.Sync()
+	err := w.Flush()
+	if err == nil {
+		err = w.writeEnd()
+	}
+	if err == nil {
+		err = w.Sync()
+	}
 	if cerr := w.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("history %s: close: %w", w.path, cerr)
 	}
@@ -164,11 +175,35 @@ func (w *Writer) writeChunk() error {
 		w.err = fmt.Errorf("history %s: write chunk at byte %d: %w", w.path, w.off-int64(n), err)
 		return w.err
 	}
+	w.events += uint64(w.count)
+	w.chunks++
 	w.buf = w.buf[:chunkPrefixLen]
 	w.count = 0
 	if cap(w.buf) > 4*(chunkMaxBytes+4096) {
 		// One huge snapshot must not pin its buffer for the rest of the run.
 		w.buf = make([]byte, chunkPrefixLen, chunkPrefixLen+chunkMaxBytes+4096)
+	}
+	return nil
+}
+
+// writeEnd writes the end record: a chunk frame with count 0 whose payload
+// says how many events and chunks precede it, in one write(2), so a kill
+// leaves either all of it or a torn tail.
+func (w *Writer) writeEnd() error {
+	payload, err := msgpack.Marshal(endRecord{Events: &w.events, Chunks: &w.chunks})
+	if err != nil {
+		w.err = fmt.Errorf("history %s: end record: %w", w.path, err)
+		return w.err
+	}
+	rec := make([]byte, chunkPrefixLen, chunkPrefixLen+len(payload))
+	binary.LittleEndian.PutUint32(rec[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(rec[4:], chunkCRC(0, payload))
+	rec = append(rec, payload...)
+	n, err := w.f.Write(rec)
+	w.off += int64(n)
+	if err != nil {
+		w.err = fmt.Errorf("history %s: write end record at byte %d: %w", w.path, w.off-int64(n), err)
+		return w.err
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -274,17 +273,13 @@ func writeJSON(path string, v any) error {
 	return nil
 }
 
-// readInput reads a history back as the checks' input, exactly as analyze
-// does: a damaged tail is judged up to where it is intact.
+// readInput reads the run's own history back as the checks' input, exactly
+// as analyze does (ReadInput), except that a corrupt history is never
+// salvaged: the run fails with an input error rather than judge it.
 func readInput(path, outDir string) (*checker.Input, error) {
-	hdr, events, err := history.ReadFile(path)
-	var damage *history.DamageError
-	if err != nil && !errors.As(err, &damage) {
+	in, err := ReadInput(path, outDir, false)
+	if err != nil {
 		return nil, fmt.Errorf("%w: reading it back: %w", ErrHistory, err)
-	}
-	in := &checker.Input{Header: hdr, Events: events, OutDir: outDir}
-	if damage != nil {
-		in.Damage = damage
 	}
 	return in, nil
 }

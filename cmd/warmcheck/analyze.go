@@ -30,7 +30,8 @@ func analyzeCommand() *cli.Command {
 			"msgpack or JSON Lines. analyze prints; it changes a run directory's record only with --write.\n" +
 			"--json and --json-out write the one shape of results.json (checker/results.schema.json):\n" +
 			"{\"verdict\", \"histories\": [...]}, for one PATH or many.\n" +
-			"A damaged history is judged up to where it is intact, with a warning naming the byte offset.\n" +
+			"A torn history (cut off by a crash) is judged up to where it is intact, with a warning naming the byte offset;\n" +
+			"a corrupt one (damage followed by more data, or nothing readable) is an input error unless --salvage.\n" +
 			"Flags may come before or after the paths.\n" +
 			"Exit code: 1 if any history is invalid, else 3 if any could not be read, else 2 if any is unknown, else 0.",
 		Flags: []cli.Flag{
@@ -43,6 +44,7 @@ func analyzeCommand() *cli.Command {
 			&cli.Float64Flag{Name: "min-ok-fraction", Value: checker.DefaultMinOKFraction, Usage: "fewer ok operations than this fraction of those invoked is vacuous (unknown)"},
 			&cli.DurationFlag{Name: "recovery-bound", Value: checker.DefaultRecoveryBound, Usage: "how soon after a panic every continuing worker must get an ok"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per history"},
+			&cli.BoolFlag{Name: "salvage", Usage: "judge the intact part of a corrupt history instead of refusing it (exit 3); its verdict is never valid"},
 		},
 		Action: analyzeAction,
 	}
@@ -90,7 +92,7 @@ func analyzeAction(c *cli.Context) error {
 	}
 	var results []analyzed
 	for _, p := range c.Args().Slice() {
-		a := analyzeOne(c.Context, p, opts, c.Duration("timeout"))
+		a := analyzeOne(c.Context, p, opts, c.Duration("timeout"), c.Bool("salvage"))
 		if c.Bool("write") {
 			a.writeRecord()
 		}
@@ -221,8 +223,9 @@ func analyzeExitCode(results []analyzed) int {
 	return exitValid
 }
 
-// analyzeOne reads and judges one PATH; it writes nothing.
-func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout time.Duration) analyzed {
+// analyzeOne reads and judges one PATH; it writes nothing. salvage: judge
+// the intact prefix of a corrupt history instead of refusing it.
+func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout time.Duration, salvage bool) analyzed {
 	a := analyzed{Path: path}
 	file, runDir, err := locateHistory(path)
 	if err != nil {
@@ -230,24 +233,19 @@ func analyzeOne(ctx context.Context, path string, opts checker.Options, timeout 
 		return a
 	}
 	a.History, a.RunDir = file, runDir
-	hdr, events, err := history.ReadFile(file)
-	var damage *history.DamageError
-	if err != nil && !errors.As(err, &damage) {
+	in, warning, err := readAnalyzeInput(file, runDir, salvage)
+	if err != nil {
 		a.Err = err
 		return a
 	}
-	in := &checker.Input{Header: hdr, Events: events, OutDir: runDir}
-	if damage != nil {
-		in.Damage = damage
-		a.Warning = fmt.Sprintf("%v: judged the first %d events only", damage, len(events))
-	}
+	a.Warning = warning
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rep := checker.Run(ctx, in, opts)
-	a.Report, a.events = &rep, events
+	a.Report, a.events = &rep, in.Events
 	return a
 }
 

@@ -165,7 +165,7 @@ func TestAnalyzeJUnitIsWellFormed(t *testing.T) {
 	nChecks := len(checker.Checks())
 	skipped := 0
 	for _, f := range []string{"valid-all-checks.jsonl", "invalid-offset-overlap.jsonl", "unknown-malformed.jsonl"} {
-		a := analyzeOne(t.Context(), corpusFile(f), checker.Options{}, defaultAnalyzeTimeout)
+		a := analyzeOne(t.Context(), corpusFile(f), checker.Options{}, defaultAnalyzeTimeout, false)
 		for _, c := range a.Report.Checks {
 			if c.Verdict == checker.NotEvaluated {
 				skipped++
@@ -214,7 +214,7 @@ func TestCorpus(t *testing.T) {
 	for _, e := range m.Histories {
 		listed[e.File] = true
 		t.Run(e.File, func(t *testing.T) {
-			a := analyzeOne(t.Context(), filepath.Join(corpusDir, e.File), checker.Options{}, defaultAnalyzeTimeout)
+			a := analyzeOne(t.Context(), filepath.Join(corpusDir, e.File), checker.Options{}, defaultAnalyzeTimeout, false)
 			if a.Err != nil {
 				t.Fatalf("cannot read: %v", a.Err)
 			}

@@ -129,12 +129,12 @@ func runExport(opts exportOptions, stdout, stderr io.Writer) (err error) {
 		return usageError{fmt.Errorf("export: %w", err)}
 	}
 	n := 0
+	var dmg *history.DamageError
 	for {
 		e, rerr := r.Next()
 		if rerr == io.EOF {
 			break
 		}
-		var dmg *history.DamageError
 		if errors.As(rerr, &dmg) {
 			fmt.Fprintf(stderr, "warmcheck: warning: %v; exported the %d intact events before byte %d\n", dmg, n, dmg.Offset)
 			break
@@ -148,8 +148,19 @@ func runExport(opts exportOptions, stdout, stderr io.Writer) (err error) {
 		}
 		n++
 	}
-	if err := w.Flush(); err != nil {
+	// Only a complete history gets the end line: an export of a torn or
+	// corrupt one must read back as cut off, not as whole.
+	closer, ends := w.(interface{ Close() error })
+	if ends && dmg == nil {
+		err = closer.Close()
+	} else {
+		err = w.Flush()
+	}
+	if err != nil {
 		return usageError{fmt.Errorf("export: %w", err)}
+	}
+	if dmg != nil && dmg.Completeness != history.Torn {
+		return usageError{fmt.Errorf("export: %w; exported only the events before it, without an end line", dmg)}
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,11 +88,24 @@ func TestExportEDN(t *testing.T) {
 	}
 }
 
+// endRecordAt is the offset of a closed history's end record (the last
+// frame, count 0).
+func endRecordAt(t *testing.T, data []byte) int {
+	t.Helper()
+	for k := len(data) - 12; k > 0; k-- {
+		if binary.LittleEndian.Uint32(data[k+8:]) == 0 && int(binary.LittleEndian.Uint32(data[k:]))+12 == len(data)-k {
+			return k
+		}
+	}
+	t.Fatal("no end record")
+	return 0
+}
+
 func TestExportDamagedTail(t *testing.T) {
 	dir := t.TempDir()
 	path, _ := writeTestHistory(t, dir, 50)
 	data, _ := os.ReadFile(path)
-	if err := os.WriteFile(path, data[:len(data)-5], 0o644); err != nil {
+	if err := os.WriteFile(path, data[:endRecordAt(t, data)-5], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
@@ -98,10 +113,38 @@ func TestExportDamagedTail(t *testing.T) {
 		t.Fatalf("damaged tail must export the intact part: %v", err)
 	}
 	if n := strings.Count(stdout.String(), "\n"); n != 1+40 {
-		t.Fatalf("%d lines, want header + 40 events", n)
+		t.Fatalf("%d lines, want header + 40 events and no end line", n)
 	}
 	if !strings.Contains(stderr.String(), "warning") || !strings.Contains(stderr.String(), "byte ") || !strings.Contains(stderr.String(), "chunk 4") {
 		t.Fatalf("stderr: %q", stderr.String())
+	}
+	// The export of a torn history reads back torn, not complete.
+	if _, got, err := history.ReadAll(bytes.NewReader(stdout.Bytes()), "out.jsonl"); !errors.Is(err, history.ErrTorn) || len(got) != 40 {
+		t.Fatalf("export of a torn history reads back as %d events, %v", len(got), err)
+	}
+}
+
+// TestExportEndLineAndCorruptSource: a complete history exports with its
+// end line (and reads back complete); a corrupt one exports its intact
+// prefix, without the end line, and fails with exit 3.
+func TestExportEndLineAndCorruptSource(t *testing.T) {
+	dir := t.TempDir()
+	path, events := writeTestHistory(t, dir, 50)
+	var stdout, stderr bytes.Buffer
+	if err := runExport(exportOptions{path: path, format: "jsonl"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(stdout.String(), `{"kind":"end","events":50}`+"\n") {
+		t.Fatalf("no end line: ...%s", stdout.String()[max(0, stdout.Len()-80):])
+	}
+	if _, got, err := history.ReadAll(bytes.NewReader(stdout.Bytes()), "out.jsonl"); err != nil || len(got) != len(events) {
+		t.Fatalf("%d events, %v", len(got), err)
+	}
+	data, _ := os.ReadFile(path)
+	data[len(data)/3] ^= 0x20 // inside an early chunk: intact chunks follow
+	os.WriteFile(path, data, 0o644)
+	if code := runApp([]string{"warmcheck", "export", path, "--out", filepath.Join(dir, "c.jsonl")}); code != exitUsage {
+		t.Fatalf("export of a corrupt history: exit %d, want %d", code, exitUsage)
 	}
 }
 

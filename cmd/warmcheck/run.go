@@ -13,6 +13,7 @@ import (
 
 	"github.com/warmcheck/warmcheck/bench"
 	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/runner"
 	"github.com/warmcheck/warmcheck/workload"
 )
@@ -80,7 +81,8 @@ func runAction(c *cli.Context) error {
 	defer stop()
 	out, err := runner.Run(ctx, r)
 	if err != nil {
-		if errors.Is(err, runner.ErrConfig) || errors.Is(err, runner.ErrRunDir) {
+		// A corrupt history read back is an input error, as in analyze.
+		if errors.Is(err, runner.ErrConfig) || errors.Is(err, runner.ErrRunDir) || errors.Is(err, history.ErrCorrupt) {
 			return usageError{err}
 		}
 		return cli.Exit(fmt.Sprintf("run: no verdict: %v", err), exitUnknown)

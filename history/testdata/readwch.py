@@ -8,7 +8,10 @@ Prints the header as one JSON object (a schema 1 header, which has no
 digests use), then one JSON array per event:
 [index, kind, type, process, worker, op, id, time, input, output, error,
 nemesis, snapshot] with nested structures as arrays, and finally
-{"end": "clean"} or {"end": "damage", "offset": N, "chunk": K}.
+{"end": "clean"} (the end record, or for a header without "end_record"
+the end of the file at a chunk boundary) or {"end": "torn" | "corrupt",
+"offset": N, "chunk": K, "why": ...} (FORMAT.md, "Complete, torn,
+corrupt"). With --end-only FILE...: only the end object of each file.
 """
 import json
 import struct
@@ -90,7 +93,37 @@ class Decoder:
         return m
 
 
-def main(path):
+def plausible(n, count, first):
+    """A frame that could have been written: FORMAT.md, "Complete, torn,
+    corrupt" (an end record's payload is a map, an event chunk's starts
+    with an event array)."""
+    if count == 0:
+        return 1 <= n <= 4096 and 0x80 <= first <= 0x8F
+    return count * 14 <= n and (0x9D <= first <= 0x9F or first in (0xDC, 0xDD))
+
+
+def intact_inside(seen):
+    for p in range(1, len(seen) - 12):
+        n, crc, count = struct.unpack("<III", seen[p:p + 12])
+        if n > len(seen) - p - 12 or not plausible(n, count, seen[p + 12]):
+            continue
+        if crc32c(seen[p + 12:p + 12 + n], crc32c(seen[p + 8:p + 12])) == crc:
+            return True
+    return False
+
+
+def classify(data, off, chunk, seen):
+    """Torn or corrupt, for damage at off whose read bytes are seen."""
+    if chunk == 0:
+        return "corrupt"
+    if any(data[off + len(seen):]):
+        return "corrupt"
+    if intact_inside(seen):
+        return "corrupt"
+    return "torn"
+
+
+def read(path, out):
     data = open(path, "rb").read()
     if data[:8] != MAGIC:
         sys.exit("not a history")
@@ -106,32 +139,55 @@ def main(path):
         header.setdefault("digest", "fnv1a-64")
     if header.get("digest") not in DIGESTS[schema]:
         sys.exit("bad header: digest %r in schema %d" % (header.get("digest"), schema))
-    print(json.dumps(header, sort_keys=True))
-    off, chunk = 16 + length, 0
+    out(header)
+    off, chunk, total = 16 + length, 0, 0
+
+    def end(kind, why):
+        return {"end": kind, "offset": off, "chunk": chunk, "why": why}
+
     while off < len(data):
-        end = None
         if off + 12 > len(data):
-            end = "short prefix"
-        else:
-            n, crc, count = struct.unpack("<III", data[off:off + 12])
-            body = data[off + 12:off + 12 + n]
-            if len(body) != n:
-                end = "short payload"
-            elif crc32c(body, crc32c(data[off + 8:off + 12])) != crc:
-                end = "crc"
-            else:
-                d = Decoder(body)
-                events = [d.value() for _ in range(count)]
-                if d.pos != n:
-                    end = "trailing bytes"
-        if end:
-            print(json.dumps({"end": "damage", "offset": off, "chunk": chunk, "why": end}))
-            return
-        for e in events:
-            print(json.dumps(e))
+            return end(classify(data, off, chunk, data[off:]), "short prefix")
+        n, crc, count = struct.unpack("<III", data[off:off + 12])
+        is_end = count == 0 and 1 <= n <= 4096
+        if not is_end and (n > 1 << 30 or count == 0 or count * 14 > n):
+            return end(classify(data, off, chunk, data[off:off + 12]), "bad prefix")
+        body = data[off + 12:off + 12 + n]
+        seen = data[off:off + 12 + n]
+        if len(body) != n:
+            return end(classify(data, off, chunk, seen), "short payload")
+        if crc32c(body, crc32c(data[off + 8:off + 12])) != crc:
+            return end(classify(data, off, chunk, seen), "crc")
+        d = Decoder(body)
+        try:
+            values = [d.value() for _ in range(1 if is_end else count)]
+        except ValueError:
+            return end(classify(data, off, chunk, seen), "does not decode")
+        if d.pos != n:
+            return end(classify(data, off, chunk, seen), "trailing bytes")
+        if is_end:
+            rec = values[0]
+            if not isinstance(rec, dict) or rec.get("events") != total or rec.get("chunks") != chunk:
+                return end("corrupt", "end record disagrees")
+            if any(data[off + 12 + n:]):
+                return end("corrupt", "data after the end record")
+            return {"end": "clean"}
+        for e in values:
+            out(e)
+        total += count
         off += 12 + n
         chunk += 1
-    print(json.dumps({"end": "clean"}))
+    if header.get("end_record"):
+        return end("torn", "no end record")
+    return {"end": "clean"}
 
 
-main(sys.argv[1])
+def main(args):
+    if args and args[0] == "--end-only":
+        for path in args[1:]:
+            print(json.dumps(read(path, lambda _: None)))
+        return
+    print(json.dumps(read(args[0], lambda v: print(json.dumps(v, sort_keys=True) if isinstance(v, dict) else json.dumps(v)))))
+
+
+main(sys.argv[1:])
