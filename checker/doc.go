@@ -8,6 +8,8 @@
 // the registered checks (checker.go) in order and composes their verdicts:
 // invalid > unknown > valid, with not-evaluated counting as unknown.
 //
-// Imports: the standard library, history, and porcupine (for the
-// linearizable check). It never imports store: it judges saved data only.
+// Imports: the standard library, history, and its internal packages: the
+// register engine behind the linearizable check (internal/register, which
+// imports porcupine) and, in tests, synthetic histories (internal/synth). It
+// never imports store: it judges saved data only.
 package checker

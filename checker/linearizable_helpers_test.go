@@ -85,27 +85,3 @@ func runLinear(t testing.TB, c *LinearizableCheck, events []history.Event) Resul
 	t.Helper()
 	return c.Run(context.Background(), &Input{Events: events})
 }
-
-// plainPorcupine is the baseline the issue compares against: porcupine on
-// every partition (per crash epoch), no pruning, info ops at infinity.
-func plainPorcupine(ctx context.Context, events []history.Event, timeout time.Duration, heapLimit uint64) (Verdict, string) {
-	h, err := extractRegister(events)
-	if err != nil {
-		return Unknown, err.Error()
-	}
-	verdict := Valid
-	reason := ""
-	for _, p := range h.partitions {
-		if !p.initialKnown {
-			return Unknown, "initial state unknown"
-		}
-		sv := searchRegister(ctx, p.initial, p.ops, timeout, heapLimit, 0, false)
-		switch sv.verdict {
-		case Invalid:
-			return Invalid, ""
-		case Unknown:
-			verdict, reason = Unknown, sv.reason
-		}
-	}
-	return verdict, reason
-}

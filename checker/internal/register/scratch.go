@@ -1,4 +1,4 @@
-package checker
+package register
 
 // searchScratch is the maps one partition's prune and searchCompact call
 // (and its doomTracker) build, kept by a worker goroutine between partitions and cleared rather

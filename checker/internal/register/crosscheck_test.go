@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"context"
@@ -82,7 +82,7 @@ func crossCheck(t *testing.T, events []history.Event, label string, pc *pathCoun
 		}
 	}
 	plain, _ := plainPorcupine(ctx, events, 20*time.Second, 0)
-	r := testCheck().Run(ctx, &Input{Events: events})
+	r := runCheck(t, ctx, events, testConfig())
 	if r.Verdict != plain {
 		t.Fatalf("%s: check says %s, plain porcupine %s\n%s\n%s", label, r.Verdict, plain, r.Summary, r.Explanation)
 	}

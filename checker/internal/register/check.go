@@ -1,0 +1,314 @@
+package register
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// decideAll decides every partition of h: the polynomial paths in parallel
+// (partitions share nothing), then the searches, then the explanations of
+// what the search found invalid. Partitions that the zone check can decide
+// (unique writes, only puts and gets after pruning) are decided in
+// O(n log n). Partitions with removes go to the compact search first
+// (searchFirst), under a step budget linear in their size; the rest, and
+// those the budget did not cover, to the constructions (an order built from
+// the zones, verified by replay), the relaxations (a zone violation of a
+// weaker history, confirmed by porcupine) and the full search under a time,
+// step and heap budget, porcupine where it cannot conclude.
+func (c *Config) decideAll(ctx context.Context, events []history.Event, h *regHistory) []*Outcome {
+	outcomes := make([]*Outcome, len(h.partitions))
+	for i, p := range h.partitions {
+		outcomes[i] = &Outcome{p: p}
+	}
+	// The polynomial paths, partitions in parallel (they share nothing).
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan *Outcome)
+	var wg sync.WaitGroup
+	for range min(workers, len(outcomes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := new(searchScratch) // this worker's, reused partition after partition
+			for o := range next {
+				c.decideFast(ctx, events, o, sc)
+			}
+		}()
+	}
+	for _, o := range outcomes {
+		next <- o
+	}
+	close(next)
+	wg.Wait()
+	var searchQueue []*Outcome
+	for _, o := range outcomes {
+		if o.method == "search" && o.verdict == undecided {
+			searchQueue = append(searchQueue, o)
+		}
+	}
+	c.runSearches(ctx, events, searchQueue)
+	c.explainSearchFailures(ctx, events, outcomes)
+	return outcomes
+}
+
+// decideFast tries the paths that need no search: the zone check, a
+// constructed order, the relaxations. What they cannot decide is left with
+// method "search".
+func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outcome, sc *searchScratch) {
+	p := o.p
+	o.ops, o.stats = pruneIn(sc, p, true) // p.ops is not used after this
+	switch {
+	case !p.initialKnown:
+		o.method, o.verdict = "none", Unknown
+		o.reason = fmt.Sprintf("crash epoch %d has no \"restart\" snapshot, so the state it started from is unknown", p.key.epoch)
+	case len(o.ops) == 0:
+		o.method, o.verdict = "none", Valid
+	case fastPathApplies(p, o.ops, o.stats):
+		o.method = "zones"
+		if viols := checkZones(p, o.ops); len(viols) == 0 {
+			o.verdict = Valid
+		} else {
+			c.reportZoneViolation(ctx, events, o, viols)
+		}
+	default:
+		if hasRemoves(o.ops) && c.searchFirst(ctx, events, o, sc) {
+			return
+		}
+		// A construction that does not replay could guide the search
+		// (searchCompact's guide), but measured on hot keys a wrong guide
+		// costs more than it saves: the search runs unguided.
+		if order, _ := linearizeOrGuide(p, o.ops); order != nil {
+			o.method, o.verdict = "linearizer", Valid
+		} else if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
+			o.method, o.verdict = "linearizer", Valid
+		} else if viols := relaxedZones(p, o.ops, o.stats); len(viols) > 0 {
+			o.method = "relaxation"
+			c.reportZoneViolation(ctx, events, o, viols)
+		} else {
+			o.method = "search"
+		}
+	}
+}
+
+// Why removes defeat the polynomial paths. The zone check (Gibbons &
+// Korach) needs every read to name the write it saw; unique put contents
+// give that for gets that found a value and, through activations, for
+// update-activations. Removes break it twice:
+//   - a found remove reports only found=true, not the value it removed, so
+//     which content it ends (after which put's cluster it sits) is a choice;
+//   - a read of absence (get not found, remove or update-activation not
+//     found) does not say which absence it saw: the initial one or the one
+//     after which remove. "absent" is a value written many times, and
+//     register checking with repeated values is NP-complete in general.
+// The constructions guess both (a remove at the first content boundary that
+// fits, reads of absence by call or return time) and verify by replay; on
+// hot keys (20 workers, one memory: about 20 operations overlap everywhere)
+// some guess is always wrong and nothing replays. The compact search does
+// not guess; what made it blow up was finding a wrong choice only when a
+// stranded read came due. Its doom cuts (doom.go) refuse such
+// steps when they are taken, so on the hot-spot mix it needs 1-3 steps per
+// operation. That is a measured property of this traffic, not a bound: the
+// worst case stays exponential, and ends in Unknown under the budgets.
+//
+// What the store could record to make removes polynomial (a proposal; the
+// checker does not rely on it):
+//   - a found remove returns the value it removed (Output.Value with
+//     Found=true, as a found get does: the version current at its
+//     linearization point). The remove then joins that value's cluster as
+//     its last operation, and the order of contents and removes is fixed by
+//     zones as for puts and gets.
+//   - every read of absence returns the absence it saw: a per-id tombstone
+//     generation (Output.Tombstone, a uint64: 0 for "never present in this
+//     crash epoch", else the sequence number the store gave the effective
+//     remove that made the id absent, echoed by that remove's own output).
+//     Then every value, absence included, is written once and named by
+//     every read, and the whole partition is decided by the zone check in
+//     O(n log n), with no search. It is sound because the names are outputs
+//     the model checks, not trusted hints: the register state becomes
+//     (value or tombstone), a read naming a tombstone no remove produced,
+//     or one that cannot be current in its interval, is a violation.
+// The cost is in the store: the last remove's sequence number per removed
+// id must survive until that id is put again (compaction included).
+
+// searchFirst decides a partition with removes by the compact search under
+// a step budget linear in its size, before any construction is tried. The
+// constructions must guess which content each found remove ends and which
+// absence each read of absence saw (neither names it); on hot keys they
+// guess wrong: measured on the hot-spot mix (put 45, get 45, update 6,
+// remove 2), none of 20 one-memory 10K-op histories nor 10 100K-op ones
+// replayed, and trying them cost more than the search, which with its doom
+// cuts took 1-3 steps per operation there. It reports whether it decided:
+// valid only with an order that replays; invalid (the search is exhaustive)
+// explained by a relaxation's zone violation when one exists, else by the
+// search's minimized witness. Out of budget, nothing is concluded and the
+// partition takes the usual path (constructions, relaxations, the full
+// search).
+func (c *Config) searchFirst(ctx context.Context, events []history.Event, o *Outcome, sc *searchScratch) bool {
+	steps := int64(16*len(o.ops) + 100_000)
+	if c.MaxSteps > 0 {
+		steps = min(steps, c.MaxSteps)
+	}
+	budget := newSearchBudget(ctx, c.HeapLimitBytes, steps)
+	budget.deadline = time.Now().Add(c.PartitionTimeout)
+	v, order := searchCompactIn(sc, o.p.initial, o.ops, budget, searchSeed(o), nil)
+	o.steps, o.cuts = budget.steps.Load(), budget.cuts.Load()
+	switch {
+	case v == Valid && verifyOrder(o.p.initial, o.ops, order):
+		o.method, o.verdict = "search", Valid
+		return true
+	case v == Invalid:
+		if viols := relaxedZones(o.p, o.ops, o.stats); len(viols) > 0 {
+			o.method = "relaxation"
+			c.reportZoneViolation(ctx, events, o, viols)
+			if o.verdict == Invalid {
+				return true
+			}
+		}
+		o.method, o.verdict = "search", Invalid
+		return true
+	}
+	return false
+}
+
+// hasRemoves says whether any remove is left in the partition.
+func hasRemoves(ops []regOp) bool {
+	for _, op := range ops {
+		if op.op == history.OpRemove {
+			return true
+		}
+	}
+	return false
+}
+
+func searchSeed(o *Outcome) uint64 {
+	return uint64(len(o.ops))*0x9e3779b97f4a7c15 ^ uint64(o.p.key.epoch)
+}
+
+// reportZoneViolation picks the earliest of a zone check's violations; it is
+// confirmed by porcupine on its (small) witness before it is reported. If
+// porcupine disagrees, the zone check is not trusted for this partition and
+// it goes to the search.
+func (c *Config) reportZoneViolation(ctx context.Context, events []history.Event, o *Outcome, viols []zoneViolation) {
+	best, bestLast := -1, uint64(0)
+	var bestIdx []int
+	for i, v := range viols {
+		idx := withClampObservers(o.ops, v.ops)
+		w := witnessEvents(events, o.p, o.ops, idx, false)
+		if l := w[len(w)-1]; best < 0 || l < bestLast {
+			best, bestLast, bestIdx = i, l, idx
+		}
+	}
+	v := viols[best]
+	var wops []regOp
+	for _, i := range bestIdx {
+		if i >= 0 {
+			wops = append(wops, o.ops[i])
+		}
+	}
+	confirm := searchRegister(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, false)
+	if confirm.verdict != Invalid {
+		o.method = "search" // zone check and porcupine disagree: trust neither alone
+		return
+	}
+	o.verdict = Invalid
+	o.wops = wops
+	o.witness = witnessEvents(events, o.p, o.ops, bestIdx, false)
+	o.last = bestLast
+	o.explanation = explainZoneViolation(events, o.p, o.ops, v)
+}
+
+func (c *Config) runSearches(ctx context.Context, events []history.Event, queue []*Outcome) {
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Small partitions first: most are quick, and a hard one should not
+	// hold up the rest.
+	sort.SliceStable(queue, func(a, b int) bool { return len(queue[a].ops) < len(queue[b].ops) })
+	work := make(chan *Outcome)
+	var wg sync.WaitGroup
+	for range min(workers, len(queue)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := new(searchScratch)
+			for o := range work {
+				c.searchPartition(ctx, o, sc)
+			}
+		}()
+	}
+	for _, o := range queue {
+		work <- o
+	}
+	close(work)
+	wg.Wait()
+}
+
+// searchPartition decides a partition by exhaustive search: the compact
+// search (hashed cache, bounded memory) first; a valid verdict needs its
+// linearization to replay. porcupine is used on small partitions when the
+// compact search cannot give a verdict it can stand behind.
+func (c *Config) searchPartition(ctx context.Context, o *Outcome, sc *searchScratch) {
+	budget := newSearchBudget(ctx, c.HeapLimitBytes, c.MaxSteps)
+	deadline := time.Now().Add(c.PartitionTimeout)
+	budget.deadline = deadline
+	v, order := searchCompactIn(sc, o.p.initial, o.ops, budget, searchSeed(o), nil)
+	o.steps += budget.steps.Load()
+	o.cuts += budget.cuts.Load()
+	switch {
+	case v == Valid && verifyOrder(o.p.initial, o.ops, order):
+		o.verdict = Valid
+	case v == Invalid:
+		o.verdict = Invalid
+	case v == Unknown:
+		o.verdict, o.reason = Unknown, budget.why()
+	default:
+		// The search's order does not replay: do not trust it.
+		sv := searchRegister(ctx, o.p.initial, o.ops, time.Until(deadline), c.HeapLimitBytes, c.MaxSteps, false)
+		o.verdict, o.reason, o.steps = sv.verdict, sv.reason, o.steps+sv.steps
+	}
+}
+
+// explainSearchFailures minimizes and explains partitions the search found
+// invalid (a bounded number of them; the rest get the whole partition as
+// witness).
+func (c *Config) explainSearchFailures(ctx context.Context, events []history.Event, outcomes []*Outcome) {
+	minimized := 0
+	for _, o := range outcomes {
+		if o.method != "search" || o.verdict != Invalid {
+			continue
+		}
+		wops := o.ops
+		if minimized < 3 {
+			minimized++
+			wb := witnessBudget{deadline: time.Now().Add(c.MinimizeBudget), perSearch: 2 * time.Second,
+				maxSteps: 2_000_000, heapLimit: c.HeapLimitBytes, maxTries: 200}
+			wops = minimizeSearchWitness(ctx, o.p, o.ops, wb)
+		}
+		o.wops = wops
+		idx := make([]int, len(wops))
+		for i := range idx {
+			idx[i] = i
+		}
+		o.witness = witnessEvents(events, o.p, wops, idx, true)
+		if len(o.witness) > 0 {
+			o.last = o.witness[len(o.witness)-1]
+		}
+		if len(wops) <= 2000 {
+			sv := searchRegister(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, true)
+			if sv.verdict == Invalid {
+				o.explanation = explainSearchViolation(events, o.p, wops, sv)
+				continue
+			}
+		}
+		o.explanation = fmt.Sprintf("%s is not linearizable (porcupine found no valid order of its %d operations; the witness was too large to explain step by step).\n", partitionName(o.p), len(wops))
+	}
+}
