@@ -87,11 +87,11 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 
 	// Compose.
 	var invalid, unknown []*register.Outcome
-	counts := map[string]int{}
+	counts := map[register.Decision]int{}
 	var readsDropped, writesDropped, writesClamped int
 	var ops, steps, cuts int64
 	for _, o := range outcomes {
-		counts[o.Method()]++
+		counts[o.Decision()]++
 		r, w, cl := o.InfoDropped()
 		readsDropped += r
 		writesDropped += w
@@ -110,10 +110,10 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		"partitions":          len(outcomes),
 		"crash_epochs":        view.Epochs(),
 		"register_ops":        ops,
-		"decided_by_zones":    counts["zones"],
-		"decided_by_search":   counts["search"],
-		"decided_by_order":    counts["linearizer"],
-		"decided_by_relaxed":  counts["relaxation"],
+		"decided_by_zones":    counts[register.ByZones],
+		"decided_by_search":   counts[register.BySearch],
+		"decided_by_order":    counts[register.ByOrder],
+		"decided_by_relaxed":  counts[register.ByRelaxation],
 		"info_reads_dropped":  readsDropped,
 		"info_writes_dropped": writesDropped,
 		"info_writes_clamped": writesClamped,
@@ -177,7 +177,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 	default:
 		res.Verdict = Valid
 		res.Summary = fmt.Sprintf("%d memory histories (%d operations) linearizable: %d by zone check, %d by a constructed order that replays, %d by search",
-			len(outcomes), ops, counts["zones"], counts["linearizer"], counts["search"])
+			len(outcomes), ops, counts[register.ByZones], counts[register.ByOrder], counts[register.BySearch])
 	}
 	return res
 }

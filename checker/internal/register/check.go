@@ -50,7 +50,7 @@ func (c *Config) decideAll(ctx context.Context, events []history.Event, h *regHi
 	wg.Wait()
 	var searchQueue []*Outcome
 	for _, o := range outcomes {
-		if o.method == "search" && o.verdict == undecided {
+		if o.method == BySearch && o.verdict == undecided {
 			searchQueue = append(searchQueue, o)
 		}
 	}
@@ -61,18 +61,18 @@ func (c *Config) decideAll(ctx context.Context, events []history.Event, h *regHi
 
 // decideFast tries the paths that need no search: the zone check, a
 // constructed order, the relaxations. What they cannot decide is left with
-// method "search".
+// method BySearch.
 func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outcome, sc *searchScratch) {
 	p := o.p
 	o.ops, o.stats = pruneIn(sc, p, true) // p.ops is not used after this
 	switch {
 	case !p.initialKnown:
-		o.method, o.verdict = "none", Unknown
+		o.method, o.verdict = ByNothing, Unknown
 		o.reason = fmt.Sprintf("crash epoch %d has no \"restart\" snapshot, so the state it started from is unknown", p.key.epoch)
 	case len(o.ops) == 0:
-		o.method, o.verdict = "none", Valid
+		o.method, o.verdict = ByNothing, Valid
 	case fastPathApplies(p, o.ops, o.stats):
-		o.method = "zones"
+		o.method = ByZones
 		if viols := checkZones(p, o.ops); len(viols) == 0 {
 			o.verdict = Valid
 		} else {
@@ -86,14 +86,14 @@ func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outc
 		// (searchCompact's guide), but measured on hot keys a wrong guide
 		// costs more than it saves: the search runs unguided.
 		if order, _ := linearizeOrGuide(p, o.ops); order != nil {
-			o.method, o.verdict = "linearizer", Valid
+			o.method, o.verdict = ByOrder, Valid
 		} else if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
-			o.method, o.verdict = "linearizer", Valid
+			o.method, o.verdict = ByOrder, Valid
 		} else if viols := relaxedZones(p, o.ops, o.stats); len(viols) > 0 {
-			o.method = "relaxation"
+			o.method = ByRelaxation
 			c.reportZoneViolation(ctx, events, o, viols)
 		} else {
-			o.method = "search"
+			o.method = BySearch
 		}
 	}
 }
@@ -162,17 +162,17 @@ func (c *Config) searchFirst(ctx context.Context, events []history.Event, o *Out
 	o.steps, o.cuts = budget.steps.Load(), budget.cuts.Load()
 	switch {
 	case v == Valid && verifyOrder(o.p.initial, o.ops, order):
-		o.method, o.verdict = "search", Valid
+		o.method, o.verdict = BySearch, Valid
 		return true
 	case v == Invalid:
 		if viols := relaxedZones(o.p, o.ops, o.stats); len(viols) > 0 {
-			o.method = "relaxation"
+			o.method = ByRelaxation
 			c.reportZoneViolation(ctx, events, o, viols)
 			if o.verdict == Invalid {
 				return true
 			}
 		}
-		o.method, o.verdict = "search", Invalid
+		o.method, o.verdict = BySearch, Invalid
 		return true
 	}
 	return false
@@ -215,7 +215,7 @@ func (c *Config) reportZoneViolation(ctx context.Context, events []history.Event
 	}
 	confirm := searchRegister(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, false)
 	if confirm.verdict != Invalid {
-		o.method = "search" // zone check and porcupine disagree: trust neither alone
+		o.method = BySearch // zone check and porcupine disagree: trust neither alone
 		return
 	}
 	o.verdict = Invalid
@@ -283,7 +283,7 @@ func (c *Config) searchPartition(ctx context.Context, o *Outcome, sc *searchScra
 func (c *Config) explainSearchFailures(ctx context.Context, events []history.Event, outcomes []*Outcome) {
 	minimized := 0
 	for _, o := range outcomes {
-		if o.method != "search" || o.verdict != Invalid {
+		if o.method != BySearch || o.verdict != Invalid {
 			continue
 		}
 		wops := o.ops

@@ -42,11 +42,11 @@ func runCheck(t testing.TB, ctx context.Context, events []history.Event, cfg Con
 	}
 	outcomes := Check(ctx, events, v, cfg)
 	r := testResult{Verdict: Valid, Details: map[string]any{}}
-	counts := map[string]int{}
+	counts := map[Decision]int{}
 	var steps, cuts int64
 	var invalid []*Outcome
 	for _, o := range outcomes {
-		counts[o.Method()]++
+		counts[o.Decision()]++
 		steps += o.Steps()
 		cuts += o.DoomedSteps()
 		switch o.Verdict() {
@@ -58,9 +58,9 @@ func runCheck(t testing.TB, ctx context.Context, events []history.Event, cfg Con
 			}
 		}
 	}
-	r.Details["decided_by_zones"] = counts["zones"]
-	r.Details["decided_by_order"] = counts["linearizer"]
-	r.Details["decided_by_search"] = counts["search"]
+	r.Details["decided_by_zones"] = counts[ByZones]
+	r.Details["decided_by_order"] = counts[ByOrder]
+	r.Details["decided_by_search"] = counts[BySearch]
 	r.Details["search_steps"] = steps
 	r.Details["search_doomed_steps"] = cuts
 	if len(invalid) > 0 {

@@ -5,7 +5,7 @@ type Outcome struct {
 	p       *regPartition
 	ops     []regOp // after pruning
 	stats   pruneStats
-	method  string // "zones", "search", "none"
+	method  Decision
 	verdict Verdict
 	reason  string // why unknown
 	// Violation evidence (invalid only): witness ops (indices into wops),
@@ -21,9 +21,8 @@ type Outcome struct {
 // Name names the partition: its memory, and its crash epoch when not the first.
 func (o *Outcome) Name() string { return partitionName(o.p) }
 
-// Method is how the partition was decided: "zones", "linearizer",
-// "relaxation", "search", or "none".
-func (o *Outcome) Method() string { return o.method }
+// Decision is the path that decided the partition.
+func (o *Outcome) Decision() Decision { return o.method }
 
 func (o *Outcome) Verdict() Verdict { return o.verdict }
 

@@ -29,6 +29,39 @@ func (v Verdict) String() string {
 	return "undecided"
 }
 
+// Decision is the path that decided a partition.
+type Decision uint8
+
+const (
+	// ByNothing: no path was needed or none could run: nothing left to judge
+	// after pruning (valid), or the epoch's initial state is unknown.
+	ByNothing Decision = iota
+	// ByZones: the zone check, on a partition with unique writes and only
+	// puts and gets after pruning.
+	ByZones
+	// ByOrder: a constructed order (from the zones, or greedy) that replays.
+	ByOrder
+	// ByRelaxation: a zone violation of a weaker history, confirmed by
+	// porcupine.
+	ByRelaxation
+	// BySearch: the compact search (porcupine where it cannot conclude).
+	BySearch
+)
+
+func (d Decision) String() string {
+	switch d {
+	case ByZones:
+		return "zones"
+	case ByOrder:
+		return "order"
+	case ByRelaxation:
+		return "relaxation"
+	case BySearch:
+		return "search"
+	}
+	return "none"
+}
+
 // Call is one client operation of a history, its invoke paired with its
 // completion, as the caller's pairing reports it. Positions are indices into
 // the history's events.
