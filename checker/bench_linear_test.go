@@ -34,7 +34,7 @@ func BenchmarkLinearizableHot1NoRemoves(b *testing.B) {
 
 func benchHot1(b *testing.B, cfg synth.Config) {
 	events := synth.Generate(cfg)
-	c := newLinearizableCheck().(*LinearizableCheck)
+	c := newLinearizableCheck().(*linearizableCheck)
 	b.ResetTimer()
 	for range b.N {
 		if r := c.Run(context.Background(), &Input{Events: events}); r.Verdict != Valid {
@@ -49,7 +49,7 @@ func BenchmarkLinearizablePutGetHot1(b *testing.B) {
 	cfg := hotMix(3, 20, 1, 10_000)
 	cfg.Update, cfg.Remove = 0, 0
 	events := synth.Generate(cfg)
-	c := newLinearizableCheck().(*LinearizableCheck)
+	c := newLinearizableCheck().(*linearizableCheck)
 	b.ResetTimer()
 	for range b.N {
 		if r := c.Run(context.Background(), &Input{Events: events}); r.Verdict != Valid {

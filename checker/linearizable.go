@@ -10,57 +10,50 @@ import (
 	"github.com/warmcheck/warmcheck/checker/internal/register"
 )
 
-// LinearizableCheck judges each memory's register history (put, get, remove,
+// linearizableCheck judges each memory's register history (put, get, remove,
 // update-activation), per crash epoch, for linearizability. It adapts the
 // register engine (checker/internal/register): the engine builds the
 // register view over the shared op index, decides every partition under the
 // budgets below, and explains and draws violations; this check composes its
 // outcomes into one Result. A valid verdict always rests on an order that
 // replays; running out of any budget yields Unknown, never Valid.
-type LinearizableCheck struct {
-	// PartitionTimeout bounds one search.
-	PartitionTimeout time.Duration
-	// TotalTimeout bounds the whole check.
-	TotalTimeout time.Duration
-	// HeapLimitBytes: a search stops (unknown) once live heap exceeds it.
-	HeapLimitBytes uint64
-	// MaxSteps bounds model steps per search (0: none).
-	MaxSteps int64
-	// Workers is how many searches run at once (0: GOMAXPROCS).
-	Workers int
-	// MaxVisualOps caps the witness size drawn as HTML.
-	MaxVisualOps int
-	// MaxVisualizations caps how many failing partitions are drawn.
-	MaxVisualizations int
-	// MinimizeBudget bounds the witness minimization of search violations.
-	MinimizeBudget time.Duration
+type linearizableCheck struct {
+	// engine bounds each partition's search (time, heap, steps, workers,
+	// witness minimization).
+	engine register.Config
+	// totalTimeout bounds the whole check.
+	totalTimeout time.Duration
+	// maxVisualOps caps the witness size drawn as HTML; maxVisualizations
+	// how many failing partitions are drawn.
+	maxVisualOps, maxVisualizations int
 }
 
 func newLinearizableCheck() Check {
-	return &LinearizableCheck{
-		PartitionTimeout:  30 * time.Second,
-		TotalTimeout:      5 * time.Minute,
-		HeapLimitBytes:    2 << 30,
-		MaxSteps:          0,
-		MaxVisualOps:      300,
-		MaxVisualizations: 5,
-		MinimizeBudget:    20 * time.Second,
+	return &linearizableCheck{
+		engine: register.Config{
+			PartitionTimeout: 30 * time.Second,
+			HeapLimitBytes:   2 << 30,
+			MinimizeBudget:   20 * time.Second,
+		},
+		totalTimeout:      5 * time.Minute,
+		maxVisualOps:      300,
+		maxVisualizations: 5,
 	}
 }
 
-func (c *LinearizableCheck) Name() string { return "linearizable" }
+func (c *linearizableCheck) Name() string { return "linearizable" }
 
-func (c *LinearizableCheck) Description() string {
+func (c *linearizableCheck) Description() string {
 	return "each memory's put/get/remove/update-activation history is linearizable, per crash epoch, from the recovered state"
 }
 
-func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
+func (c *linearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 	start := time.Now()
 	res = Result{Name: c.Name()}
 	defer func() { res.ElapsedNanos = time.Since(start).Nanoseconds() }()
-	if c.TotalTimeout > 0 {
+	if c.totalTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.TotalTimeout)
+		ctx, cancel = context.WithTimeout(ctx, c.totalTimeout)
 		defer cancel()
 	}
 
@@ -77,13 +70,7 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		res.Explanation = "The history could not be read as register operations, so linearizability was not judged:\n" + err.Error()
 		return res
 	}
-	outcomes := register.Check(ctx, in.Events, view, register.Config{
-		PartitionTimeout: c.PartitionTimeout,
-		HeapLimitBytes:   c.HeapLimitBytes,
-		MaxSteps:         c.MaxSteps,
-		Workers:          c.Workers,
-		MinimizeBudget:   c.MinimizeBudget,
-	})
+	outcomes := register.Check(ctx, in.Events, view, c.engine)
 
 	// Compose.
 	var invalid, unknown []*register.Outcome
@@ -147,10 +134,10 @@ func (c *LinearizableCheck) Run(ctx context.Context, in *Input) (res Result) {
 		res.Explanation = b.String()
 		if in.OutDir != "" {
 			for i, o := range invalid {
-				if i == c.MaxVisualizations {
+				if i == c.maxVisualizations {
 					break
 				}
-				name, err := register.Visualize(ctx, in.OutDir, i, in.Events, view, o, c.MaxVisualOps)
+				name, err := register.Visualize(ctx, in.OutDir, i, in.Events, view, o, c.maxVisualOps)
 				if err != nil {
 					res.Explanation += fmt.Sprintf("\n(visualization of %s failed: %v)\n", o.Name(), err)
 				} else if name != "" {

@@ -74,14 +74,14 @@ func (b *hb) crash(layout ...history.Entry) *hb {
 
 func ptr(v history.Value) *history.Value { return &v }
 
-func testCheck() *LinearizableCheck {
-	c := newLinearizableCheck().(*LinearizableCheck)
-	c.PartitionTimeout = 10 * time.Second
-	c.MinimizeBudget = 5 * time.Second
+func testCheck() *linearizableCheck {
+	c := newLinearizableCheck().(*linearizableCheck)
+	c.engine.PartitionTimeout = 10 * time.Second
+	c.engine.MinimizeBudget = 5 * time.Second
 	return c
 }
 
-func runLinear(t testing.TB, c *LinearizableCheck, events []history.Event) Result {
+func runLinear(t testing.TB, c *linearizableCheck, events []history.Event) Result {
 	t.Helper()
 	return c.Run(context.Background(), &Input{Events: events})
 }

@@ -270,10 +270,10 @@ func TestLinearizableBudgetGivesUnknownNeverValid(t *testing.T) {
 		b.okFound(p, rm, "a", true)
 	}
 	c := testCheck()
-	c.MaxSteps = 50
+	c.engine.MaxSteps = 50
 	r := runLinear(t, c, b.events)
 	wantVerdict(t, r, Unknown)
-	c.MaxSteps = 0
+	c.engine.MaxSteps = 0
 	r = runLinear(t, c, b.events)
 	wantVerdict(t, r, Invalid)
 	if r.Details["decided_by_search"] != 1 {
