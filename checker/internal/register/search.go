@@ -54,12 +54,53 @@ func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uin
 
 // searchCompactIn is searchCompact building its maps in sc (nil: fresh).
 func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *searchBudget, seed uint64, guide []int) (Verdict, []int) {
-	n := len(ops)
-	if n == 0 {
+	if len(ops) == 0 {
 		return Valid, nil
 	}
-	byCall := scratchSlice(sc, func(s *searchScratch) *[]int { return &s.byCall }, n)
-	byRet := scratchSlice(sc, func(s *searchScratch) *[]int { return &s.byRet }, n)
+	s := newCompactSearch(sc, initial, ops, seed, guide)
+	defer func() { budget.cuts.Add(s.doom.cuts) }()
+	if sc != nil {
+		defer func() { sc.arena = s.arena[:0] }() // keep what it grew to
+	}
+	return s.run(budget)
+}
+
+// compactSearch is one run of searchCompact: the partition's indexes, built
+// once, and the depth-first search's state. Invariants: placed[i] exactly
+// for the ops of stack's frames (their op field); (h1, h2) is the Zobrist
+// hash of placed; state is the register state after the placed ops, in
+// stack order; lo and rp are the first unplaced positions of byCall and
+// byRet, or past them.
+type compactSearch struct {
+	ops           []regOp
+	n             int
+	byCall, byRet []int
+	putOf         map[valueKey]int
+	putOfIdent    map[writeIdentity]int
+	uaOf          map[uint32]int
+	dead          []bool  // a write no read can see (a put of an unread identity, an update of an unread activation)
+	free          []uint8 // the op's class of interchangeable info ops, 0 if none
+	guidePos      []int   // position of each op in the guide, nil without one
+	z1, z2        []uint64
+	placed        []bool
+	doom          *doomTracker
+	seen          map[cacheKey]struct{}
+	h1, h2        uint64
+	state         regState
+	lo, rp        int
+	stack         []searchFrame
+	arena         []int // the frames' candidate lists, stacked as the frames are: one allocation instead of one per step
+}
+
+// newCompactSearch indexes ops for the search: by call and by return, who
+// writes which value, which writes are dead, which info ops are
+// interchangeable, the Zobrist keys, the doom tracker.
+func newCompactSearch(sc *searchScratch, initial regState, ops []regOp, seed uint64, guide []int) *compactSearch {
+	n := len(ops)
+	s := &compactSearch{ops: ops, n: n, state: initial}
+	s.byCall = scratchSlice(sc, func(s *searchScratch) *[]int { return &s.byCall }, n)
+	s.byRet = scratchSlice(sc, func(s *searchScratch) *[]int { return &s.byRet }, n)
+	byCall, byRet := s.byCall, s.byRet
 	for i := range byCall {
 		byCall[i], byRet[i] = i, i
 	}
@@ -67,16 +108,16 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 	sort.Slice(byRet, func(a, b int) bool { return ops[byRet[a]].ret < ops[byRet[b]].ret })
 
 	// Who writes what, and whose versions are read.
-	putOf := scratchMap(sc, func(s *searchScratch) *map[valueKey]int { return &s.putOf }, n/2)
-	putOfIdent := scratchMap(sc, func(s *searchScratch) *map[writeIdentity]int { return &s.putOfIdent }, n/2)
-	uaOf := scratchMap(sc, func(s *searchScratch) *map[uint32]int { return &s.uaOf }, 0)
+	s.putOf = scratchMap(sc, func(s *searchScratch) *map[valueKey]int { return &s.putOf }, n/2)
+	s.putOfIdent = scratchMap(sc, func(s *searchScratch) *map[writeIdentity]int { return &s.putOfIdent }, n/2)
+	s.uaOf = scratchMap(sc, func(s *searchScratch) *map[uint32]int { return &s.uaOf }, 0)
 	for i, o := range ops {
 		switch o.op {
 		case history.OpPut:
-			putOf[o.value] = i
-			putOfIdent[identityOf(o.value)] = i
+			s.putOf[o.value] = i
+			s.putOfIdent[identityOf(o.value)] = i
 		case history.OpUpdateActivation:
-			uaOf[o.activation] = i
+			s.uaOf[o.activation] = i
 		}
 	}
 	readIdent := scratchMap(sc, func(s *searchScratch) *map[writeIdentity]bool { return &s.readIdent }, n/2)
@@ -87,13 +128,13 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 			readAct[o.output.activation] = true
 		}
 	}
-	dead := scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.dead }, n)
+	s.dead = scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.dead }, n)
 	for i, o := range ops {
 		switch o.op {
 		case history.OpPut:
-			dead[i] = !readIdent[identityOf(o.value)]
+			s.dead[i] = !readIdent[identityOf(o.value)]
 		case history.OpUpdateActivation:
-			dead[i] = (o.found || o.status == statusInfo) && !readAct[o.activation]
+			s.dead[i] = (o.found || o.status == statusInfo) && !readAct[o.activation]
 		}
 	}
 	// Interchangeable ops: info ops with no return (they may take effect at
@@ -107,211 +148,226 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 	// of a class (by call) is a candidate: without this, the search tried
 	// every subset of the pending ones at every step (measured: 780K dead
 	// ends around ten pending info puts on a 10K-op partition).
-	free := scratchSlice(sc, func(s *searchScratch) *[]uint8 { return &s.free }, n)
+	s.free = scratchSlice(sc, func(s *searchScratch) *[]uint8 { return &s.free }, n)
 	for i, o := range ops {
 		if o.ret != infinity || o.status != statusInfo {
 			continue
 		}
 		switch {
-		case o.op == history.OpPut && dead[i]:
-			free[i] = freePut
+		case o.op == history.OpPut && s.dead[i]:
+			s.free[i] = freePut
 		case o.op == history.OpRemove:
-			free[i] = freeRemove
-		case o.op == history.OpUpdateActivation && dead[i]:
-			free[i] = freeUpdate
+			s.free[i] = freeRemove
+		case o.op == history.OpUpdateActivation && s.dead[i]:
+			s.free[i] = freeUpdate
 		}
-	}
-	isRead := func(o regOp) bool {
-		if o.status != statusOK {
-			return false
-		}
-		return o.op == history.OpGet || (o.op != history.OpPut && !o.found)
-	}
-	matches := func(o regOp, s regState) bool {
-		if o.op != history.OpGet {
-			return !s.present
-		}
-		return o.found == s.present && (!o.found || o.output == s.value)
 	}
 
 	rng := rand.New(rand.NewPCG(seed, 0x2b))
-	z1 := scratchSlice(sc, func(s *searchScratch) *[]uint64 { return &s.z1 }, n)
-	z2 := scratchSlice(sc, func(s *searchScratch) *[]uint64 { return &s.z2 }, n)
-	for i := range z1 {
-		z1[i], z2[i] = rng.Uint64(), rng.Uint64()
+	s.z1 = scratchSlice(sc, func(s *searchScratch) *[]uint64 { return &s.z1 }, n)
+	s.z2 = scratchSlice(sc, func(s *searchScratch) *[]uint64 { return &s.z2 }, n)
+	for i := range s.z1 {
+		s.z1[i], s.z2[i] = rng.Uint64(), rng.Uint64()
 	}
-	placed := scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.placed }, n)
-	doom := newDoomTrackerIn(sc, initial, ops, byCall, byRet, placed)
-	defer func() { budget.cuts.Add(doom.cuts) }()
-	var guidePos []int
+	s.placed = scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.placed }, n)
+	s.doom = newDoomTrackerIn(sc, initial, ops, byCall, byRet, s.placed)
 	if len(guide) == n {
-		guidePos = make([]int, n)
+		s.guidePos = make([]int, n)
 		for k, i := range guide {
-			guidePos[i] = k
+			s.guidePos[i] = k
 		}
 	}
-	seen := scratchMap(sc, func(s *searchScratch) *map[cacheKey]struct{} { return &s.seen }, n)
-	var h1, h2 uint64
-	state := initial
-	lo, rp := 0, 0
-	stack := scratchSlice(sc, func(s *searchScratch) *[]searchFrame { return &s.stack }, n+1)[:0] // at most one frame per op
-	// arena holds the frames' candidate lists, stacked as the frames are:
-	// one allocation instead of one per step.
-	arena := scratchSlice(sc, func(s *searchScratch) *[]int { return &s.arena }, 1024)[:0]
-	if sc != nil {
-		defer func() { sc.arena = arena[:0] }() // keep what it grew to
-	}
-	order := func() []int {
-		out := make([]int, len(stack))
-		for i, f := range stack {
-			out[i] = f.op
-		}
-		return out
-	}
-	// candidates lists, most promising first, the ops that may come next.
-	candidates := func() []int {
-		for lo < n && placed[byCall[lo]] {
-			lo++
-		}
-		for rp < n && placed[byRet[rp]] {
-			rp++
-		}
-		if rp == n {
-			return nil
-		}
-		due := byRet[rp]
-		limit := ops[due].ret
-		start := len(arena)
-		var freeSeen [freeClasses]bool
-		for k := lo; k < n && ops[byCall[k]].call <= limit; k++ {
-			i := byCall[k]
-			if placed[i] {
-				continue
-			}
-			if isRead(ops[i]) && matches(ops[i], state) {
-				arena = append(arena[:start], i)
-				return arena[start:len(arena):len(arena)]
-			}
-			if c := free[i]; c > 0 {
-				if freeSeen[c] {
-					continue // an earlier one of its class stands for it
-				}
-				freeSeen[c] = true
-			}
-			arena = append(arena, i)
-		}
-		cands := arena[start:len(arena):len(arena)]
-		if len(cands) < 2 {
-			return cands
-		}
-		// Most needed first.
-		want := -1
-		d := ops[due]
-		switch {
-		case d.op == history.OpGet && d.found:
-			if w, ok := putOf[d.output]; ok {
-				want = w
-			} else if u, ok := uaOf[d.output.activation]; ok {
-				want = u
-				if !state.present || identityOf(state.value) != identityOf(d.output) {
-					if w, ok := putOfIdent[identityOf(d.output)]; ok && !placed[w] {
-						want = w
-					}
-				}
-			}
-		case isRead(d):
-			for _, i := range cands {
-				if ops[i].op == history.OpRemove {
-					want = i
-					break
-				}
-			}
-		default:
-			want = due
-		}
-		rank := func(i int) int {
-			if guidePos != nil {
-				return guidePos[i]
-			}
-			switch {
-			case i == want:
-				return 0
-			case i == due:
-				return 1
-			case dead[i]:
-				return 2
-			}
-			return 3
-		}
-		sort.SliceStable(cands, func(a, b int) bool {
-			ra, rb := rank(cands[a]), rank(cands[b])
-			if ra != rb {
-				return ra < rb
-			}
-			return ops[cands[a]].ret < ops[cands[b]].ret
-		})
-		return cands
-	}
+	s.seen = scratchMap(sc, func(s *searchScratch) *map[cacheKey]struct{} { return &s.seen }, n)
+	s.stack = scratchSlice(sc, func(s *searchScratch) *[]searchFrame { return &s.stack }, n+1)[:0] // at most one frame per op
+	s.arena = scratchSlice(sc, func(s *searchScratch) *[]int { return &s.arena }, 1024)[:0]
+	return s
+}
 
-	push := func() {
-		start := len(arena)
-		cands := candidates()
-		stack = append(stack, searchFrame{start: start, cands: cands, op: -1, state: state, lo: lo, rp: rp})
-	}
-	push()
+// run is the depth-first search: place the next candidate of the top frame
+// that the model, the doom tracker and the cache allow, or pop the frame.
+func (s *compactSearch) run(budget *searchBudget) (Verdict, []int) {
+	s.push()
 	for {
 		if !budget.ok() {
 			return Unknown, nil
 		}
-		top := &stack[len(stack)-1]
+		top := &s.stack[len(s.stack)-1]
 		if top.op >= 0 {
 			// Returning to this frame: undo its placement.
-			placed[top.op] = false
-			doom.unplace(top.op)
-			h1 ^= z1[top.op]
-			h2 ^= z2[top.op]
+			s.placed[top.op] = false
+			s.doom.unplace(top.op)
+			s.h1 ^= s.z1[top.op]
+			s.h2 ^= s.z2[top.op]
 			top.op = -1
 		}
-		state, lo, rp = top.state, top.lo, top.rp
-		advanced := false
-		for top.next < len(top.cands) {
-			i := top.cands[top.next]
-			top.next++
-			o := ops[i]
-			ok, next := registerStep(state, regInputOf(o), regOutput{found: o.found, value: o.output})
-			if !ok || doom.dooms(state, next, i, lo, rp) {
-				continue
-			}
-			k := cacheKey{h1 ^ z1[i], h2 ^ z2[i], next}
-			if _, dup := seen[k]; dup {
-				continue
-			}
-			seen[k] = struct{}{}
-			top.op = i
-			placed[i] = true
-			doom.place(i)
-			h1, h2, state = k.h1, k.h2, next
-			advanced = true
-			break
-		}
-		if !advanced {
-			arena = arena[:top.start]
-			stack = stack[:len(stack)-1]
-			if len(stack) == 0 {
+		s.state, s.lo, s.rp = top.state, top.lo, top.rp
+		if !s.advance(top) {
+			s.arena = s.arena[:top.start]
+			s.stack = s.stack[:len(s.stack)-1]
+			if len(s.stack) == 0 {
 				return Invalid, nil
 			}
 			continue
 		}
-		if len(stack) == n {
-			return Valid, order()
+		if len(s.stack) == s.n {
+			return Valid, s.order()
 		}
-		push := func() {
-			start := len(arena)
-			cands := candidates()
-			stack = append(stack, searchFrame{start: start, cands: cands, op: -1, state: state, lo: lo, rp: rp})
-		}
-		push()
+		s.push()
 	}
+}
+
+// advance places top's next allowed candidate and reports whether there
+// was one.
+func (s *compactSearch) advance(top *searchFrame) bool {
+	for top.next < len(top.cands) {
+		i := top.cands[top.next]
+		top.next++
+		o := s.ops[i]
+		ok, next := registerStep(s.state, regInputOf(o), regOutput{found: o.found, value: o.output})
+		if !ok || s.doom.dooms(s.state, next, i, s.lo, s.rp) {
+			continue
+		}
+		k := cacheKey{s.h1 ^ s.z1[i], s.h2 ^ s.z2[i], next}
+		if _, dup := s.seen[k]; dup {
+			continue
+		}
+		s.seen[k] = struct{}{}
+		top.op = i
+		s.placed[i] = true
+		s.doom.place(i)
+		s.h1, s.h2, s.state = k.h1, k.h2, next
+		return true
+	}
+	return false
+}
+
+// push opens a frame for the current state with its candidates.
+func (s *compactSearch) push() {
+	start := len(s.arena)
+	cands := s.candidates()
+	s.stack = append(s.stack, searchFrame{start: start, cands: cands, op: -1, state: s.state, lo: s.lo, rp: s.rp})
+}
+
+// order is the linearization the stack holds.
+func (s *compactSearch) order() []int {
+	out := make([]int, len(s.stack))
+	for i, f := range s.stack {
+		out[i] = f.op
+	}
+	return out
+}
+
+// candidates lists, most promising first, the ops that may come next: the
+// unplaced ones invoked before the earliest unplaced return. A read that
+// matches the state is the only candidate; of a class of interchangeable
+// info ops only the first stands.
+func (s *compactSearch) candidates() []int {
+	ops, n, placed := s.ops, s.n, s.placed
+	for s.lo < n && placed[s.byCall[s.lo]] {
+		s.lo++
+	}
+	for s.rp < n && placed[s.byRet[s.rp]] {
+		s.rp++
+	}
+	if s.rp == n {
+		return nil
+	}
+	due := s.byRet[s.rp]
+	limit := ops[due].ret
+	start := len(s.arena)
+	var freeSeen [freeClasses]bool
+	for k := s.lo; k < n && ops[s.byCall[k]].call <= limit; k++ {
+		i := s.byCall[k]
+		if placed[i] {
+			continue
+		}
+		if isSearchRead(ops[i]) && readMatches(ops[i], s.state) {
+			s.arena = append(s.arena[:start], i)
+			return s.arena[start:len(s.arena):len(s.arena)]
+		}
+		if c := s.free[i]; c > 0 {
+			if freeSeen[c] {
+				continue // an earlier one of its class stands for it
+			}
+			freeSeen[c] = true
+		}
+		s.arena = append(s.arena, i)
+	}
+	cands := s.arena[start:len(s.arena):len(s.arena)]
+	if len(cands) >= 2 {
+		s.rank(cands, due)
+	}
+	return cands
+}
+
+// rank sorts cands most needed first: the guide's order when there is one;
+// else the write whose version the due op (the earliest-returning unplaced
+// one) needs, then the due op, then dead writes, then by return.
+func (s *compactSearch) rank(cands []int, due int) {
+	ops := s.ops
+	want := -1
+	d := ops[due]
+	switch {
+	case d.op == history.OpGet && d.found:
+		if w, ok := s.putOf[d.output]; ok {
+			want = w
+		} else if u, ok := s.uaOf[d.output.activation]; ok {
+			want = u
+			if !s.state.present || identityOf(s.state.value) != identityOf(d.output) {
+				if w, ok := s.putOfIdent[identityOf(d.output)]; ok && !s.placed[w] {
+					want = w
+				}
+			}
+		}
+	case isSearchRead(d):
+		for _, i := range cands {
+			if ops[i].op == history.OpRemove {
+				want = i
+				break
+			}
+		}
+	default:
+		want = due
+	}
+	rank := func(i int) int {
+		if s.guidePos != nil {
+			return s.guidePos[i]
+		}
+		switch {
+		case i == want:
+			return 0
+		case i == due:
+			return 1
+		case s.dead[i]:
+			return 2
+		}
+		return 3
+	}
+	sort.SliceStable(cands, func(a, b int) bool {
+		ra, rb := rank(cands[a]), rank(cands[b])
+		if ra != rb {
+			return ra < rb
+		}
+		return ops[cands[a]].ret < ops[cands[b]].ret
+	})
+}
+
+// isSearchRead reports whether o, once placed, leaves the state as it was:
+// an ok get, or an ok remove or update-activation that found nothing.
+func isSearchRead(o regOp) bool {
+	if o.status != statusOK {
+		return false
+	}
+	return o.op == history.OpGet || (o.op != history.OpPut && !o.found)
+}
+
+// readMatches reports whether the read o (isSearchRead) is what state s
+// gives.
+func readMatches(o regOp, s regState) bool {
+	if o.op != history.OpGet {
+		return !s.present
+	}
+	return o.found == s.present && (!o.found || o.output == s.value)
 }
 
 // searchFrame is one level of searchCompact's depth-first stack.
