@@ -16,7 +16,7 @@ import (
 // what the search found invalid. Partitions that the zone check can decide
 // (unique writes, only puts and gets after pruning) are decided in
 // O(n log n). Partitions with removes go to the compact search first
-// (searchFirst), under a step budget linear in their size; the rest, and
+// (decideByBoundedSearch), under a step budget linear in their size; the rest, and
 // those the budget did not cover, to the constructions (an order built from
 // the zones, verified by replay), the relaxations (a zone violation of a
 // weaker history, confirmed by porcupine) and the full search under a time,
@@ -54,7 +54,7 @@ func (c *Config) decideAll(ctx context.Context, events []history.Event, h *regHi
 			searchQueue = append(searchQueue, o)
 		}
 	}
-	c.runSearches(ctx, events, searchQueue)
+	c.runFullSearches(ctx, events, searchQueue)
 	c.explainSearchFailures(ctx, events, outcomes)
 	return outcomes
 }
@@ -79,11 +79,11 @@ func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outc
 			c.reportZoneViolation(ctx, events, o, viols)
 		}
 	default:
-		if hasRemoves(o.ops) && c.searchFirst(ctx, events, o, sc) {
+		if hasRemoves(o.ops) && c.decideByBoundedSearch(ctx, events, o, sc) {
 			return
 		}
 		// A construction that does not replay could guide the search
-		// (searchCompact's guide), but measured on hot keys a wrong guide
+		// (runCompactSearch's guide), but measured on hot keys a wrong guide
 		// costs more than it saves: the search runs unguided.
 		if order, _ := linearizeOrGuide(p, o.ops); order != nil {
 			o.method, o.verdict = ByOrder, Valid
@@ -138,8 +138,9 @@ func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outc
 // The cost is in the store: the last remove's sequence number per removed
 // id must survive until that id is put again (compaction included).
 
-// searchFirst decides a partition with removes by the compact search under
-// a step budget linear in its size, before any construction is tried. The
+// decideByBoundedSearch decides a partition with removes by the compact
+// search under a step budget linear in its size, before any construction is
+// tried (decideByFullSearch is the unbounded one, for what is left). The
 // constructions must guess which content each found remove ends and which
 // absence each read of absence saw (neither names it); on hot keys they
 // guess wrong: measured on the hot-spot mix (put 45, get 45, update 6,
@@ -151,14 +152,14 @@ func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outc
 // search's minimized witness. Out of budget, nothing is concluded and the
 // partition takes the usual path (constructions, relaxations, the full
 // search).
-func (c *Config) searchFirst(ctx context.Context, events []history.Event, o *Outcome, sc *searchScratch) bool {
+func (c *Config) decideByBoundedSearch(ctx context.Context, events []history.Event, o *Outcome, sc *searchScratch) bool {
 	steps := int64(16*len(o.ops) + 100_000)
 	if c.MaxSteps > 0 {
 		steps = min(steps, c.MaxSteps)
 	}
 	budget := newSearchBudget(ctx, c.HeapLimitBytes, steps)
 	budget.deadline = time.Now().Add(c.PartitionTimeout)
-	v, order := searchCompactIn(sc, o.p.initial, o.ops, budget, searchSeed(o), nil)
+	v, order := runCompactSearch(sc, o.p.initial, o.ops, budget, searchSeed(o), nil)
 	o.steps, o.cuts = budget.steps.Load(), budget.cuts.Load()
 	switch {
 	case v == Valid && verifyOrder(o.p.initial, o.ops, order):
@@ -213,7 +214,7 @@ func (c *Config) reportZoneViolation(ctx context.Context, events []history.Event
 			wops = append(wops, o.ops[i])
 		}
 	}
-	confirm := searchRegister(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, false)
+	confirm := porcupineSearch(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, false)
 	if confirm.verdict != Invalid {
 		o.method = BySearch // zone check and porcupine disagree: trust neither alone
 		return
@@ -225,7 +226,7 @@ func (c *Config) reportZoneViolation(ctx context.Context, events []history.Event
 	o.explanation = explainZoneViolation(events, o.p, o.ops, v)
 }
 
-func (c *Config) runSearches(ctx context.Context, events []history.Event, queue []*Outcome) {
+func (c *Config) runFullSearches(ctx context.Context, events []history.Event, queue []*Outcome) {
 	workers := c.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -241,7 +242,7 @@ func (c *Config) runSearches(ctx context.Context, events []history.Event, queue 
 			defer wg.Done()
 			sc := new(searchScratch)
 			for o := range work {
-				c.searchPartition(ctx, o, sc)
+				c.decideByFullSearch(ctx, o, sc)
 			}
 		}()
 	}
@@ -252,15 +253,16 @@ func (c *Config) runSearches(ctx context.Context, events []history.Event, queue 
 	wg.Wait()
 }
 
-// searchPartition decides a partition by exhaustive search: the compact
-// search (hashed cache, bounded memory) first; a valid verdict needs its
+// decideByFullSearch decides a partition by exhaustive search under the
+// Config's budgets: the compact search (runCompactSearch: hashed cache,
+// bounded memory) first; a valid verdict needs its
 // linearization to replay. porcupine is used on small partitions when the
 // compact search cannot give a verdict it can stand behind.
-func (c *Config) searchPartition(ctx context.Context, o *Outcome, sc *searchScratch) {
+func (c *Config) decideByFullSearch(ctx context.Context, o *Outcome, sc *searchScratch) {
 	budget := newSearchBudget(ctx, c.HeapLimitBytes, c.MaxSteps)
 	deadline := time.Now().Add(c.PartitionTimeout)
 	budget.deadline = deadline
-	v, order := searchCompactIn(sc, o.p.initial, o.ops, budget, searchSeed(o), nil)
+	v, order := runCompactSearch(sc, o.p.initial, o.ops, budget, searchSeed(o), nil)
 	o.steps += budget.steps.Load()
 	o.cuts += budget.cuts.Load()
 	switch {
@@ -272,7 +274,7 @@ func (c *Config) searchPartition(ctx context.Context, o *Outcome, sc *searchScra
 		o.verdict, o.reason = Unknown, budget.why()
 	default:
 		// The search's order does not replay: do not trust it.
-		sv := searchRegister(ctx, o.p.initial, o.ops, time.Until(deadline), c.HeapLimitBytes, c.MaxSteps, false)
+		sv := porcupineSearch(ctx, o.p.initial, o.ops, time.Until(deadline), c.HeapLimitBytes, c.MaxSteps, false)
 		o.verdict, o.reason, o.steps = sv.verdict, sv.reason, o.steps+sv.steps
 	}
 }
@@ -303,7 +305,7 @@ func (c *Config) explainSearchFailures(ctx context.Context, events []history.Eve
 			o.last = o.witness[len(o.witness)-1]
 		}
 		if len(wops) <= 2000 {
-			sv := searchRegister(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, true)
+			sv := porcupineSearch(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, true)
 			if sv.verdict == Invalid {
 				o.explanation = explainSearchViolation(events, o.p, wops, sv)
 				continue

@@ -6,7 +6,7 @@ import (
 	"github.com/warmcheck/warmcheck/history"
 )
 
-// doomTracker lets the exhaustive search (searchCompact) cut branches that
+// doomTracker lets the exhaustive search (runCompactSearch) cut branches that
 // cannot be completed, as soon as they are entered rather than when the op
 // they strand comes due. It only removes configurations from which no
 // linearization exists, so the search stays exhaustive: an Invalid verdict

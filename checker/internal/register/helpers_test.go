@@ -91,7 +91,7 @@ func plainPorcupine(ctx context.Context, events []history.Event, timeout time.Du
 		if !p.initialKnown {
 			return Unknown, "initial state unknown"
 		}
-		sv := searchRegister(ctx, p.initial, p.ops, timeout, heapLimit, 0, false)
+		sv := porcupineSearch(ctx, p.initial, p.ops, timeout, heapLimit, 0, false)
 		switch sv.verdict {
 		case Invalid:
 			return Invalid, ""

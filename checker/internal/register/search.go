@@ -7,7 +7,7 @@ import (
 	"github.com/warmcheck/warmcheck/history"
 )
 
-// searchCompact is an exhaustive linearizability search for one partition:
+// runCompactSearch is an exhaustive linearizability search for one partition:
 // depth-first over the operations that may come next (those invoked before
 // the earliest return among the operations not yet placed), with a cache of
 // visited (placed set, state) configurations, as in Wing & Gong / Lowe and
@@ -47,13 +47,9 @@ import (
 //
 // guide, when not nil, is a candidate order (a construction that did not
 // replay): writes are then tried in the guide's order, so the search follows
-// it and backtracks only around the places where it goes wrong.
-func searchCompact(initial regState, ops []regOp, budget *searchBudget, seed uint64, guide []int) (Verdict, []int) {
-	return searchCompactIn(nil, initial, ops, budget, seed, guide)
-}
-
-// searchCompactIn is searchCompact building its maps in sc (nil: fresh).
-func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *searchBudget, seed uint64, guide []int) (Verdict, []int) {
+// it and backtracks only around the places where it goes wrong. Its maps
+// are built in sc (nil: fresh).
+func runCompactSearch(sc *searchScratch, initial regState, ops []regOp, budget *searchBudget, seed uint64, guide []int) (Verdict, []int) {
 	if len(ops) == 0 {
 		return Valid, nil
 	}
@@ -65,7 +61,7 @@ func searchCompactIn(sc *searchScratch, initial regState, ops []regOp, budget *s
 	return s.run(budget)
 }
 
-// compactSearch is one run of searchCompact: the partition's indexes, built
+// compactSearch is one run of runCompactSearch: the partition's indexes, built
 // once, and the depth-first search's state. Invariants: placed[i] exactly
 // for the ops of stack's frames (their op field); (h1, h2) is the Zobrist
 // hash of placed; state is the register state after the placed ops, in
@@ -370,7 +366,7 @@ func readMatches(o regOp, s regState) bool {
 	return o.found == s.present && (!o.found || o.output == s.value)
 }
 
-// searchFrame is one level of searchCompact's depth-first stack.
+// searchFrame is one level of runCompactSearch's depth-first stack.
 type searchFrame struct {
 	cands  []int // a window of arena
 	start  int   // where cands begins in arena
@@ -385,7 +381,7 @@ type cacheKey struct {
 	state  regState
 }
 
-// Classes of interchangeable info ops (searchCompact's free).
+// Classes of interchangeable info ops (runCompactSearch's free).
 const (
 	freePut = iota + 1
 	freeRemove

@@ -23,7 +23,7 @@ func visualizeWitness(ctx context.Context, outDir string, seq int, events []hist
 	if len(ops) == 0 || len(ops) > maxOps {
 		return "", nil
 	}
-	sv := searchRegister(ctx, p.initial, ops, 10*time.Second, 0, 10_000_000, true)
+	sv := porcupineSearch(ctx, p.initial, ops, 10*time.Second, 0, 10_000_000, true)
 	first, last := int64(infinity), int64(-1)
 	for _, o := range ops {
 		first = min(first, o.call)
