@@ -82,9 +82,8 @@ func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outc
 		if hasRemoves(o.ops) && c.decideByBoundedSearch(ctx, events, o, sc) {
 			return
 		}
-		// A construction that does not replay could guide the search
-		// (runCompactSearch's guide), but measured on hot keys a wrong guide
-		// costs more than it saves: the search runs unguided.
+		// The search runs unguided: on hot keys a construction that does not
+		// replay cost more as a guide than it saved (DESIGN.md).
 		if order, _ := linearizeOrGuide(p, o.ops); order != nil {
 			o.method, o.verdict = ByOrder, Valid
 		} else if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
@@ -98,55 +97,12 @@ func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outc
 	}
 }
 
-// Why removes defeat the polynomial paths. The zone check (Gibbons &
-// Korach) needs every read to name the write it saw; unique put contents
-// give that for gets that found a value and, through activations, for
-// update-activations. Removes break it twice:
-//   - a found remove reports only found=true, not the value it removed, so
-//     which content it ends (after which put's cluster it sits) is a choice;
-//   - a read of absence (get not found, remove or update-activation not
-//     found) does not say which absence it saw: the initial one or the one
-//     after which remove. "absent" is a value written many times, and
-//     register checking with repeated values is NP-complete in general.
-// The constructions guess both (a remove at the first content boundary that
-// fits, reads of absence by call or return time) and verify by replay; on
-// hot keys (20 workers, one memory: about 20 operations overlap everywhere)
-// some guess is always wrong and nothing replays. The compact search does
-// not guess; what made it blow up was finding a wrong choice only when a
-// stranded read came due. Its doom cuts (doom.go) refuse such
-// steps when they are taken, so on the hot-spot mix it needs 1-3 steps per
-// operation. That is a measured property of this traffic, not a bound: the
-// worst case stays exponential, and ends in Unknown under the budgets.
-//
-// What the store could record to make removes polynomial (a proposal; the
-// checker does not rely on it):
-//   - a found remove returns the value it removed (Output.Value with
-//     Found=true, as a found get does: the version current at its
-//     linearization point). The remove then joins that value's cluster as
-//     its last operation, and the order of contents and removes is fixed by
-//     zones as for puts and gets.
-//   - every read of absence returns the absence it saw: a per-id tombstone
-//     generation (Output.Tombstone, a uint64: 0 for "never present in this
-//     crash epoch", else the sequence number the store gave the effective
-//     remove that made the id absent, echoed by that remove's own output).
-//     Then every value, absence included, is written once and named by
-//     every read, and the whole partition is decided by the zone check in
-//     O(n log n), with no search. It is sound because the names are outputs
-//     the model checks, not trusted hints: the register state becomes
-//     (value or tombstone), a read naming a tombstone no remove produced,
-//     or one that cannot be current in its interval, is a violation.
-// The cost is in the store: the last remove's sequence number per removed
-// id must survive until that id is put again (compaction included).
-
 // decideByBoundedSearch decides a partition with removes by the compact
 // search under a step budget linear in its size, before any construction is
-// tried (decideByFullSearch is the unbounded one, for what is left). The
+// tried (decideByFullSearch is the unbounded one, for what is left): the
 // constructions must guess which content each found remove ends and which
-// absence each read of absence saw (neither names it); on hot keys they
-// guess wrong: measured on the hot-spot mix (put 45, get 45, update 6,
-// remove 2), none of 20 one-memory 10K-op histories nor 10 100K-op ones
-// replayed, and trying them cost more than the search, which with its doom
-// cuts took 1-3 steps per operation there. It reports whether it decided:
+// absence each read of absence saw, since neither names it, and on hot keys
+// they guess wrong (DESIGN.md). It reports whether it decided:
 // valid only with an order that replays; invalid (the search is exhaustive)
 // explained by a relaxation's zone violation when one exists, else by the
 // search's minimized witness. Out of budget, nothing is concluded and the

@@ -8,7 +8,8 @@
 // and porcupine's drawing of its witness (Visualize).
 //
 // A valid verdict always rests on an order that replays; running out of any
-// budget yields Unknown, never Valid.
+// budget yields Unknown, never Valid. DESIGN.md keeps the design notes and
+// the measurements behind the choices.
 //
 // Imports: the standard library, history and porcupine. It does not pair
 // invokes with completions itself: the caller supplies its pairing

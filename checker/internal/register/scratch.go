@@ -1,13 +1,11 @@
 package register
 
-// searchScratch is the maps one partition's prune and runCompactSearch call
-// (and its doomTracker) build, kept by a worker goroutine between partitions and cleared rather
-// than reallocated. On wide histories (1,000 partitions of ~1,000 ops) the
-// fresh maps were ~700 MB of allocation and the largest CPU cost of the
-// check (first-touch page faults while initializing their tables). A
-// scratch is owned by one goroutine at a time; nothing built from it
-// outlives the search that used it (runCompactSearch returns a fresh order).
-// nil means "allocate fresh", as before.
+// searchScratch is the maps and slices one partition's prune and
+// runCompactSearch (and its doomTracker) build, kept by a worker goroutine
+// between partitions and cleared rather than reallocated (DESIGN.md: fresh
+// ones dominated wide histories). A scratch is owned by one goroutine at a
+// time; nothing built from it outlives the search that used it
+// (runCompactSearch returns a fresh order). nil means "allocate fresh".
 type searchScratch struct {
 	putOf      map[valueKey]int
 	putOfIdent map[writeIdentity]int

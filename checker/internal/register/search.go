@@ -11,12 +11,12 @@ import (
 // depth-first over the operations that may come next (those invoked before
 // the earliest return among the operations not yet placed), with a cache of
 // visited (placed set, state) configurations, as in Wing & Gong / Lowe and
-// porcupine. Three differences make hot keys tractable:
+// porcupine. Four differences make hot keys tractable (DESIGN.md has what
+// each was measured to save):
 //
 //   - The placed set is cached as a 128-bit Zobrist hash, not a bitset.
 //     porcupine keeps an n-bit copy per configuration, O(n^2) bits over a
-//     long partition (12.5 KB per configuration at 100K operations): that is
-//     what exhausts memory on hot keys. A hash collision (probability about
+//     long partition, which exhausts memory on hot keys. A hash collision (probability about
 //     2^-128 per pair) can only make the search skip a configuration, i.e.
 //     miss a linearization (a false "invalid"), never invent one; a valid
 //     verdict is also backed by the order found, replayed by verifyOrder.
@@ -28,7 +28,7 @@ import (
 //     that op itself, then writes nobody reads, then by return. This is only
 //     an order of exploration; the search stays exhaustive.
 //   - A step that strands a read for good is refused when it is taken, not
-//     when the stranded read comes due (doomTracker, register_doom.go): a
+//     when the stranded read comes due (doomTracker, doom.go): a
 //     put or remove that leaves an identity some unplaced get returned, an
 //     update that leaves a version some unplaced get returned or applies an
 //     observed activation to the wrong identity, a new identity or version
@@ -36,12 +36,7 @@ import (
 //     first (the zone condition, checked as the search goes), the end of the
 //     last possible absence while reads of absence wait. Each cut removes
 //     only configurations from which no linearization exists, so the search
-//     stays exhaustive. Without the cuts, a wrong choice (typically which of
-//     several pending writes comes first around a remove) was discovered
-//     only when a stranded get returned, after the search had enumerated the
-//     orders of everything in between: measured on 10K hot-spot operations
-//     with removes, 4-8M steps and 20-35 s per partition; with them, 10-31K
-//     steps and 30-160 ms.
+//     stays exhaustive.
 //   - Info ops with no return whose effects no read tells apart are tried
 //     one per class (see free below), not in every subset.
 //
@@ -141,9 +136,8 @@ func newCompactSearch(sc *searchScratch, initial regState, ops []regOp, seed uin
 	// (neither return constrains anything; the states between differ only in
 	// a value nobody reads, and presence, which is all a remove's or
 	// update's found flag sees, is the same). So only the first unplaced one
-	// of a class (by call) is a candidate: without this, the search tried
-	// every subset of the pending ones at every step (measured: 780K dead
-	// ends around ten pending info puts on a 10K-op partition).
+	// of a class (by call) is a candidate, not every subset of the pending
+	// ones.
 	s.free = scratchSlice(sc, func(s *searchScratch) *[]uint8 { return &s.free }, n)
 	for i, o := range ops {
 		if o.ret != infinity || o.status != statusInfo {
