@@ -149,7 +149,7 @@ func clustersOf(p *regPartition, ops []regOp) (*construction, bool) {
 	if p.initial.present {
 		byIdentity[identityOf(p.initial.value)] = 0
 		putOf[p.initial.value] = true
-		putActs[p.initial.value.activation] = true
+		putActs[p.initial.value.act()] = true
 	}
 	for i, o := range ops {
 		switch {
@@ -161,7 +161,7 @@ func clustersOf(p *regPartition, ops []regOp) (*construction, bool) {
 			byIdentity[id] = len(c.contents)
 			c.contents = append(c.contents, &zoneContent{versions: []*zoneVersion{c.newVersion(i)}})
 			putOf[o.value] = true
-			putActs[o.value.activation] = true
+			putActs[o.value.act()] = true
 		case o.op == history.OpRemove && o.found && o.status == statusOK:
 			c.removes = append(c.removes, i)
 		}
@@ -187,7 +187,7 @@ func clustersOf(p *regPartition, ops []regOp) (*construction, bool) {
 				c.contents[k].versions[0].reads = append(c.contents[k].versions[0].reads, i)
 				continue
 			}
-			u, ok := uaOf[o.output.activation]
+			u, ok := uaOf[o.output.act()]
 			if !ok || ops[u].ret == infinity || !ops[u].found {
 				return nil, false
 			}

@@ -97,7 +97,7 @@ func newDoomTrackerIn(sc *searchScratch, initial regState, ops []regOp, byCall, 
 	uaActs := scratchMap(sc, func(s *searchScratch) *map[uint32]struct{} { return &s.uaActs }, 0)
 	if initial.present {
 		idents[identityOf(initial.value)] = struct{}{}
-		putActs[initial.value.activation] = struct{}{}
+		putActs[initial.value.act()] = struct{}{}
 	}
 	for _, o := range ops {
 		if o.op == history.OpPut {
@@ -106,7 +106,7 @@ func newDoomTrackerIn(sc *searchScratch, initial regState, ops []regOp, byCall, 
 				d.identityOn = false
 			}
 			idents[id] = struct{}{}
-			putActs[o.value.activation] = struct{}{}
+			putActs[o.value.act()] = struct{}{}
 		}
 	}
 	for _, o := range ops {
@@ -125,8 +125,8 @@ func newDoomTrackerIn(sc *searchScratch, initial regState, ops []regOp, byCall, 
 		switch {
 		case o.op == history.OpGet && o.status == statusOK && o.found:
 			id := identityOf(o.output)
-			if _, ok := uaActs[o.output.activation]; ok {
-				d.uaIdentity[o.output.activation] = id
+			if _, ok := uaActs[o.output.act()]; ok {
+				d.uaIdentity[o.output.act()] = id
 			}
 			k, ok := d.identID[id]
 			if !ok {

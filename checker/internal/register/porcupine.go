@@ -49,7 +49,7 @@ func registerStep(s regState, in regInput, out regOutput) (bool, regState) {
 			return false, s
 		}
 		if s.present {
-			s.value.activation = in.activation
+			s.value = s.value.withActivation(in.activation)
 		}
 		return true, s
 	}
@@ -137,8 +137,7 @@ func registerModel(initial regState, budget *searchBudget) porcupine.Model {
 			if !s.present {
 				return 0
 			}
-			v := s.value
-			return v.content*0x9e3779b97f4a7c15 ^ uint64(v.activation)<<1 ^ v.embedding ^ uint64(v.length)<<32 | 1
+			return s.value.hash()
 		},
 		DescribeOperation: func(input, output interface{}) string {
 			return describeRegOp(input.(regInput), output.(regOutput))

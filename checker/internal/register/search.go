@@ -116,7 +116,7 @@ func newCompactSearch(sc *searchScratch, initial regState, ops []regOp, seed uin
 	for _, o := range ops {
 		if o.op == history.OpGet && o.status == statusOK && o.found {
 			readIdent[identityOf(o.output)] = true
-			readAct[o.output.activation] = true
+			readAct[o.output.act()] = true
 		}
 	}
 	s.dead = scratchSlice(sc, func(s *searchScratch) *[]bool { return &s.dead }, n)
@@ -301,7 +301,7 @@ func (s *compactSearch) rank(cands []int, due int) {
 	case d.op == history.OpGet && d.found:
 		if w, ok := s.putOf[d.output]; ok {
 			want = w
-		} else if u, ok := s.uaOf[d.output.activation]; ok {
+		} else if u, ok := s.uaOf[d.output.act()]; ok {
 			want = u
 			if !s.state.present || identityOf(s.state.value) != identityOf(d.output) {
 				if w, ok := s.putOfIdent[identityOf(d.output)]; ok && !s.placed[w] {
