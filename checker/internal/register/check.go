@@ -16,11 +16,12 @@ import (
 // what the search found invalid. Partitions that the zone check can decide
 // (unique writes, only puts and gets after pruning) are decided in
 // O(n log n). Partitions with removes go to the compact search first
-// (decideByBoundedSearch), under a step budget linear in their size; the rest, and
-// those the budget did not cover, to the constructions (an order built from
-// the zones, verified by replay), the relaxations (a zone violation of a
-// weaker history, confirmed by porcupine) and the full search under a time,
-// step and heap budget, porcupine where it cannot conclude.
+// (decideByBoundedSearch), under a step budget linear in their size; the
+// rest, and those the budget did not cover, to the constructions (an order
+// built from the zones, verified by replay), the relaxations (a zone
+// violation of a weaker history, confirmed by porcupine) and the full search
+// (decideByFullSearch) under a time, step and heap budget, porcupine where
+// it cannot conclude.
 func (c *Config) decideAll(ctx context.Context, events []history.Event, h *regHistory) []*Outcome {
 	outcomes := make([]*Outcome, len(h.partitions))
 	for i, p := range h.partitions {
@@ -50,7 +51,7 @@ func (c *Config) decideAll(ctx context.Context, events []history.Event, h *regHi
 	wg.Wait()
 	var searchQueue []*Outcome
 	for _, o := range outcomes {
-		if o.method == BySearch && o.verdict == undecided {
+		if o.decision == BySearch && o.verdict == undecided {
 			searchQueue = append(searchQueue, o)
 		}
 	}
@@ -61,18 +62,18 @@ func (c *Config) decideAll(ctx context.Context, events []history.Event, h *regHi
 
 // decideFast tries the paths that need no search: the zone check, a
 // constructed order, the relaxations. What they cannot decide is left with
-// method BySearch.
+// decision BySearch.
 func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outcome, sc *searchScratch) {
 	p := o.p
 	o.ops, o.stats = pruneIn(sc, p, true) // p.ops is not used after this
 	switch {
 	case !p.initialKnown:
-		o.method, o.verdict = ByNothing, Unknown
+		o.decision, o.verdict = ByNothing, Unknown
 		o.reason = fmt.Sprintf("crash epoch %d has no \"restart\" snapshot, so the state it started from is unknown", p.key.epoch)
 	case len(o.ops) == 0:
-		o.method, o.verdict = ByNothing, Valid
+		o.decision, o.verdict = ByNothing, Valid
 	case fastPathApplies(p, o.ops, o.stats):
-		o.method = ByZones
+		o.decision = ByZones
 		if viols := checkZones(p, o.ops); len(viols) == 0 {
 			o.verdict = Valid
 		} else {
@@ -85,14 +86,14 @@ func (c *Config) decideFast(ctx context.Context, events []history.Event, o *Outc
 		// The search runs unguided: on hot keys a construction that does not
 		// replay cost more as a guide than it saved (DESIGN.md).
 		if order, _ := linearizeOrGuide(p, o.ops); order != nil {
-			o.method, o.verdict = ByOrder, Valid
+			o.decision, o.verdict = ByOrder, Valid
 		} else if order, ok := linearizeGreedy(p, o.ops); ok && verifyOrder(p.initial, o.ops, order) {
-			o.method, o.verdict = ByOrder, Valid
+			o.decision, o.verdict = ByOrder, Valid
 		} else if viols := relaxedZones(p, o.ops, o.stats); len(viols) > 0 {
-			o.method = ByRelaxation
+			o.decision = ByRelaxation
 			c.reportZoneViolation(ctx, events, o, viols)
 		} else {
-			o.method = BySearch
+			o.decision = BySearch
 		}
 	}
 }
@@ -119,17 +120,17 @@ func (c *Config) decideByBoundedSearch(ctx context.Context, events []history.Eve
 	o.steps, o.cuts = budget.steps.Load(), budget.cuts.Load()
 	switch {
 	case v == Valid && verifyOrder(o.p.initial, o.ops, order):
-		o.method, o.verdict = BySearch, Valid
+		o.decision, o.verdict = BySearch, Valid
 		return true
 	case v == Invalid:
 		if viols := relaxedZones(o.p, o.ops, o.stats); len(viols) > 0 {
-			o.method = ByRelaxation
+			o.decision = ByRelaxation
 			c.reportZoneViolation(ctx, events, o, viols)
 			if o.verdict == Invalid {
 				return true
 			}
 		}
-		o.method, o.verdict = BySearch, Invalid
+		o.decision, o.verdict = BySearch, Invalid
 		return true
 	}
 	return false
@@ -172,7 +173,7 @@ func (c *Config) reportZoneViolation(ctx context.Context, events []history.Event
 	}
 	confirm := porcupineSearch(ctx, o.p.initial, wops, 10*time.Second, c.HeapLimitBytes, 10_000_000, false)
 	if confirm.verdict != Invalid {
-		o.method = BySearch // zone check and porcupine disagree: trust neither alone
+		o.decision = BySearch // zone check and porcupine disagree: trust neither alone
 		return
 	}
 	o.verdict = Invalid
@@ -241,7 +242,7 @@ func (c *Config) decideByFullSearch(ctx context.Context, o *Outcome, sc *searchS
 func (c *Config) explainSearchFailures(ctx context.Context, events []history.Event, outcomes []*Outcome) {
 	minimized := 0
 	for _, o := range outcomes {
-		if o.method != BySearch || o.verdict != Invalid {
+		if o.decision != BySearch || o.verdict != Invalid {
 			continue
 		}
 		wops := o.ops

@@ -2,12 +2,12 @@ package register
 
 // Outcome is what Check concluded about one partition.
 type Outcome struct {
-	p       *regPartition
-	ops     []regOp // after pruning
-	stats   pruneStats
-	method  Decision
-	verdict Verdict
-	reason  string // why unknown
+	p        *regPartition
+	ops      []regOp // after pruning
+	stats    pruneStats
+	decision Decision
+	verdict  Verdict
+	reason   string // why unknown
 	// Violation evidence (invalid only): witness ops (indices into wops),
 	// the ops themselves, and the explanation.
 	wops        []regOp
@@ -18,12 +18,14 @@ type Outcome struct {
 	cuts        int64 // search steps refused as doomed (doom.go)
 }
 
-// Name names the partition: its memory, and its crash epoch when not the first.
+// Name names the partition: its memory, and its crash epoch when not the
+// first.
 func (o *Outcome) Name() string { return partitionName(o.p) }
 
 // Decision is the path that decided the partition.
-func (o *Outcome) Decision() Decision { return o.method }
+func (o *Outcome) Decision() Decision { return o.decision }
 
+// Verdict is Valid, Invalid or Unknown once Check has returned.
 func (o *Outcome) Verdict() Verdict { return o.verdict }
 
 // Reason says why the verdict is Unknown.
