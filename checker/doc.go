@@ -10,6 +10,8 @@
 // and neutral, but a run in which no guarantee was judged is unknown, never
 // valid (runVerdict).
 //
-// Imports: the standard library, history, and porcupine (for the
-// linearizable check). It never imports store: it judges saved data only.
+// Imports: the standard library, history, and its internal packages: the
+// register engine behind the linearizable check (internal/register, which
+// imports porcupine) and, in tests, synthetic histories (internal/synth). It
+// never imports store: it judges saved data only.
 package checker

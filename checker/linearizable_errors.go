@@ -1,6 +1,10 @@
 package checker
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/warmcheck/warmcheck/checker/internal/register"
+)
 
 // Sentinel errors of the linearizable check. (Kept beside the check rather
 // than in errors.go, which the check framework owns.)
@@ -12,5 +16,6 @@ var (
 	ErrLinearizabilityUndecided = errors.New("linearizable: budget exhausted before a verdict")
 	// ErrMalformedRegister means the history cannot be read as register
 	// operations (a completion without an invoke, a put without input, ...).
-	ErrMalformedRegister = errors.New("linearizable: malformed history")
+	// It is the register engine's sentinel, so errors.Is matches either.
+	ErrMalformedRegister = register.ErrMalformed
 )

@@ -74,38 +74,14 @@ func (b *hb) crash(layout ...history.Entry) *hb {
 
 func ptr(v history.Value) *history.Value { return &v }
 
-func testCheck() *LinearizableCheck {
-	c := newLinearizableCheck().(*LinearizableCheck)
-	c.PartitionTimeout = 10 * time.Second
-	c.MinimizeBudget = 5 * time.Second
+func testCheck() *linearizableCheck {
+	c := newLinearizableCheck().(*linearizableCheck)
+	c.engine.PartitionTimeout = 10 * time.Second
+	c.engine.MinimizeBudget = 5 * time.Second
 	return c
 }
 
-func runLinear(t testing.TB, c *LinearizableCheck, events []history.Event) Result {
+func runLinear(t testing.TB, c *linearizableCheck, events []history.Event) Result {
 	t.Helper()
 	return c.Run(context.Background(), &Input{Events: events})
-}
-
-// plainPorcupine is the baseline the issue compares against: porcupine on
-// every partition (per crash epoch), no pruning, info ops at infinity.
-func plainPorcupine(ctx context.Context, events []history.Event, timeout time.Duration, heapLimit uint64) (Verdict, string) {
-	h, err := extractRegister(events)
-	if err != nil {
-		return Unknown, err.Error()
-	}
-	verdict := Valid
-	reason := ""
-	for _, p := range h.partitions {
-		if !p.initialKnown {
-			return Unknown, "initial state unknown"
-		}
-		sv := searchRegister(ctx, p.initial, p.ops, timeout, heapLimit, 0, false)
-		switch sv.verdict {
-		case Invalid:
-			return Invalid, ""
-		case Unknown:
-			verdict, reason = Unknown, sv.reason
-		}
-	}
-	return verdict, reason
 }

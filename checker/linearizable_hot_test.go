@@ -12,7 +12,7 @@ import (
 // memory hammered by 20 workers in the hot-spot mix with removes. The check
 // must decide valid, and the search must stay near linear: it counts steps,
 // not time, so machine load cannot make it flaky. Without the doom cuts
-// (register_doom.go) these histories took hundreds of steps per operation.
+// (checker/internal/register/doom.go) these histories took hundreds of steps per operation.
 func TestLinearizableHotKeyWithRemovesDecides(t *testing.T) {
 	for seed := uint64(1); seed <= 6; seed++ {
 		events := synth.Generate(hotMix(seed, 20, 1, 3_000))

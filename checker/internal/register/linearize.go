@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"sort"
@@ -57,7 +57,7 @@ func newLinearizer(p *regPartition, ops []regOp) *linearizer {
 			readVersion[o.output] = true
 			l.observed[identityOf(o.output)] = true
 			if _, isPut := l.putOf[o.output]; !isPut {
-				if u, ok := l.uaOf[o.output.activation]; ok {
+				if u, ok := l.uaOf[o.output.act()]; ok {
 					l.uaIdentity[u] = identityOf(o.output)
 				}
 			}
@@ -294,7 +294,7 @@ func (l *linearizer) ensureVersion(target regState) {
 		l.writeNow(w)
 		return
 	}
-	u, ok := l.uaOf[target.value.activation]
+	u, ok := l.uaOf[target.value.act()]
 	if !ok || !l.isPending(u) {
 		l.failed = true
 		return

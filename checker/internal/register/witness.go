@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func minimizeSearchWitness(ctx context.Context, p *regPartition, ops []regOp, wb
 		if time.Now().After(wb.deadline) {
 			return false
 		}
-		return searchRegister(ctx, p.initial, sub, wb.perSearch, wb.heapLimit, wb.maxSteps, false).verdict == Invalid
+		return porcupineSearch(ctx, p.initial, sub, wb.perSearch, wb.heapLimit, wb.maxSteps, false).verdict == Invalid
 	}
 	var cuts []int64
 	for _, o := range ops {

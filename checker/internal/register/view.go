@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"fmt"
@@ -65,25 +65,15 @@ type regPartition struct {
 // regHistory is the register view of a whole history.
 type regHistory struct {
 	partitions []*regPartition // sorted by epoch, then id
-	faults     []faultWindow
+	faults     []Fault
 	epochs     int
 }
 
-// extractRegister is the register view of a history on its own (tests,
-// benchmarks): registerView over a fresh pairing.
-func extractRegister(events []history.Event) (*regHistory, error) {
-	x, err := indexOps(events)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedRegister, err)
-	}
-	return registerView(events, x)
-}
-
 // registerView partitions put/get/remove/update-activation by (crash epoch,
-// memory id), on the paired operations the whole-store checks use (opIndex:
-// one definition of pairing and of crash segments, Input.ops caches it).
-// Crash epochs are opIndex's segments: a nemesis end event with Restart set
-// ends one. An operation belongs to the epoch it was invoked in. One that
+// memory id), on the paired operations the whole-store checks use (x: one
+// definition of pairing and of crash segments, the checker's op index).
+// Crash epochs are x's segments: a nemesis end event with Restart set ends
+// one. An operation belongs to the epoch it was invoked in. One that
 // epoch's crash caught (its completion, if any, lies in a later epoch, from
 // a store that was killed under it) or that the history ended before, may
 // or may not have happened: info, with no completion and its return at
@@ -91,21 +81,22 @@ func extractRegister(events []history.Event) (*regHistory, error) {
 // starts from its snapshot: the "initial" one before any operation (else
 // empty) for the first, the first "restart" snapshot after the restart for
 // the others (none: the state is unknown).
-func registerView(events []history.Event, x *opIndex) (*regHistory, error) {
-	h := &regHistory{epochs: len(x.restarts) + 1}
+func registerView(events []history.Event, x Pairing) (*regHistory, error) {
+	h := &regHistory{epochs: x.Segments()}
 	if err := checkPayloads(events); err != nil {
 		return nil, err
 	}
-	h.faults = x.faults
+	h.faults = x.Faults()
 
 	epochInitial := make([]map[string]regState, h.epochs)
 	epochInitialEvent := make([]int, h.epochs)
 	epochInitialKnown := make([]bool, h.epochs)
-	epochInitialEvent[0], epochInitialKnown[0] = x.initialSnap, true
-	if x.initialSnap >= 0 {
-		epochInitial[0] = layoutState(events[x.initialSnap].Snapshot.Layout)
+	initialSnap := x.InitialSnapshot()
+	epochInitialEvent[0], epochInitialKnown[0] = initialSnap, true
+	if initialSnap >= 0 {
+		epochInitial[0] = layoutState(events[initialSnap].Snapshot.Layout)
 	}
-	for k, snap := range x.restartSnaps {
+	for k, snap := range x.RestartSnapshots() {
 		epochInitialEvent[k+1] = snap
 		if snap >= 0 {
 			epochInitial[k+1] = layoutState(events[snap].Snapshot.Layout)
@@ -123,15 +114,16 @@ func registerView(events []history.Event, x *opIndex) (*regHistory, error) {
 		}
 		return p
 	}
-	// x.ops is in invoke order, so each partition's ops come out sorted by
+	// x's ops are in invoke order, so each partition's ops come out sorted by
 	// call. First each op's partition and outcome; the ops are built after,
-	// in one sequential pass over x.ops (see buildRegOps).
-	partOf := make([]*regPartition, len(x.ops))
-	refOf := make([]opRef, len(x.ops))
-	for i := range x.ops {
-		r := &x.ops[i]
-		ep := x.segmentOf(r.Call)
-		completed := r.Done >= 0 && x.segmentOf(r.Done) == ep
+	// in one sequential pass over them (see buildRegOps).
+	n := x.Len()
+	partOf := make([]*regPartition, n)
+	refOf := make([]opRef, n)
+	for i := range n {
+		r := x.Op(i)
+		ep := x.SegmentOf(r.Call)
+		completed := r.Done >= 0 && x.SegmentOf(r.Done) == ep
 		if !isRegisterOp(r.Op) {
 			if completed && r.Type == history.OK && (r.Op == history.OpIterate || r.Op == history.OpRecall) && r.Output != nil {
 				for _, en := range r.Output.Entries {
@@ -160,11 +152,11 @@ func registerView(events []history.Event, x *opIndex) (*regHistory, error) {
 		}
 		ie := &events[r.Call]
 		if (ie.Op == history.OpPut || ie.Op == history.OpUpdateActivation) && ie.Input == nil {
-			return nil, fmt.Errorf("%w: event %d (%s invoke): Input is missing", ErrMalformedRegister, ie.Index, ie.Op.String())
+			return nil, fmt.Errorf("%w: event %d (%s invoke): Input is missing", ErrMalformed, ie.Index, ie.Op.String())
 		}
 		if ref.status == statusOK && ie.Op != history.OpPut && events[ref.comp].Output == nil {
 			ce := &events[ref.comp]
-			return nil, fmt.Errorf("%w: event %d (ok completion of %s): Output is missing", ErrMalformedRegister, ce.Index, ce.Op.String())
+			return nil, fmt.Errorf("%w: event %d (ok completion of %s): Output is missing", ErrMalformed, ce.Index, ce.Op.String())
 		}
 		p := part(ep, r.ID)
 		p.nops++
@@ -202,15 +194,15 @@ func checkPayloads(events []history.Event) error {
 		switch e.Kind {
 		case history.KindSnapshot:
 			if e.Snapshot == nil {
-				return fmt.Errorf("%w: event %d: snapshot event without Snapshot", ErrMalformedRegister, e.Index)
+				return fmt.Errorf("%w: event %d: snapshot event without Snapshot", ErrMalformed, e.Index)
 			}
 		case history.KindNemesis:
 			if e.Nemesis == nil {
-				return fmt.Errorf("%w: event %d: nemesis event without Nemesis", ErrMalformedRegister, e.Index)
+				return fmt.Errorf("%w: event %d: nemesis event without Nemesis", ErrMalformed, e.Index)
 			}
 		case history.KindOp:
 		default:
-			return fmt.Errorf("%w: event %d: unknown event kind %d", ErrMalformedRegister, e.Index, e.Kind)
+			return fmt.Errorf("%w: event %d: unknown event kind %d", ErrMalformed, e.Index, e.Kind)
 		}
 	}
 	return nil
@@ -224,14 +216,14 @@ type opRef struct {
 }
 
 // buildRegOps fills each partition's ops from the paired operations, in
-// x.ops order (partOf[i] is op i's partition, nil if it has none; refOf[i]
-// its outcome). Reading x.ops sequentially, rather than each partition's
+// x's invoke order (partOf[i] is op i's partition, nil if it has none; refOf[i]
+// its outcome). Reading x's ops sequentially, rather than each partition's
 // invoke and completion events wherever they lie in the history, was the
 // register view's main cost on 1M-op histories (cache misses on 2M events).
-// Two workers split the partitions between them, each scanning x.ops.
-func buildRegOps(x *opIndex, partOf []*regPartition, refOf []opRef, parts []*regPartition) {
+// Two workers split the partitions between them, each scanning x's ops.
+func buildRegOps(x Pairing, partOf []*regPartition, refOf []opRef, parts []*regPartition) {
 	workers := 1
-	if runtime.GOMAXPROCS(0) > 1 && len(x.ops) >= 1<<16 {
+	if runtime.GOMAXPROCS(0) > 1 && len(partOf) >= 1<<16 {
 		workers = 2
 	}
 	for k, p := range parts {
@@ -239,12 +231,12 @@ func buildRegOps(x *opIndex, partOf []*regPartition, refOf []opRef, parts []*reg
 		p.shard = k % workers
 	}
 	fill := func(worker, workers int) {
-		for i := range x.ops {
-			p := partOf[i]
+		for i, p := range partOf {
 			if p == nil || p.shard != worker {
 				continue
 			}
-			p.ops = append(p.ops, makeRegOp(&x.ops[i], refOf[i]))
+			rec := x.Op(i)
+			p.ops = append(p.ops, makeRegOp(&rec, refOf[i]))
 		}
 	}
 	var wg sync.WaitGroup
@@ -259,11 +251,11 @@ func buildRegOps(x *opIndex, partOf []*regPartition, refOf []opRef, parts []*reg
 }
 
 // makeRegOp builds the register operation of the paired op rec, whose
-// outcome in its partition is r. indexOps gave rec the invoke's Op, Process
+// outcome in its partition is r. The pairing gave rec the invoke's Op, Process
 // and Input (never nil) and the completion's Output; registerView has
 // checked that a put or update-activation has an Input and an ok non-put an
 // Output.
-func makeRegOp(rec *opRec, r opRef) regOp {
+func makeRegOp(rec *Call, r opRef) regOp {
 	o := regOp{op: rec.Op, status: r.status, process: rec.Process, call: int64(r.inv), ret: infinity, complete: -1, clampedBy: -1}
 	switch rec.Op {
 	case history.OpPut:

@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"fmt"
@@ -20,6 +20,9 @@ type valueKey struct {
 	activation uint32
 }
 
+// keyOf is the one place a valueKey is built from a history value; the
+// engine reads a key only through its methods (act, withActivation, hash)
+// and ==, so changing what a key holds is a change to this file alone.
 func keyOf(v history.Value) valueKey {
 	return valueKey{
 		hasContent: v.HasContent,
@@ -31,6 +34,21 @@ func keyOf(v history.Value) valueKey {
 	}
 }
 
+// act is the activation's IEEE-754 bits.
+func (k valueKey) act() uint32 { return k.activation }
+
+// withActivation is k with activation bits a: what an update-activation
+// makes of the value it finds.
+func (k valueKey) withActivation(a uint32) valueKey {
+	k.activation = a
+	return k
+}
+
+// hash is porcupine's state hash of a present value; equal keys hash alike.
+func (k valueKey) hash() uint64 {
+	return k.content*0x9e3779b97f4a7c15 ^ uint64(k.activation)<<1 ^ k.embedding ^ uint64(k.length)<<32 | 1
+}
+
 // writeIdentity is a value with its activation cleared: the part of a value
 // only a put can set. update-activation changes the activation and nothing
 // else, so every value ever held between a put and the next put or remove has
@@ -39,8 +57,7 @@ func keyOf(v history.Value) valueKey {
 type writeIdentity valueKey
 
 func identityOf(k valueKey) writeIdentity {
-	k.activation = 0
-	return writeIdentity(k)
+	return writeIdentity(k.withActivation(0))
 }
 
 // regState is the register model's state for one memory: absent, or a value.

@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"context"
@@ -28,9 +28,9 @@ func crossCheck(t *testing.T, events []history.Event, label string, pc *pathCoun
 	}
 	zones := 0
 	for _, p := range h.partitions {
-		raw := searchRegister(ctx, p.initial, p.ops, 20*time.Second, 0, 0, false)
+		raw := porcupineSearch(ctx, p.initial, p.ops, 20*time.Second, 0, 0, false)
 		pruned, st := prune(p)
-		ps := searchRegister(ctx, p.initial, pruned, 20*time.Second, 0, 0, false)
+		ps := porcupineSearch(ctx, p.initial, pruned, 20*time.Second, 0, 0, false)
 		if raw.verdict == Unknown || ps.verdict == Unknown {
 			t.Fatalf("%s: porcupine undecided on a tiny history", label)
 		}
@@ -38,14 +38,14 @@ func crossCheck(t *testing.T, events []history.Event, label string, pc *pathCoun
 			t.Fatalf("%s: %s: pruning changed porcupine's verdict from %s to %s\nraw %+v\npruned %+v", label, partitionName(p), raw.verdict, ps.verdict, p.ops, pruned)
 		}
 		for _, sub := range [][]regOp{p.ops, pruned} {
-			cv, order := searchCompact(p.initial, sub, newSearchBudget(ctx, 0, 0), 1, nil)
+			cv, order := runCompactSearch(nil, p.initial, sub, newSearchBudget(ctx, 0, 0), 1, nil)
 			want := raw.verdict
 			if cv != want || (cv == Valid && !verifyOrder(p.initial, sub, order)) {
 				t.Fatalf("%s: %s: compact search says %s, porcupine %s", label, partitionName(p), cv, want)
 			}
 		}
 		if _, guide := linearizeOrGuide(p, pruned); guide != nil {
-			gv, order := searchCompact(p.initial, pruned, newSearchBudget(ctx, 0, 0), 2, guide)
+			gv, order := runCompactSearch(nil, p.initial, pruned, newSearchBudget(ctx, 0, 0), 2, guide)
 			if gv != ps.verdict || (gv == Valid && !verifyOrder(p.initial, pruned, order)) {
 				t.Fatalf("%s: %s: guided search says %s, porcupine %s", label, partitionName(p), gv, ps.verdict)
 			}
@@ -82,7 +82,7 @@ func crossCheck(t *testing.T, events []history.Event, label string, pc *pathCoun
 		}
 	}
 	plain, _ := plainPorcupine(ctx, events, 20*time.Second, 0)
-	r := testCheck().Run(ctx, &Input{Events: events})
+	r := runCheck(t, ctx, events, testConfig())
 	if r.Verdict != plain {
 		t.Fatalf("%s: check says %s, plain porcupine %s\n%s\n%s", label, r.Verdict, plain, r.Summary, r.Explanation)
 	}

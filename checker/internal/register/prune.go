@@ -1,4 +1,4 @@
-package checker
+package register
 
 import "github.com/warmcheck/warmcheck/history"
 
@@ -144,12 +144,12 @@ func clampUpdates(sc *searchScratch, p *regPartition, ops []regOp) map[int]int64
 	acts := scratchMap(sc, func(s *searchScratch) *map[uint32]int { return &s.clampActs }, 0)
 	putActs := scratchMap(sc, func(s *searchScratch) *map[uint32]bool { return &s.clampPutActs }, len(ops)/2+1)
 	if p.initial.present {
-		putActs[p.initial.value.activation] = true
+		putActs[p.initial.value.act()] = true
 	}
 	for i, o := range ops {
 		switch o.op {
 		case history.OpPut:
-			putActs[o.value.activation] = true
+			putActs[o.value.act()] = true
 		case history.OpUpdateActivation:
 			if _, dup := acts[o.activation]; dup {
 				return nil
@@ -159,10 +159,10 @@ func clampUpdates(sc *searchScratch, p *regPartition, ops []regOp) map[int]int64
 	}
 	out := scratchMap(sc, func(s *searchScratch) *map[int]int64 { return &s.clampOut }, 0)
 	for _, o := range ops {
-		if o.op != history.OpGet || o.status != statusOK || !o.found || putActs[o.output.activation] {
+		if o.op != history.OpGet || o.status != statusOK || !o.found || putActs[o.output.act()] {
 			continue
 		}
-		u, ok := acts[o.output.activation]
+		u, ok := acts[o.output.act()]
 		if !ok || ops[u].status != statusInfo || ops[u].ret != infinity || o.ret <= ops[u].call {
 			continue
 		}

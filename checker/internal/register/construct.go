@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"sort"
@@ -74,34 +74,83 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 	if !p.initialKnown {
 		return nil, false
 	}
-	type sub struct {
-		writer int // op, -1: the initial value
-		reads  []int
-		f, s   zoneEnd
-		rep    int64
+	c, ok := clustersOf(p, ops)
+	if !ok {
+		return nil, false
 	}
-	type ident struct {
-		subs   []*sub // [0] is the put's (or initial) version
-		f, s   zoneEnd
-		rep    int64
-		absent bool
+	if removesAsClusters && !c.clusterAbsences(assign) {
+		return nil, false
 	}
-	newSub := func(w int) *sub {
-		if w < 0 {
-			return &sub{writer: -1, f: zoneEnd{-1, -1}, s: zoneEnd{-1, -1}}
-		}
-		return &sub{writer: w, f: zoneEnd{w, ops[w].ret}, s: zoneEnd{w, ops[w].call}}
+	c.collectUnplanned()
+	if !c.orderClusters() {
+		return nil, false
 	}
-	idents := []*ident{{subs: []*sub{newSub(-1)}, absent: !p.initial.present}}
+	plan, boundary, slack := c.plan()
+	order, points, starts, ok := c.sweep(plan, boundary, slack)
+	if !ok {
+		return nil, false
+	}
+	return c.fitAbsences(order, points, starts, removesAsClusters)
+}
+
+// zoneVersion is a version cluster of a construction: a writer (a put, an
+// observed update-activation, or -1 for the initial value) with the reads
+// that returned its version, its zone and its representative point.
+type zoneVersion struct {
+	writer int
+	reads  []int
+	f, s   zoneEnd
+	rep    int64
+}
+
+// zoneContent is a content cluster: the versions of one write identity
+// (versions[0] is the put's own, or the initial value's), its zone (every
+// op of every version is a member) and its representative point. absent: a
+// cluster of absence (the initial absence, or a found remove's).
+type zoneContent struct {
+	versions []*zoneVersion
+	f, s     zoneEnd
+	rep      int64
+	absent   bool
+}
+
+// construction is constructByZones's working set. Invariant: contents[0]
+// is the initial state's cluster; the other contents are the puts with a
+// return (and, with removes as clusters, the found removes).
+type construction struct {
+	p        *regPartition
+	ops      []regOp
+	contents []*zoneContent
+	// uaVersion: the version cluster of each observed update-activation.
+	uaVersion map[int]*zoneVersion
+	// What the clusters leave out: found removes and reads of absence (unless
+	// clustered), unobserved found updates, ops with no return.
+	removes, absentReads, deadUAs, last []int
+}
+
+func (c *construction) newVersion(w int) *zoneVersion {
+	if w < 0 {
+		return &zoneVersion{writer: -1, f: zoneEnd{-1, -1}, s: zoneEnd{-1, -1}}
+	}
+	return &zoneVersion{writer: w, f: zoneEnd{w, c.ops[w].ret}, s: zoneEnd{w, c.ops[w].call}}
+}
+
+// clustersOf files every op of a partition with a known initial state: a
+// content cluster per put with a return, a version cluster per observed
+// update-activation, each found get with the version it returned. It fails
+// (no construction) when identities or update activations repeat, or a get
+// returned a version no op wrote.
+func clustersOf(p *regPartition, ops []regOp) (*construction, bool) {
+	c := &construction{p: p, ops: ops, uaVersion: map[int]*zoneVersion{}}
+	c.contents = []*zoneContent{{versions: []*zoneVersion{c.newVersion(-1)}, absent: !p.initial.present}}
 	byIdentity := map[writeIdentity]int{}
 	putOf := map[valueKey]bool{}
 	putActs := map[uint32]bool{}
 	if p.initial.present {
 		byIdentity[identityOf(p.initial.value)] = 0
 		putOf[p.initial.value] = true
-		putActs[p.initial.value.activation] = true
+		putActs[p.initial.value.act()] = true
 	}
-	var removes, absentReads, deadUAs, last []int
 	for i, o := range ops {
 		switch {
 		case o.op == history.OpPut && o.ret != infinity:
@@ -109,12 +158,12 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 			if _, dup := byIdentity[id]; dup {
 				return nil, false
 			}
-			byIdentity[id] = len(idents)
-			idents = append(idents, &ident{subs: []*sub{newSub(i)}})
+			byIdentity[id] = len(c.contents)
+			c.contents = append(c.contents, &zoneContent{versions: []*zoneVersion{c.newVersion(i)}})
 			putOf[o.value] = true
-			putActs[o.value.activation] = true
+			putActs[o.value.act()] = true
 		case o.op == history.OpRemove && o.found && o.status == statusOK:
-			removes = append(removes, i)
+			c.removes = append(c.removes, i)
 		}
 	}
 	uaOf := map[uint32]int{}
@@ -126,7 +175,6 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 			uaOf[o.activation] = i
 		}
 	}
-	uaSub := map[int]*sub{}
 	uaIdentOf := map[int]int{}
 	for i, o := range ops {
 		switch {
@@ -136,59 +184,77 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 				return nil, false
 			}
 			if putOf[o.output] {
-				idents[k].subs[0].reads = append(idents[k].subs[0].reads, i)
+				c.contents[k].versions[0].reads = append(c.contents[k].versions[0].reads, i)
 				continue
 			}
-			u, ok := uaOf[o.output.activation]
+			u, ok := uaOf[o.output.act()]
 			if !ok || ops[u].ret == infinity || !ops[u].found {
 				return nil, false
 			}
 			if prev, seen := uaIdentOf[u]; seen && prev != k {
 				return nil, false
 			}
-			if uaSub[u] == nil {
-				uaSub[u] = newSub(u)
+			if c.uaVersion[u] == nil {
+				c.uaVersion[u] = c.newVersion(u)
 				uaIdentOf[u] = k
-				idents[k].subs = append(idents[k].subs, uaSub[u])
+				c.contents[k].versions = append(c.contents[k].versions, c.uaVersion[u])
 			}
-			uaSub[u].reads = append(uaSub[u].reads, i)
+			c.uaVersion[u].reads = append(c.uaVersion[u].reads, i)
 		case o.status == statusOK && (o.op == history.OpGet || (o.op != history.OpPut && !o.found)):
-			absentReads = append(absentReads, i)
+			c.absentReads = append(c.absentReads, i)
 		}
 	}
-	if removesAsClusters {
-		byCall := append([]int(nil), removes...)
-		sort.Slice(byCall, func(a, b int) bool { return ops[byCall[a]].call < ops[byCall[b]].call })
-		clusterOf := map[int]*sub{}
-		for _, r := range byCall {
-			clusterOf[r] = newSub(r)
-			idents = append(idents, &ident{subs: []*sub{clusterOf[r]}, absent: true})
-		}
-		for _, a := range absentReads {
-			k := assign(ops, byCall, a)
-			switch {
-			case k >= 0:
-				clusterOf[byCall[k]].reads = append(clusterOf[byCall[k]].reads, a)
-			case !p.initial.present:
-				idents[0].subs[0].reads = append(idents[0].subs[0].reads, a)
-			default:
-				return nil, false
-			}
-		}
-		removes, absentReads = nil, nil
+	return c, true
+}
+
+// clusterAbsences makes every found remove a cluster of absence and files
+// each read of absence with the remove assign picks (or the initial
+// absence); it fails when a read of absence has no absence to read.
+func (c *construction) clusterAbsences(assign absenceAssignment) bool {
+	ops := c.ops
+	byCall := append([]int(nil), c.removes...)
+	sort.Slice(byCall, func(a, b int) bool { return ops[byCall[a]].call < ops[byCall[b]].call })
+	clusterOf := map[int]*zoneVersion{}
+	for _, r := range byCall {
+		clusterOf[r] = c.newVersion(r)
+		c.contents = append(c.contents, &zoneContent{versions: []*zoneVersion{clusterOf[r]}, absent: true})
 	}
-	for i, o := range ops {
+	for _, a := range c.absentReads {
+		k := assign(ops, byCall, a)
+		switch {
+		case k >= 0:
+			clusterOf[byCall[k]].reads = append(clusterOf[byCall[k]].reads, a)
+		case !c.p.initial.present:
+			c.contents[0].versions[0].reads = append(c.contents[0].versions[0].reads, a)
+		default:
+			return false
+		}
+	}
+	c.removes, c.absentReads = nil, nil
+	return true
+}
+
+// collectUnplanned lists what the clusters leave to the sweep: found
+// updates no get observed, and ops with no return (they go last).
+func (c *construction) collectUnplanned() {
+	for i, o := range c.ops {
 		switch {
 		case o.op == history.OpUpdateActivation && o.found && o.ret != infinity:
-			if _, seen := uaSub[i]; !seen {
-				deadUAs = append(deadUAs, i)
+			if _, seen := c.uaVersion[i]; !seen {
+				c.deadUAs = append(c.deadUAs, i)
 			}
 		case o.ret == infinity:
-			last = append(last, i)
+			c.last = append(c.last, i)
 		}
 	}
+}
 
-	// Zones and representative points, per level.
+// orderClusters computes the zones and representative points, per level,
+// and sorts the content clusters (after the initial one) and, inside each,
+// the version clusters after the put's by them. It fails when the zones
+// have no representatives (a zone conflict).
+func (c *construction) orderClusters() bool {
+	ops := c.ops
 	widen := func(f, s *zoneEnd, i int) {
 		if ops[i].ret < f.pos {
 			*f = zoneEnd{i, ops[i].ret}
@@ -197,11 +263,11 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 			*s = zoneEnd{i, ops[i].call}
 		}
 	}
-	for _, id := range idents {
-		id.f, id.s = id.subs[0].f, id.subs[0].s
+	for _, id := range c.contents {
+		id.f, id.s = id.versions[0].f, id.versions[0].s
 		// Every op of every version cluster is a member of the content
 		// cluster (an update reads the content it modifies).
-		for _, sb := range id.subs {
+		for _, sb := range id.versions {
 			for _, r := range sb.reads {
 				widen(&sb.f, &sb.s, r)
 				widen(&id.f, &id.s, r)
@@ -211,19 +277,19 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 			}
 		}
 	}
-	fs := make([]int64, len(idents))
-	ss := make([]int64, len(idents))
-	for k, id := range idents {
+	fs := make([]int64, len(c.contents))
+	ss := make([]int64, len(c.contents))
+	for k, id := range c.contents {
 		fs[k], ss[k] = id.f.pos, id.s.pos
 	}
 	identReps, ok := zoneReps(fs, ss)
 	if !ok {
-		return nil, false
+		return false
 	}
-	for k, id := range idents {
+	for k, id := range c.contents {
 		id.rep = identReps[k]
-		if len(id.subs) > 2 {
-			rest := id.subs[1:]
+		if len(id.versions) > 2 {
+			rest := id.versions[1:]
 			vf := make([]int64, len(rest))
 			vs := make([]int64, len(rest))
 			for j, sb := range rest {
@@ -231,7 +297,7 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 			}
 			r, ok := zoneReps(vf, vs)
 			if !ok {
-				return nil, false
+				return false
 			}
 			for j, sb := range rest {
 				sb.rep = r[j]
@@ -239,14 +305,19 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 			sort.Slice(rest, func(a, b int) bool { return rest[a].rep < rest[b].rep })
 		}
 	}
-	sort.SliceStable(idents[1:], func(a, b int) bool { return idents[1+a].rep < idents[1+b].rep })
+	contents := c.contents
+	sort.SliceStable(contents[1:], func(a, b int) bool { return contents[1+a].rep < contents[1+b].rep })
+	return true
+}
 
-	// The plan: writers and reads in cluster order; boundary[k]: plan[k] is
-	// a put (a new content begins; the previous one may end before it).
-	var plan []int
-	var boundary []bool
-	for _, id := range idents {
-		for si, sb := range id.subs {
+// plan lists writers and reads in cluster order; boundary[k]: plan[k] is a
+// put (a new content begins; the previous one may end before it);
+// slack[k]: the earliest return among plan[k:], so moving the clock up to
+// it cannot push any planned op past its return.
+func (c *construction) plan() (plan []int, boundary []bool, slack []int64) {
+	ops := c.ops
+	for _, id := range c.contents {
+		for si, sb := range id.versions {
 			if sb.writer >= 0 {
 				plan = append(plan, sb.writer)
 				boundary = append(boundary, si == 0)
@@ -258,25 +329,27 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 			}
 		}
 	}
-	// slack[k]: the earliest return among plan[k:]; moving the clock up to
-	// it cannot push any planned op past its return.
-	slack := make([]int64, len(plan)+1)
+	slack = make([]int64, len(plan)+1)
 	slack[len(plan)] = infinity
 	for k := len(plan) - 1; k >= 0; k-- {
 		slack[k] = min(slack[k+1], ops[plan[k]].ret)
 	}
+	return plan, boundary, slack
+}
 
-	// Sweep: each op at the earliest point its place allows; unobserved
-	// updates right before a write while the memory is present.
-	byCall := func(xs []int) {
-		sort.Slice(xs, func(a, b int) bool { return ops[xs[a]].call < ops[xs[b]].call })
-	}
-	byCall(deadUAs)
-	order := make([]int, 0, len(ops))
-	points := make([]int64, 0, len(ops))
-	starts := make([]bool, 0, len(ops)) // order[k] is a put starting a content
+// sweep places each planned op at the earliest point its place allows, and
+// unobserved updates right before a write while the memory is present.
+// starts[k]: order[k] is a put starting a content. It fails when an op's
+// point would pass its return, or an unobserved update finds no place.
+func (c *construction) sweep(plan []int, boundary []bool, slack []int64) (order []int, points []int64, starts []bool, ok bool) {
+	ops := c.ops
+	sortByCall(ops, c.deadUAs)
+	deadUAs := c.deadUAs
+	order = make([]int, 0, len(ops))
+	points = make([]int64, 0, len(ops))
+	starts = make([]bool, 0, len(ops))
 	var cur int64 = -1
-	present := p.initial.present
+	present := c.p.initial.present
 	place := func(i int, start bool) bool {
 		pt := max(cur, ops[i].call)
 		if pt > ops[i].ret {
@@ -293,13 +366,13 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 		if present && ops[i].op != history.OpGet {
 			for nextDead < len(deadUAs) && ops[deadUAs[nextDead]].call <= slack[k] {
 				if !place(deadUAs[nextDead], false) {
-					return nil, false
+					return nil, nil, nil, false
 				}
 				nextDead++
 			}
 		}
 		if !place(i, boundary[k]) {
-			return nil, false
+			return nil, nil, nil, false
 		}
 		if ops[i].op == history.OpPut {
 			present = true
@@ -310,22 +383,30 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 	if present {
 		for ; nextDead < len(deadUAs); nextDead++ {
 			if !place(deadUAs[nextDead], false) {
-				return nil, false
+				return nil, nil, nil, false
 			}
 		}
 	}
 	if nextDead < len(deadUAs) {
-		return nil, false
+		return nil, nil, nil, false
 	}
-	// Two ways to fit removes and reads of absence in; keep the one that
-	// replays (each works on its own copy of the points).
+	return order, points, starts, true
+}
+
+// fitAbsences fits removes and reads of absence into the swept order, two
+// ways, keeping the one that replays (each works on its own copy of the
+// points), and appends the ops with no return. With no fit it fails when
+// removes were clusters, else returns a guide for the search (ok, but it
+// will not replay): the skeleton with the rest merged in by call time.
+func (c *construction) fitAbsences(order []int, points []int64, starts []bool, removesAsClusters bool) ([]int, bool) {
+	p, ops := c.p, c.ops
 	var candidate []int
 	for _, insert := range []func(*regPartition, []regOp, []int, []int64, []bool, []int, []int) ([]int, bool){insertAbsencesGrouped, insertAbsences} {
 		pts := append([]int64(nil), points...)
-		rs := append([]int(nil), removes...)
-		as := append([]int(nil), absentReads...)
+		rs := append([]int(nil), c.removes...)
+		as := append([]int(nil), c.absentReads...)
 		if o, ok := insert(p, ops, order, pts, starts, rs, as); ok {
-			withLast := append(o, last...)
+			withLast := append(o, c.last...)
 			if verifyOrder(p.initial, ops, withLast) {
 				candidate = o
 				break
@@ -336,13 +417,15 @@ func constructByZones(p *regPartition, ops []regOp, removesAsClusters bool, assi
 		if removesAsClusters {
 			return nil, false
 		}
-		// No fit: return a guide for the search instead (ok, but it will
-		// not replay): the skeleton with the rest merged in by call time.
-		candidate = mergeByCall(ops, order, points, append(append([]int(nil), removes...), absentReads...))
+		candidate = mergeByCall(ops, order, points, append(append([]int(nil), c.removes...), c.absentReads...))
 	}
-	order = candidate
-	byCall(last)
-	return append(order, last...), true
+	sortByCall(ops, c.last)
+	return append(candidate, c.last...), true
+}
+
+// sortByCall sorts op indices xs by their ops' call positions.
+func sortByCall(ops []regOp, xs []int) {
+	sort.Slice(xs, func(a, b int) bool { return ops[xs[a]].call < ops[xs[b]].call })
 }
 
 // insertAbsences places found removes and then reads of absence into a

@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/warmcheck/warmcheck/checker/internal/synth"
 )
 
-// TestCrossCheckSearchHotMix holds the exhaustive search (searchCompact,
+// TestCrossCheckSearchHotMix holds the exhaustive search (runCompactSearch,
 // with its doom tracker cutting branches) to plain porcupine on small
 // one-memory histories in the hot-spot mix with removes made frequent:
 // generated linearizable ones and mutated, mostly invalid, ones. Every
@@ -59,7 +59,7 @@ func TestCrossCheckSearchHotMix(t *testing.T) {
 			}
 			for _, p := range h.partitions {
 				partitions++
-				want := searchRegister(ctx, p.initial, p.ops, 20*time.Second, 0, 0, false)
+				want := porcupineSearch(ctx, p.initial, p.ops, 20*time.Second, 0, 0, false)
 				if want.verdict == Unknown {
 					t.Fatalf("seed %d round %d: porcupine undecided on a tiny history", seed, round)
 				}
@@ -73,7 +73,7 @@ func TestCrossCheckSearchHotMix(t *testing.T) {
 				for _, ops := range [][]regOp{p.ops, pruned} {
 					for _, scratch := range []*searchScratch{nil, sc} {
 						b := newSearchBudget(ctx, 0, 0)
-						got, order := searchCompactIn(scratch, p.initial, ops, b, seed, nil)
+						got, order := runCompactSearch(scratch, p.initial, ops, b, seed, nil)
 						cuts += b.cuts.Load()
 						if got != want.verdict || (got == Valid && !verifyOrder(p.initial, ops, order)) {
 							t.Fatalf("seed %d round %d %s (scratch %v): compact search says %s, porcupine %s\nops %+v", seed, round, partitionName(p), scratch != nil, got, want.verdict, ops)

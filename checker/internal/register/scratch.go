@@ -1,13 +1,11 @@
-package checker
+package register
 
-// searchScratch is the maps one partition's prune and searchCompact call
-// (and its doomTracker) build, kept by a worker goroutine between partitions and cleared rather
-// than reallocated. On wide histories (1,000 partitions of ~1,000 ops) the
-// fresh maps were ~700 MB of allocation and the largest CPU cost of the
-// check (first-touch page faults while initializing their tables). A
-// scratch is owned by one goroutine at a time; nothing built from it
-// outlives the search that used it (searchCompact returns a fresh order).
-// nil means "allocate fresh", as before.
+// searchScratch is the maps and slices one partition's prune and
+// runCompactSearch (and its doomTracker) build, kept by a worker goroutine
+// between partitions and cleared rather than reallocated (DESIGN.md: fresh
+// ones dominated wide histories). A scratch is owned by one goroutine at a
+// time; nothing built from it outlives the search that used it
+// (runCompactSearch returns a fresh order). nil means "allocate fresh".
 type searchScratch struct {
 	putOf      map[valueKey]int
 	putOfIdent map[writeIdentity]int
@@ -27,7 +25,7 @@ type searchScratch struct {
 	clampActs     map[uint32]int
 	clampPutActs  map[uint32]bool
 	clampOut      map[int]int64
-	// searchCompact's and the doom tracker's per-op slices and its stack.
+	// runCompactSearch's and the doom tracker's per-op slices and its stack.
 	byCall, byRet, arena          []int
 	dead, placed                  []bool
 	free                          []uint8

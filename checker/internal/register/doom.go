@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"sort"
@@ -6,7 +6,7 @@ import (
 	"github.com/warmcheck/warmcheck/history"
 )
 
-// doomTracker lets the exhaustive search (searchCompact) cut branches that
+// doomTracker lets the exhaustive search (runCompactSearch) cut branches that
 // cannot be completed, as soon as they are entered rather than when the op
 // they strand comes due. It only removes configurations from which no
 // linearization exists, so the search stays exhaustive: an Invalid verdict
@@ -97,7 +97,7 @@ func newDoomTrackerIn(sc *searchScratch, initial regState, ops []regOp, byCall, 
 	uaActs := scratchMap(sc, func(s *searchScratch) *map[uint32]struct{} { return &s.uaActs }, 0)
 	if initial.present {
 		idents[identityOf(initial.value)] = struct{}{}
-		putActs[initial.value.activation] = struct{}{}
+		putActs[initial.value.act()] = struct{}{}
 	}
 	for _, o := range ops {
 		if o.op == history.OpPut {
@@ -106,7 +106,7 @@ func newDoomTrackerIn(sc *searchScratch, initial regState, ops []regOp, byCall, 
 				d.identityOn = false
 			}
 			idents[id] = struct{}{}
-			putActs[o.value.activation] = struct{}{}
+			putActs[o.value.act()] = struct{}{}
 		}
 	}
 	for _, o := range ops {
@@ -125,8 +125,8 @@ func newDoomTrackerIn(sc *searchScratch, initial regState, ops []regOp, byCall, 
 		switch {
 		case o.op == history.OpGet && o.status == statusOK && o.found:
 			id := identityOf(o.output)
-			if _, ok := uaActs[o.output.activation]; ok {
-				d.uaIdentity[o.output.activation] = id
+			if _, ok := uaActs[o.output.act()]; ok {
+				d.uaIdentity[o.output.act()] = id
 			}
 			k, ok := d.identID[id]
 			if !ok {

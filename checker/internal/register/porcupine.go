@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func registerStep(s regState, in regInput, out regOutput) (bool, regState) {
 			return false, s
 		}
 		if s.present {
-			s.value.activation = in.activation
+			s.value = s.value.withActivation(in.activation)
 		}
 		return true, s
 	}
@@ -67,7 +67,7 @@ type searchBudget struct {
 	maxSteps  int64     // 0 = none
 	deadline  time.Time // zero = none (porcupine has its own timeout)
 	steps     atomic.Int64
-	cuts      atomic.Int64 // searchCompact: steps its doom tracker refused
+	cuts      atomic.Int64 // runCompactSearch: steps its doom tracker refused
 	exhausted atomic.Bool
 	reason    atomic.Value // string
 	sample    []metrics.Sample
@@ -137,8 +137,7 @@ func registerModel(initial regState, budget *searchBudget) porcupine.Model {
 			if !s.present {
 				return 0
 			}
-			v := s.value
-			return v.content*0x9e3779b97f4a7c15 ^ uint64(v.activation)<<1 ^ v.embedding ^ uint64(v.length)<<32 | 1
+			return s.value.hash()
 		},
 		DescribeOperation: func(input, output interface{}) string {
 			return describeRegOp(input.(regInput), output.(regOutput))
@@ -203,7 +202,12 @@ type searchVerdict struct {
 	steps   int64
 }
 
-func searchRegister(ctx context.Context, initial regState, ops []regOp, timeout time.Duration, heapLimit uint64, maxSteps int64, verbose bool) searchVerdict {
+// porcupineSearch is porcupine's own search (bitset cache, and with verbose
+// the linearization info the explanations and drawings read) on ops, under
+// a time, heap and step budget. Check uses it to confirm zone violations,
+// to minimize, explain and draw witnesses, and to decide a partition where
+// runCompactSearch's order does not replay.
+func porcupineSearch(ctx context.Context, initial regState, ops []regOp, timeout time.Duration, heapLimit uint64, maxSteps int64, verbose bool) searchVerdict {
 	budget := newSearchBudget(ctx, heapLimit, maxSteps)
 	model := registerModel(initial, budget)
 	pops := porcupineOps(ops)

@@ -1,4 +1,4 @@
-package checker
+package register
 
 import "github.com/warmcheck/warmcheck/history"
 
@@ -46,7 +46,7 @@ func relaxedZones(p *regPartition, ops []regOp, st pruneStats) []zoneViolation {
 	for i, o := range ops {
 		switch o.op {
 		case history.OpPut:
-			putActs[o.value.activation] = true
+			putActs[o.value.act()] = true
 			putOf[o.value] = i
 			putOfIdent[identityOf(o.value)] = i
 		case history.OpRemove:
@@ -54,7 +54,7 @@ func relaxedZones(p *regPartition, ops []regOp, st pruneStats) []zoneViolation {
 		}
 	}
 	if p.initial.present {
-		putActs[p.initial.value.activation] = true
+		putActs[p.initial.value.act()] = true
 	}
 	keptUA := map[uint32]int{}
 	for i, o := range ops {
@@ -71,7 +71,7 @@ func relaxedZones(p *regPartition, ops []regOp, st pruneStats) []zoneViolation {
 	for _, o := range ops {
 		if o.op == history.OpGet && o.status == statusOK && o.found {
 			if _, isPut := putOf[o.output]; !isPut {
-				uaIdent[o.output.activation] = identityOf(o.output)
+				uaIdent[o.output.act()] = identityOf(o.output)
 			}
 		}
 	}
@@ -102,7 +102,7 @@ func relaxedZones(p *regPartition, ops []regOp, st pruneStats) []zoneViolation {
 					key = versionKey{value: valueKey(identityOf(o.output))}
 				} else if _, isPut := putOf[o.output]; isPut || (p.initial.present && p.initial.value == o.output) {
 					key = versionKey{value: o.output}
-				} else if u, ok := keptUA[o.output.activation]; ok {
+				} else if u, ok := keptUA[o.output.act()]; ok {
 					key = versionKey{ua: u + 1}
 				} else {
 					viols = append(viols, zoneViolation{kind: violReadNeverWritten, level: level, read: i, ops: []int{i}})

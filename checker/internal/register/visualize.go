@@ -1,4 +1,4 @@
-package checker
+package register
 
 import (
 	"context"
@@ -19,11 +19,11 @@ var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // drawn as annotations. Only witnesses of at most maxOps operations are drawn
 // (the file stays small enough to open); it returns the file name relative to
 // outDir, or "" when the witness is too big.
-func visualizeWitness(ctx context.Context, outDir string, seq int, events []history.Event, p *regPartition, ops []regOp, faults []faultWindow, maxOps int) (string, error) {
+func visualizeWitness(ctx context.Context, outDir string, seq int, events []history.Event, p *regPartition, ops []regOp, faults []Fault, maxOps int) (string, error) {
 	if len(ops) == 0 || len(ops) > maxOps {
 		return "", nil
 	}
-	sv := searchRegister(ctx, p.initial, ops, 10*time.Second, 0, 10_000_000, true)
+	sv := porcupineSearch(ctx, p.initial, ops, 10*time.Second, 0, 10_000_000, true)
 	first, last := int64(infinity), int64(-1)
 	for _, o := range ops {
 		first = min(first, o.call)
@@ -34,15 +34,15 @@ func visualizeWitness(ctx context.Context, outDir string, seq int, events []hist
 	}
 	var notes []porcupine.Annotation
 	for _, f := range faults {
-		if int64(f.end) < first || int64(f.start) > last {
+		if int64(f.End) < first || int64(f.Start) > last {
 			continue
 		}
 		notes = append(notes, porcupine.Annotation{
 			Tag:             "faults",
-			Start:           int64(f.start),
-			End:             int64(f.end),
-			Description:     f.fault,
-			Details:         fmt.Sprintf("%s on %q, events #%d..#%d", f.fault, f.target, events[f.start].Index, events[f.end].Index),
+			Start:           int64(f.Start),
+			End:             int64(f.End),
+			Description:     f.Name,
+			Details:         fmt.Sprintf("%s on %q, events #%d..#%d", f.Name, f.Target, events[f.Start].Index, events[f.End].Index),
 			BackgroundColor: "#f7d6d6",
 		})
 	}
