@@ -7,46 +7,30 @@ import (
 	"github.com/warmcheck/warmcheck/history"
 )
 
-// valueKey is a comparable, canonical form of history.Value: floats are kept
-// as their IEEE-754 bits so that equality is bit equality (NaN equals itself,
-// -0 differs from +0), which is what "the store returned what was written"
-// means.
-type valueKey struct {
-	hasContent bool
-	content    uint64
-	length     uint32
-	embedding  uint64
-	confidence uint32
-	activation uint32
-}
+// valueKey is history's one comparison of values (history.ValueKey): floats
+// as their IEEE-754 bits, so equality is bit equality (NaN equals itself, -0
+// differs from +0), which is what "the store returned what was written"
+// means, over every field a put sets and a read returns.
+type valueKey history.ValueKey
 
 // keyOf is the one place a valueKey is built from a history value; the
 // engine reads a key only through its methods (act, withActivation, hash)
 // and ==, so changing what a key holds is a change to this file alone.
-func keyOf(v history.Value) valueKey {
-	return valueKey{
-		hasContent: v.HasContent,
-		content:    v.ContentDigest,
-		length:     v.ContentLen,
-		embedding:  v.EmbeddingDigest,
-		confidence: math.Float32bits(v.Confidence),
-		activation: math.Float32bits(v.Activation),
-	}
-}
+func keyOf(v history.Value) valueKey { return valueKey(v.Key()) }
 
 // act is the activation's IEEE-754 bits.
-func (k valueKey) act() uint32 { return k.activation }
+func (k valueKey) act() uint32 { return k.Activation }
 
 // withActivation is k with activation bits a: what an update-activation
 // makes of the value it finds.
 func (k valueKey) withActivation(a uint32) valueKey {
-	k.activation = a
+	k.Activation = a
 	return k
 }
 
 // hash is porcupine's state hash of a present value; equal keys hash alike.
 func (k valueKey) hash() uint64 {
-	return k.content*0x9e3779b97f4a7c15 ^ uint64(k.activation)<<1 ^ k.embedding ^ uint64(k.length)<<32 | 1
+	return k.ContentDigest*0x9e3779b97f4a7c15 ^ uint64(k.Activation)<<1 ^ k.EmbeddingDigest ^ uint64(k.ContentLen)<<32 | 1
 }
 
 // writeIdentity is a value with its activation cleared: the part of a value
@@ -75,8 +59,8 @@ func (s regState) String() string {
 
 func describeValue(k valueKey) string {
 	content := "nil"
-	if k.hasContent {
-		content = fmt.Sprintf("%016x/%dB", k.content, k.length)
+	if k.HasContent {
+		content = fmt.Sprintf("%016x/%dB", k.ContentDigest, k.ContentLen)
 	}
-	return fmt.Sprintf("{content %s act %g}", content, math.Float32frombits(k.activation))
+	return fmt.Sprintf("{content %s act %g}", content, math.Float32frombits(k.Activation))
 }
