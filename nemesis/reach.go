@@ -45,6 +45,18 @@ func (r Reach) Only(fps ...store.FailpointName) Reach {
 	return Reach{points: append([]store.FailpointName{}, r.among(fps)...)}
 }
 
+// Without removes the given failpoints from r (a load known to miss them).
+// From the zero Reach it removes them from every failpoint.
+func (r Reach) Without(fps ...store.FailpointName) Reach {
+	out := Reach{points: []store.FailpointName{}}
+	for _, fi := range store.AllFailpoints() {
+		if r.Has(fi.Name) && !slices.Contains(fps, fi.Name) {
+			out.points = append(out.points, fi.Name)
+		}
+	}
+	return out
+}
+
 // among keeps the candidates the load passes, in their order.
 func (r Reach) among(candidates []store.FailpointName) []store.FailpointName {
 	var out []store.FailpointName

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/nemesis"
 	"github.com/warmcheck/warmcheck/workload"
 )
 
@@ -106,7 +107,30 @@ func Resolve(c Config) (*Resolved, error) {
 		r.Seed = randomSeed()
 		r.SeedSet = true
 	}
-	o := workload.Overrides{Workers: c.Workers, Ops: c.Ops, Unbounded: c.Duration > 0}
+	mode := c.Mode
+	if mode == "" && r.Recipe != nil {
+		mode = r.Recipe.Mode
+	}
+	if mode == "" {
+		mode = string(wl.Mode)
+	}
+	if r.Mode, err = workload.ParseMode(mode); err != nil {
+		return nil, fmt.Errorf("%w: --mode: %w", ErrConfig, err)
+	}
+	// asked are the faults named by the user or the recipe; nil: the
+	// workload's own.
+	var asked []string
+	switch {
+	case c.Nemeses != nil:
+		asked = normaliseFaults(c.Nemeses)
+	case r.Recipe != nil:
+		asked = append([]string{}, r.Recipe.Nemeses...)
+	}
+	if err := checkFaults(asked, r.Mode); err != nil {
+		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+	}
+	o := workload.Overrides{Workers: c.Workers, Ops: c.Ops, Unbounded: c.Duration > 0, Faults: asked,
+		CanFire: func(f string, p workload.Params) bool { return canFire(f, p, r.aim()) }}
 	if r.Recipe != nil && c.Workload == "" {
 		if o.Workers == 0 {
 			o.Workers = r.Recipe.Workers
@@ -119,26 +143,19 @@ func Resolve(c Config) (*Resolved, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	mode := c.Mode
-	if mode == "" && r.Recipe != nil {
-		mode = r.Recipe.Mode
-	}
-	if mode == "" {
-		mode = string(r.Plan.Mode)
-	}
-	if r.Mode, err = workload.ParseMode(mode); err != nil {
-		return nil, fmt.Errorf("%w: --mode: %w", ErrConfig, err)
-	}
-	switch {
-	case c.Nemeses != nil:
-		r.Faults = normaliseFaults(c.Nemeses)
-	case r.Recipe != nil:
-		r.Faults = append([]string(nil), r.Recipe.Nemeses...)
-	default:
-		r.Faults = append([]string(nil), r.Plan.Faults...)
+	r.Faults = asked
+	if r.Faults == nil {
+		r.Faults = append([]string{}, r.Plan.Faults...)
 	}
 	if err := checkFaults(r.Faults, r.Mode); err != nil {
 		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+	}
+	// Every fault must be able to fire under the load, before anything
+	// runs: one that cannot would leave the run vacuous (unknown).
+	if len(r.Faults) > 0 {
+		if _, err := nemesis.NewScheduler(r.scheduleOptions()); err != nil {
+			return nil, fmt.Errorf("%w: faults %s under workload %s: %w", ErrConfig, strings.Join(r.Faults, ","), r.Workload.Name, err)
+		}
 	}
 	if r.Out == "" {
 		r.Out = DefaultOut

@@ -32,6 +32,34 @@ func TestCoverageFollowsTheAntiVacuityRule(t *testing.T) {
 	}
 }
 
+// TestCoverageCountsHitsWithinTheWindow: a sleep aimed where an earlier
+// panic fired has not fired until the failpoint's count grows during its
+// own window (anti-vacuity's rule). Counting the absolute count let a run
+// stop extending while sleep had never fired, and end unknown.
+func TestCoverageCountsHitsWithinTheWindow(t *testing.T) {
+	c := newCoverage()
+	faults := []string{"panic", "sleep"}
+	c.observe(&history.Nemesis{Fault: "panic", Phase: history.NemesisStart, Target: "compact-mid", Hits: map[string]uint64{}})
+	c.observe(&history.Nemesis{Fault: "panic", Phase: history.NemesisEnd, Target: "compact-mid", Hits: map[string]uint64{"compact-mid": 1}})
+	c.observe(&history.Nemesis{Fault: "sleep", Phase: history.NemesisStart, Target: "compact-mid", Hits: map[string]uint64{"compact-mid": 1}})
+	c.observe(&history.Nemesis{Fault: "sleep", Phase: history.NemesisEnd, Target: "compact-mid", Hits: map[string]uint64{"compact-mid": 1}})
+	if got := c.missing(faults); !slices.Equal(got, []string{"sleep"}) {
+		t.Fatalf("missing %v, want [sleep]: the panic's hit counted for the sleep", got)
+	}
+	c.observe(&history.Nemesis{Fault: "sleep", Phase: history.NemesisStart, Target: "compact-mid", Hits: map[string]uint64{"compact-mid": 1}})
+	c.observe(&history.Nemesis{Fault: "sleep", Phase: history.NemesisEnd, Target: "compact-mid", Hits: map[string]uint64{"compact-mid": 2}})
+	if !c.covered(faults) {
+		t.Fatalf("still missing %v", c.missing(faults))
+	}
+	// After a restart the counters begin again: a hit at the end counts.
+	r := newCoverage()
+	r.observe(&history.Nemesis{Fault: "panic", Phase: history.NemesisStart, Target: "get", Hits: map[string]uint64{"get": 5}})
+	r.observe(&history.Nemesis{Fault: "panic", Phase: history.NemesisEnd, Target: "get", Restart: true, Hits: map[string]uint64{"get": 1}})
+	if !r.covered([]string{"panic"}) {
+		t.Fatal("a panic that killed the store process and restarted it did not count")
+	}
+}
+
 func TestStarvedNamesTheWorkerWithoutOK(t *testing.T) {
 	w, _ := workload.Lookup("mixed")
 	p, _ := w.Plan(1, workload.Overrides{Workers: 3})

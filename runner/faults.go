@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -71,8 +70,7 @@ func newFaultSchedule(r *Resolved, t *target, rec *client.Recorder, log hclog.Lo
 	if err := nemesis.CheckSupported(r.Faults, nt); err != nil {
 		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
 	}
-	s, err := nemesis.NewScheduler(nemesis.ScheduleOptions{Seed: r.Seed, Nemeses: r.Faults,
-		MinGap: faultMinGap, MaxGap: faultMaxGap, Reach: loadReach(r.Plan.Params, r.Faults).Only(r.aim()...)})
+	s, err := nemesis.NewScheduler(r.scheduleOptions())
 	if err != nil {
 		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
 	}
@@ -80,6 +78,21 @@ func newFaultSchedule(r *Resolved, t *target, rec *client.Recorder, log hclog.Lo
 		opts: nemesis.RunOptions{Target: nt, Recorder: rec, Scheduler: s, Logger: log.Named("nemesis")},
 		log:  log,
 	}, nil
+}
+
+// scheduleOptions are the options of r's fault schedule: its faults, aimed
+// where its load goes.
+func (r *Resolved) scheduleOptions() nemesis.ScheduleOptions {
+	return nemesis.ScheduleOptions{Seed: r.Seed, Nemeses: r.Faults, MinGap: faultMinGap, MaxGap: faultMaxGap,
+		Reach: loadReach(r.Plan.Params).Only(r.aim()...)}
+}
+
+// canFire is the one rule of whether a fault can fire under a load: the
+// nemesis scheduler accepts it for the load's reach, narrowed to aim (every
+// fault that acts at a failpoint needs one the load passes).
+func canFire(fault string, p workload.Params, aim []store.FailpointName) bool {
+	_, err := nemesis.NewScheduler(nemesis.ScheduleOptions{Nemeses: []string{fault}, Reach: loadReach(p).Only(aim...)})
+	return err == nil
 }
 
 func (s *nemesisSchedule) Run(ctx context.Context) {
@@ -101,10 +114,13 @@ func (r *Resolved) aim() []store.FailpointName {
 	return r.Recipe.Aim
 }
 
-// loadReach is where the workers' load passes while faults fire: the
-// operations they issue, a compaction when the compact fault runs, and the
-// store's sync (group commit, or a sync per call) whenever they mutate.
-func loadReach(p workload.Params, faults []string) nemesis.Reach {
+// loadReach is where the workers' load passes while a fault is on: the
+// operations they issue, and the store's sync (group commit, or a sync per
+// call) whenever they mutate. Faults fire one at a time (nemesis.Run), so
+// the compact fault's own compaction never overlaps another fault's window:
+// only the workers' compactions count. A compaction grows its new content
+// file only to move content, so a load that writes none never passes grow.
+func loadReach(p workload.Params) nemesis.Reach {
 	var ops []string
 	mutates := false
 	for _, op := range p.Issued() {
@@ -114,11 +130,12 @@ func loadReach(p workload.Params, faults []string) nemesis.Reach {
 			mutates = true
 		}
 	}
-	if slices.Contains(faults, "compact") {
-		ops = append(ops, history.OpCompact.String())
-	}
 	if mutates {
 		ops = append(ops, history.OpSync.String())
 	}
-	return nemesis.ReachOf(ops)
+	reach := nemesis.ReachOf(ops)
+	if !p.WritesContent() {
+		reach = reach.Without(store.FailGrow)
+	}
+	return reach
 }

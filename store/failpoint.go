@@ -34,6 +34,9 @@ type FailpointInfo struct {
 	// their history names (put, get, remove, update-activation, compact,
 	// sync, open). "sync" includes the group-commit goroutine, which runs
 	// whenever a mutating call left something dirty; "open" is recovery.
+	// An operation that passes it only sometimes, depending on how much the
+	// load has written, is not listed: faults are aimed by this list, and a
+	// fault aimed where the load may never go would not fire.
 	ReachedBy []string
 }
 
@@ -67,7 +70,11 @@ var allFailpoints = [numFailpoints]FailpointInfo{
 	{FailCompactMid, "Compact: live content copied and synced, block offsets not yet rewritten", []string{"compact"}},
 	{FailSyncMid, "Sync: data msynced, before free markers of superseded slots are written", []string{"sync"}},
 	{FailRecovery, "Open: blocks scanned, before recovery writes free markers", []string{"open"}},
-	{FailGrow, "file growth, before fallocate; ActionError makes growth fail with ENOSPC", []string{"put", "compact"}},
+	// Puts pass grow only when a file is full, and files grow in doubling
+	// steps: whether a put load ever gets there depends on how much it
+	// writes. Every compaction that moves content passes it: the new
+	// epoch's content file starts empty.
+	{FailGrow, "file growth, before fallocate; ActionError makes growth fail with ENOSPC", []string{"compact"}},
 }
 
 // AllFailpoints lists every failpoint with a one-line description.

@@ -128,3 +128,10 @@ func (p Params) Issued() []history.Op {
 	}
 	return out
 }
+
+// WritesContent reports whether the store holds content bytes under p: the
+// preload or the workers put, and some puts carry content (not only nil or
+// empty). Compactions move content only then.
+func (p Params) WritesContent() bool {
+	return (p.Mix.Put > 0 || p.Preload > 0) && p.Sizes.Small+p.Sizes.Medium+p.Sizes.Large > 0
+}

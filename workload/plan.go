@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/store"
@@ -26,6 +27,14 @@ type Overrides struct {
 	// Unbounded makes every worker's stream endless: the run stops it (the
 	// --duration flag).
 	Unbounded bool
+	// Faults, when non-nil, are the faults the run was asked for in place of
+	// the workload's: a Random workload then draws only parameters under
+	// which each of them can fire.
+	Faults []string
+	// CanFire reports whether fault can fire under a load with parameters
+	// p (nil: every fault can). A Random workload's own faults are drawn
+	// only among those that can.
+	CanFire func(fault string, p Params) bool
 }
 
 // Plan is a workload made concrete for one seed: the parameters after the
@@ -41,20 +50,68 @@ type Plan struct {
 // Salts keep the rand streams of one seed apart.
 const (
 	saltWorker  = 0x5752_4b52 // + worker index
-	saltDraw    = 0x4452_4157
+	saltDraw    = 0x4452_4157 // + attempt
 	saltPreload = 0x5052_454c
 )
 
+// maxDraws bounds how many parameter sets a Random workload draws, for one
+// seed, looking for one under which the asked-for faults can fire.
+const maxDraws = 64
+
 // Plan fixes the workload's parameters for seed and applies the overrides.
+// For a Random workload, every fault of the plan and of o.Faults can fire
+// (o.CanFire) under the plan's parameters, or Plan fails: it redraws until
+// they can, attempt k drawing from stream (seed, saltDraw+k), so a seed keeps
+// the parameters of its first draw whenever that one suits. A fixed
+// workload's faults are checked by the caller, against the same rule.
 func (w Workload) Plan(seed int64, o Overrides) (*Plan, error) {
-	p := w.Params
-	faults := append([]string(nil), w.Faults...)
-	if w.Random {
-		p, faults = drawParams(seed, w.Params, w.FaultPool)
-	}
 	if o.Workers < 0 || o.Ops < 0 {
 		return nil, fmt.Errorf("%w: negative workers or ops", ErrBadParameter)
 	}
+	canFire := o.CanFire
+	if canFire == nil {
+		canFire = func(string, Params) bool { return true }
+	}
+	if !w.Random {
+		p := o.apply(w.Params)
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		return &Plan{Workload: w.Name, Seed: seed, Params: p, Faults: append([]string(nil), w.Faults...), Mode: w.Mode}, nil
+	}
+	for attempt := range maxDraws {
+		p, pool := drawParams(seed, uint64(attempt), w.Params, w.FaultPool)
+		p = o.apply(p)
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		if firstBlocked(o.Faults, p, canFire) != "" {
+			continue
+		}
+		faults := []string{}
+		for _, f := range pool {
+			if canFire(f, p) {
+				faults = append(faults, f)
+			}
+		}
+		return &Plan{Workload: w.Name, Seed: seed, Params: p, Faults: faults, Mode: w.Mode}, nil
+	}
+	return nil, fmt.Errorf("%w: workload %s, seed %d: none of %d drawn parameter sets lets every one of %s fire",
+		ErrBadParameter, w.Name, seed, maxDraws, strings.Join(o.Faults, ","))
+}
+
+// firstBlocked is the first of faults that cannot fire under p, "" if none.
+func firstBlocked(faults []string, p Params, canFire func(string, Params) bool) string {
+	for _, f := range faults {
+		if !canFire(f, p) {
+			return f
+		}
+	}
+	return ""
+}
+
+// apply sets the overridden fields of p.
+func (o Overrides) apply(p Params) Params {
 	if o.Workers > 0 {
 		p.Workers = o.Workers
 	}
@@ -64,16 +121,14 @@ func (w Workload) Plan(seed int64, o Overrides) (*Plan, error) {
 	if o.Unbounded {
 		p.Ops = 0
 	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
-	}
-	return &Plan{Workload: w.Name, Seed: seed, Params: p, Faults: faults, Mode: w.Mode}, nil
+	return p
 }
 
-// drawParams is the property workload: everything drawn from the seed,
-// bounded by the registry's Params. Faults are a seed-drawn subset of pool.
-func drawParams(seed int64, bound Params, pool []string) (Params, []string) {
-	r := rand.New(rand.NewPCG(uint64(seed), saltDraw))
+// drawParams is the property workload: everything drawn from the seed and
+// attempt, bounded by the registry's Params, and the faults of pool drawn
+// (each in or out with even odds) for the caller to keep those that can fire.
+func drawParams(seed int64, attempt uint64, bound Params, pool []string) (Params, []string) {
+	r := rand.New(rand.NewPCG(uint64(seed), saltDraw+attempt))
 	p := Params{
 		Workers:       1 + r.IntN(max(1, bound.Workers)),
 		Ops:           200 + r.IntN(max(1, bound.Ops-200)),

@@ -90,7 +90,7 @@ var allWorkloads = []Workload{
 	},
 	{
 		Name:        "property",
-		Description: "random workloads drawn from the seed: worker count, operation count, id space, operation and size mix, barrier, preload",
+		Description: "random workloads drawn from the seed: worker count, operation count, id space, operation and size mix, barrier, preload, and faults from panic, sleep, compact, grow-failure (only those that can fire under the drawn load)",
 		Params: Params{
 			Workers: 24, Ops: 3000, IDSpace: 300, Preload: 100,
 			Mix: Mix{Put: 1}, Sizes: DefaultSizes, SnapshotEvery: periodic,

@@ -39,7 +39,8 @@ type Workload struct {
 	// only bounds the draw (see drawParams).
 	Random bool
 	// FaultPool, for a Random workload, is what its default faults are drawn
-	// from: each is in or out with even odds.
+	// from: each is in or out with even odds, and kept only if it can fire
+	// under the drawn parameters (Overrides.CanFire).
 	FaultPool []string
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/history"
@@ -299,5 +300,62 @@ func TestValuesCoverEveryTimesCase(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Fatalf("cases written: %v, want all four", seen)
+	}
+}
+
+// TestPropertyDrawsOnlyFaultsThatCanFire: the property workload keeps a
+// drawn fault only if CanFire allows it under the drawn parameters, redraws
+// until asked-for faults can fire (keeping a first draw that suits), and
+// fails with ErrBadParameter when no draw ever lets them.
+func TestPropertyDrawsOnlyFaultsThatCanFire(t *testing.T) {
+	w, _ := Lookup("property")
+	needsCompaction := func(f string, p Params) bool { return f != "grow-failure" || p.Mix.Compact > 0 }
+	kept, redrawn := 0, 0
+	for seed := int64(1); seed <= 200; seed++ {
+		free, err := w.Plan(seed, Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := w.Plan(seed, Overrides{CanFire: needsCompaction})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Params != free.Params {
+			t.Fatalf("seed %d: no faults asked, yet the parameters were redrawn", seed)
+		}
+		for _, f := range p.Faults {
+			if !needsCompaction(f, p.Params) {
+				t.Fatalf("seed %d: drew %s, which cannot fire under %s", seed, f, p.Params.Mix)
+			}
+		}
+		if slices.Contains(free.Faults, "grow-failure") && free.Params.Mix.Compact > 0 {
+			kept++
+		}
+		asked, err := w.Plan(seed, Overrides{Faults: []string{"grow-failure"}, CanFire: needsCompaction})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case asked.Params.Mix.Compact == 0:
+			t.Fatalf("seed %d: grow-failure asked, drawn %s", seed, asked.Params.Mix)
+		case free.Params.Mix.Compact > 0 && asked.Params != free.Params:
+			t.Fatalf("seed %d: the first draw suited, yet it was redrawn", seed)
+		case asked.Params != free.Params:
+			redrawn++
+		}
+		again, _ := w.Plan(seed, Overrides{Faults: []string{"grow-failure"}, CanFire: needsCompaction})
+		if again.Params != asked.Params {
+			t.Fatalf("seed %d: the redraw is not deterministic", seed)
+		}
+	}
+	if kept == 0 || redrawn == 0 {
+		t.Errorf("200 seeds: %d kept grow-failure, %d redrawn: the test exercises nothing", kept, redrawn)
+	}
+	never := func(string, Params) bool { return false }
+	if _, err := w.Plan(1, Overrides{Faults: []string{"panic"}, CanFire: never}); !errors.Is(err, ErrBadParameter) {
+		t.Errorf("no draw can fire panic: %v, want ErrBadParameter", err)
+	}
+	if p, err := w.Plan(1, Overrides{CanFire: never}); err != nil || len(p.Faults) != 0 {
+		t.Errorf("nothing can fire: faults %v, %v", p.Faults, err)
 	}
 }
