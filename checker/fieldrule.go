@@ -15,10 +15,12 @@ import (
 // put wrote, or, if it wrote 0, one the store's clock can have given during
 // the put; last_access likewise, except that with an update-activation's
 // activation it must be one the store's clock can have given during that
-// update-activation (storeClockSet). op is the put, nil when w is a
-// recorded state's value (then both times are kept exactly). origin is the
-// header's started_unix_nanos. It returns what differs, or "".
-func fieldsMismatch(id string, v, w history.Value, op *opRec, d *idOps, origin int64) string {
+// update-activation (storeClockSet). An update-activation counts only if
+// invoked before position bound (it must be able to precede the read). op
+// is the put, nil when w is a recorded state's value (then both times are
+// kept exactly). origin is the header's started_unix_nanos. It returns what
+// differs, or "".
+func fieldsMismatch(id string, v, w history.Value, op *opRec, d *idOps, bound int, origin int64) string {
 	vk, wk := v.Key(), w.Key()
 	both := v.Recorded && w.Recorded
 	switch {
@@ -34,15 +36,16 @@ func fieldsMismatch(id string, v, w history.Value, op *opRec, d *idOps, origin i
 	if vk.Activation == wk.Activation && (!both || keptOrSet(v.LastAccess, w.LastAccess, op, origin)) {
 		return ""
 	}
-	call, ok := d.activations[vk.Activation]
+	u, ok := d.activations[vk.Activation]
+	ok = ok && u.Call < bound
 	switch {
 	case !ok && vk.Activation == wk.Activation:
 		return fmt.Sprintf("%q has last_access %d, but its put wrote %d%s, and no update-activation wrote its activation %g", id, v.LastAccess, w.LastAccess, setHint(w.LastAccess, op, origin), v.Activation)
 	case !ok:
-		return fmt.Sprintf("%q has activation %g, which neither its put nor any update-activation wrote", id, v.Activation)
-	case both && !storeClockSet(v.LastAccess, call, origin):
+		return fmt.Sprintf("%q has activation %g, which neither its put nor any update-activation invoked before the read returned wrote", id, v.Activation)
+	case both && !storeClockSet(v.LastAccess, u.CallTime, origin):
 		return fmt.Sprintf("%q has the activation %g of an update-activation invoked at time %d, but last_access %d, before the store's clock can have read then (%d less %v): the update-activation did not set it",
-			id, v.Activation, call, v.LastAccess, origin+call, clockSlack)
+			id, v.Activation, u.CallTime, v.LastAccess, origin+u.CallTime, clockSlack)
 	}
 	return ""
 }

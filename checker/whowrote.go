@@ -56,7 +56,7 @@ func whoWrote(id string, v history.Value, d *idOps, callBound int, states []stat
 			consider(wrote{kind: wroteStale, op: w})
 			continue
 		}
-		m := fieldsMismatch(id, v, w.Input.Value, w, d, origin)
+		m := fieldsMismatch(id, v, w.Input.Value, w, d, callBound, origin)
 		if m == "" {
 			return wrote{kind: wroteOK, op: w}
 		}
@@ -68,7 +68,7 @@ func whoWrote(id string, v history.Value, d *idOps, callBound int, states []stat
 		}
 		if !s.fresh {
 			consider(wrote{kind: wroteStale})
-		} else if m := fieldsMismatch(id, v, s.value, nil, d, origin); m == "" {
+		} else if m := fieldsMismatch(id, v, s.value, nil, d, callBound, origin); m == "" {
 			return wrote{kind: wroteOK}
 		} else {
 			consider(wrote{kind: wroteMixed, mismatch: m})
