@@ -16,7 +16,8 @@ import (
 // the put; last_access likewise, except that with an update-activation's
 // activation it must be one the store's clock can have given during that
 // update-activation (storeClockSet). An update-activation counts only if
-// invoked before position bound (it must be able to precede the read). op
+// invoked before position bound (it may precede the read) and, with a put,
+// not returned before the put was invoked (it may follow the put). op
 // is the put, nil when w is a recorded state's value (then both times are
 // kept exactly). origin is the header's started_unix_nanos. It returns what
 // differs, or "".
@@ -36,18 +37,31 @@ func fieldsMismatch(id string, v, w history.Value, op *opRec, d *idOps, bound in
 	if vk.Activation == wk.Activation && (!both || keptOrSet(v.LastAccess, w.LastAccess, op, origin)) {
 		return ""
 	}
-	u, ok := d.activations[vk.Activation]
-	ok = ok && u.Call < bound
-	switch {
-	case !ok && vk.Activation == wk.Activation:
-		return fmt.Sprintf("%q has last_access %d, but its put wrote %d%s, and no update-activation wrote its activation %g", id, v.LastAccess, w.LastAccess, setHint(w.LastAccess, op, origin), v.Activation)
-	case !ok:
-		return fmt.Sprintf("%q has activation %g, which neither its put nor any update-activation invoked before the read returned wrote", id, v.Activation)
-	case both && !storeClockSet(v.LastAccess, u.CallTime, origin):
-		return fmt.Sprintf("%q has the activation %g of an update-activation invoked at time %d, but last_access %d, before the store's clock can have read then (%d less %v): the update-activation did not set it",
-			id, v.Activation, u.CallTime, v.LastAccess, origin+u.CallTime, clockSlack)
+	// An update-activation explains activation and last_access if it wrote
+	// v's activation, was invoked before the read returned and did not
+	// return before the put was invoked (it may lie between them).
+	// Candidates are in invoke order, so the first that fits has the
+	// earliest, most lenient, clock bound.
+	var first *opRec
+	for _, u := range d.activations[vk.Activation] {
+		if u.Call >= bound || op != nil && u.Return < op.Call {
+			continue
+		}
+		if first == nil {
+			first = u
+		}
+		if !both || storeClockSet(v.LastAccess, u.CallTime, origin) {
+			return ""
+		}
 	}
-	return ""
+	switch {
+	case first == nil && vk.Activation == wk.Activation:
+		return fmt.Sprintf("%q has last_access %d, but its put wrote %d%s, and no update-activation that may follow the put and precede the read wrote its activation %g", id, v.LastAccess, w.LastAccess, setHint(w.LastAccess, op, origin), v.Activation)
+	case first == nil:
+		return fmt.Sprintf("%q has activation %g, which neither its put nor any update-activation that may follow the put and precede the read wrote", id, v.Activation)
+	}
+	return fmt.Sprintf("%q has the activation %g of an update-activation invoked at time %d, but last_access %d, before the store's clock can have read then (%d less %v): the update-activation did not set it",
+		id, v.Activation, first.CallTime, v.LastAccess, origin+first.CallTime, clockSlack)
 }
 
 // clockSlack is how far the store's wall clock may seem to run behind the

@@ -208,3 +208,48 @@ func TestFieldsNotEvaluated(t *testing.T) {
 	r, _ = fieldsOf(t, b)
 	wantWS(t, r, NotEvaluated)
 }
+
+// An update-activation that returned before a put was invoked acted on an
+// earlier value: it cannot have set the activation and last_access of that
+// put's value. One concurrent with the put can.
+func TestFieldsRejectsUpdateBeforeThePut(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		concurrent bool
+		want       Verdict
+	}{{"update returned before the put", false, Invalid}, {"update concurrent with the put", true, Valid}} {
+		for _, reason := range []string{"get", "periodic", "iterate"} {
+			t.Run(c.name+"/"+reason, func(t *testing.T) {
+				b := newWSB()
+				b.h.StartedUnixNanos = origin
+				b.put(1, "a", rval(1, old2020, old2020+500), wpl(0, 0, 100, 0))
+				v := rval(2, old2020+1000, old2020+1500)
+				b.inv(2, history.OpUpdateActivation, "a", &history.Input{Activation: 0.75})
+				set := origin + b.t
+				if c.concurrent {
+					b.putInv(1, "a", v)
+					b.done(2, history.OK, &history.Output{Found: true})
+					b.putOK(1, wpl(1, 100, 100, 0))
+				} else {
+					b.done(2, history.OK, &history.Output{Found: true})
+					b.put(1, "a", v, wpl(1, 100, 100, 0))
+				}
+				got := v
+				got.Activation, got.LastAccess = 0.75, set+1
+				var r Result
+				switch reason {
+				case "get":
+					b.get(3, "a", true, got)
+					r, _ = fieldsOf(t, b)
+				case "periodic":
+					b.snapshot("periodic", &history.Stats{Live: 1, ContentBytesLive: 100, ContentBytesTotal: 200}, wentry("a", got, wpl(1, 100, 100, 0)))
+					r, _ = fieldsOf(t, b)
+				case "iterate":
+					b.iterate(3, history.Entry{ID: "a", Value: got})
+					r = runWS(t, iterationCheck{}, b)
+				}
+				wantWS(t, r, c.want)
+			})
+		}
+	}
+}

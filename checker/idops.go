@@ -15,7 +15,7 @@ type idOps struct {
 	preMaxCall   []int                   // prefix maximum of their invoke positions
 	removes      []*opRec                // effective removes, by invoke position
 	preMaxRet    []int                   // prefix maximum of their effective returns (opIndex.effectiveReturnOf)
-	activations  map[uint32]*opRec       // IEEE-754 bits of an effective update-activation's value -> the earliest invoked
+	activations  map[uint32][]*opRec     // IEEE-754 bits of an update-activation's value -> the effective ones, by invoke position
 	writers      map[contentKey][]*opRec // every put (any outcome), by content
 }
 
@@ -34,7 +34,7 @@ func contentKeyOf(v history.Value) contentKey {
 
 // buildIDOps indexes the ops of one id whose invoke lies in (from, to).
 func buildIDOps(x *opIndex, id string, from, to int) *idOps {
-	d := &idOps{activations: map[uint32]*opRec{}, writers: map[contentKey][]*opRec{}}
+	d := &idOps{activations: map[uint32][]*opRec{}, writers: map[contentKey][]*opRec{}}
 	for _, i := range x.byID[id] {
 		o := &x.ops[i]
 		if o.Call <= from || o.Call >= to {
@@ -57,9 +57,7 @@ func buildIDOps(x *opIndex, id string, from, to int) *idOps {
 		case history.OpUpdateActivation:
 			if o.effective() {
 				bits := math.Float32bits(o.Input.Activation)
-				if _, ok := d.activations[bits]; !ok { // byID is in invoke order
-					d.activations[bits] = o
-				}
+				d.activations[bits] = append(d.activations[bits], o)
 			}
 		}
 	}
