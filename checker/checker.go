@@ -58,6 +58,7 @@ var allChecks = []func(Options) Check{
 	func(Options) Check { return uniqueSlotsCheck{} },
 	func(Options) Check { return contentLengthCheck{} },
 	func(Options) Check { return iterationCheck{} },
+	func(Options) Check { return fieldsCheck{} },
 	func(Options) Check { return durabilityCheck{} },
 	func(o Options) Check { return recoveryCheck{bound: o.RecoveryBound} },
 }
@@ -229,6 +230,7 @@ var sentinels = map[string]error{
 	"unique-slots":     ErrUniqueSlots,
 	"content-length":   ErrContentLength,
 	"iteration":        ErrIteration,
+	"fields":           ErrFields,
 	"durability":       ErrDurability,
 	"recovery":         ErrRecovery,
 	"integrity":        ErrIntegrity,

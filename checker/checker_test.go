@@ -9,34 +9,40 @@ import (
 	"github.com/warmcheck/warmcheck/history"
 )
 
+// vrec is wval(n) recording every field of the memory, with explicit
+// times (a put that leaves them 0 is judged in fields_test.go).
+func vrec(n int) history.Value {
+	return rval(n, old2020+int64(n)*1000, old2020+int64(n)*1000+500)
+}
+
 // validRun is a small, valid, concurrent history that exercises every
 // check: puts, a get, a remove, an iterate, a sync, a compaction, a panic, a
 // power loss with its restart, and a final snapshot.
 func validRun() *wsb {
 	b := newWSB()
 	b.h.Faults = []string{"panic", "power-loss"}
-	b.putInv(1, "a", wval(1))
-	b.putInv(2, "b", wval(2))
+	b.putInv(1, "a", vrec(1))
+	b.putInv(2, "b", vrec(2))
 	b.putOK(1, wpl(0, 0, 100, 0))
 	b.putOK(2, wpl(1, 100, 100, 0))
-	b.get(3, "a", true, wval(1))
+	b.get(3, "a", true, vrec(1))
 	b.sync(3)
 	b.nemesis("panic", history.NemesisStart, history.Nemesis{Target: "after-slot-alloc"})
-	b.putInv(1, "c", wval(3))
+	b.putInv(1, "c", vrec(3))
 	b.done(1, history.Info, nil)
 	b.nemesis("panic", history.NemesisEnd, history.Nemesis{Target: "after-slot-alloc", Hits: map[string]uint64{"after-slot-alloc": 1}})
 	b.remove(2, "b", true)
-	b.iterate(3, history.Entry{ID: "a", Value: wval(1)})
-	b.put(1, "d", wval(4), wpl(2, 200, 100, 0))
-	b.crash("power-loss", wentry("a", wval(1), wpl(0, 0, 100, 0)), wentry("b", wval(2), wpl(1, 100, 100, 0)))
+	b.iterate(3, history.Entry{ID: "a", Value: vrec(1)})
+	b.put(1, "d", vrec(4), wpl(2, 200, 100, 0))
+	b.crash("power-loss", wentry("a", vrec(1), wpl(0, 0, 100, 0)), wentry("b", vrec(2), wpl(1, 100, 100, 0)))
 	// b's removal was not synced: it may come back. Its bytes: a 100 + b 100;
 	// the recovered total is what the store found (300: d's bytes orphaned).
 	b.events[len(b.events)-1].Snapshot.Stats = statsFor(300, 0, b.events[len(b.events)-1].Snapshot.Layout...)
-	b.put(1, "e", wval(5), wpl(3, 300, 100, 0))
-	b.get(2, "b", true, wval(2))
+	b.put(1, "e", vrec(5), wpl(3, 300, 100, 0))
+	b.get(2, "b", true, vrec(2))
 	b.inv(3, history.OpCompact, "", nil)
 	b.done(3, history.OK, &history.Output{Compaction: &history.Compaction{Epoch: 1, BytesBefore: 400, BytesAfter: 300, BytesReclaimed: 100, Moved: 3}})
-	final := []history.Entry{wentry("a", wval(1), wpl(0, 0, 100, 1)), wentry("b", wval(2), wpl(1, 100, 100, 1)), wentry("e", wval(5), wpl(3, 200, 100, 1))}
+	final := []history.Entry{wentry("a", vrec(1), wpl(0, 0, 100, 1)), wentry("b", vrec(2), wpl(1, 100, 100, 1)), wentry("e", vrec(5), wpl(3, 200, 100, 1))}
 	b.snapshot("final", statsFor(300, 1, final...), final...)
 	return b
 }
@@ -76,7 +82,7 @@ func TestRunValidHistoryIsValidAndCounts(t *testing.T) {
 func TestRunComposesInvalidOverUnknown(t *testing.T) {
 	b := validRun()
 	b.h.Faults = append(b.h.Faults, "grow-failure") // never fired: unknown
-	b.put(1, "z", wval(9), wpl(3, 250, 100, 1))     // overlaps e's range in epoch 1: invalid
+	b.put(1, "z", vrec(9), wpl(3, 250, 100, 1))     // overlaps e's range in epoch 1: invalid
 	rep := Run(context.Background(), b.input(), Options{})
 	av, _ := rep.Check("anti-vacuity")
 	ov, _ := rep.Check("offset-overlap")
@@ -162,7 +168,7 @@ func TestChecksRegistry(t *testing.T) {
 		}
 		seen[c.Name()] = true
 	}
-	for _, n := range []string{"anti-vacuity", "linearizable", "offset-overlap", "content-length", "offset-monotonic", "unique-slots", "iteration", "durability", "recovery", "integrity"} {
+	for _, n := range []string{"anti-vacuity", "linearizable", "offset-overlap", "content-length", "offset-monotonic", "unique-slots", "iteration", "fields", "durability", "recovery", "integrity"} {
 		if !seen[n] {
 			t.Errorf("registry lacks %s", n)
 		}

@@ -14,7 +14,7 @@ import (
 // store hung (complete).
 func cutRun() *wsb {
 	b := validRun()
-	b.putInv(2, "z", wval(7))
+	b.putInv(2, "z", vrec(7))
 	return b
 }
 
@@ -63,7 +63,7 @@ func TestRunCorruptHistoryIsNeverValid(t *testing.T) {
 		t.Fatalf("corrupt, every check valid: %s (%s), want unknown", rep.Verdict, rep.Completeness)
 	}
 	b := cutRun()
-	b.put(1, "y", wval(9), wpl(3, 250, 100, 1)) // overlaps e's range in epoch 1
+	b.put(1, "y", vrec(9), wpl(3, 250, 100, 1)) // overlaps e's range in epoch 1
 	in = b.input()
 	in.Completeness = history.Corrupt
 	if rep := Run(context.Background(), in, Options{}); rep.Verdict != Invalid {

@@ -101,6 +101,20 @@ var corpusCases = []corpusCase{
 		b.get(2, "a", true, wval(1))
 		return finish(b, 200, 0, wentry("a", wval(2), wpl(1, 100, 100, 0)))
 	}},
+	{"invalid-fields.jsonl", Invalid, "fields", "after an update-activation of a, a get returns its new activation with the put's 2020 last_access: the update-activation's time is lost on the get path only (the final layout has it)", func() *wsb {
+		b := newWSB()
+		b.h.StartedUnixNanos = origin
+		v := vrec(1)
+		b.put(1, "a", v, wpl(0, 0, 100, 0))
+		b.inv(1, history.OpUpdateActivation, "a", &history.Input{Activation: 0.75})
+		b.done(1, history.OK, &history.Output{Found: true})
+		updated := v
+		updated.Activation, updated.LastAccess = 0.75, origin+b.t
+		stale := v
+		stale.Activation = 0.75
+		b.get(2, "a", true, stale)
+		return finish(b, 100, 0, wentry("a", updated, wpl(0, 0, 100, 0)))
+	}},
 	{"invalid-integrity.jsonl", Invalid, "integrity", "no read returns a wrong value, but a get of a fails and an update-activation of a ends info with the store's own \"store: corrupt file: content epoch 0 is gone\" error (unlocked-activation, compaction-lost-store)", unlockedActivationRun},
 	{"unknown-fault-never-fired.jsonl", Unknown, "anti-vacuity", "the run asked for a kill that never happened: nothing about crashes was tested", func() *wsb {
 		b := validRun()

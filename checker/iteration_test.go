@@ -264,3 +264,19 @@ func TestIterationWithoutClockOriginJudgesKeptTimesOnly(t *testing.T) {
 	b.iterate(9, history.Entry{ID: "a", Value: rval(1, 123, 6)})
 	wantWS(t, runWS(t, iterationCheck{}, b), Invalid)
 }
+
+// An update-activation invoked after the iterate returned cannot have set
+// the activation and last_access an entry shows.
+func TestIterationRejectsLastAccessOfALaterUpdate(t *testing.T) {
+	const old = int64(1_577_836_800_000_000_000)
+	b := newWSB()
+	b.h.StartedUnixNanos = origin
+	v := rval(1, old, old+1)
+	b.put(1, "a", v, wpl(0, 0, 100, 0))
+	got := v
+	got.Activation, got.LastAccess = 0.75, origin+b.t
+	b.iterate(9, history.Entry{ID: "a", Value: got})
+	b.inv(1, history.OpUpdateActivation, "a", &history.Input{Activation: 0.75})
+	b.done(1, history.OK, &history.Output{Found: true})
+	wantWS(t, runWS(t, iterationCheck{}, b), Invalid)
+}

@@ -38,7 +38,7 @@ func TestNothingToJudgeByCheck(t *testing.T) {
 	b := newWSB()
 	b.put(1, "a", wval(1), wpl(0, 0, 100, 0))
 	b.get(2, "a", true, wval(1))
-	for _, name := range []string{"durability", "iteration", "content-length"} {
+	for _, name := range []string{"durability", "iteration", "content-length", "fields"} {
 		r := runWS(t, checkNamed(t, name), b)
 		if r.Verdict != NotEvaluated || !strings.HasPrefix(r.Summary, "nothing to judge") {
 			t.Errorf("%s: %s (%s), want not-evaluated", name, r.Verdict, r.Summary)
