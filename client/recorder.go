@@ -226,6 +226,11 @@ func (r *Recorder) Snapshot(ctx context.Context, reason string) error {
 	if layout == nil {
 		layout = []store.LayoutEntry{}
 	}
+	// An answer after the deadline is not recorded: the caller may have
+	// given up on it and gone on (a final snapshot after it, or the end).
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("snapshot %q: answered after its deadline: %w", reason, err)
+	}
 	r.RecordSnapshot(reason, &stats, layout)
 	return nil
 }

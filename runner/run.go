@@ -180,8 +180,15 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	l.Stop("")
 	out.Stopped = l.Reason()
 	stopLoad()
-	<-faultsDone
-	<-snapsDone
+	// A wedged store may hold a fault's or a snapshot's call past every
+	// deadline: such a goroutine is left behind, as hung workers are.
+	if !waitFor(faultsDone, r.OpTimeout+closeTimeout) {
+		log.Warn("the nemesis did not stop; abandoning it")
+		out.Problems = append(out.Problems, "the nemesis did not stop within "+(r.OpTimeout+closeTimeout).String()+"; abandoned")
+	}
+	if !waitFor(snapsDone, r.OpTimeout+closeTimeout) {
+		log.Warn("a periodic snapshot did not finish; abandoning it")
+	}
 	prog.Stop()
 
 	if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
