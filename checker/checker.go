@@ -57,6 +57,7 @@ var allChecks = []func(Options) Check{
 	func(Options) Check { return iterationCheck{} },
 	func(Options) Check { return durabilityCheck{} },
 	func(o Options) Check { return recoveryCheck{bound: o.RecoveryBound} },
+	func(o Options) Check { return progressCheck{recoveryBound: o.RecoveryBound} },
 }
 
 // Checks returns every registered check with default options, in run order:
@@ -182,6 +183,7 @@ var sentinels = map[string]error{
 	"iteration":        ErrIteration,
 	"durability":       ErrDurability,
 	"recovery":         ErrRecovery,
+	"progress":         ErrStalled,
 	"integrity":        ErrIntegrity,
 }
 

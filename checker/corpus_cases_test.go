@@ -114,6 +114,10 @@ var corpusCases = []corpusCase{
 	}},
 }
 
+// alsoFails are the checks other than a case's own that rightly reject it:
+// the call that panic-holds-lock leaves blocked for 30 s is also a stall.
+var alsoFails = map[string]map[string]bool{"invalid-recovery.jsonl": {"progress": true}}
+
 func TestCorpusCases(t *testing.T) {
 	for _, c := range corpusCases {
 		t.Run(c.file, func(t *testing.T) {
@@ -129,7 +133,9 @@ func TestCorpusCases(t *testing.T) {
 				switch {
 				case r.Name == c.check && r.Verdict != c.verdict:
 					t.Fatalf("%s: %s, want %s", r.Name, r.Verdict, c.verdict)
-				case r.Name != c.check && r.Verdict != Valid && !(r.Verdict == NotEvaluated && c.verdict == Unknown):
+				case alsoFails[c.file][r.Name] && r.Verdict != c.verdict:
+					t.Fatalf("%s: %s, want %s", r.Name, r.Verdict, c.verdict)
+				case r.Name != c.check && !alsoFails[c.file][r.Name] && r.Verdict != Valid && !(r.Verdict == NotEvaluated && c.verdict == Unknown):
 					t.Fatalf("%s: %s (%s): only %q should fail", r.Name, r.Verdict, r.Summary, c.check)
 				}
 			}

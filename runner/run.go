@@ -163,7 +163,7 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	l.preload(ctx)
 
 	loadCtx, stopLoad := context.WithCancel(ctx)
-	go l.watch(loadCtx, r.Budget, r.Duration, stallAfter(r.OpTimeout))
+	go l.watch(loadCtx, r.Budget, r.Duration, stallAfter(r.OpTimeout, r.Plan.Params.Workers))
 	faultsDone := make(chan struct{})
 	go func() { defer close(faultsDone); faults.Run(loadCtx) }()
 	snapsDone := make(chan struct{})
@@ -213,11 +213,20 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 }
 
 // stallAfter is how long a worker may go without an ok before the run
-// stops: the recovery check's bound plus one operation timeout, so that the
-// history already holds what the check needs to judge the stall.
-func stallAfter(opTimeout time.Duration) time.Duration {
-	return checker.DefaultRecoveryBound + opTimeout
+// stops: the progress check's stall bound plus one operation timeout (the
+// call in flight when the watchdog looks may still end ok, and the check
+// does not count it) plus a margin for the watchdog's tick, so that the
+// history of a run stopped on a stall always holds a drought the check
+// calls a stall.
+func stallAfter(opTimeout time.Duration, workers int) time.Duration {
+	return checker.StallBound(checker.DefaultRecoveryBound, opTimeout) + opTimeout + extraPace(workers) + stallMargin
 }
+
+// stallMargin covers the watchdog's tick and the executor's (each at most
+// 100 ms late) between the watchdog's clock and the history's; extraPace,
+// the wait before a worker's next extra operation, which the check does
+// not count as waiting on the store.
+const stallMargin = 500 * time.Millisecond
 
 // periodicSnapshots records a snapshot every period until ctx ends.
 func periodicSnapshots(ctx context.Context, rec *client.Recorder, period, timeout time.Duration, log hclog.Logger) {
@@ -246,6 +255,7 @@ func header(r *Resolved) history.Header {
 		WarmcheckVersion: r.Version, GoVersion: runtime.Version(), PorcupineVersion: depVersion("github.com/anishathalye/porcupine"),
 		StartedUnixNanos: time.Now().UnixNano(),
 		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
+		Preload:          r.Plan.Params.Preload, DurationNanos: int64(r.Duration), OpTimeoutNanos: int64(r.OpTimeout),
 	}
 }
 

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,16 +134,29 @@ func runStalling(t *testing.T, after int64, honourCtx bool) *Outcome {
 	return out
 }
 
-// TestWedgedStoreDoesNotHangTheRun: a store whose calls never return, not
-// even at their deadline, stops the workers on a stall, and the run still
-// ends with a verdict (a periodic or final snapshot stuck in the store used
-// to hang it forever).
-func TestWedgedStoreDoesNotHangTheRun(t *testing.T) {
-	out := runStalling(t, 150, false)
-	if out.Stopped == "" {
-		t.Fatal("the load was not stopped (the watchdog did not see the stall)")
-	}
-	if out.Verdict != checker.Invalid {
-		t.Fatalf("verdict %s, want invalid (calls left pending); checks %+v", out.Verdict, out.Report.Checks)
+// TestDeadlockedStoreIsInvalid: a store that stops answering, with no
+// fault injected, is a liveness failure that the progress check names,
+// whether its calls end at their deadline (info) or never return (left
+// pending; the run must still end: a snapshot stuck in the store used to
+// hang it).
+func TestDeadlockedStoreIsInvalid(t *testing.T) {
+	for _, honour := range []bool{true, false} {
+		out := runStalling(t, 150, honour)
+		if out.Stopped == "" {
+			t.Fatalf("honour ctx %v: the load was not stopped (the watchdog did not see the stall)", honour)
+		}
+		if out.Verdict != checker.Invalid {
+			t.Fatalf("honour ctx %v: verdict %s, want invalid; stopped %q; checks %+v", honour, out.Verdict, out.Stopped, out.Report.Checks)
+		}
+		var progress *checker.Result
+		for i := range out.Report.Checks {
+			if out.Report.Checks[i].Name == "progress" {
+				progress = &out.Report.Checks[i]
+			}
+		}
+		if progress == nil || progress.Verdict != checker.Invalid || !(strings.Contains(progress.Summary, "got no ok from") || strings.Contains(progress.Summary, "never returned")) {
+			t.Fatalf("honour ctx %v: the progress check did not name the stall: %+v", honour, progress)
+		}
+		t.Logf("honour ctx %v: stopped %q; failing %v; progress: %s", honour, out.Stopped, failingChecks(out.Report), progress.Summary)
 	}
 }

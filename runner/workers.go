@@ -87,7 +87,7 @@ func (l *load) extend() bool {
 // issue about extraRate per second: waiting for a fault to fire should
 // not fill the history with cheap operations.
 func (l *load) pace(ctx context.Context) {
-	t := time.NewTimer(time.Duration(l.plan.Params.Workers) * time.Second / extraRate)
+	t := time.NewTimer(extraPace(l.plan.Params.Workers))
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -95,6 +95,9 @@ func (l *load) pace(ctx context.Context) {
 	case <-ctx.Done():
 	}
 }
+
+// extraPace is the wait before each extra operation of one of workers.
+func extraPace(workers int) time.Duration { return time.Duration(workers) * time.Second / extraRate }
 
 // sinceBegan is ns since the workers were let go.
 func (l *load) sinceBegan() int64 { return time.Now().UnixNano() - l.began.Load() }

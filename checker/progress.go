@@ -1,0 +1,253 @@
+package checker
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// progressCheck (liveness): the store keeps answering while no fault
+// stops it.
+//
+// Rule, for every worker (history.Event.Worker) separately:
+//   - a drought is the time a worker spent waiting on calls that did not
+//     answer ok, between two of its ok answers: from the invoke of each
+//     such call to its completion, or to the end of the history when it
+//     never completed, joined across the gaps between them no longer than
+//     one operation timeout (the worker went straight on; a longer gap is
+//     idleness, not waiting). An operation left pending in a damaged
+//     history (Input.Damage) was cut off, not hung: it ends at its invoke;
+//   - the part of a drought inside a fault window is explained: every
+//     nemesis window (any fault: it may pause, slow, crash or fail the
+//     store), from its start event to its end event plus the recovery bound
+//     (the recovery check judges that stretch), an open window to the end
+//     of the history;
+//   - a drought is a stall when its unexplained part adds up to at least
+//     the stall bound, StallBound(recovery bound, the header's operation
+//     timeout; 5 s when the header has none): longer than any single
+//     operation may take, plus the recovery bound; and, however short, when
+//     it ends with an operation that never completed in an intact history
+//     and the end of the history lies outside every fault window (the
+//     history does not say how long the run went on waiting: that call
+//     never returned). A stall is invalid.
+//
+// The terminating ok operation itself is not counted: an operation that
+// answered ok, however late, made progress. The runner stops its workers
+// when one goes longer than this bound plus an operation timeout without
+// an ok, so a run stopped on a stall always holds a drought this check
+// sees. Operations completed against the plan are compared by the
+// anti-vacuity check (a shortfall with no stall is unknown there).
+type progressCheck struct{ recoveryBound time.Duration }
+
+func (progressCheck) Name() string { return "progress" }
+func (c progressCheck) Description() string {
+	return "liveness: no worker goes the stall bound (recovery bound + operation timeout) without an ok answer outside fault windows (each stretched by the recovery bound); pending operations count until the history ends"
+}
+
+// defaultHistoryOpTimeout is the operation timeout assumed for a history
+// whose header does not record one: the client's default, the larger of
+// the defaults warmcheck has used, so an old history is judged leniently.
+const defaultHistoryOpTimeout = 5 * time.Second
+
+// StallBound is how long a worker may go without an ok answer, outside
+// fault windows, before the progress check calls it stalled: the recovery
+// bound plus one operation timeout.
+func StallBound(recoveryBound, opTimeout time.Duration) time.Duration {
+	return recoveryBound + opTimeout
+}
+
+// drought is one stretch of a worker without an ok answer.
+type drought struct {
+	worker      int32
+	from, to    int64    // ns
+	unexplained int64    // ns of [from,to] outside every fault window
+	hung        bool     // its last operation never completed (intact history)
+	ops         []*opRec // the operations that did not answer ok, in order
+	spans       []span   // when the worker was waiting on them
+}
+
+func (c progressCheck) Run(ctx context.Context, in *Input) Result {
+	x, err := in.ops()
+	if err != nil {
+		return Result{Verdict: Unknown, Summary: "cannot pair operations: " + err.Error()}
+	}
+	opTimeout := time.Duration(in.Header.OpTimeoutNanos)
+	if opTimeout <= 0 {
+		opTimeout = defaultHistoryOpTimeout
+	}
+	bound := StallBound(c.recoveryBound, opTimeout)
+	details := map[string]any{"stall_bound_ns": int64(bound), "workers": 0}
+	if len(x.ops) == 0 {
+		return Result{Verdict: Valid, Details: details, Summary: "vacuous: no operation in the history"}
+	}
+	endTime := in.Events[len(in.Events)-1].Time
+	explained := explainedSpans(in.Events, x.faults, c.recoveryBound, endTime)
+
+	byWorker := map[int32][]*opRec{}
+	for i := range x.ops {
+		o := &x.ops[i]
+		byWorker[o.Worker] = append(byWorker[o.Worker], o)
+	}
+	workers := make([]int32, 0, len(byWorker))
+	for w := range byWorker {
+		workers = append(workers, w)
+	}
+	sort.Slice(workers, func(i, j int) bool { return workers[i] < workers[j] })
+	details["workers"] = len(workers)
+
+	var worst *drought
+	var longest int64
+	for _, w := range workers {
+		if ctx.Err() != nil {
+			return Result{Verdict: Unknown, Summary: ErrDeadlineExceeded.Error()}
+		}
+		for _, d := range droughts(w, byWorker[w], in.Damage != nil, endTime, opTimeout) {
+			for _, sp := range d.spans {
+				d.unexplained += uncovered(sp.from, sp.to, explained)
+			}
+			longest = max(longest, d.unexplained)
+			stalled := d.unexplained >= int64(bound) || (d.hung && !inSpans(endTime, explained))
+			if stalled && (worst == nil || d.unexplained > worst.unexplained) {
+				worst = &d
+			}
+		}
+	}
+	details["longest_unexplained_drought_ns"] = longest
+	if worst == nil {
+		return Result{Verdict: Valid, Details: details,
+			Summary: fmt.Sprintf("%d workers: none went %v without an ok outside fault windows (longest %v)",
+				len(workers), bound, time.Duration(longest).Round(time.Millisecond))}
+	}
+	return stallViolation(in, worst, bound, opTimeout)
+}
+
+// droughts lists worker w's stretches without an ok; ops is in invoke order
+// (a worker's operations never overlap). A stretch is made of the calls
+// that did not answer ok, joined across the gaps between them that are no
+// longer than one operation timeout (the worker went straight on); a longer
+// gap means the worker was idle, not waiting on the store.
+func droughts(w int32, ops []*opRec, damaged bool, endTime int64, opTimeout time.Duration) []drought {
+	var out []drought
+	var cur *drought
+	for _, o := range ops {
+		if o.ok() {
+			if cur != nil {
+				out = append(out, *cur)
+				cur = nil
+			}
+			continue
+		}
+		to := o.DoneTime
+		switch {
+		case !o.pending():
+		case damaged:
+			to = o.CallTime
+		default:
+			to = endTime
+		}
+		if cur == nil {
+			cur = &drought{worker: w, from: o.CallTime}
+		}
+		if n := len(cur.spans); n > 0 && o.CallTime-cur.spans[n-1].to <= int64(opTimeout) {
+			cur.spans[n-1].to = max(cur.spans[n-1].to, to)
+		} else {
+			cur.spans = append(cur.spans, span{o.CallTime, to})
+		}
+		cur.to = max(cur.to, to)
+		cur.hung = o.pending() && !damaged
+		cur.ops = append(cur.ops, o)
+	}
+	if cur != nil {
+		out = append(out, *cur)
+	}
+	return out
+}
+
+// span is a time interval [from, to] in ns.
+type span struct{ from, to int64 }
+
+// explainedSpans are the fault windows as time spans, each stretched by
+// bound past its end (an open window lasts to end), merged and sorted.
+func explainedSpans(events []history.Event, faults []faultWindow, bound time.Duration, end int64) []span {
+	spans := make([]span, 0, len(faults))
+	for _, f := range faults {
+		s := span{events[f.start].Time, events[f.end].Time + int64(bound)}
+		if f.endNemesis == nil {
+			s.to = max(s.to, end)
+		}
+		spans = append(spans, s)
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	var merged []span
+	for _, s := range spans {
+		if n := len(merged); n > 0 && s.from <= merged[n-1].to {
+			merged[n-1].to = max(merged[n-1].to, s.to)
+			continue
+		}
+		merged = append(merged, s)
+	}
+	return merged
+}
+
+// uncovered is how much of [from, to] lies outside the merged spans.
+func uncovered(from, to int64, spans []span) int64 {
+	if to <= from {
+		return 0
+	}
+	total := to - from
+	for _, s := range spans {
+		lo, hi := max(s.from, from), min(s.to, to)
+		if hi > lo {
+			total -= hi - lo
+		}
+	}
+	return total
+}
+
+// inSpans reports whether time t lies in one of the spans.
+func inSpans(t int64, spans []span) bool {
+	for _, s := range spans {
+		if s.from <= t && t <= s.to {
+			return true
+		}
+	}
+	return false
+}
+
+// stallViolation says which worker waited on what since when.
+func stallViolation(in *Input, d *drought, bound, opTimeout time.Duration) Result {
+	first, last := d.ops[0], d.ops[len(d.ops)-1]
+	waiting := "never completed"
+	if !last.pending() {
+		waiting = fmt.Sprintf("%s after %v", last.Type, time.Duration(last.DoneTime-last.CallTime).Round(time.Millisecond))
+	}
+	summary := fmt.Sprintf("worker %d got no ok from %v to %v (%v outside fault windows, bound %v): last waited on %s %q invoked at %v, %s",
+		d.worker, time.Duration(d.from).Round(time.Millisecond), time.Duration(d.to).Round(time.Millisecond),
+		time.Duration(d.unexplained).Round(time.Millisecond), bound, last.Op, last.ID,
+		time.Duration(last.CallTime).Round(time.Millisecond), waiting)
+	if d.unexplained < int64(bound) {
+		summary = fmt.Sprintf("worker %d waited on %s %q since %v and the call never returned (the history ends at %v with it pending, outside every fault window)",
+			d.worker, last.Op, last.ID, time.Duration(last.CallTime).Round(time.Millisecond), time.Duration(d.to).Round(time.Millisecond))
+	}
+	why := fmt.Sprintf("%v of it outside every fault window (each stretched by the recovery bound), at least the stall bound %v (recovery bound + operation timeout %v)",
+		time.Duration(d.unexplained).Round(time.Millisecond), bound, opTimeout)
+	if d.unexplained < int64(bound) {
+		why = fmt.Sprintf("its last call never returned, and the history ended outside every fault window (stall bound %v, recovery bound + operation timeout %v)", bound, opTimeout)
+	}
+	expl := fmt.Sprintf("worker %d went %v without an ok answer (times since the run started); %s."+
+		"\nno injected fault explains it: the store stopped answering.\n%d operations without an ok in that stretch; first: %s at %v; last: %s at %v, %s",
+		d.worker, time.Duration(d.to-d.from).Round(time.Millisecond), why,
+		len(d.ops), describe(in.Events, first), time.Duration(first.CallTime).Round(time.Millisecond),
+		describe(in.Events, last), time.Duration(last.CallTime).Round(time.Millisecond), waiting)
+	wit := []int{first.Call, last.Call}
+	if last.Done >= 0 {
+		wit = append(wit, last.Done)
+	}
+	r := violation(ErrStalled, summary, expl, eventIdx(in.Events, wit...))
+	r.Details = map[string]any{"stall_bound_ns": int64(bound), "worker": d.worker,
+		"from_ns": d.from, "to_ns": d.to, "unexplained_ns": d.unexplained, "ops_without_ok": len(d.ops)}
+	return r
+}

@@ -1,0 +1,157 @@
+package checker
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warmcheck/warmcheck/history"
+)
+
+// progressBound is the stall bound of the histories below: recovery bound
+// 5 s plus the header's 2 s operation timeout.
+const progressBound = 7 * time.Second
+
+func newProgressWSB() *wsb {
+	b := newWSB()
+	b.h.OpTimeoutNanos = int64(2 * time.Second)
+	return b
+}
+
+func progress() progressCheck { return progressCheck{recoveryBound: DefaultRecoveryBound} }
+
+// timeouts makes worker w time out (info) n times, each call lasting d.
+func timeouts(b *wsb, w int32, n int, d time.Duration) {
+	for i := 0; i < n; i++ {
+		b.inv(w, history.OpGet, "x", nil)
+		b.sleep(int64(d))
+		b.done(w, history.Info, nil)
+	}
+}
+
+// TestProgressRejectsDeadlock: a worker's calls time out for 12 s with no
+// fault injected while another worker is fine: a stall, named.
+func TestProgressRejectsDeadlock(t *testing.T) {
+	b := newProgressWSB()
+	b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+	b.sleep(int64(time.Second))
+	timeouts(b, 1, 6, 2*time.Second)
+	b.get(2, "x", true, wval(1)) // another worker's ok does not end worker 1's drought
+	b.get(1, "x", true, wval(1))
+	r := runWS(t, progress(), b)
+	wantWS(t, r, Invalid)
+	if !strings.Contains(r.Summary, "worker 1 got no ok from 1s to 13s") || !strings.Contains(r.Summary, `get "x"`) {
+		t.Fatalf("summary does not say which worker waited on what since when: %s", r.Summary)
+	}
+	if !strings.HasPrefix(r.Explanation, ErrStalled.Error()) || len(r.Witness) == 0 {
+		t.Fatalf("explanation %q, witness %v", r.Explanation, r.Witness)
+	}
+}
+
+// TestProgressRejectsCallPendingForever: a call that never returned in an
+// intact history, no fault: a stall however short the history after it.
+func TestProgressRejectsCallPendingForever(t *testing.T) {
+	b := newProgressWSB()
+	b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+	b.putInv(1, "y", wval(2))
+	b.sleep(int64(time.Second))
+	b.get(2, "x", true, wval(1))
+	r := runWS(t, progress(), b)
+	wantWS(t, r, Invalid)
+	if !strings.Contains(r.Summary, `worker 1 waited on put "y" since`) {
+		t.Fatalf("summary: %s", r.Summary)
+	}
+	// A damaged file cut the completion off: not a hang.
+	in := b.input()
+	in.Damage = errDamagedForTest{}
+	if r := progress().Run(t.Context(), in); r.Verdict != Valid {
+		t.Fatalf("with damage: %s %s", r.Verdict, r.Summary)
+	}
+}
+
+// TestProgressAcceptsStallInsideFaultWindows: the same stretches inside a
+// sleep or pause window (stretched by the recovery bound) are explained.
+func TestProgressAcceptsStallInsideFaultWindows(t *testing.T) {
+	for _, fault := range []string{"sleep", "pause", "kill"} {
+		b := newProgressWSB()
+		b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+		b.nemesis(fault, history.NemesisStart, history.Nemesis{Target: "get"})
+		timeouts(b, 1, 5, 2*time.Second)
+		b.nemesis(fault, history.NemesisEnd, history.Nemesis{Target: "get"})
+		timeouts(b, 1, 2, 2*time.Second) // within the recovery bound after the end
+		b.get(1, "x", true, wval(1))
+		wantWS(t, runWS(t, progress(), b), Valid)
+
+		// A call left pending while the fault is still on (open window).
+		b = newProgressWSB()
+		b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+		b.nemesis(fault, history.NemesisStart, history.Nemesis{Target: "get"})
+		b.inv(1, history.OpGet, "x", nil)
+		b.sleep(int64(time.Second))
+		b.get(2, "x", true, wval(1))
+		wantWS(t, runWS(t, progress(), b), Valid)
+	}
+}
+
+// TestProgressRejectsStallOutlivingItsFault: a window explains its own
+// stretch and the recovery bound after it, not a store that never comes
+// back.
+func TestProgressRejectsStallOutlivingItsFault(t *testing.T) {
+	b := newProgressWSB()
+	b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+	b.nemesis("sleep", history.NemesisStart, history.Nemesis{Target: "get"})
+	timeouts(b, 1, 2, 2*time.Second)
+	b.nemesis("sleep", history.NemesisEnd, history.Nemesis{Target: "get"})
+	timeouts(b, 1, 7, 2*time.Second) // 14 s after the end: 9 s past the bound
+	b.get(1, "x", true, wval(1))
+	wantWS(t, runWS(t, progress(), b), Invalid)
+}
+
+// TestProgressBoundEdges: a drought of exactly the stall bound is a stall,
+// one nanosecond less is not; the terminating ok call is not counted; a
+// header without the operation timeout gets the 5 s default.
+func TestProgressBoundEdges(t *testing.T) {
+	// invoke, d, info completion (+1 µs), then an ok: the drought is d + 1 µs.
+	drought := func(opTimeout time.Duration, d time.Duration) *wsb {
+		b := newWSB()
+		b.h.OpTimeoutNanos = int64(opTimeout)
+		b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+		timeouts(b, 1, 1, d)
+		b.get(1, "x", true, wval(1))
+		return b
+	}
+	const step = time.Microsecond
+	wantWS(t, runWS(t, progress(), drought(2*time.Second, progressBound-step)), Invalid)
+	wantWS(t, runWS(t, progress(), drought(2*time.Second, progressBound-step-1)), Valid)
+	wantWS(t, runWS(t, progress(), drought(0, 10*time.Second-step)), Invalid)
+	wantWS(t, runWS(t, progress(), drought(0, 10*time.Second-step-1)), Valid)
+
+	// Idle time between failed calls is not waiting: quick fails 5 s apart.
+	b := newProgressWSB()
+	for i := 0; i < 5; i++ {
+		b.inv(1, history.OpGet, "x", nil)
+		b.done(1, history.Fail, nil)
+		b.sleep(int64(5 * time.Second))
+	}
+	b.get(1, "x", true, wval(1))
+	wantWS(t, runWS(t, progress(), b), Valid)
+
+	// One slow call that ends ok made progress, however late.
+	b = newProgressWSB()
+	b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+	b.inv(1, history.OpCompact, "", nil)
+	b.sleep(int64(20 * time.Second))
+	b.done(1, history.OK, &history.Output{Compaction: &history.Compaction{}})
+	wantWS(t, runWS(t, progress(), b), Valid)
+
+	// A stretch split by fault windows: 4 s + 4 s outside them add up.
+	b = newProgressWSB()
+	b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+	timeouts(b, 1, 2, 2*time.Second)
+	b.nemesis("pause", history.NemesisStart, history.Nemesis{})
+	b.nemesis("pause", history.NemesisEnd, history.Nemesis{})
+	b.sleep(int64(DefaultRecoveryBound))
+	timeouts(b, 1, 2, 2*time.Second)
+	b.get(1, "x", true, wval(1))
+	wantWS(t, runWS(t, progress(), b), Invalid)
+}
