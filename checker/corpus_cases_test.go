@@ -94,6 +94,19 @@ var corpusCases = []corpusCase{
 		b.done(1, history.Info, nil)
 		return finish(b, 100, 0, wentry("x", wval(9), wpl(0, 0, 100, 0)))
 	}},
+	{"invalid-progress.jsonl", Invalid, "progress", "no fault injected, yet from 1 s on every call of worker 1 times out (info after the 2 s operation timeout) for 12 s while worker 2 is served: a deadlock on what worker 1 asks for", func() *wsb {
+		b := newWSB()
+		b.h.OpTimeoutNanos = int64(2 * time.Second)
+		b.put(2, "x", wval(9), wpl(0, 0, 100, 0))
+		b.sleep(int64(time.Second))
+		for i := 0; i < 6; i++ {
+			b.inv(1, history.OpGet, "x", nil)
+			b.get(2, "x", true, wval(9))
+			b.sleep(int64(2 * time.Second))
+			b.done(1, history.Info, nil)
+		}
+		return finish(b, 100, 0, wentry("x", wval(9), wpl(0, 0, 100, 0)))
+	}},
 	{"invalid-linearizable.jsonl", Invalid, "linearizable", "a get invoked after put a=2 returned reads a=1 (stale read)", func() *wsb {
 		b := newWSB()
 		b.put(1, "a", wval(1), wpl(0, 0, 100, 0))

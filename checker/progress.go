@@ -192,14 +192,15 @@ func explainedSpans(events []history.Event, faults []faultWindow, bound time.Dur
 	return merged
 }
 
-// uncovered is how much of [from, to] lies outside the merged spans.
+// uncovered is how much of [from, to] lies outside the merged spans
+// (sorted, disjoint).
 func uncovered(from, to int64, spans []span) int64 {
 	if to <= from {
 		return 0
 	}
 	total := to - from
-	for _, s := range spans {
-		lo, hi := max(s.from, from), min(s.to, to)
+	for i := sort.Search(len(spans), func(i int) bool { return spans[i].to > from }); i < len(spans) && spans[i].from < to; i++ {
+		lo, hi := max(spans[i].from, from), min(spans[i].to, to)
 		if hi > lo {
 			total -= hi - lo
 		}
@@ -207,14 +208,10 @@ func uncovered(from, to int64, spans []span) int64 {
 	return total
 }
 
-// inSpans reports whether time t lies in one of the spans.
+// inSpans reports whether time t lies in one of the merged spans.
 func inSpans(t int64, spans []span) bool {
-	for _, s := range spans {
-		if s.from <= t && t <= s.to {
-			return true
-		}
-	}
-	return false
+	i := sort.Search(len(spans), func(i int) bool { return spans[i].to >= t })
+	return i < len(spans) && spans[i].from <= t
 }
 
 // stallViolation says which worker waited on what since when.

@@ -155,3 +155,23 @@ func TestProgressBoundEdges(t *testing.T) {
 	b.get(1, "x", true, wval(1))
 	wantWS(t, runWS(t, progress(), b), Invalid)
 }
+
+// TestUncoveredSpans checks the interval arithmetic against a direct count.
+func TestUncoveredSpans(t *testing.T) {
+	spans := []span{{10, 20}, {30, 40}, {50, 60}}
+	for _, c := range []struct{ from, to, want int64 }{
+		{0, 70, 40}, {0, 10, 10}, {10, 20, 0}, {15, 35, 10}, {20, 30, 10}, {45, 55, 5}, {60, 61, 1}, {5, 5, 0}, {35, 36, 0},
+	} {
+		if got := uncovered(c.from, c.to, spans); got != c.want {
+			t.Errorf("uncovered(%d, %d) = %d, want %d", c.from, c.to, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		at   int64
+		want bool
+	}{{9, false}, {10, true}, {20, true}, {25, false}, {60, true}, {61, false}} {
+		if got := inSpans(c.at, spans); got != c.want {
+			t.Errorf("inSpans(%d) = %v, want %v", c.at, got, c.want)
+		}
+	}
+}
