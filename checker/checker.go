@@ -15,6 +15,11 @@ type Options struct {
 	// MinOKFraction is the least fraction of invoked operations that must
 	// complete ok for a run not to be vacuous.
 	MinOKFraction float64 `json:"min_ok_fraction"`
+	// MinPlanFraction is the least fraction of the planned operations
+	// (header ops + preload), or of the planned duration of a
+	// duration-bounded run, that must be carried out for a run not to be
+	// vacuous.
+	MinPlanFraction float64 `json:"min_plan_fraction"`
 	// RecoveryBound is how soon after a panic fault ends every worker that
 	// continues must get an ok.
 	RecoveryBound time.Duration `json:"recovery_bound_ns"`
@@ -27,7 +32,10 @@ type Options struct {
 const (
 	DefaultMinOK         = 1
 	DefaultMinOKFraction = 0.2
-	DefaultRecoveryBound = 5 * time.Second
+	// DefaultMinPlanFraction: a run that carried out its plan issued every
+	// planned operation; 10% short is a run that stopped early.
+	DefaultMinPlanFraction = 0.9
+	DefaultRecoveryBound   = 5 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -36,6 +44,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinOKFraction <= 0 {
 		o.MinOKFraction = DefaultMinOKFraction
+	}
+	if o.MinPlanFraction <= 0 {
+		o.MinPlanFraction = DefaultMinPlanFraction
 	}
 	if o.RecoveryBound <= 0 {
 		o.RecoveryBound = DefaultRecoveryBound
