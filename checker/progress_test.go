@@ -70,7 +70,7 @@ func TestProgressRejectsCallPendingForever(t *testing.T) {
 }
 
 // TestProgressAcceptsStallInsideFaultWindows: the same stretches inside a
-// sleep or pause window (stretched by the recovery bound) are explained.
+// sleep, pause or kill window are explained.
 func TestProgressAcceptsStallInsideFaultWindows(t *testing.T) {
 	for _, fault := range []string{"sleep", "pause", "kill"} {
 		b := newProgressWSB()
@@ -78,7 +78,7 @@ func TestProgressAcceptsStallInsideFaultWindows(t *testing.T) {
 		b.nemesis(fault, history.NemesisStart, history.Nemesis{Target: "get"})
 		timeouts(b, 1, 5, 2*time.Second)
 		b.nemesis(fault, history.NemesisEnd, history.Nemesis{Target: "get"})
-		timeouts(b, 1, 2, 2*time.Second) // within the recovery bound after the end
+		timeouts(b, 1, 3, 2*time.Second) // 6 s after the end: under the bound
 		b.get(1, "x", true, wval(1))
 		wantWS(t, runWS(t, progress(), b), Valid)
 
@@ -94,15 +94,14 @@ func TestProgressAcceptsStallInsideFaultWindows(t *testing.T) {
 }
 
 // TestProgressRejectsStallOutlivingItsFault: a window explains its own
-// stretch and the recovery bound after it, not a store that never comes
-// back.
+// stretch, not a store that never comes back.
 func TestProgressRejectsStallOutlivingItsFault(t *testing.T) {
 	b := newProgressWSB()
 	b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
 	b.nemesis("sleep", history.NemesisStart, history.Nemesis{Target: "get"})
 	timeouts(b, 1, 2, 2*time.Second)
 	b.nemesis("sleep", history.NemesisEnd, history.Nemesis{Target: "get"})
-	timeouts(b, 1, 7, 2*time.Second) // 14 s after the end: 9 s past the bound
+	timeouts(b, 1, 4, 2*time.Second) // 8 s after the end: past the 7 s bound
 	b.get(1, "x", true, wval(1))
 	wantWS(t, runWS(t, progress(), b), Invalid)
 }
@@ -144,15 +143,33 @@ func TestProgressBoundEdges(t *testing.T) {
 	b.done(1, history.OK, &history.Output{Compaction: &history.Compaction{}})
 	wantWS(t, runWS(t, progress(), b), Valid)
 
-	// A stretch split by fault windows: 4 s + 4 s outside them add up.
+	// A stretch split by fault windows: 4 s + 4 s outside them add up, the
+	// 3 s inside one do not count.
 	b = newProgressWSB()
 	b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
 	timeouts(b, 1, 2, 2*time.Second)
 	b.nemesis("pause", history.NemesisStart, history.Nemesis{})
+	timeouts(b, 1, 1, 3*time.Second)
 	b.nemesis("pause", history.NemesisEnd, history.Nemesis{})
-	b.sleep(int64(DefaultRecoveryBound))
 	timeouts(b, 1, 2, 2*time.Second)
 	b.get(1, "x", true, wval(1))
+	r := runWS(t, progress(), b)
+	wantWS(t, r, Invalid)
+	if u := r.Details["unexplained_ns"].(int64); u < int64(8*time.Second) || u > int64(8*time.Second+time.Millisecond) {
+		t.Fatalf("unexplained %v, want 8s", time.Duration(u))
+	}
+	// Frequent short faults explain only their own time: 0.2 s windows
+	// every 2 s of a 20 s deadlock leave 18 s unexplained.
+	b = newProgressWSB()
+	b.put(1, "x", wval(1), wpl(0, 0, 100, 0))
+	b.inv(1, history.OpGet, "x", nil)
+	for i := 0; i < 10; i++ {
+		b.sleep(int64(1800 * time.Millisecond))
+		b.nemesis("sleep", history.NemesisStart, history.Nemesis{})
+		b.sleep(int64(200 * time.Millisecond))
+		b.nemesis("sleep", history.NemesisEnd, history.Nemesis{})
+	}
+	b.done(1, history.Info, nil)
 	wantWS(t, runWS(t, progress(), b), Invalid)
 }
 
