@@ -144,7 +144,7 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	if err != nil {
 		return nil, err
 	}
-	sink := &countingSink{inner: w, cover: newCoverage()}
+	sink := &countingSink{inner: w, cover: newCoverage(), clock: &faultClock{}}
 	rec, err := client.NewRecorder(sink, t.client, client.RecorderOptions{
 		Workers: r.Plan.Params.Workers, OpTimeout: r.OpTimeout})
 	if err != nil {
@@ -160,6 +160,7 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 
 	prog := startProgress(r.Progress, r.Terminal, sink, expectedOps(r.Plan.Params), r.Duration, log)
 	l := newLoad(r.Plan, rec, r.Faults, sink.cover, log.Named("load"))
+	l.faultClock = sink.clock
 	l.preload(ctx)
 
 	loadCtx, stopLoad := context.WithCancel(ctx)

@@ -36,6 +36,10 @@ type load struct {
 	// lastOK[i] is when worker i last got an ok (ns since began), or -1
 	// once it is done; the watchdog stops a load with a starved worker.
 	lastOK []atomic.Int64
+	// faultClock, when set, says how long fault windows were open: a
+	// worker starved while a fault was on is not stalled for that time
+	// (the progress check's rule). Only the watchdog reads it.
+	faultClock *faultClock
 }
 
 // extendFor bounds how long a run may go past its planned operations to
@@ -102,17 +106,43 @@ func extraPace(workers int) time.Duration { return time.Duration(workers) * time
 // sinceBegan is ns since the workers were let go.
 func (l *load) sinceBegan() int64 { return time.Now().UnixNano() - l.began.Load() }
 
+// starvation follows, for the watchdog, how long each worker has gone
+// without an ok outside fault windows. It is the watchdog's alone.
+type starvation struct {
+	seenOK    []int64         // lastOK as of the previous look
+	coveredAt []time.Duration // the fault clock at that look
+}
+
 // starved returns a worker still at work that has had no ok for at least
-// stall, and for how long; -1 when there is none or the load has not begun.
-func (l *load) starved(stall time.Duration) (int, time.Duration) {
+// stall, not counting time when a fault window was open, and for how long;
+// -1 when there is none or the load has not begun. The fault clock is read
+// at the watchdog's look after an ok, not at the ok itself, so a worker's
+// covered time may be undercounted by one tick: it is then found stalled
+// up to a tick early (the runner's stallMargin).
+func (l *load) starved(st *starvation, stall time.Duration) (int, time.Duration) {
 	if l.began.Load() == 0 {
 		return -1, 0
 	}
 	now := l.sinceBegan()
+	var covered time.Duration
+	if l.faultClock != nil {
+		covered = l.faultClock.covered(time.Now())
+	}
+	if st.seenOK == nil {
+		st.seenOK = make([]int64, len(l.lastOK))
+		st.coveredAt = make([]time.Duration, len(l.lastOK))
+		for i := range st.coveredAt {
+			st.coveredAt[i] = covered // the load began at most one tick ago
+		}
+	}
 	for i := range l.lastOK {
 		last := l.lastOK[i].Load()
-		if last >= 0 && time.Duration(now-last) >= stall {
-			return i, time.Duration(now - last)
+		if last != st.seenOK[i] {
+			st.seenOK[i], st.coveredAt[i] = last, covered
+		}
+		idle := time.Duration(now-last) - (covered - st.coveredAt[i])
+		if last >= 0 && idle >= stall {
+			return i, idle
 		}
 	}
 	return -1, 0
@@ -197,13 +227,14 @@ func (l *load) run(ctx context.Context, wait time.Duration) bool {
 
 // watch stops the load when it outlives budget, when the duration has
 // passed (duration > 0), or when a worker still at work has had no ok for
-// stall (a wedged store or key: the history then holds the evidence and the
+// stall outside fault windows (a wedged store or key: the history then holds the evidence and the
 // checks judge it; running on would only add more of the same). It returns
 // when the load stops or ctx ends.
 func (l *load) watch(ctx context.Context, budget, duration, stall time.Duration) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	begin := time.Now()
+	var st starvation
 	for {
 		select {
 		case <-l.stop:
@@ -221,8 +252,8 @@ func (l *load) watch(ctx context.Context, budget, duration, stall time.Duration)
 				l.log.Warn("stopping the workers: time budget exhausted", "budget", budget)
 				return
 			}
-			if w, idle := l.starved(stall); w >= 0 {
-				reason := fmt.Sprintf("stalled: worker %d got no ok for %s", w, idle.Round(time.Millisecond))
+			if w, idle := l.starved(&st, stall); w >= 0 {
+				reason := fmt.Sprintf("stalled: worker %d got no ok for %s outside fault windows", w, idle.Round(time.Millisecond))
 				l.Stop(reason)
 				l.log.Warn("stopping the workers: "+reason, "stall", stall)
 				return
