@@ -13,38 +13,29 @@ import (
 // stops it.
 //
 // Rule, for every worker (history.Event.Worker) separately:
-//   - a drought is the time a worker spent waiting on calls that did not
-//     answer ok, between two of its ok answers: from the invoke of each
-//     such call to its completion, or to the end of the history when it
-//     never completed, joined across the gaps between them no longer than
-//     one operation timeout (the worker went straight on; a longer gap is
-//     idleness, not waiting). An operation left pending in a damaged
-//     history (Input.Damage) was cut off, not hung: it ends at its invoke;
-//   - the part of a drought inside a fault window is explained: every
-//     nemesis window (any fault: it may pause, slow, crash or fail the
-//     store), from its start event to its end event, an open window to the
-//     end of the history. The window is not stretched past its end: the
-//     faults warmcheck injects hold for a fraction of a second and a
-//     correct store serves again at once (a restart happens inside its
-//     window), so a store still silent the stall bound after a fault is
-//     stalled (after a panic, the recovery check's tighter bound applies
-//     too); stretching every window would let a run with frequent faults
-//     hide any deadlock;
-//   - a drought is a stall when its unexplained part adds up to at least
-//     the stall bound, StallBound(recovery bound, the header's operation
-//     timeout; 5 s when the header has none): longer than any single
-//     operation may take, plus the recovery bound; and, however short, when
-//     it ends with an operation that never completed in an intact history
-//     and the end of the history lies outside every fault window (the
-//     history does not say how long the run went on waiting: that call
-//     never returned). A stall is invalid.
+//   - a drought is the time the worker spent waiting on calls that did not
+//     answer ok, between two of its ok answers: each such call from its
+//     invoke to its completion (to the end of the history if it never
+//     completed; to its invoke if the history is damaged, Input.Damage:
+//     cut off, not hung), joined across gaps no longer than one operation
+//     timeout (a longer gap is idleness, not waiting). The call that ends
+//     a drought with an ok is not part of it: it made progress, however
+//     late;
+//   - the part of a drought inside a fault window (any nemesis fault, from
+//     its start event to its end event, an open window to the end of the
+//     history) is explained; windows are not stretched past their end, so
+//     frequent faults cannot hide a deadlock (the time to recover after a
+//     panic is the recovery check's);
+//   - a drought is a stall when its unexplained part reaches the stall
+//     bound, StallBound(recovery bound, the header's op_timeout_ns, 5 s
+//     when absent); or, however short, when its last call never completed,
+//     the history is intact and ends outside every fault window. A stall
+//     is invalid.
 //
-// The terminating ok operation itself is not counted: an operation that
-// answered ok, however late, made progress. The runner stops its workers
-// when one goes longer than this bound plus an operation timeout without
-// an ok, so a run stopped on a stall always holds a drought this check
-// sees. Operations completed against the plan are compared by the
-// anti-vacuity check (a shortfall with no stall is unknown there).
+// The runner's watchdog stops a load on the same rule with a margin of one
+// operation timeout, so a run stopped on a stall holds a stall this check
+// finds. A run that completed fewer operations than planned is the
+// anti-vacuity check's (unknown there when no stall explains it).
 type progressCheck struct{ recoveryBound time.Duration }
 
 func (progressCheck) Name() string { return "progress" }

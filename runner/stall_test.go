@@ -156,13 +156,11 @@ func TestDeadlockedStoreIsInvalid(t *testing.T) {
 		if out.Verdict != checker.Invalid {
 			t.Fatalf("honour ctx %v: verdict %s, want invalid; stopped %q; checks %+v", honour, out.Verdict, out.Stopped, out.Report.Checks)
 		}
-		var progress *checker.Result
-		for i := range out.Report.Checks {
-			if out.Report.Checks[i].Name == "progress" {
-				progress = &out.Report.Checks[i]
-			}
+		progress, _ := out.Report.Check("progress")
+		if av, _ := out.Report.Check("anti-vacuity"); av.Verdict != checker.Unknown || !strings.Contains(av.Summary, "planned operations completed") {
+			t.Fatalf("honour ctx %v: anti-vacuity did not compare the stopped run with its plan: %+v", honour, av)
 		}
-		if progress == nil || progress.Verdict != checker.Invalid || !(strings.Contains(progress.Summary, "got no ok from") || strings.Contains(progress.Summary, "never returned")) {
+		if progress.Verdict != checker.Invalid || !(strings.Contains(progress.Summary, "got no ok from") || strings.Contains(progress.Summary, "never returned")) {
 			t.Fatalf("honour ctx %v: the progress check did not name the stall: %+v", honour, progress)
 		}
 		t.Logf("honour ctx %v, faults %v: stopped %q; failing %v; progress: %s", honour, c.faults, out.Stopped, failingChecks(out.Report), progress.Summary)
