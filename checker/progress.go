@@ -13,24 +13,30 @@ import (
 // stops it.
 //
 // Rule, for every worker (history.Event.Worker) separately:
-//   - a drought is the time the worker spent waiting on calls that did not
-//     answer ok, between two of its ok answers: each such call from its
-//     invoke to its completion (to the end of the history if it never
-//     completed; to its invoke if the history is damaged, Input.Damage:
-//     cut off, not hung), joined across gaps no longer than one operation
-//     timeout (a longer gap is idleness, not waiting). The call that ends
-//     a drought with an ok is not part of it: it made progress, however
-//     late;
+//   - a drought is the time the worker spent waiting on calls that got no
+//     answer, between two answers (ok or fail: a refusal is an answer, a
+//     full store refusing puts is alive): each info call (timed out, lost,
+//     panicked: outcome unknown) from its invoke to its completion, and a
+//     call that never completed to the end of the history (to its invoke
+//     if the history is damaged, Input.Damage: cut off, not hung), joined
+//     across gaps no longer than one operation timeout (a longer gap is
+//     idleness, not waiting). The call that ends a drought with an answer
+//     is not part of it: it made progress, however late;
 //   - the part of a drought inside a fault window (any nemesis fault, from
 //     its start event to its end event, an open window to the end of the
 //     history) is explained; windows are not stretched past their end, so
 //     frequent faults cannot hide a deadlock (the time to recover after a
 //     panic is the recovery check's);
+//   - the same holds for the calls of one key (stallKey: reads of an id,
+//     writes of an id, each whole-store operation), whichever workers made
+//     them, their intervals joined only where they overlap: a lock held
+//     forever on one memory or shard stalls the calls that need it while
+//     every worker still gets ok answers elsewhere;
 //   - a drought is a stall when its unexplained part reaches the stall
 //     bound, StallBound(recovery bound, the header's op_timeout_ns, 5 s
-//     when absent); or, however short, when its last call never completed,
-//     the history is intact and ends outside every fault window. A stall
-//     is invalid.
+//     when absent); or, however short, when a worker's last call never
+//     completed, the history is intact and ends outside every fault window.
+//     A stall is invalid.
 //
 // The runner's watchdog stops a load on the same rule with a margin of one
 // operation timeout, so a run stopped on a stall holds a stall this check
@@ -40,7 +46,7 @@ type progressCheck struct{ recoveryBound time.Duration }
 
 func (progressCheck) Name() string { return "progress" }
 func (c progressCheck) Description() string {
-	return "liveness: no worker waits the stall bound (recovery bound + operation timeout) on calls that do not answer ok, outside fault windows; a call that never returned counts until the history ends"
+	return "liveness: no worker, and no key's calls (reads or writes of an id, a whole-store operation), wait the stall bound (recovery bound + operation timeout) on calls that get no answer (info or never completed; ok and fail are answers), outside fault windows; a call that never returned counts until the history ends"
 }
 
 // defaultHistoryOpTimeout is the operation timeout assumed for a history
@@ -48,20 +54,22 @@ func (c progressCheck) Description() string {
 // the defaults warmcheck has used, so an old history is judged leniently.
 const defaultHistoryOpTimeout = 5 * time.Second
 
-// StallBound is how long a worker may go without an ok answer, outside
-// fault windows, before the progress check calls it stalled: the recovery
-// bound plus one operation timeout.
+// StallBound is how long a worker may wait on calls that get no answer,
+// outside fault windows, before the progress check calls it stalled: the
+// recovery bound plus one operation timeout.
 func StallBound(recoveryBound, opTimeout time.Duration) time.Duration {
 	return recoveryBound + opTimeout
 }
 
-// drought is one stretch of a worker without an ok answer.
+// drought is one stretch of a worker, or of a key's calls, without an
+// answer.
 type drought struct {
+	key         string // "" for a worker's drought; else the calls' key (stallKey)
 	worker      int32
 	from, to    int64    // ns
 	unexplained int64    // ns of [from,to] outside every fault window
 	hung        bool     // its last operation never completed (intact history)
-	ops         []*opRec // the operations that did not answer ok, in order
+	ops         []*opRec // the calls that got no answer, in order
 	spans       []span   // when the worker was waiting on them
 }
 
@@ -111,25 +119,52 @@ func (c progressCheck) Run(ctx context.Context, in *Input) Result {
 			}
 		}
 	}
+	byKey := map[string][]*opRec{}
+	for i := range x.ops {
+		o := &x.ops[i]
+		byKey[stallKey(o)] = append(byKey[stallKey(o)], o)
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var longestKey int64
+	for _, k := range keys {
+		if ctx.Err() != nil {
+			return Result{Verdict: Unknown, Summary: ErrDeadlineExceeded.Error()}
+		}
+		for _, d := range droughts(-1, byKey[k], in.Damage != nil, endTime, 0) {
+			d.key, d.hung = k, false
+			for _, sp := range d.spans {
+				d.unexplained += uncovered(sp.from, sp.to, explained)
+			}
+			longestKey = max(longestKey, d.unexplained)
+			if d.unexplained >= int64(bound) && (worst == nil || d.unexplained > worst.unexplained) {
+				worst = &d
+			}
+		}
+	}
 	details["longest_unexplained_drought_ns"] = longest
+	details["longest_unexplained_key_drought_ns"] = longestKey
 	if worst == nil {
 		return Result{Verdict: Valid, Details: details,
-			Summary: fmt.Sprintf("%d workers: none went %v without an ok outside fault windows (longest %v)",
-				len(workers), bound, time.Duration(longest).Round(time.Millisecond))}
+			Summary: fmt.Sprintf("%d workers and %d keys: none waited %v on calls without an answer outside fault windows (longest %v, %v)",
+				len(workers), len(keys), bound, time.Duration(longest).Round(time.Millisecond), time.Duration(longestKey).Round(time.Millisecond))}
 	}
 	return stallViolation(in, worst, bound, opTimeout)
 }
 
-// droughts lists worker w's stretches without an ok; ops is in invoke order
-// (a worker's operations never overlap). A stretch is made of the calls
-// that did not answer ok, joined across the gaps between them that are no
-// longer than one operation timeout (the worker went straight on); a longer
-// gap means the worker was idle, not waiting on the store.
-func droughts(w int32, ops []*opRec, damaged bool, endTime int64, opTimeout time.Duration) []drought {
+// droughts lists the stretches without an answer of ops (one worker's, or
+// one key's), in invoke order. A stretch is made of the calls that ended
+// info or never completed, their intervals joined across gaps no longer than join (a
+// worker's: one operation timeout, it went straight on; a key's: 0, its
+// calls come from many workers, and time between them is not waiting).
+func droughts(w int32, ops []*opRec, damaged bool, endTime int64, join time.Duration) []drought {
 	var out []drought
 	var cur *drought
 	for _, o := range ops {
-		if o.ok() {
+		if o.Type == history.OK || o.Type == history.Fail {
 			if cur != nil {
 				out = append(out, *cur)
 				cur = nil
@@ -147,7 +182,7 @@ func droughts(w int32, ops []*opRec, damaged bool, endTime int64, opTimeout time
 		if cur == nil {
 			cur = &drought{worker: w, from: o.CallTime}
 		}
-		if n := len(cur.spans); n > 0 && o.CallTime-cur.spans[n-1].to <= int64(opTimeout) {
+		if n := len(cur.spans); n > 0 && o.CallTime-cur.spans[n-1].to <= int64(join) {
 			cur.spans[n-1].to = max(cur.spans[n-1].to, to)
 		} else {
 			cur.spans = append(cur.spans, span{o.CallTime, to})
@@ -160,6 +195,19 @@ func droughts(w int32, ops []*opRec, damaged bool, endTime int64, opTimeout time
 		out = append(out, *cur)
 	}
 	return out
+}
+
+// stallKey groups the calls that a lock held on one memory, or on the
+// whole store, would stall together: reads of an id, writes of an id, and
+// each whole-store operation.
+func stallKey(o *opRec) string {
+	switch o.Op {
+	case history.OpGet:
+		return fmt.Sprintf("get %q", o.ID)
+	case history.OpPut, history.OpRemove, history.OpUpdateActivation:
+		return fmt.Sprintf("writes of %q", o.ID)
+	}
+	return o.Op.String()
 }
 
 // span is a time interval [from, to] in ns.
@@ -210,37 +258,47 @@ func inSpans(t int64, spans []span) bool {
 	return i < len(spans) && spans[i].from <= t
 }
 
-// stallViolation says which worker waited on what since when.
+// stallViolation says which worker (or which key's calls) waited on what
+// since when.
 func stallViolation(in *Input, d *drought, bound, opTimeout time.Duration) Result {
 	first, last := d.ops[0], d.ops[len(d.ops)-1]
+	ms := func(ns int64) time.Duration { return time.Duration(ns).Round(time.Millisecond) }
 	waiting := "never completed"
 	if !last.pending() {
-		waiting = fmt.Sprintf("%s after %v", last.Type, time.Duration(last.DoneTime-last.CallTime).Round(time.Millisecond))
+		waiting = fmt.Sprintf("%s after %v", last.Type, ms(last.DoneTime-last.CallTime))
 	}
-	summary := fmt.Sprintf("worker %d got no ok from %v to %v (%v outside fault windows, bound %v): last waited on %s %q invoked at %v, %s",
-		d.worker, time.Duration(d.from).Round(time.Millisecond), time.Duration(d.to).Round(time.Millisecond),
-		time.Duration(d.unexplained).Round(time.Millisecond), bound, last.Op, last.ID,
-		time.Duration(last.CallTime).Round(time.Millisecond), waiting)
-	if d.unexplained < int64(bound) {
-		summary = fmt.Sprintf("worker %d waited on %s %q since %v and the call never returned (the history ends at %v with it pending, outside every fault window)",
-			d.worker, last.Op, last.ID, time.Duration(last.CallTime).Round(time.Millisecond), time.Duration(d.to).Round(time.Millisecond))
+	who := fmt.Sprintf("worker %d", d.worker)
+	if d.key != "" {
+		workers := map[int32]bool{}
+		for _, o := range d.ops {
+			workers[o.Worker] = true
+		}
+		who = fmt.Sprintf("%d calls of %s by %d workers", len(d.ops), d.key, len(workers))
 	}
-	why := fmt.Sprintf("%v of it outside every fault window, at least the stall bound %v (recovery bound + operation timeout %v)",
-		time.Duration(d.unexplained).Round(time.Millisecond), bound, opTimeout)
+	summary := fmt.Sprintf("%s got no answer from %v to %v (%v outside fault windows, bound %v): last waited on %s %q invoked at %v, %s",
+		who, ms(d.from), ms(d.to), ms(d.unexplained), bound, last.Op, last.ID, ms(last.CallTime), waiting)
+	why := fmt.Sprintf("%v of it spent waiting outside every fault window, at least the stall bound %v (recovery bound + operation timeout %v)",
+		ms(d.unexplained), bound, opTimeout)
 	if d.unexplained < int64(bound) {
+		summary = fmt.Sprintf("%s waited on %s %q since %v and the call never returned (the history ends at %v with it pending, outside every fault window)",
+			who, last.Op, last.ID, ms(last.CallTime), ms(d.to))
 		why = fmt.Sprintf("its last call never returned, and the history ended outside every fault window (stall bound %v, recovery bound + operation timeout %v)", bound, opTimeout)
 	}
-	expl := fmt.Sprintf("worker %d went %v without an ok answer (times since the run started); %s."+
-		"\nno injected fault explains it: the store stopped answering.\n%d operations without an ok in that stretch; first: %s at %v; last: %s at %v, %s",
-		d.worker, time.Duration(d.to-d.from).Round(time.Millisecond), why,
-		len(d.ops), describe(in.Events, first), time.Duration(first.CallTime).Round(time.Millisecond),
-		describe(in.Events, last), time.Duration(last.CallTime).Round(time.Millisecond), waiting)
+	expl := fmt.Sprintf("%s got no answer (ok or fail) from %v to %v (times since the run started); %s."+
+		"\nno injected fault explains it: the store stopped answering.\n%d calls without an answer in that stretch; first: %s at %v; last: %s at %v, %s",
+		who, ms(d.from), ms(d.to), why,
+		len(d.ops), describe(in.Events, first), ms(first.CallTime), describe(in.Events, last), ms(last.CallTime), waiting)
 	wit := []int{first.Call, last.Call}
 	if last.Done >= 0 {
 		wit = append(wit, last.Done)
 	}
 	r := violation(ErrStalled, summary, expl, eventIdx(in.Events, wit...))
-	r.Details = map[string]any{"stall_bound_ns": int64(bound), "worker": d.worker,
-		"from_ns": d.from, "to_ns": d.to, "unexplained_ns": d.unexplained, "ops_without_ok": len(d.ops)}
+	r.Details = map[string]any{"stall_bound_ns": int64(bound), "from_ns": d.from, "to_ns": d.to,
+		"unexplained_ns": d.unexplained, "ops_without_ok": len(d.ops)}
+	if d.key != "" {
+		r.Details["key"] = d.key
+	} else {
+		r.Details["worker"] = d.worker
+	}
 	return r
 }

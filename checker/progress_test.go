@@ -40,7 +40,7 @@ func TestProgressRejectsDeadlock(t *testing.T) {
 	b.get(1, "x", true, wval(1))
 	r := runWS(t, progress(), b)
 	wantWS(t, r, Invalid)
-	if !strings.Contains(r.Summary, "worker 1 got no ok from 1s to 13s") || !strings.Contains(r.Summary, `get "x"`) {
+	if !strings.Contains(r.Summary, "worker 1 got no answer from 1s to 13s") || !strings.Contains(r.Summary, `get "x"`) {
 		t.Fatalf("summary does not say which worker waited on what since when: %s", r.Summary)
 	}
 	if !strings.HasPrefix(r.Explanation, ErrStalled.Error()) || len(r.Witness) == 0 {
@@ -125,14 +125,29 @@ func TestProgressBoundEdges(t *testing.T) {
 	wantWS(t, runWS(t, progress(), drought(0, 10*time.Second-step)), Invalid)
 	wantWS(t, runWS(t, progress(), drought(0, 10*time.Second-step-1)), Valid)
 
-	// Idle time between failed calls is not waiting: quick fails 5 s apart.
+	// Idle time between unanswered calls is not waiting: quick infos 5 s
+	// apart.
 	b := newProgressWSB()
 	for i := 0; i < 5; i++ {
 		b.inv(1, history.OpGet, "x", nil)
-		b.done(1, history.Fail, nil)
+		b.done(1, history.Info, nil)
 		b.sleep(int64(5 * time.Second))
 	}
 	b.get(1, "x", true, wval(1))
+	wantWS(t, runWS(t, progress(), b), Valid)
+
+	// A fail is an answer: a full store refusing every put for 20 s is
+	// alive, and a fail between timeouts ends the drought.
+	b = newProgressWSB()
+	for i := 0; i < 200; i++ {
+		b.putInv(1, "b", wval(i))
+		b.done(1, history.Fail, nil)
+		b.sleep(int64(100 * time.Millisecond))
+	}
+	timeouts(b, 1, 3, 2*time.Second)
+	b.inv(1, history.OpGet, "x", nil)
+	b.done(1, history.Fail, nil)
+	timeouts(b, 1, 3, 2*time.Second)
 	wantWS(t, runWS(t, progress(), b), Valid)
 
 	// One slow call that ends ok made progress, however late.
@@ -191,4 +206,60 @@ func TestUncoveredSpans(t *testing.T) {
 			t.Errorf("inSpans(%d) = %v, want %v", c.at, got, c.want)
 		}
 	}
+}
+
+// TestProgressRejectsLockedKey: writes of "b" time out one after another,
+// from four workers that each get oks in between (no worker's drought is
+// long): a lock left held on b's shard. 4 × 2 s outside any fault reach
+// the 7 s bound.
+func TestProgressRejectsLockedKey(t *testing.T) {
+	b := newProgressWSB()
+	b.put(1, "a", wval(1), wpl(0, 0, 100, 0))
+	for w := int32(1); w <= 4; w++ {
+		b.get(w, "a", true, wval(1))
+		b.putInv(w, "b", wval(int(w)))
+		b.sleep(int64(2 * time.Second))
+		b.done(w, history.Info, nil)
+		b.get(w, "a", true, wval(1))
+	}
+	r := runWS(t, progress(), b)
+	wantWS(t, r, Invalid)
+	if !strings.Contains(r.Summary, `4 calls of writes of "b" by 4 workers got no answer`) {
+		t.Fatalf("summary: %s", r.Summary)
+	}
+}
+
+// TestProgressKeyDroughtsCountWaitingOnce: concurrent calls on one key
+// count their overlap once, an ok on the key ends its drought, and quick
+// fails add up to little.
+func TestProgressKeyDroughtsCountWaitingOnce(t *testing.T) {
+	b := newProgressWSB()
+	for w := int32(1); w <= 6; w++ { // six writes of b waiting the same 2 s
+		b.putInv(w, "b", wval(int(w)))
+	}
+	b.sleep(int64(2 * time.Second))
+	for w := int32(1); w <= 6; w++ {
+		b.done(w, history.Info, nil)
+	}
+	wantWS(t, runWS(t, progress(), b), Valid)
+
+	b = newProgressWSB()
+	for round := 0; round < 2; round++ { // 6 s, an ok write of b, 6 s
+		for w := int32(1); w <= 3; w++ {
+			b.putInv(w, "b", wval(int(w)))
+			b.sleep(int64(2 * time.Second))
+			b.done(w, history.Info, nil)
+		}
+		b.put(4, "b", wval(9), wpl(0, 0, 100, 0))
+	}
+	wantWS(t, runWS(t, progress(), b), Valid)
+
+	b = newProgressWSB()
+	for i := 0; i < 200; i++ { // compactions refused while another runs
+		b.inv(int32(i%5), history.OpCompact, "", nil)
+		b.sleep(int64(time.Millisecond))
+		b.done(int32(i%5), history.Fail, nil)
+		b.sleep(int64(100 * time.Millisecond))
+	}
+	wantWS(t, runWS(t, progress(), b), Valid)
 }

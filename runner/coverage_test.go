@@ -42,9 +42,9 @@ func TestStarvedNamesTheWorkerWithoutOK(t *testing.T) {
 	}
 	l.began.Store(time.Now().Add(-10 * time.Second).UnixNano())
 	now := l.sinceBegan()
-	l.lastOK[0].Store(now)                        // just got an ok
-	l.lastOK[1].Store(-1)                         // done
-	l.lastOK[2].Store(now - int64(8*time.Second)) // waiting for 8 s
+	l.lastAnswer[0].Store(now)                        // just got an answer
+	l.lastAnswer[1].Store(-1)                         // done
+	l.lastAnswer[2].Store(now - int64(8*time.Second)) // waiting for 8 s
 	if i, idle := l.starved(&st, 7*time.Second); i != 2 || idle < 8*time.Second {
 		t.Fatalf("starved = %d after %s, want worker 2 after >= 8s", i, idle)
 	}
@@ -59,7 +59,7 @@ func TestStarvedNamesTheWorkerWithoutOK(t *testing.T) {
 }
 
 // TestStarvedDiscountsFaultWindows: time a fault window was open is not
-// starvation (the progress check's rule): 8 s without an ok, 4 s of them
+// starvation (the progress check's rule): 8 s without an answer, 4 s of them
 // inside a window, is 4 s.
 func TestStarvedDiscountsFaultWindows(t *testing.T) {
 	w, _ := workload.Lookup("mixed")
@@ -68,7 +68,7 @@ func TestStarvedDiscountsFaultWindows(t *testing.T) {
 	l.faultClock = &faultClock{}
 	now := time.Now()
 	l.began.Store(now.Add(-10 * time.Second).UnixNano())
-	l.lastOK[0].Store(l.sinceBegan() - int64(8*time.Second))
+	l.lastAnswer[0].Store(l.sinceBegan() - int64(8*time.Second))
 	var st starvation
 	if i, idle := l.starved(&st, 7*time.Second); i != 0 || idle < 8*time.Second {
 		t.Fatalf("no fault: starved = %d after %s, want worker 0 after >= 8s", i, idle)

@@ -213,12 +213,12 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	return out, nil
 }
 
-// stallAfter is how long a worker may go without an ok before the run
-// stops: the progress check's stall bound plus one operation timeout (the
-// call in flight when the watchdog looks may still end ok, and the check
-// does not count it) plus a margin for the watchdog's tick, so that the
-// history of a run stopped on a stall always holds a drought the check
-// calls a stall.
+// stallAfter is how long a worker may go without an answer (ok or fail),
+// outside fault windows, before the run stops: the progress check's stall
+// bound plus one operation timeout (the call in flight when the watchdog
+// looks may still be answered, and the check does not count it) plus a
+// margin, so that the history of a run stopped on a stall always holds a
+// drought the check calls a stall.
 func stallAfter(opTimeout time.Duration, workers int) time.Duration {
 	return checker.StallBound(checker.DefaultRecoveryBound, opTimeout) + opTimeout + extraPace(workers) + stallMargin
 }

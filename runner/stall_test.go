@@ -160,7 +160,7 @@ func TestDeadlockedStoreIsInvalid(t *testing.T) {
 		if av, _ := out.Report.Check("anti-vacuity"); av.Verdict != checker.Unknown || !strings.Contains(av.Summary, "planned operations completed") {
 			t.Fatalf("honour ctx %v: anti-vacuity did not compare the stopped run with its plan: %+v", honour, av)
 		}
-		if progress.Verdict != checker.Invalid || !(strings.Contains(progress.Summary, "got no ok from") || strings.Contains(progress.Summary, "never returned")) {
+		if progress.Verdict != checker.Invalid || !(strings.Contains(progress.Summary, "got no answer from") || strings.Contains(progress.Summary, "never returned")) {
 			t.Fatalf("honour ctx %v: the progress check did not name the stall: %+v", honour, progress)
 		}
 		t.Logf("honour ctx %v, faults %v: stopped %q; failing %v; progress: %s", honour, c.faults, out.Stopped, failingChecks(out.Report), progress.Summary)
