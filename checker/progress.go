@@ -27,7 +27,7 @@ import (
 //     history) is explained; windows are not stretched past their end, so
 //     frequent faults cannot hide a deadlock (the time to recover after a
 //     panic is the recovery check's);
-//   - the same holds for the calls of one key (stallKey: reads of an id,
+//   - the same holds for the calls of one key (callKey: reads of an id,
 //     writes of an id, each whole-store operation), whichever workers made
 //     them, their intervals joined only where they overlap: a lock held
 //     forever on one memory or shard stalls the calls that need it while
@@ -64,7 +64,7 @@ func StallBound(recoveryBound, opTimeout time.Duration) time.Duration {
 // drought is one stretch of a worker, or of a key's calls, without an
 // answer.
 type drought struct {
-	key         string // "" for a worker's drought; else the calls' key (stallKey)
+	key         string // "" for a worker's drought; else the calls' key (callKey)
 	worker      int32
 	from, to    int64    // ns
 	unexplained int64    // ns of [from,to] outside every fault window
@@ -119,23 +119,23 @@ func (c progressCheck) Run(ctx context.Context, in *Input) Result {
 			}
 		}
 	}
-	byKey := map[string][]*opRec{}
+	byKey := map[callKey][]*opRec{}
 	for i := range x.ops {
 		o := &x.ops[i]
-		byKey[stallKey(o)] = append(byKey[stallKey(o)], o)
+		byKey[callKeyOf(o)] = append(byKey[callKeyOf(o)], o)
 	}
-	keys := make([]string, 0, len(byKey))
+	keys := make([]callKey, 0, len(byKey))
 	for k := range byKey {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	var longestKey int64
 	for _, k := range keys {
 		if ctx.Err() != nil {
 			return Result{Verdict: Unknown, Summary: ErrDeadlineExceeded.Error()}
 		}
 		for _, d := range droughts(-1, byKey[k], in.Damage != nil, endTime, 0) {
-			d.key, d.hung = k, false
+			d.key, d.hung = k.String(), false
 			for _, sp := range d.spans {
 				d.unexplained += uncovered(sp.from, sp.to, explained)
 			}
@@ -197,17 +197,39 @@ func droughts(w int32, ops []*opRec, damaged bool, endTime int64, join time.Dura
 	return out
 }
 
-// stallKey groups the calls that a lock held on one memory, or on the
+// callKey groups the calls that a lock held on one memory, or on the
 // whole store, would stall together: reads of an id, writes of an id, and
 // each whole-store operation.
-func stallKey(o *opRec) string {
+type callKey struct {
+	class history.Op // OpGet for reads, OpPut for every write of an id, else the operation
+	id    string
+}
+
+func callKeyOf(o *opRec) callKey {
 	switch o.Op {
 	case history.OpGet:
-		return fmt.Sprintf("get %q", o.ID)
+		return callKey{history.OpGet, o.ID}
 	case history.OpPut, history.OpRemove, history.OpUpdateActivation:
-		return fmt.Sprintf("writes of %q", o.ID)
+		return callKey{history.OpPut, o.ID}
 	}
-	return o.Op.String()
+	return callKey{class: o.Op}
+}
+
+func (k callKey) less(l callKey) bool {
+	if k.class != l.class {
+		return k.class < l.class
+	}
+	return k.id < l.id
+}
+
+func (k callKey) String() string {
+	switch k.class {
+	case history.OpGet:
+		return fmt.Sprintf("get %q", k.id)
+	case history.OpPut:
+		return fmt.Sprintf("writes of %q", k.id)
+	}
+	return k.class.String()
 }
 
 // span is a time interval [from, to] in ns.
