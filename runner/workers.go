@@ -116,11 +116,11 @@ type starvation struct {
 }
 
 // starved returns a worker still at work that has had no answer for at
-// least stall, not counting time when a fault window was open, and for how long;
-// -1 when there is none or the load has not begun. The fault clock is read
-// at the watchdog's look after an answer, not at the answer itself, so a worker's
-// covered time may be undercounted by one tick: it is then found stalled
-// up to a tick early (the runner's stallMargin).
+// least stall, not counting time when a fault window was open, and for
+// how long; -1 when there is none or the load has not begun. The fault
+// clock is read at the watchdog's look after an answer, not at the answer
+// itself, so covered time may be undercounted by one tick: a worker is
+// then found stalled up to a tick early (within the runner's stallMargin).
 func (l *load) starved(st *starvation, stall time.Duration) (int, time.Duration) {
 	if l.began.Load() == 0 {
 		return -1, 0
