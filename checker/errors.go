@@ -16,7 +16,7 @@ var (
 	ErrIteration        = errors.New("iteration: an iterate visits every memory stored before it began and not removed before it ended exactly once, with a value really written for that id and current during the iteration")
 	ErrDurability       = errors.New("durability: after a kill or power loss, everything acknowledged before the last successful sync is present with that value or a later one, nothing removed before it comes back, and nothing recovered is torn")
 	ErrRecovery         = errors.New("recovery: after an injected panic the store keeps serving: every worker that continues gets an ok within the bound, and no operation stays pending forever")
-	ErrStalled          = errors.New("progress: the store keeps answering: no worker goes the stall bound without an ok answer unless an injected fault explains it")
+	ErrStalled          = errors.New("progress: the store keeps answering: no worker, and no key's calls, wait the stall bound for an answer unless an injected fault explains it")
 	ErrIntegrity        = errors.New("integrity: a store never reports its own data as corrupt: no client operation fails with the store's corruption error")
 	ErrCheckPanicked    = errors.New("checker: a check panicked (a checker bug, not a store bug)")
 	ErrDeadlineExceeded = errors.New("checker: deadline exceeded before the check finished")

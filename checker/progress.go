@@ -23,8 +23,10 @@ import (
 //     idleness, not waiting). The call that ends a drought with an answer
 //     is not part of it: it made progress, however late;
 //   - the part of a drought inside a fault window (any nemesis fault, from
-//     its start event to its end event, an open window to the end of the
-//     history) is explained; windows are not stretched past their end, so
+//     its start event to its end event; a window that never ended lasts to
+//     the end of a damaged history and explains nothing in an intact one,
+//     where the nemesis hung on the store) is explained; windows are not
+//     stretched past their end, so
 //     frequent faults cannot hide a deadlock (the time to recover after a
 //     panic is the recovery check's);
 //   - the same holds for the calls of one key (callKey: reads of an id,
@@ -88,7 +90,7 @@ func (c progressCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: Valid, Details: details, Summary: "vacuous: no operation in the history"}
 	}
 	endTime := in.Events[len(in.Events)-1].Time
-	explained := explainedSpans(in.Events, x.faults, endTime)
+	explained := explainedSpans(in.Events, x.faults, endTime, in.Damage != nil)
 
 	byWorker := map[int32][]*opRec{}
 	for i := range x.ops {
@@ -235,13 +237,18 @@ func (k callKey) String() string {
 // span is a time interval [from, to] in ns.
 type span struct{ from, to int64 }
 
-// explainedSpans are the fault windows as time spans (an open window lasts
-// to end), merged and sorted.
-func explainedSpans(events []history.Event, faults []faultWindow, end int64) []span {
+// explainedSpans are the fault windows as time spans, merged and sorted. A
+// window that never ended lasts to end in a damaged history (its end event
+// was cut off) and explains nothing in an intact one (its end was never
+// recorded: the nemesis hung on the store, a stall itself).
+func explainedSpans(events []history.Event, faults []faultWindow, end int64, damaged bool) []span {
 	spans := make([]span, 0, len(faults))
 	for _, f := range faults {
 		s := span{events[f.start].Time, events[f.end].Time}
 		if f.endNemesis == nil {
+			if !damaged {
+				continue
+			}
 			s.to = max(s.to, end)
 		}
 		spans = append(spans, s)
