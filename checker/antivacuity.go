@@ -3,8 +3,10 @@ package checker
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/warmcheck/warmcheck/history"
 )
@@ -19,6 +21,17 @@ import (
 //     it is evidence of a recording problem, not of a store bug);
 //   - at least MinOK operations completed ok, and at least MinOKFraction of
 //     those invoked;
+//   - the run carried out its plan: with a plan by count (header ops > 0),
+//     at least MinPlanFraction of ops + preload operations completed (ok,
+//     fail or info; a run that carried out its plan completed all of them
+//     and more); with a plan by duration (ops 0, header duration_ns > 0),
+//     its operations span at least MinPlanFraction of the duration; a
+//     header with neither states no plan, and nothing is compared. A
+//     history cut before its end (torn, or corrupt and salvaged) lost its tail, so its
+//     plan is not compared. Falling short is unknown here: the workers
+//     stopped early (a stall, which the progress check judges, an
+//     interruption or an exhausted time budget), and what was not done
+//     was not tested;
 //   - every fault named in Header.Faults fired: a nemesis start event for it,
 //     and for failpoint faults (panic, sleep, grow-failure) a window whose
 //     end event shows more hits of its target failpoint than its start.
@@ -29,7 +42,7 @@ type antiVacuityCheck struct{ opts Options }
 
 func (antiVacuityCheck) Name() string { return "anti-vacuity" }
 func (antiVacuityCheck) Description() string {
-	return "the history is well formed, enough operations completed ok, and every requested fault fired"
+	return "the history is well formed, enough operations completed ok, at least 90% of the planned operations completed (header ops + preload; for a duration-bounded run, 90% of the duration), and every requested fault fired"
 }
 
 func (c antiVacuityCheck) blocks(r Result) bool {
@@ -50,7 +63,7 @@ func (c antiVacuityCheck) Run(_ context.Context, in *Input) Result {
 	}
 	details["well_formed"] = true
 
-	var invoked, ok int
+	var invoked, ok, completed int
 	for i := range in.Events {
 		e := &in.Events[i]
 		if e.Kind != history.KindOp {
@@ -61,11 +74,17 @@ func (c antiVacuityCheck) Run(_ context.Context, in *Input) Result {
 			invoked++
 		case history.OK:
 			ok++
+			completed++
+		case history.Fail, history.Info:
+			completed++
 		}
 	}
-	details["invoked"], details["ok"] = invoked, ok
+	details["invoked"], details["ok"], details["completed"] = invoked, ok, completed
 
 	var problems []string
+	if p := c.planShortfall(in, completed, details); p != "" {
+		problems = append(problems, p)
+	}
 	need := int(float64(invoked)*c.opts.MinOKFraction + 0.999999)
 	if need < c.opts.MinOK {
 		need = c.opts.MinOK
@@ -139,6 +158,51 @@ func (c antiVacuityCheck) Run(_ context.Context, in *Input) Result {
 		summary += "; every requested fault fired: " + strings.Join(faults, ", ")
 	}
 	return Result{Verdict: Valid, Summary: summary, Details: details}
+}
+
+// planShortfall compares what the run did with what it planned (see the
+// rules above) and says how it fell short, or "".
+func (c antiVacuityCheck) planShortfall(in *Input, completed int, details map[string]any) string {
+	h := in.Header
+	switch {
+	case in.cut():
+		details["plan"] = fmt.Sprintf("not compared: the history is %s, cut short before its end", in.completeness())
+	case h.Ops > 0:
+		planned := h.Ops + h.Preload
+		need := int(math.Ceil(float64(planned)*c.opts.MinPlanFraction - 1e-9))
+		details["planned"] = planned
+		if completed < need {
+			return fmt.Sprintf("only %d of %d planned operations completed (ops %d + preload %d; need at least %d, fraction %.2f): the workers stopped early",
+				completed, planned, h.Ops, h.Preload, need, c.opts.MinPlanFraction)
+		}
+	case h.DurationNanos > 0:
+		planned := time.Duration(h.DurationNanos)
+		ran := opSpan(in.Events)
+		details["planned_duration_ns"], details["ran_ns"] = int64(planned), int64(ran)
+		if need := time.Duration(float64(planned) * c.opts.MinPlanFraction); ran < need {
+			return fmt.Sprintf("the workers ran %v of the planned %v (need at least %v, fraction %.2f): they stopped early",
+				ran.Round(time.Millisecond), planned, need.Round(time.Millisecond), c.opts.MinPlanFraction)
+		}
+	default:
+		details["plan"] = "none recorded (header ops 0, no duration)"
+	}
+	return ""
+}
+
+// opSpan is the time from the first operation's invoke to the last
+// operation event.
+func opSpan(events []history.Event) time.Duration {
+	first, last := int64(-1), int64(-1)
+	for i := range events {
+		if events[i].Kind != history.KindOp {
+			continue
+		}
+		if first < 0 {
+			first = events[i].Time
+		}
+		last = events[i].Time
+	}
+	return time.Duration(last - first)
 }
 
 // wellFormed applies history.Validate, then the structural rules the checks

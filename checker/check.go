@@ -67,6 +67,10 @@ type Input struct {
 
 // completeness is in.Completeness, or what Damage says when only Damage
 // was set.
+// cut reports whether the history stops before its end (torn, or corrupt and
+// salvaged): operations open at the cut were cut off, not hung.
+func (in *Input) cut() bool { return in.completeness() != history.Complete }
+
 func (in *Input) completeness() history.Completeness {
 	if in.Completeness == history.Complete && in.Damage != nil {
 		return history.CompletenessOf(in.Damage)

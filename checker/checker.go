@@ -18,6 +18,11 @@ type Options struct {
 	// MinOKFraction is the least fraction of invoked operations that must
 	// complete ok for a run not to be vacuous.
 	MinOKFraction float64 `json:"min_ok_fraction"`
+	// MinPlanFraction is the least fraction of the planned operations
+	// (header ops + preload), or of the planned duration of a
+	// duration-bounded run, that must be carried out for a run not to be
+	// vacuous.
+	MinPlanFraction float64 `json:"min_plan_fraction"`
 	// RecoveryBound is how soon after a panic fault ends every worker that
 	// continues must get an ok.
 	RecoveryBound time.Duration `json:"recovery_bound_ns"`
@@ -30,7 +35,10 @@ type Options struct {
 const (
 	DefaultMinOK         = 1
 	DefaultMinOKFraction = 0.2
-	DefaultRecoveryBound = 5 * time.Second
+	// DefaultMinPlanFraction: a run that carried out its plan issued every
+	// planned operation; 10% short is a run that stopped early.
+	DefaultMinPlanFraction = 0.9
+	DefaultRecoveryBound   = 5 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -39,6 +47,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinOKFraction <= 0 {
 		o.MinOKFraction = DefaultMinOKFraction
+	}
+	if o.MinPlanFraction <= 0 {
+		o.MinPlanFraction = DefaultMinPlanFraction
 	}
 	if o.RecoveryBound <= 0 {
 		o.RecoveryBound = DefaultRecoveryBound
@@ -61,6 +72,7 @@ var allChecks = []func(Options) Check{
 	func(Options) Check { return fieldsCheck{} },
 	func(Options) Check { return durabilityCheck{} },
 	func(o Options) Check { return recoveryCheck{bound: o.RecoveryBound} },
+	func(o Options) Check { return progressCheck{recoveryBound: o.RecoveryBound} },
 }
 
 // Checks returns every registered check with default options, in run order:
@@ -233,6 +245,7 @@ var sentinels = map[string]error{
 	"fields":           ErrFields,
 	"durability":       ErrDurability,
 	"recovery":         ErrRecovery,
+	"progress":         ErrStalled,
 	"integrity":        ErrIntegrity,
 }
 

@@ -168,7 +168,7 @@ func TestChecksRegistry(t *testing.T) {
 		}
 		seen[c.Name()] = true
 	}
-	for _, n := range []string{"anti-vacuity", "linearizable", "offset-overlap", "content-length", "offset-monotonic", "unique-slots", "iteration", "fields", "durability", "recovery", "integrity"} {
+	for _, n := range []string{"anti-vacuity", "linearizable", "offset-overlap", "content-length", "offset-monotonic", "unique-slots", "iteration", "fields", "durability", "recovery", "progress", "integrity"} {
 		if !seen[n] {
 			t.Errorf("registry lacks %s", n)
 		}

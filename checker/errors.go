@@ -17,6 +17,7 @@ var (
 	ErrDurability       = errors.New("durability: after a kill or power loss, everything acknowledged before the last successful sync is present with that value or a later one, nothing removed before it comes back, and nothing recovered is torn")
 	ErrRecovery         = errors.New("recovery: after an injected panic the store keeps serving: every worker that continues gets an ok within the bound, and no operation stays pending forever")
 	ErrFields           = errors.New("fields: every value read back carries the fields its writer gave it, or times the store's clock can have set during that write")
+	ErrStalled          = errors.New("progress: the store keeps answering: no worker, and no key's calls, wait the stall bound for an answer unless an injected fault explains it")
 	ErrIntegrity        = errors.New("integrity: a store never reports its own data as corrupt: no client operation fails with the store's corruption error")
 	ErrCheckPanicked    = errors.New("checker: a check panicked (a checker bug, not a store bug)")
 	ErrDeadlineExceeded = errors.New("checker: deadline exceeded before the check finished")

@@ -63,6 +63,11 @@ type Recorder struct {
 	sink EventSink
 	next uint64
 	err  error // first sink error; once set, nothing more is appended
+	// ended is set by Close: nothing more is appended, so a call abandoned
+	// at the end of a run that returns later leaves its invoke pending
+	// (never a completion after the history was closed, racing the caller
+	// closing the sink).
+	ended bool
 
 	closed    chan struct{}
 	flushDone chan struct{}
@@ -132,8 +137,9 @@ func (r *Recorder) Err() error {
 }
 
 // Close stops the periodic flush and the workers' executor goroutines, and
-// flushes the sink. It returns the first sink error of the whole run. Call it
-// once the workers are done.
+// flushes the sink; nothing is appended after it (a call still in flight
+// stays an invoke without completion). It returns the first sink error of
+// the whole run. Call it once the workers are done or abandoned.
 func (r *Recorder) Close() error {
 	r.closeOnce.Do(func() {
 		close(r.closed)
@@ -144,6 +150,7 @@ func (r *Recorder) Close() error {
 				r.err = err
 			}
 		}
+		r.ended = true
 		r.mu.Unlock()
 	})
 	return r.Err()
@@ -182,7 +189,7 @@ func (r *Recorder) append(e history.Event) int64 {
 	defer r.mu.Unlock()
 	e.Index = r.next
 	e.Time = int64(time.Since(r.start))
-	if r.err != nil {
+	if r.err != nil || r.ended {
 		return e.Time
 	}
 	r.next++
@@ -225,6 +232,11 @@ func (r *Recorder) Snapshot(ctx context.Context, reason string) error {
 	}
 	if layout == nil {
 		layout = []store.LayoutEntry{}
+	}
+	// An answer after the deadline is not recorded: the caller may have
+	// given up on it and gone on (a final snapshot after it, or the end).
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("snapshot %q: answered after its deadline: %w", reason, err)
 	}
 	r.RecordSnapshot(reason, &stats, layout)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -350,5 +351,42 @@ func TestExecutorTimeoutAbandonsHungCall(t *testing.T) {
 	ev := sink.snapshot()
 	if ev[3].Type != history.Info || ev[4].Process != 1 || ev[5].Type != history.OK {
 		t.Fatalf("events %+v", ev[2:])
+	}
+}
+
+// TestNothingRecordedAfterClose: a call abandoned at the end of a run that
+// returns after Close leaves its invoke pending; no completion (nor any
+// other event) lands after Close, when the caller may be closing the sink.
+func TestNothingRecordedAfterClose(t *testing.T) {
+	release := make(chan struct{})
+	f := newFake()
+	f.hook = func(ctx context.Context, op history.Op, id string) error {
+		if id == "stuck" {
+			<-release // ignores ctx, as a wedged store does
+		}
+		return nil
+	}
+	sink := &memSink{}
+	r, err := NewRecorder(sink, f, RecorderOptions{Workers: 1, OpTimeout: -1, FlushEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _, _ = r.Worker(0).Get(context.Background(), "stuck")
+	}()
+	for len(sink.snapshot()) == 0 {
+		runtime.Gosched() // until the invoke is recorded
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	<-done
+	r.RecordNemesis(history.Nemesis{Fault: "late", Phase: history.NemesisStart})
+	events := sink.snapshot()
+	if len(events) != 1 || events[0].Type != history.Invoke {
+		t.Fatalf("after Close the history got %d events: %+v", len(events), events)
 	}
 }

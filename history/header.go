@@ -35,6 +35,18 @@ type Header struct {
 	// is known torn. Every writer of this package sets it; files written
 	// before it lack it and are read as before (FORMAT.md).
 	EndRecord bool `msgpack:"end_record,omitempty" json:"end_record,omitempty"`
+	// Preload is how many puts the run made before its workers started
+	// (worker 0, one at a time), on top of Ops: a run that carried out its
+	// plan invoked at least Ops+Preload operations. 0 in histories written
+	// before it.
+	Preload int `msgpack:"preload,omitempty" json:"preload,omitempty"`
+	// DurationNanos is how long a duration-bounded run (Ops 0) meant its
+	// workers to run; 0 for a run bounded by Ops and in older histories.
+	DurationNanos int64 `msgpack:"duration_ns,omitempty" json:"duration_ns,omitempty"`
+	// OpTimeoutNanos bounds every recorded operation: one that takes longer
+	// ends info. 0 in histories written before it (then the checks assume
+	// the client's default of 5 s).
+	OpTimeoutNanos int64 `msgpack:"op_timeout_ns,omitempty" json:"op_timeout_ns,omitempty"`
 }
 
 // DigestAlgorithm is the algorithm of the history's digests: Digest, or

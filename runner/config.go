@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/nemesis"
 	"github.com/warmcheck/warmcheck/workload"
@@ -71,6 +72,10 @@ type Resolved struct {
 	// Budget bounds the workers' phase: past it the run stops issuing
 	// operations and judges what it recorded.
 	Budget time.Duration
+
+	// wrapClient, when set (tests only), wraps the store's client before the
+	// recorder sees it: a test target that stalls or misbehaves.
+	wrapClient func(client.Client) client.Client
 }
 
 // Resolve fills in the defaults: the bug's recipe first, then the

@@ -64,23 +64,72 @@ func TestStarvedNamesTheWorkerWithoutOK(t *testing.T) {
 	w, _ := workload.Lookup("mixed")
 	p, _ := w.Plan(1, workload.Overrides{Workers: 3})
 	l := newLoad(p, nil, nil, nil, nil)
-	if i, _ := l.starved(time.Millisecond); i != -1 {
+	var st starvation
+	if i, _ := l.starved(&st, time.Millisecond); i != -1 {
 		t.Fatal("a load that has not begun is starved")
 	}
 	l.began.Store(time.Now().Add(-10 * time.Second).UnixNano())
 	now := l.sinceBegan()
-	l.lastOK[0].Store(now)                        // just got an ok
-	l.lastOK[1].Store(-1)                         // done
-	l.lastOK[2].Store(now - int64(8*time.Second)) // waiting for 8 s
-	if i, idle := l.starved(7 * time.Second); i != 2 || idle < 8*time.Second {
+	l.lastAnswer[0].Store(now)                        // just got an answer
+	l.lastAnswer[1].Store(-1)                         // done
+	l.lastAnswer[2].Store(now - int64(8*time.Second)) // waiting for 8 s
+	if i, idle := l.starved(&st, 7*time.Second); i != 2 || idle < 8*time.Second {
 		t.Fatalf("starved = %d after %s, want worker 2 after >= 8s", i, idle)
 	}
-	if i, _ := l.starved(9 * time.Second); i != -1 {
+	if i, _ := l.starved(&st, 9*time.Second); i != -1 {
 		t.Fatalf("starved = %d with a 9 s bound", i)
 	}
 	l.Stop("test")
 	l.Stop("again")
 	if l.Reason() != "test" || !l.stopping() {
 		t.Fatalf("reason %q (stopping %v), want the first one", l.Reason(), l.stopping())
+	}
+}
+
+// TestStarvedDiscountsFaultWindows: time a fault window was open is not
+// starvation (the progress check's rule): 8 s without an answer, 4 s of them
+// inside a window, is 4 s.
+func TestStarvedDiscountsFaultWindows(t *testing.T) {
+	w, _ := workload.Lookup("mixed")
+	p, _ := w.Plan(1, workload.Overrides{Workers: 1})
+	l := newLoad(p, nil, nil, nil, nil)
+	l.faultClock = &faultClock{}
+	now := time.Now()
+	l.began.Store(now.Add(-10 * time.Second).UnixNano())
+	l.lastAnswer[0].Store(l.sinceBegan() - int64(8*time.Second))
+	var st starvation
+	if i, idle := l.starved(&st, 7*time.Second); i != 0 || idle < 8*time.Second {
+		t.Fatalf("no fault: starved = %d after %s, want worker 0 after >= 8s", i, idle)
+	}
+	l.faultClock.observe(&history.Nemesis{Fault: "pause", Phase: history.NemesisStart}, now.Add(-6*time.Second))
+	l.faultClock.observe(&history.Nemesis{Fault: "pause", Phase: history.NemesisEnd}, now.Add(-2*time.Second))
+	if i, idle := l.starved(&st, 7*time.Second); i != -1 {
+		t.Fatalf("starved = %d after %s, though 4 of its 8 s were inside a fault window", i, idle)
+	}
+	if i, idle := l.starved(&st, 3*time.Second); i != 0 || idle >= 5*time.Second {
+		t.Fatalf("starved = %d after %s, want worker 0 after about 4s", i, idle)
+	}
+}
+
+// TestFaultClockCountsOpenTime: overlapping windows count once, an open
+// window counts up to now, an end without a start counts nothing.
+func TestFaultClockCountsOpenTime(t *testing.T) {
+	var c faultClock
+	t0 := time.Unix(1000, 0)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	start := &history.Nemesis{Phase: history.NemesisStart}
+	end := &history.Nemesis{Phase: history.NemesisEnd}
+	c.observe(end, at(0))
+	c.observe(start, at(1))
+	c.observe(start, at(2))
+	c.observe(end, at(3))
+	c.observe(end, at(4)) // [1,4]: 3 s
+	c.observe(start, at(10))
+	if got := c.covered(at(12)); got != 5*time.Second {
+		t.Fatalf("covered %v, want 5s", got)
+	}
+	c.observe(end, at(13))
+	if got := c.covered(at(20)); got != 6*time.Second {
+		t.Fatalf("covered %v, want 6s", got)
 	}
 }

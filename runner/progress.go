@@ -26,6 +26,7 @@ type countingSink struct {
 	ok          atomic.Int64 // ok completions
 	faults      atomic.Int64 // nemesis start events
 	cover       *coverage
+	clock       *faultClock // nil: not followed
 }
 
 func (s *countingSink) Append(e history.Event) error {
@@ -41,6 +42,9 @@ func (s *countingSink) Append(e history.Event) error {
 		}
 		if s.cover != nil {
 			s.cover.observe(e.Nemesis)
+		}
+		if s.clock != nil {
+			s.clock.observe(e.Nemesis, time.Now())
 		}
 	}
 	return s.inner.Append(e)

@@ -143,7 +143,7 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	if err != nil {
 		return nil, err
 	}
-	sink := &countingSink{inner: w, cover: newCoverage()}
+	sink := &countingSink{inner: w, cover: newCoverage(), clock: &faultClock{}}
 	rec, err := client.NewRecorder(sink, t.client, client.RecorderOptions{
 		Workers: r.Plan.Params.Workers, OpTimeout: r.OpTimeout})
 	if err != nil {
@@ -159,10 +159,11 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 
 	prog := startProgress(r.Progress, r.Terminal, sink, expectedOps(r.Plan.Params), r.Duration, log)
 	l := newLoad(r.Plan, rec, r.Faults, sink.cover, log.Named("load"))
+	l.faultClock = sink.clock
 	l.preload(ctx)
 
 	loadCtx, stopLoad := context.WithCancel(ctx)
-	go l.watch(loadCtx, r.Budget, r.Duration, stallAfter(r.OpTimeout))
+	go l.watch(loadCtx, r.Budget, r.Duration, stallAfter(r.OpTimeout, r.Plan.Params.Workers))
 	faultsDone := make(chan struct{})
 	go func() { defer close(faultsDone); faults.Run(loadCtx) }()
 	snapsDone := make(chan struct{})
@@ -179,8 +180,15 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	l.Stop("")
 	out.Stopped = l.Reason()
 	stopLoad()
-	<-faultsDone
-	<-snapsDone
+	// A wedged store may hold a fault's or a snapshot's call past every
+	// deadline: such a goroutine is left behind, as hung workers are.
+	if !waitFor(faultsDone, r.OpTimeout+closeTimeout) {
+		log.Warn("the nemesis did not stop; abandoning it")
+		out.Problems = append(out.Problems, "the nemesis did not stop within "+(r.OpTimeout+closeTimeout).String()+"; abandoned")
+	}
+	if !waitFor(snapsDone, r.OpTimeout+closeTimeout) {
+		log.Warn("a periodic snapshot did not finish; abandoning it")
+	}
 	prog.Stop()
 
 	if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
@@ -204,12 +212,21 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	return out, nil
 }
 
-// stallAfter is how long a worker may go without an ok before the run
-// stops: the recovery check's bound plus one operation timeout, so that the
-// history already holds what the check needs to judge the stall.
-func stallAfter(opTimeout time.Duration) time.Duration {
-	return checker.DefaultRecoveryBound + opTimeout
+// stallAfter is how long a worker may go without an answer (ok or fail),
+// outside fault windows, before the run stops: the progress check's stall
+// bound plus one operation timeout (the call in flight when the watchdog
+// looks may still be answered, and the check does not count it) plus a
+// margin, so that the history of a run stopped on a stall always holds a
+// drought the check calls a stall.
+func stallAfter(opTimeout time.Duration, workers int) time.Duration {
+	return checker.StallBound(checker.DefaultRecoveryBound, opTimeout) + opTimeout + extraPace(workers) + stallMargin
 }
+
+// stallMargin covers the watchdog's tick and the executor's (each at most
+// 100 ms late) between the watchdog's clock and the history's; extraPace,
+// the wait before a worker's next extra operation, which the check does
+// not count as waiting on the store.
+const stallMargin = 500 * time.Millisecond
 
 // periodicSnapshots records a snapshot every period until ctx ends.
 func periodicSnapshots(ctx context.Context, rec *client.Recorder, period, timeout time.Duration, log hclog.Logger) {
@@ -238,6 +255,7 @@ func header(r *Resolved) history.Header {
 		WarmcheckVersion: r.Version, GoVersion: runtime.Version(), PorcupineVersion: depVersion("github.com/anishathalye/porcupine"),
 		StartedUnixNanos: time.Now().UnixNano(),
 		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
+		Preload:          r.Plan.Params.Preload, DurationNanos: int64(r.Duration), OpTimeoutNanos: int64(r.OpTimeout),
 	}
 }
 

@@ -55,6 +55,9 @@ func openTarget(r *Resolved, runDir string, log hclog.Logger) (*target, error) {
 	default:
 		return nil, fmt.Errorf("%w: mode %q", ErrConfig, r.Mode)
 	}
+	if r.wrapClient != nil {
+		t.client = r.wrapClient(t.client)
+	}
 	return t, nil
 }
 
@@ -81,9 +84,32 @@ func (t *target) close(log hclog.Logger) {
 	}
 }
 
-// snapshot records a Layout+Stats snapshot, bounded by timeout.
+// snapshot records a Layout+Stats snapshot, bounded by timeout even when
+// the store ignores its deadline (the call is then abandoned, and the
+// recorder does not record its late answer).
 func snapshot(ctx context.Context, rec *client.Recorder, reason string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return rec.Snapshot(ctx, reason)
+	done := make(chan error, 1)
+	go func() {
+		defer cancel()
+		done <- rec.Snapshot(ctx, reason)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout + time.Second):
+		return fmt.Errorf("snapshot %q: the store did not answer within %v; abandoned", reason, timeout)
+	}
+}
+
+// waitFor reports whether ch closed within d.
+func waitFor(ch <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/workload"
 )
 
@@ -33,9 +34,14 @@ type load struct {
 	extendFor time.Duration
 	began     atomic.Int64 // UnixNano when the workers were let go; 0 before
 
-	// lastOK[i] is when worker i last got an ok (ns since began), or -1
-	// once it is done; the watchdog stops a load with a starved worker.
-	lastOK []atomic.Int64
+	// lastAnswer[i] is when worker i last got an answer, ok or fail (ns
+	// since began), or -1 once it is done; the watchdog stops a load with a
+	// starved worker (the progress check's rule: info is no answer).
+	lastAnswer []atomic.Int64
+	// faultClock, when set, says how long fault windows were open: a
+	// worker starved while a fault was on is not stalled for that time
+	// (the progress check's rule). Only the watchdog reads it.
+	faultClock *faultClock
 }
 
 // extendFor bounds how long a run may go past its planned operations to
@@ -52,7 +58,7 @@ const (
 func newLoad(plan *workload.Plan, rec *client.Recorder, faults []string, cover *coverage, log hclog.Logger) *load {
 	l := &load{plan: plan, rec: rec, log: log, stop: make(chan struct{}),
 		faults: faults, cover: cover, extendFor: extendFor,
-		lastOK: make([]atomic.Int64, plan.Params.Workers)}
+		lastAnswer: make([]atomic.Int64, plan.Params.Workers)}
 	l.stopped.Store("")
 	return l
 }
@@ -87,7 +93,7 @@ func (l *load) extend() bool {
 // issue about extraRate per second: waiting for a fault to fire should
 // not fill the history with cheap operations.
 func (l *load) pace(ctx context.Context) {
-	t := time.NewTimer(time.Duration(l.plan.Params.Workers) * time.Second / extraRate)
+	t := time.NewTimer(extraPace(l.plan.Params.Workers))
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -96,20 +102,49 @@ func (l *load) pace(ctx context.Context) {
 	}
 }
 
+// extraPace is the wait before each extra operation of one of workers.
+func extraPace(workers int) time.Duration { return time.Duration(workers) * time.Second / extraRate }
+
 // sinceBegan is ns since the workers were let go.
 func (l *load) sinceBegan() int64 { return time.Now().UnixNano() - l.began.Load() }
 
-// starved returns a worker still at work that has had no ok for at least
-// stall, and for how long; -1 when there is none or the load has not begun.
-func (l *load) starved(stall time.Duration) (int, time.Duration) {
+// starvation follows, for the watchdog, how long each worker has gone
+// without an answer outside fault windows. It is the watchdog's alone.
+type starvation struct {
+	seenAnswer []int64         // lastAnswer as of the previous look
+	coveredAt  []time.Duration // the fault clock at that look
+}
+
+// starved returns a worker still at work that has had no answer for at
+// least stall, not counting time when a fault window was open, and for
+// how long; -1 when there is none or the load has not begun. The fault
+// clock is read at the watchdog's look after an answer, not at the answer
+// itself, so covered time may be undercounted by one tick: a worker is
+// then found stalled up to a tick early (within the runner's stallMargin).
+func (l *load) starved(st *starvation, stall time.Duration) (int, time.Duration) {
 	if l.began.Load() == 0 {
 		return -1, 0
 	}
 	now := l.sinceBegan()
-	for i := range l.lastOK {
-		last := l.lastOK[i].Load()
-		if last >= 0 && time.Duration(now-last) >= stall {
-			return i, time.Duration(now - last)
+	var covered time.Duration
+	if l.faultClock != nil {
+		covered = l.faultClock.covered(time.Now())
+	}
+	if st.seenAnswer == nil {
+		st.seenAnswer = make([]int64, len(l.lastAnswer))
+		st.coveredAt = make([]time.Duration, len(l.lastAnswer))
+		for i := range st.coveredAt {
+			st.coveredAt[i] = covered // the load began at most one tick ago
+		}
+	}
+	for i := range l.lastAnswer {
+		last := l.lastAnswer[i].Load()
+		if last != st.seenAnswer[i] {
+			st.seenAnswer[i], st.coveredAt[i] = last, covered
+		}
+		idle := time.Duration(now-last) - (covered - st.coveredAt[i])
+		if last >= 0 && idle >= stall {
+			return i, idle
 		}
 	}
 	return -1, 0
@@ -149,7 +184,7 @@ func (l *load) run(ctx context.Context, wait time.Duration) bool {
 	for i := 0; i < n; i++ {
 		go func(i int) {
 			defer done.Done()
-			defer l.lastOK[i].Store(-1)
+			defer l.lastAnswer[i].Store(-1)
 			stream := l.plan.Stream(i)
 			w := l.rec.Worker(i)
 			ready.Done()
@@ -167,8 +202,8 @@ func (l *load) run(ctx context.Context, wait time.Duration) bool {
 					l.extra.Add(1)
 				}
 				l.issued.Add(1)
-				if execute(ctx, w, op) == nil {
-					l.lastOK[i].Store(l.sinceBegan())
+				if err := execute(ctx, w, op); err == nil || client.Classify(op.Kind, err) == history.Fail {
+					l.lastAnswer[i].Store(l.sinceBegan())
 				}
 			}
 		}(i)
@@ -193,14 +228,15 @@ func (l *load) run(ctx context.Context, wait time.Duration) bool {
 }
 
 // watch stops the load when it outlives budget, when the duration has
-// passed (duration > 0), or when a worker still at work has had no ok for
-// stall (a wedged store or key: the history then holds the evidence and the
+// passed (duration > 0), or when a worker still at work has had no answer
+// (ok or fail) for stall outside fault windows (a wedged store or key: the history then holds the evidence and the
 // checks judge it; running on would only add more of the same). It returns
 // when the load stops or ctx ends.
 func (l *load) watch(ctx context.Context, budget, duration, stall time.Duration) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	begin := time.Now()
+	var st starvation
 	for {
 		select {
 		case <-l.stop:
@@ -218,8 +254,8 @@ func (l *load) watch(ctx context.Context, budget, duration, stall time.Duration)
 				l.log.Warn("stopping the workers: time budget exhausted", "budget", budget)
 				return
 			}
-			if w, idle := l.starved(stall); w >= 0 {
-				reason := fmt.Sprintf("stalled: worker %d got no ok for %s", w, idle.Round(time.Millisecond))
+			if w, idle := l.starved(&st, stall); w >= 0 {
+				reason := fmt.Sprintf("stalled: worker %d got no answer for %s outside fault windows", w, idle.Round(time.Millisecond))
 				l.Stop(reason)
 				l.log.Warn("stopping the workers: "+reason, "stall", stall)
 				return
