@@ -2,6 +2,8 @@ package sched
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -11,8 +13,20 @@ type Lock struct {
 	name    string
 	writer  *Task
 	readers map[*Task]int
-	at      map[*Task]string // where each holder took it
+	held    map[*Task]*holding
 }
+
+// holding is what a holder did with a lock: where it took it and the first
+// points it passed while holding it (where a holder that never released it
+// went astray).
+type holding struct {
+	call  string // the holder's client call when it took the lock
+	at    string
+	trail []string
+}
+
+// trailLen is how many points after the acquisition a holding remembers.
+const trailLen = 4
 
 func (l *Lock) free(shared bool) bool {
 	if shared {
@@ -83,13 +97,13 @@ func (s *Scheduler) release(l *Lock, shared bool) {
 	if shared {
 		if l.readers[t] > 1 {
 			l.readers[t]--
-		} else {
+		} else if l.readers[t] == 1 {
 			delete(l.readers, t)
-			delete(l.at, t)
+			l.drop(t)
 		}
-	} else if l.writer != nil {
-		delete(l.at, l.writer)
+	} else if w := l.writer; w != nil {
 		l.writer = nil
+		l.drop(w)
 	}
 	for _, u := range s.tasks {
 		if u.state == blocked && u.waitOn == l {
@@ -107,11 +121,20 @@ func (l *Lock) hold(t *Task, shared bool) {
 	} else {
 		l.writer = t
 	}
-	if l.at == nil {
-		l.at = map[*Task]string{}
+	if l.held == nil {
+		l.held = map[*Task]*holding{}
 	}
-	if _, ok := l.at[t]; !ok {
-		l.at[t] = t.where
+	if l.held[t] == nil {
+		l.held[t] = &holding{call: t.call, at: t.where}
+		t.holds = append(t.holds, l)
+	}
+}
+
+// drop forgets t's holding of l.
+func (l *Lock) drop(t *Task) {
+	delete(l.held, t)
+	if i := slices.Index(t.holds, l); i >= 0 {
+		t.holds = slices.Delete(t.holds, i, i+1)
 	}
 }
 
@@ -239,9 +262,11 @@ type Wait struct {
 // Holder is a task holding a lock another task waits for.
 type Holder struct {
 	Task       string
-	AcquiredAt string // the point the holder had reached when it took the lock
-	Now        string // the point the holder is at now
-	Finished   bool   // the holder's task ended while holding it
+	Call       string   // the holder's client call when it took the lock
+	AcquiredAt string   // the point at which it took the lock
+	Then       []string // the first points it passed while holding it
+	Now        string   // the point the holder is at now
+	Finished   bool     // the holder's task ended while holding it
 	Shared     bool
 }
 
@@ -271,7 +296,11 @@ func (s *Scheduler) deadlock() *Deadlock {
 }
 
 func holderOf(l *Lock, t *Task, shared bool) Holder {
-	return Holder{Task: t.name, AcquiredAt: l.at[t], Now: t.where, Finished: t.state == done, Shared: shared}
+	h := Holder{Task: t.name, Now: t.where, Finished: t.state == done, Shared: shared}
+	if hd := l.held[t]; hd != nil {
+		h.Call, h.AcquiredAt, h.Then = hd.call, hd.at, append([]string(nil), hd.trail...)
+	}
+	return h
 }
 
 // cycle follows waits-for edges (blocked task -> first holder of its lock)
@@ -336,19 +365,25 @@ func (d *Deadlock) String() string {
 			if h.Finished {
 				state = "finished without releasing it"
 			}
-			out += fmt.Sprintf(", held (%s) by %s since %q, %s", mode, h.Task, h.AcquiredAt, state)
+			since := fmt.Sprintf("%q", h.AcquiredAt)
+			if h.Call != "" {
+				since += fmt.Sprintf(" in %q", h.Call)
+			}
+			if len(h.Then) > 0 {
+				since += ", then " + quoteJoin(h.Then)
+			}
+			out += fmt.Sprintf(", held (%s) by %s since %s; %s", mode, h.Task, since, state)
 		}
 	}
 	return out
 }
 
-func joinArrow(xs []string) string {
-	s := ""
+func joinArrow(xs []string) string { return strings.Join(xs, " -> ") }
+
+func quoteJoin(xs []string) string {
+	q := make([]string, len(xs))
 	for i, x := range xs {
-		if i > 0 {
-			s += " -> "
-		}
-		s += x
+		q[i] = fmt.Sprintf("%q", x)
 	}
-	return s
+	return strings.Join(q, ", ")
 }

@@ -24,7 +24,7 @@ func interleave(t *testing.T, c Config, n, steps int) ([]string, Result) {
 	s := mustNew(t, c)
 	var order []string // appended by the running task only: one at a time
 	for i := range n {
-		s.Go(fmt.Sprintf("t%d", i), false, func() {
+		mustGo(t, s, fmt.Sprintf("t%d", i), false, func() {
 			for j := range steps {
 				s.Point("p")
 				order = append(order, fmt.Sprintf("%d.%d", i, j))
@@ -67,7 +67,7 @@ func TestAtMostOneTaskRuns(t *testing.T) {
 	inside := 0
 	maxInside := 0
 	for i := range 5 {
-		s.Go(fmt.Sprintf("t%d", i), false, func() {
+		mustGo(t, s, fmt.Sprintf("t%d", i), false, func() {
 			for range 50 {
 				inside++
 				maxInside = max(maxInside, inside)
@@ -93,14 +93,14 @@ func TestDeadlockOfTwoTasksNamesTheCycle(t *testing.T) {
 		var a, b Mutex
 		a.Bind(s, "A")
 		b.Bind(s, "B")
-		s.Go("left", false, func() {
+		mustGo(t, s, "left", false, func() {
 			a.Lock()
 			s.Point("left holds A")
 			b.Lock()
 			b.Unlock()
 			a.Unlock()
 		})
-		s.Go("right", false, func() {
+		mustGo(t, s, "right", false, func() {
 			b.Lock()
 			s.Point("right holds B")
 			a.Lock()
@@ -136,12 +136,12 @@ func TestDeadlockOnLockLeftByFinishedTask(t *testing.T) {
 	var m RWMutex
 	m.Bind(s, "shard 3")
 	leaked := make(chan struct{})
-	s.Go("leaker", false, func() {
+	mustGo(t, s, "leaker", false, func() {
 		defer close(leaked)
 		m.Lock()
 		s.Point("failpoint before-index-publish")
 	})
-	s.Go("victim", false, func() {
+	mustGo(t, s, "victim", false, func() {
 		<-leaked // real wait outside any point: the leaker has ended
 		m.RLock()
 		m.RUnlock()
@@ -166,7 +166,7 @@ func TestBlockedTaskRunsAgainAfterRelease(t *testing.T) {
 		m.Bind(s, "m")
 		n := 0
 		for i := range 3 {
-			s.Go(fmt.Sprintf("t%d", i), false, func() {
+			mustGo(t, s, fmt.Sprintf("t%d", i), false, func() {
 				for range 5 {
 					m.Lock()
 					v := n
@@ -190,7 +190,7 @@ func TestBlockedTaskRunsAgainAfterRelease(t *testing.T) {
 func orderingBug(t *testing.T, c Config) bool {
 	s := mustNew(t, c)
 	x, saw := 0, -1
-	s.Go("a", false, func() {
+	mustGo(t, s, "a", false, func() {
 		for range 3 {
 			s.Point("pad")
 		}
@@ -201,7 +201,7 @@ func orderingBug(t *testing.T, c Config) bool {
 			s.Point("pad")
 		}
 	})
-	s.Go("b", false, func() {
+	mustGo(t, s, "b", false, func() {
 		for range 3 {
 			s.Point("pad")
 		}
@@ -243,12 +243,12 @@ func TestSpinWaitsForProgress(t *testing.T) {
 	for _, mode := range []Mode{ModePCT, ModeRandom} {
 		s := mustNew(t, Config{Mode: mode, Seed: 3})
 		ready := false
-		s.Go("waiter", false, func() {
+		mustGo(t, s, "waiter", false, func() {
 			for !ready {
 				s.Spin("wait ready")
 			}
 		})
-		s.Go("setter", false, func() {
+		mustGo(t, s, "setter", false, func() {
 			for range 10 {
 				s.Point("work")
 			}
@@ -260,7 +260,7 @@ func TestSpinWaitsForProgress(t *testing.T) {
 	}
 	// Spinning with nobody to make progress is a deadlock, at once.
 	s := mustNew(t, Config{Mode: ModePCT, Seed: 3})
-	s.Go("waiter", false, func() {
+	mustGo(t, s, "waiter", false, func() {
 		for {
 			s.Spin("wait forever")
 		}
@@ -276,13 +276,13 @@ func TestVirtualSleepAndDaemons(t *testing.T) {
 	s := mustNew(t, Config{Mode: ModeRandom, Seed: 9, Tick: time.Microsecond})
 	ticks := 0
 	stopped := make(chan struct{})
-	s.Go("ticker", true, func() {
+	mustGo(t, s, "ticker", true, func() {
 		defer close(stopped)
 		for s.Sleep(100 * time.Microsecond) {
 			ticks++
 		}
 	})
-	s.Go("worker", false, func() {
+	mustGo(t, s, "worker", false, func() {
 		for range 1000 {
 			s.Point("work")
 		}
@@ -304,7 +304,7 @@ func TestVirtualSleepAndDaemons(t *testing.T) {
 
 func TestStepBudget(t *testing.T) {
 	s := mustNew(t, Config{Mode: ModeRandom, Seed: 1, MaxSteps: 100})
-	s.Go("forever", false, func() {
+	mustGo(t, s, "forever", false, func() {
 		for {
 			s.Point("loop")
 		}
@@ -353,5 +353,12 @@ func TestDeriveSeed(t *testing.T) {
 	}
 	if len(seen) != 100 || DeriveSeed(42, 0) != 42 || DeriveSeed(42, 3) != DeriveSeed(42, 3) {
 		t.Fatal("derived seeds collide or are not stable")
+	}
+}
+
+func mustGo(t *testing.T, s *Scheduler, name string, daemon bool, fn func()) {
+	t.Helper()
+	if _, err := s.Go(name, daemon, fn); err != nil {
+		t.Fatal(err)
 	}
 }

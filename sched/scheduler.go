@@ -1,7 +1,9 @@
 package sched
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,8 +28,15 @@ type Task struct {
 	waitOn *Lock // the lock a blocked task waits for; nil while spinning
 	wakeAt time.Duration
 	where  string // the last scheduling point the task reached
+	call   string // the last point named "call ...": the client call under way
+	holds  []*Lock
 	wake   chan struct{}
+	exited chan struct{} // closed when the task's goroutine has returned
 }
+
+// Done is closed once the task's goroutine has returned: fn ended, or the
+// task was abandoned (before it started, or stuck).
+func (t *Task) Done() <-chan struct{} { return t.exited }
 
 // Name is the task's name as given to Go.
 func (t *Task) Name() string { return t.name }
@@ -98,19 +107,22 @@ func (s *Scheduler) Active() bool { return s != nil && s.active.Load() }
 // background work (a group commit, a fault schedule): the run ends when every
 // non-daemon task is done, and daemons then continue uncontrolled (Sleep
 // returns false). Tasks are added before Run, in a fixed order: the order is
-// part of what the seed reproduces.
-func (s *Scheduler) Go(name string, daemon bool, fn func()) *Task {
+// part of what the seed reproduces. A scheduler that never runs must be
+// abandoned, or its tasks' goroutines wait forever.
+func (s *Scheduler) Go(name string, daemon bool, fn func()) (*Task, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
-		panic("sched: Go after Run")
+		return nil, fmt.Errorf("%w: task %q added after Run", ErrBadConfig, name)
 	}
-	t := &Task{id: len(s.tasks), name: name, daemon: daemon, wake: make(chan struct{}, 1), where: "start"}
+	t := &Task{id: len(s.tasks), name: name, daemon: daemon, wake: make(chan struct{}, 1), where: "start",
+		exited: make(chan struct{})}
 	s.tasks = append(s.tasks, t)
 	s.strat.added(t)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer close(t.exited)
 		<-t.wake
 		if s.isAbandoned() {
 			return
@@ -118,7 +130,7 @@ func (s *Scheduler) Go(name string, daemon bool, fn func()) *Task {
 		defer s.exit(t)
 		fn()
 	}()
-	return t
+	return t, nil
 }
 
 // Run runs the tasks to the end: until every non-daemon task is done, every
@@ -244,6 +256,14 @@ func (s *Scheduler) advance(t *Task, where string) {
 	s.step++
 	s.clock += s.cfg.Tick
 	t.where = where
+	if strings.HasPrefix(where, "call ") {
+		t.call = where
+	}
+	for _, l := range t.holds {
+		if h := l.held[t]; h != nil && len(h.trail) < trailLen {
+			h.trail = append(h.trail, where)
+		}
+	}
 	if s.cfg.TraceLimit > 0 {
 		st := Step{Step: s.step, Task: t.name, Where: where}
 		if len(s.trace) < s.cfg.TraceLimit {

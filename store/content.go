@@ -95,7 +95,7 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 		// Seeded bug: the offset is read outside any reservation, so two
 		// concurrent appends can get the same offset.
 		off = cf.tail.Load()
-		runtime.Gosched()
+		s.yield("content-offset-race window")
 	} else {
 		off = cf.tail.Add(n) - n
 	}
