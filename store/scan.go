@@ -52,9 +52,12 @@ func (s *Store) scanSlots(sn *slotSnap, from, to int, held bool, v visit) error 
 		}
 		defer s.end()
 	}
-	es := s.epochs.Load()
 	if s.idx.rlockAll(mask) {
 		defer s.idx.runlockAll(mask)
+		// Loaded under the locks, as in scanShardSlots: a set loaded before
+		// them may predate an epoch that a record published meanwhile
+		// already points into (a compaction started and a Put landed).
+		es := s.epochs.Load()
 		for k := from; k < to; k++ {
 			if id := sn.ids[k]; id != "" {
 				if err := s.visitEntry(es, sn, id, uint32(k), sn.shards[k], v); err != nil {
