@@ -22,6 +22,9 @@ type Recipe struct {
 	Expect []string
 	// Why says in one line how the recipe exposes the bug.
 	Why string
+	// Schedule, when set, is the --schedule the recipe runs under ("" is
+	// the free run).
+	Schedule string
 	// Aim, when set, narrows the failpoint faults (sleep, panic) to these
 	// failpoints: the ones inside the bug's race window.
 	Aim []store.FailpointName

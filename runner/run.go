@@ -47,6 +47,8 @@ type Outcome struct {
 	Problems []string `json:"problems,omitempty"`
 	// Plot is the latency plot's file name in Dir, "" when none was drawn.
 	Plot string `json:"plot,omitempty"`
+	// Schedule is set for a controlled run (schedule.go).
+	Schedule *ScheduleOutcome `json:"schedule,omitempty"`
 
 	loadStart, loadEnd int64 // ns since run start: the workers' phase
 }
@@ -135,6 +137,9 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 // record drives the store and writes history.wch; it returns the timing of
 // the workers' phase in an Outcome.
 func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Outcome, error) {
+	if r.Sched.Controlled() {
+		return recordControlled(ctx, r, dir, log)
+	}
 	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
@@ -239,6 +244,7 @@ func header(r *Resolved) history.Header {
 		WarmcheckVersion: r.Version, GoVersion: runtime.Version(), PorcupineVersion: depVersion("github.com/anishathalye/porcupine"),
 		StartedUnixNanos: time.Now().UnixNano(),
 		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
+		Schedule:         r.scheduleHeader(),
 	}
 }
 

@@ -1,0 +1,189 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/nemesis"
+	"github.com/warmcheck/warmcheck/sched"
+)
+
+// recordControlled is record for a controlled schedule: the workers, the
+// store's group commit and the fault schedule are tasks of one
+// sched.Scheduler, so one task runs at a time and switches only at the
+// store's scheduling points and at the start and end of each call. Nothing
+// inside depends on the wall clock: operations have no timeout (a stuck
+// store is a deadlock, found at once), faults wait on the virtual clock,
+// and there is no watchdog, periodic snapshot or extension past the plan.
+// The same Resolved gives the same history, event for event (times aside).
+func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Outcome, error) {
+	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	defer w.Close()
+	cfg := r.schedConfig()
+	sch, err := sched.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	log.Info("controlled schedule", "schedule", cfg.String(), "index", r.SchedIndex)
+	t, err := openTargetUnder(r, dir, log, sch)
+	if err != nil {
+		sch.Abandon()
+		return nil, err
+	}
+	// Until Run has ended normally, a failure must abandon the scheduler's
+	// parked tasks (the store's group commit among them) before closing.
+	ran := false
+	fail := func(err error) (*Outcome, error) {
+		if !ran {
+			sch.Abandon()
+		}
+		t.close(log)
+		return nil, err
+	}
+	sink := &countingSink{inner: w, cover: newCoverage()}
+	rec, err := client.NewRecorder(sink, t.client, client.RecorderOptions{Workers: r.Plan.Params.Workers, OpTimeout: -1})
+	if err != nil {
+		return fail(fmt.Errorf("%w: %w", ErrHistory, err))
+	}
+	newLoad(r.Plan, rec, nil, nil, log.Named("load")).preload(ctx) // before Run: uncontrolled, sequential
+
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	faultsDone, err := controlledFaultTask(loadCtx, r, t, rec, sch, log)
+	if err != nil {
+		_ = rec.Close()
+		return fail(err)
+	}
+	for i := range r.Plan.Params.Workers {
+		stream, wk := r.Plan.Stream(i), rec.Worker(i)
+		if _, err := sch.Go(fmt.Sprintf("worker-%d", i), false, func() {
+			for ctx.Err() == nil {
+				op, ok := stream.Next()
+				if !ok {
+					return
+				}
+				call := op.Kind.String()
+				if op.ID != "" {
+					call += " " + op.ID
+				}
+				sch.Point("call " + call)
+				_ = execute(ctx, wk, op)
+				sch.Point("end " + call)
+			}
+		}); err != nil {
+			_ = rec.Close()
+			return fail(err)
+		}
+	}
+
+	out := &Outcome{}
+	out.loadStart = rec.Now()
+	res := sch.Run()
+	ran = res.Err == nil
+	out.loadEnd = rec.Now()
+	out.Wall = time.Duration(out.loadEnd - out.loadStart)
+	out.Schedule = &ScheduleOutcome{Mode: string(cfg.Mode), Seed: cfg.Seed, Index: r.SchedIndex,
+		Steps: res.Steps, Clock: res.Clock, Deadlock: res.Deadlock, Trace: res.Trace}
+	if cfg.Mode == sched.ModePCT {
+		out.Schedule.Depth = cfg.Depth
+	}
+	stopLoad()
+	if res.Err != nil {
+		recordStuck(rec, res, log)
+		out.Schedule.Stuck = res.Err.Error()
+		out.Stopped = "controlled run stuck: " + res.Err.Error()
+		// The stuck tasks exit; their operations stay pending in the
+		// history (the recovery check judges a hang). Leaked locks may
+		// still be held, so no final snapshot is attempted.
+		sch.Abandon()
+		out.Problems = append(out.Problems, "no final snapshot: the controlled run ended stuck ("+res.Err.Error()+"), the store's locks may be held")
+	} else {
+		<-faultsDone
+		if err := snapshot(ctx, rec, "final", closeTimeout); err != nil {
+			log.Warn("no final snapshot", "error", err)
+			out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.close(log)
+		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	t.close(log)
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	if err := writeJSON(filepath.Join(dir, ScheduleFile), out.Schedule); err != nil {
+		return nil, err
+	}
+	if missing := sink.cover.missing(r.Faults); len(missing) > 0 {
+		out.Problems = append(out.Problems, fmt.Sprintf("faults that never fired (or whose failpoint was never hit): %s", strings.Join(missing, ", ")))
+	}
+	log.Info("load done", "steps", res.Steps, "virtual", res.Clock, "wall", out.Wall.Round(time.Millisecond),
+		"completed", sink.completions.Load(), "ok", sink.ok.Load(), "faults_fired", sink.faults.Load(), "stuck", out.Schedule.Stuck)
+	return out, nil
+}
+
+// recordStuck writes a stuck run into the history as a "deadlock" (or
+// "step-budget") fault on target "scheduler", start and end at once, whose
+// detail is the scheduler's report: the wait-for cycle, who holds each lock
+// and where it stopped.
+func recordStuck(rec *client.Recorder, res sched.Result, log hclog.Logger) {
+	fault, detail := "step-budget", res.Err.Error()
+	if errors.Is(res.Err, sched.ErrDeadlock) && res.Deadlock != nil {
+		fault, detail = "deadlock", res.Deadlock.String()
+	}
+	log.Error("controlled run stuck", "fault", fault, "report", detail)
+	for _, ph := range []history.NemesisPhase{history.NemesisStart, history.NemesisEnd} {
+		rec.RecordNemesis(history.Nemesis{Fault: fault, Phase: ph, Target: "scheduler", Detail: detail})
+	}
+}
+
+// controlledFaultTask adds the fault schedule as a daemon task whose waits
+// are on the scheduler's clock; the returned channel is closed when it has
+// finished (after ctx ends, with the fault in progress undone). With no
+// faults it is closed already.
+func controlledFaultTask(ctx context.Context, r *Resolved, t *target, rec *client.Recorder, sch *sched.Scheduler, log hclog.Logger) (<-chan struct{}, error) {
+	if len(r.Faults) == 0 {
+		done := make(chan struct{})
+		close(done)
+		return done, nil
+	}
+	nt, err := t.nemesisTarget()
+	if err != nil {
+		return nil, err
+	}
+	if err := nemesis.CheckSupported(r.Faults, nt); err != nil {
+		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+	}
+	minGap, maxGap, minHold, maxHold := r.faultTiming()
+	s, err := nemesis.NewScheduler(nemesis.ScheduleOptions{Seed: r.Seed, Nemeses: r.Faults,
+		MinGap: minGap, MaxGap: maxGap, MinHold: minHold, MaxHold: maxHold,
+		Reach: loadReach(r.Plan.Params, r.Faults).Only(r.aim()...)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+	}
+	fs := &nemesisSchedule{opts: nemesis.RunOptions{Target: nt, Recorder: rec, Scheduler: s, Logger: log.Named("nemesis")}, log: log}
+	// Once the run is over Sleep returns false at once: the schedule then
+	// waits for ctx, so it fires nothing more.
+	sleep := func(ctx context.Context, d time.Duration) {
+		if !sch.Sleep(d) {
+			<-ctx.Done()
+		}
+	}
+	task, err := sch.Go("nemesis", true, func() { fs.Run(nemesis.WithSleeper(ctx, sleep)) })
+	if err != nil {
+		return nil, err
+	}
+	return task.Done(), nil
+}

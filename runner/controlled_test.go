@@ -1,0 +1,154 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/sched"
+)
+
+// comparable strips what may differ between two runs of one schedule: event
+// times, wall-clock durations inside fault details, and the order of a
+// snapshot's layout (the store lists it in map order).
+func comparable(events []history.Event) []history.Event {
+	dur := regexp.MustCompile(` in [0-9.]+[µnm]?s`)
+	out := make([]history.Event, len(events))
+	for i, e := range events {
+		e.Time = 0
+		if e.Nemesis != nil {
+			n := *e.Nemesis
+			n.Detail = dur.ReplaceAllString(n.Detail, " in (time)")
+			e.Nemesis = &n
+		}
+		if e.Snapshot != nil {
+			sn := *e.Snapshot
+			sn.Layout = slices.Clone(sn.Layout)
+			slices.SortFunc(sn.Layout, func(a, b history.Entry) int { return strings.Compare(a.ID, b.ID) })
+			e.Snapshot = &sn
+		}
+		out[i] = e
+	}
+	return out
+}
+
+func readHistory(t *testing.T, dir string) (history.Header, []history.Event) {
+	t.Helper()
+	hdr, events, err := history.ReadFile(filepath.Join(dir, HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hdr, events
+}
+
+func TestControlledRunReproducesItsHistory(t *testing.T) {
+	for _, mode := range []string{"pct", "random"} {
+		c := Config{Workload: "mixed", Seed: 5, SeedSet: true, Ops: 300, Workers: 5,
+			Nemeses: []string{"compact", "panic"}, Schedule: mode, Mode: "inprocess"}
+		a := mustRun(t, c)
+		b := mustRun(t, c)
+		ha, ea := readHistory(t, a.Dir)
+		_, eb := readHistory(t, b.Dir)
+		if ha.Schedule == nil || ha.Schedule.Mode != mode || ha.Schedule.Seed != 5 {
+			t.Fatalf("%s: header schedule %+v", mode, ha.Schedule)
+		}
+		ca, cb := comparable(ea), comparable(eb)
+		if len(ca) != len(cb) {
+			t.Fatalf("%s: %d vs %d events", mode, len(ca), len(cb))
+		}
+		for i := range ca {
+			if !reflect.DeepEqual(ca[i], cb[i]) {
+				t.Fatalf("%s: event %d differs:\n%+v\n%+v", mode, i, ca[i], cb[i])
+			}
+		}
+		if a.Verdict != b.Verdict || a.Schedule.Steps != b.Schedule.Steps {
+			t.Fatalf("%s: verdict %s, steps %d vs %d; problems %v; checks %+v", mode, a.Verdict, a.Schedule.Steps, b.Schedule.Steps, a.Problems, a.Report.Checks)
+		}
+		faults := 0
+		for _, e := range ea {
+			if e.Kind == history.KindNemesis && e.Nemesis.Phase == history.NemesisStart {
+				faults++
+			}
+		}
+		if faults == 0 {
+			t.Fatalf("%s: no fault fired in the controlled run", mode)
+		}
+	}
+}
+
+func TestControlledRunReportsADeadlock(t *testing.T) {
+	out := mustRun(t, Config{Bug: "panic-holds-lock", Seed: 2, SeedSet: true, Ops: 2000, Schedule: "pct"})
+	if out.Verdict != checker.Invalid {
+		t.Fatalf("verdict %s, want invalid; checks %+v", out.Verdict, out.Report.Checks)
+	}
+	if out.Schedule == nil || out.Schedule.Deadlock == nil {
+		t.Fatalf("no deadlock reported: %+v", out.Schedule)
+	}
+	msg := out.Schedule.Deadlock.String()
+	if !strings.Contains(msg, "waits for shard") || !strings.Contains(msg, "failpoint") {
+		t.Fatalf("deadlock report lacks the lock or the failpoint:\n%s", msg)
+	}
+	_, events := readHistory(t, out.Dir)
+	found := false
+	for _, e := range events {
+		if e.Kind == history.KindNemesis && e.Nemesis.Fault == "deadlock" && strings.Contains(e.Nemesis.Detail, "waits for shard") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the history does not record the deadlock")
+	}
+}
+
+func TestCorrectStoreValidUnderPCT(t *testing.T) {
+	for seed := int64(1); seed <= 3; seed++ {
+		out := mustRun(t, Config{Workload: "mixed", Seed: seed, SeedSet: true, Ops: 400, Schedule: "pct"})
+		if out.Verdict != checker.Valid {
+			t.Fatalf("seed %d: verdict %s; checks %+v", seed, out.Verdict, out.Report.Checks)
+		}
+	}
+}
+
+func TestScheduleFlagsRefused(t *testing.T) {
+	for _, c := range []Config{
+		{Workload: "mixed", Schedule: "loom"},
+		{Workload: "mixed", Schedule: "pct", Mode: "process"},
+		{Workload: "mixed", Schedule: "pct", Duration: 1e9},
+		{Workload: "mixed", Schedule: "pct", Nemeses: []string{"sleep"}},
+		{Workload: "mixed", Schedules: 3},
+		{Workload: "mixed", Schedule: "random", PCTDepth: 2},
+	} {
+		if _, err := Resolve(c); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v, want a config error", c, err)
+		}
+	}
+}
+
+func TestRunSchedulesStopsAtFirstInvalid(t *testing.T) {
+	r, err := Resolve(Config{Bug: "slot-race", Seed: 1, SeedSet: true, Ops: 600, Schedule: "pct", Schedules: 20, Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := RunSchedules(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Verdict != checker.Invalid {
+		t.Fatalf("20 schedules of slot-race: last verdict %s", out.Verdict)
+	}
+	hdr, _ := readHistory(t, out.Dir)
+	if hdr.Schedule.Index != out.Schedule.Index || hdr.Schedule.Seed != sched.DeriveSeed(1, out.Schedule.Index) {
+		t.Fatalf("header %+v, outcome %+v", hdr.Schedule, out.Schedule)
+	}
+	if !strings.Contains(out.Rerun, fmt.Sprintf("--schedule-from %d", out.Schedule.Index)) {
+		t.Fatalf("rerun %q does not select schedule %d", out.Rerun, out.Schedule.Index)
+	}
+}
