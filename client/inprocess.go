@@ -28,6 +28,13 @@ var _ Client = (*InProcess)(nil)
 // NewInProcess wraps s. The InProcess owns s from now on: Close closes it.
 func NewInProcess(s *store.Store) *InProcess { return &InProcess{s: s} }
 
+// NewInProcessDirect wraps s like NewInProcess, but every call runs on the
+// caller's goroutine whatever its context: for a store under a controlled
+// scheduler (package sched), where a call must stay on its task's goroutine
+// and a call that cannot finish is a deadlock the scheduler reports, not a
+// timeout.
+func NewInProcessDirect(s *store.Store) *InProcess { return &InProcess{s: s, unbounded: true} }
+
 // Store is the wrapped store (for nemeses that arm failpoints or compact).
 func (c *InProcess) Store() *store.Store { return c.s }
 

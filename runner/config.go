@@ -131,6 +131,9 @@ func Resolve(c Config) (*Resolved, error) {
 		}
 		if o.Ops == 0 && !o.Unbounded {
 			o.Ops = r.Recipe.Ops
+			if r.Recipe.ScheduleOps > 0 && r.recipeSchedule(c) {
+				o.Ops = r.Recipe.ScheduleOps
+			}
 		}
 	}
 	r.Plan, err = wl.Plan(r.Seed, o)

@@ -68,6 +68,10 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 	for i := range r.Plan.Params.Workers {
 		stream, wk := r.Plan.Stream(i), rec.Worker(i)
 		if _, err := sch.Go(fmt.Sprintf("worker-%d", i), false, func() {
+			// Calls get a context that is never done: they run on the
+			// task's goroutine (see client.NewInProcessDirect), and an
+			// interrupt is seen between calls.
+			callCtx := context.WithoutCancel(ctx)
 			for ctx.Err() == nil {
 				op, ok := stream.Next()
 				if !ok {
@@ -78,7 +82,7 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 					call += " " + op.ID
 				}
 				sch.Point("call " + call)
-				_ = execute(ctx, wk, op)
+				_ = execute(callCtx, wk, op)
 				sch.Point("end " + call)
 			}
 		}); err != nil {
@@ -106,7 +110,9 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 		// The stuck tasks exit; their operations stay pending in the
 		// history (the recovery check judges a hang). Leaked locks may
 		// still be held, so no final snapshot is attempted.
-		sch.Abandon()
+		if !sch.Abandon() {
+			log.Warn("goroutines of stuck tasks did not exit; left behind")
+		}
 		out.Problems = append(out.Problems, "no final snapshot: the controlled run ended stuck ("+res.Err.Error()+"), the store's locks may be held")
 	} else {
 		<-faultsDone

@@ -73,7 +73,7 @@ type ScheduleOutcome struct {
 // (after the mode, faults and plan are known).
 func (r *Resolved) resolveSchedule(c Config) error {
 	name := c.Schedule
-	if name == "" && r.Recipe != nil && c.Workload == "" && c.Mode == "" {
+	if r.recipeSchedule(c) {
 		name = r.Recipe.Schedule
 	}
 	if name == "" {
@@ -116,6 +116,9 @@ func (r *Resolved) resolveSchedule(c Config) error {
 		r.Faults = []string{}
 	}
 	r.Schedules = max(c.Schedules, 1)
+	if c.Schedules == 0 && r.recipeSchedule(c) {
+		r.Schedules = max(r.Recipe.Schedules, 1)
+	}
 	r.SchedFrom = c.ScheduleFrom
 	r.SchedIndex = c.ScheduleFrom
 	r.Depth = c.PCTDepth
@@ -123,6 +126,12 @@ func (r *Resolved) resolveSchedule(c Config) error {
 		r.Depth = sched.DefaultDepth
 	}
 	return nil
+}
+
+// recipeSchedule reports whether r runs its recipe's controlled schedule:
+// the recipe has one, and the user named no schedule, workload or mode.
+func (r *Resolved) recipeSchedule(c Config) bool {
+	return r.Recipe != nil && r.Recipe.Schedule != "" && c.Schedule == "" && c.Workload == "" && c.Mode == ""
 }
 
 // schedConfig is the scheduler configuration of r's current schedule.

@@ -156,10 +156,13 @@ func (s *Scheduler) Run() Result {
 	return s.result
 }
 
-// Abandon ends a run that stopped stuck (deadlock or step budget): every
-// parked task's goroutine exits (runtime.Goexit, so its deferred calls run
-// uncontrolled). It waits for them.
-func (s *Scheduler) Abandon() {
+// Abandon ends a run that stopped stuck (deadlock or step budget), or one
+// never run: every parked task's goroutine exits (runtime.Goexit, so its
+// deferred calls run uncontrolled). It waits for them up to abandonWait (a
+// task whose goroutine waits on another goroutine parked for it, rather
+// than being parked itself, may take that long or never exit) and reports
+// whether they all did.
+func (s *Scheduler) Abandon() bool {
 	s.mu.Lock()
 	s.abandoned = true
 	for _, t := range s.tasks {
@@ -178,8 +181,18 @@ func (s *Scheduler) Abandon() {
 		default:
 		}
 	}
-	s.wg.Wait()
+	exited := make(chan struct{})
+	go func() { s.wg.Wait(); close(exited) }()
+	select {
+	case <-exited:
+		return true
+	case <-time.After(abandonWait):
+		return false
+	}
 }
+
+// abandonWait bounds Abandon's wait for the goroutines of stuck tasks.
+const abandonWait = 10 * time.Second
 
 func (s *Scheduler) isAbandoned() bool {
 	s.mu.Lock()
