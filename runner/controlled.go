@@ -112,6 +112,7 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 		// still be held, so no final snapshot is attempted.
 		if !sch.Abandon() {
 			log.Warn("goroutines of stuck tasks did not exit; left behind")
+			out.Problems = append(out.Problems, abandonedTasks)
 		}
 		out.Problems = append(out.Problems, "no final snapshot: the controlled run ended stuck ("+res.Err.Error()+"), the store's locks may be held")
 	} else {
@@ -139,6 +140,10 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 		"completed", sink.completions.Load(), "ok", sink.ok.Load(), "faults_fired", sink.faults.Load(), "stuck", out.Schedule.Stuck)
 	return out, nil
 }
+
+// abandonedTasks is the problem of a stuck run whose tasks' goroutines did
+// not all exit when abandoned.
+const abandonedTasks = "goroutines of the stuck tasks did not exit within 10 s; left behind"
 
 // recordStuck writes a stuck run into the history as a "deadlock" (or
 // "step-budget") fault on target "scheduler", start and end at once, whose

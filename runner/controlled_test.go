@@ -85,9 +85,24 @@ func TestControlledRunReproducesItsHistory(t *testing.T) {
 }
 
 func TestControlledRunReportsADeadlock(t *testing.T) {
-	out := mustRun(t, Config{Bug: "panic-holds-lock", Seed: 2, SeedSet: true, Ops: 2000, Schedule: "pct"})
+	// A context that can be cancelled, as the CLI's: calls must still run
+	// on their tasks' goroutines, or the stuck run cannot be abandoned
+	// (it hung here before client.NewInProcessDirect).
+	r, err := Resolve(Config{Bug: "panic-holds-lock", Seed: 2, SeedSet: true, Ops: 2000, Schedule: "pct", Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, err := RunSchedules(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if out.Verdict != checker.Invalid {
 		t.Fatalf("verdict %s, want invalid; checks %+v", out.Verdict, out.Report.Checks)
+	}
+	if slices.Contains(out.Problems, abandonedTasks) {
+		t.Fatalf("the stuck tasks were not abandoned cleanly: %v", out.Problems)
 	}
 	if out.Schedule == nil || out.Schedule.Deadlock == nil {
 		t.Fatalf("no deadlock reported: %+v", out.Schedule)
