@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -120,6 +121,10 @@ func TestControlledRunReportsADeadlock(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the history does not record the deadlock")
+	}
+	html, err := os.ReadFile(filepath.Join(out.Dir, ReportFile))
+	if err != nil || !strings.Contains(string(html), "<h2>Deadlock</h2>") || !strings.Contains(string(html), "failpoint before-index-publish") {
+		t.Fatalf("report.html does not show the deadlock (%v)", err)
 	}
 }
 
