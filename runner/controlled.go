@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -22,7 +23,7 @@ import (
 // store's scheduling points and at the start and end of each call. Nothing
 // inside depends on the wall clock: operations have no timeout (a stuck
 // store is a deadlock, found at once), faults wait on the virtual clock,
-// and there is no watchdog, periodic snapshot or extension past the plan.
+// and there is no watchdog or periodic snapshot.
 // The same Resolved gives the same history, event for event (times aside).
 func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Outcome, error) {
 	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r))
@@ -65,6 +66,18 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 		_ = rec.Close()
 		return fail(err)
 	}
+	// As in a free run, workers go past the plan until every requested
+	// fault has fired, for at most max(ops, minExtraOps) operations: the
+	// decision depends on the history so far only, so it is reproduced.
+	var extra atomic.Int64
+	extraLimit := int64(max(r.Plan.Params.Ops, minExtraOps))
+	more := func() bool {
+		if len(r.Faults) == 0 || sink.cover.covered(r.Faults) || extra.Load() >= extraLimit {
+			return false
+		}
+		extra.Add(1)
+		return true
+	}
 	for i := range r.Plan.Params.Workers {
 		stream, wk := r.Plan.Stream(i), rec.Worker(i)
 		if _, err := sch.Go(fmt.Sprintf("worker-%d", i), false, func() {
@@ -75,7 +88,10 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 			for ctx.Err() == nil {
 				op, ok := stream.Next()
 				if !ok {
-					return
+					if !more() {
+						return
+					}
+					op = stream.Extra()
 				}
 				call := op.Kind.String()
 				if op.ID != "" {
@@ -130,6 +146,7 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
 	}
+	out.ExtraOps = extra.Load()
 	if err := writeJSON(filepath.Join(dir, ScheduleFile), out.Schedule); err != nil {
 		return nil, err
 	}

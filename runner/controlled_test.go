@@ -67,6 +67,14 @@ func TestControlledRunReproducesItsHistory(t *testing.T) {
 		}
 		for i := range ca {
 			if !reflect.DeepEqual(ca[i], cb[i]) {
+				if oa, ob := ca[i].Output, cb[i].Output; oa != nil && ob != nil {
+					t.Logf("entries %d vs %d", len(oa.Entries), len(ob.Entries))
+					for k := range min(len(oa.Entries), len(ob.Entries)) {
+						if !reflect.DeepEqual(oa.Entries[k], ob.Entries[k]) {
+							t.Logf("entry %d: %+v\n%+v", k, oa.Entries[k], ob.Entries[k])
+						}
+					}
+				}
 				t.Fatalf("%s: event %d differs:\n%+v\n%+v", mode, i, ca[i], cb[i])
 			}
 		}

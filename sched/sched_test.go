@@ -362,3 +362,30 @@ func mustGo(t *testing.T, s *Scheduler, name string, daemon bool, fn func()) {
 		t.Fatal(err)
 	}
 }
+
+// Under PCT a sleeper runs when its time comes, whatever its rank: a
+// group commit or a fault does not wait for every worker to block.
+func TestPCTRunsWokenSleepersOnTime(t *testing.T) {
+	for seed := int64(1); seed <= 10; seed++ {
+		s := mustNew(t, Config{Mode: ModePCT, Seed: seed, Depth: 1, Tick: time.Microsecond})
+		ticks := 0
+		mustGo(t, s, "ticker", true, func() {
+			for s.Sleep(100 * time.Microsecond) {
+				ticks++
+			}
+		})
+		for w := range 3 {
+			mustGo(t, s, fmt.Sprintf("worker-%d", w), false, func() {
+				for range 400 {
+					s.Point("work")
+				}
+			})
+		}
+		if r := s.Run(); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		if ticks < 10 {
+			t.Fatalf("seed %d: the sleeper ran %d times in 1200 steps of 1us, want every 100us", seed, ticks)
+		}
+	}
+}

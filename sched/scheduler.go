@@ -372,15 +372,15 @@ func (s *Scheduler) wakeSleepers() {
 	s.wakeDue()
 }
 
-// wakeDue makes the sleepers whose time has come runnable. A task waking
-// from a sleep is placed among the others as a new task would be (PCT gives
-// it a fresh random priority): otherwise a daemon ranked low would never run
-// again while any worker can.
+// wakeDue makes the sleepers whose time has come runnable. The strategy
+// then runs them promptly (PCT: see pct.woke): otherwise a daemon ranked
+// low would not run again while any worker can, and a fault would fire at
+// the end of the run or never.
 func (s *Scheduler) wakeDue() {
 	for _, t := range s.tasks {
 		if t.state == sleeping && t.wakeAt <= s.clock {
 			t.state = runnable
-			s.strat.added(t)
+			s.strat.woke(t)
 		}
 	}
 }

@@ -48,11 +48,16 @@ func (m Mode) Controlled() bool { return m == ModePCT || m == ModeRandom }
 // DefaultDepth is the PCT bug depth sought when Config.Depth is 0.
 const DefaultDepth = 3
 
+// daemonRank is where PCT ranks daemon tasks: above any worker's rank.
+const daemonRank = 1 << 40
+
 // strategy decides which runnable task takes the next step. runnable is in
 // task-id order and never empty; cur is the task that reached the point (it
 // may be absent from runnable: blocked, sleeping or done).
 type strategy interface {
 	added(t *Task)
+	// woke is called when t wakes from a sleep (its time has come).
+	woke(t *Task)
 	pick(step int, cur *Task, runnable []*Task) *Task
 }
 
@@ -69,6 +74,7 @@ func newStrategy(c Config) strategy {
 type randomWalk struct{ rng *rand.Rand }
 
 func (*randomWalk) added(*Task) {}
+func (*randomWalk) woke(*Task)  {}
 
 func (r *randomWalk) pick(_ int, _ *Task, runnable []*Task) *Task {
 	return runnable[r.rng.IntN(len(runnable))]
@@ -78,16 +84,26 @@ func (r *randomWalk) pick(_ int, _ *Task, runnable []*Task) *Task {
 // and all >= depth; change point i (1-based, in step order) lowers the
 // running task to depth-i, below every initial priority and every earlier
 // change, so each change point makes its task the lowest.
+//
+// Daemons (group commit, the fault schedule) rank above every worker and
+// are never lowered: a change point reached while a daemon runs waits for
+// the next step of a worker. They stand for timers and outside events,
+// which happen at their time; ranked among the workers, a compaction fault
+// could starve behind a worker for the whole run, and the next fault never
+// come. They are still switched out whenever they block or spin.
 type pct struct {
 	rng     *rand.Rand
 	depth   int
 	changes []int // steps at which the running task is lowered, ascending
 	next    int   // index into changes
 	prio    map[*Task]int
+	// boosted tasks woke from a sleep: they run next, and take a random
+	// place among the others at their next scheduling point.
+	boosted map[*Task]bool
 }
 
 func newPCT(rng *rand.Rand, depth, steps int) *pct {
-	p := &pct{rng: rng, depth: depth, prio: map[*Task]int{}}
+	p := &pct{rng: rng, depth: depth, prio: map[*Task]int{}, boosted: map[*Task]bool{}}
 	if steps < 1 {
 		steps = 1
 	}
@@ -102,21 +118,45 @@ func newPCT(rng *rand.Rand, depth, steps int) *pct {
 // other tasks: a random rank, the ranks at or above it shift up, so
 // priorities stay distinct.
 func (p *pct) added(t *Task) {
+	if t.daemon {
+		p.prio[t] = daemonRank + t.id
+		return
+	}
 	delete(p.prio, t)
 	rank := p.depth + p.rng.IntN(len(p.prio)+1)
 	for u, pr := range p.prio {
-		if pr >= rank {
+		if pr >= rank && !u.daemon {
 			p.prio[u] = pr + 1
 		}
 	}
 	p.prio[t] = rank
 }
 
-func (p *pct) pick(step int, cur *Task, runnable []*Task) *Task {
-	for p.next < len(p.changes) && p.changes[p.next] <= step {
-		if cur != nil {
-			p.prio[cur] = p.depth - 1 - p.next
+// woke puts t above every other task until its next scheduling point: a
+// sleeper's wake-up (a timer: group commit, the next fault) happens at its
+// time, not whenever every higher task happens to block. From its next
+// point on it has a random place like a new task.
+func (p *pct) woke(t *Task) {
+	if t.daemon {
+		return
+	}
+	top := p.depth
+	for u, pr := range p.prio {
+		if !u.daemon {
+			top = max(top, pr)
 		}
+	}
+	p.prio[t] = top + 1
+	p.boosted[t] = true
+}
+
+func (p *pct) pick(step int, cur *Task, runnable []*Task) *Task {
+	if cur != nil && p.boosted[cur] {
+		delete(p.boosted, cur)
+		p.added(cur)
+	}
+	for p.next < len(p.changes) && p.changes[p.next] <= step && cur != nil && !cur.daemon {
+		p.prio[cur] = p.depth - 1 - p.next
 		p.next++
 	}
 	best := runnable[0]

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"hash/maphash"
 	"math/bits"
+	"slices"
 
 	"github.com/warmcheck/warmcheck/sched"
 )
@@ -100,6 +102,11 @@ func (ix *index) snapshotBySlot(nslots uint64) *slotSnap {
 		}
 		sh.mu.RUnlock()
 	}
+	// The extras were met in map order: put them in slot order, so that a
+	// scan visits them in the same order in every run of one schedule.
+	slices.SortFunc(sn.extra, func(a, b snapEntry) int {
+		return cmp.Or(cmp.Compare(a.slot, b.slot), cmp.Compare(a.id, b.id))
+	})
 	return sn
 }
 
