@@ -106,7 +106,9 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 		return nil, err
 	}
 	out.Latency = Latencies(events, out.loadStart, out.loadEnd)
-	out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)
+	if !r.Sched.Controlled() { // one task at a time: latencies are the scheduler's, not the store's
+		out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)
+	}
 	for _, c := range out.Report.Checks {
 		log.Info("check", "name", c.Name, "verdict", c.Verdict, "summary", c.Summary)
 	}
@@ -117,7 +119,7 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	if err := writeJSON(filepath.Join(dir, MetricsFile), out); err != nil {
 		return nil, err
 	}
-	if r.Plot != nil {
+	if r.Plot != nil && !r.Sched.Controlled() {
 		if err := r.Plot(events, filepath.Join(dir, PlotFile)); err != nil {
 			log.Warn("latency plot failed", "error", err)
 		} else {

@@ -2,8 +2,10 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/warmcheck/warmcheck/checker"
@@ -157,35 +159,62 @@ func (r *Resolved) scheduleHeader() *history.Schedule {
 
 // RunSchedules is Run for --schedules N: under a controlled schedule it
 // runs schedules SchedFrom, SchedFrom+1, ... of the same operations, each
-// with its own derived seed, and stops at the first one judged invalid. Run
-// directories of schedules judged valid are removed once a later schedule
-// has run (a valid one is reproduced by its index); the last one run is
-// kept, as is every one judged unknown. Without a controlled schedule, or
-// with one schedule, it is Run.
+// with its own derived seed, and returns the first one (by index) judged
+// invalid, or the last. Schedules run exploreParallel at a time (a
+// controlled run uses about one core); which one is returned does not
+// depend on their timing. Run directories of schedules judged valid are
+// removed, except the one returned (a valid one is reproduced by its
+// index); every one judged unknown is kept. Without a controlled schedule,
+// or with one schedule, it is Run.
 func RunSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 	if !r.Sched.Controlled() || r.Schedules <= 1 {
 		return Run(ctx, r)
 	}
 	var last *Outcome
-	for i := 0; i < r.Schedules && ctx.Err() == nil; i++ {
-		one := *r
-		one.SchedIndex = r.SchedFrom + i
-		out, err := Run(ctx, &one)
-		if err != nil {
+	for i := 0; i < r.Schedules && ctx.Err() == nil; i += exploreParallel {
+		batch := make([]*Outcome, min(exploreParallel, r.Schedules-i))
+		errs := make([]error, len(batch))
+		var wg sync.WaitGroup
+		for j := range batch {
+			one := *r
+			one.SchedIndex = r.SchedFrom + i + j
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				batch[j], errs[j] = Run(ctx, &one)
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
-		if r.Progress != nil {
-			fmt.Fprintf(r.Progress, "schedule %d/%d (%s seed %d): %s in %v\n", i+1, r.Schedules, r.Sched,
-				out.Schedule.Seed, out.Verdict, out.Elapsed.Round(time.Millisecond))
+		for j, out := range batch {
+			if r.Progress != nil {
+				fmt.Fprintf(r.Progress, "schedule %d/%d (%s seed %d): %s in %v\n", i+j+1, r.Schedules, r.Sched,
+					out.Schedule.Seed, out.Verdict, out.Elapsed.Round(time.Millisecond))
+			}
+			if last != nil && last.Verdict == checker.Valid {
+				_ = os.RemoveAll(last.Dir)
+			}
+			out.Schedule.Explored = i + j + 1
+			last = out
+			if out.Verdict == checker.Invalid {
+				for _, later := range batch[j+1:] { // run alongside, past the first invalid
+					if later.Verdict == checker.Valid {
+						_ = os.RemoveAll(later.Dir)
+					}
+				}
+				break
+			}
 		}
-		if last != nil && last.Verdict == checker.Valid {
-			_ = os.RemoveAll(last.Dir)
-		}
-		out.Schedule.Explored = i + 1
-		last = out
-		if out.Verdict == checker.Invalid {
+		if last.Verdict == checker.Invalid {
 			break
 		}
 	}
+	// The runs ran side by side: latest may point at a removed one.
+	_ = pointLatest(r.Out, last.Dir)
 	return last, nil
 }
+
+// exploreParallel is how many schedules RunSchedules runs at once.
+const exploreParallel = 2
