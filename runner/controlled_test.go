@@ -18,8 +18,7 @@ import (
 )
 
 // comparable strips what may differ between two runs of one schedule: event
-// times, wall-clock durations inside fault details, and the order of a
-// snapshot's layout (the store lists it in map order).
+// times and wall-clock durations inside fault details.
 func comparable(events []history.Event) []history.Event {
 	dur := regexp.MustCompile(` in [0-9.]+[µnm]?s`)
 	out := make([]history.Event, len(events))
@@ -29,12 +28,6 @@ func comparable(events []history.Event) []history.Event {
 			n := *e.Nemesis
 			n.Detail = dur.ReplaceAllString(n.Detail, " in (time)")
 			e.Nemesis = &n
-		}
-		if e.Snapshot != nil {
-			sn := *e.Snapshot
-			sn.Layout = slices.Clone(sn.Layout)
-			slices.SortFunc(sn.Layout, func(a, b history.Entry) int { return strings.Compare(a.ID, b.ID) })
-			e.Snapshot = &sn
 		}
 		out[i] = e
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"math/bits"
+	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -347,6 +349,9 @@ func (s *Store) Layout() ([]LayoutEntry, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+	if s.sch != nil { // map order differs from run to run; a schedule must not
+		slices.SortFunc(out, func(a, b LayoutEntry) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return out, nil
 }
