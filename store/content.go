@@ -105,6 +105,7 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 	if err := cf.mf.ensure(off + n); err != nil {
 		return 0, err
 	}
+	s.point("put: copy content")
 	copy(cf.mf.data[off:off+n], b)
 	cf.mf.markDirty(off, n)
 	if s.bugs.contentOffsetRace {

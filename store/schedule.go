@@ -12,7 +12,11 @@ import (
 // runs one task at a time and switches only at its scheduling points: every
 // failpoint (fp), every acquisition of one of its locks (sched.Mutex and
 // sched.RWMutex, bound here), the yields inside seeded bugs' race windows,
-// and the spin of a compaction waiting for in-flight Puts. The locks stay
+// the spin of a compaction waiting for in-flight Puts, and a few points
+// (point) where an operation reads or writes shared memory outside those:
+// the content copy of a Put, its block write, and a Get's read of the
+// record, so that a change that moves one of them out of its lock or
+// reservation is interleaved there too. The locks stay
 // real; without a scheduler every hook is one nil check.
 //
 // What a controlled run needs from the store, and gets here:
@@ -67,6 +71,15 @@ func (s *Store) waitDrained(cf *contentFile) {
 		return
 	}
 	waitDrained(cf)
+}
+
+// point is a scheduling point between two steps of an operation that
+// touch shared memory outside the failpoints and locks: without a
+// scheduler, one nil check.
+func (s *Store) point(where string) {
+	if s.sch != nil {
+		s.sch.Point(where)
+	}
 }
 
 // yield is the scheduling point of a seeded bug's race window: a plain

@@ -442,6 +442,7 @@ func (s *Store) writeBlock(slot uint64, id string, h *recordHeader, emb []float3
 	encodeHeader(b, h, id)
 	sealHeader(b)
 	setState(b, stateLive)
+	s.point("put: write block")
 	if err := s.blocks.writeAt(b, slotOffset(slot)); err != nil {
 		return err
 	}
@@ -571,6 +572,7 @@ func (s *Store) get(id string, m *Memory) (Lookup, error) {
 	if err := s.fp(fpGet); err != nil {
 		return Missing, err
 	}
+	s.point("get: read record")
 	b := s.slotBytes(uint64(slot))
 	h := decodeHeader(b)
 	var c []byte
