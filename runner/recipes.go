@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -161,6 +162,9 @@ func (r Recipe) Picks() string {
 		s += fmt.Sprintf(" schedule=%s schedules=%d", r.Schedule, r.Schedules)
 		if r.ScheduleOps > 0 {
 			s += fmt.Sprintf(" schedule-ops=%d", r.ScheduleOps)
+		}
+		if slices.Contains(r.Nemeses, "sleep") {
+			s += " (sleep only with --schedule os)"
 		}
 	}
 	if r.Workers > 0 {
