@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,23 +15,6 @@ import (
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/sched"
 )
-
-// comparable strips what may differ between two runs of one schedule: event
-// times and wall-clock durations inside fault details.
-func comparable(events []history.Event) []history.Event {
-	dur := regexp.MustCompile(` in [0-9.]+[µnm]?s`)
-	out := make([]history.Event, len(events))
-	for i, e := range events {
-		e.Time = 0
-		if e.Nemesis != nil {
-			n := *e.Nemesis
-			n.Detail = dur.ReplaceAllString(n.Detail, " in (time)")
-			e.Nemesis = &n
-		}
-		out[i] = e
-	}
-	return out
-}
 
 func readHistory(t *testing.T, dir string) (history.Header, []history.Event) {
 	t.Helper()
@@ -54,7 +36,7 @@ func TestControlledRunReproducesItsHistory(t *testing.T) {
 		if ha.Schedule == nil || ha.Schedule.Mode != mode || ha.Schedule.Seed != 5 {
 			t.Fatalf("%s: header schedule %+v", mode, ha.Schedule)
 		}
-		ca, cb := comparable(ea), comparable(eb)
+		ca, cb := Comparable(ea), Comparable(eb)
 		if len(ca) != len(cb) {
 			t.Fatalf("%s: %d vs %d events", mode, len(ca), len(cb))
 		}

@@ -67,6 +67,7 @@ func (e usageError) ExitCode() int { return exitUsage }
 func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(),
+		replayCommand(),
 		analyzeCommand(),
 		exportCommand(),
 		listCommand(),
