@@ -68,6 +68,7 @@ func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(),
 		replayCommand(),
+		shrinkCommand(),
 		analyzeCommand(),
 		exportCommand(),
 		listCommand(),
