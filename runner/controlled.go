@@ -114,7 +114,7 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 	out.loadEnd = rec.Now()
 	out.Wall = time.Duration(out.loadEnd - out.loadStart)
 	out.Schedule = &ScheduleOutcome{Mode: string(cfg.Mode), Seed: cfg.Seed, Index: r.SchedIndex,
-		Steps: res.Steps, Clock: res.Clock, Deadlock: res.Deadlock, Trace: res.Trace}
+		Steps: res.Steps, Clock: res.Clock, Deadlock: res.Deadlock, trace: res.Trace}
 	if cfg.Mode == sched.ModePCT {
 		out.Schedule.Depth = cfg.Depth
 	}
@@ -147,9 +147,6 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
 	}
 	out.ExtraOps = extra.Load()
-	if err := writeJSON(filepath.Join(dir, ScheduleFile), out.Schedule); err != nil {
-		return nil, err
-	}
 	if missing := sink.cover.missing(r.Faults); len(missing) > 0 {
 		out.Problems = append(out.Problems, fmt.Sprintf("faults that never fired (or whose failpoint was never hit): %s", strings.Join(missing, ", ")))
 	}

@@ -105,9 +105,45 @@ func TestControlledRunReportsADeadlock(t *testing.T) {
 	if !found {
 		t.Fatal("the history does not record the deadlock")
 	}
+	if il := out.Schedule.Interleaving; il == nil || len(il.Rows) == 0 || !strings.Contains(il.Focus, "blocked") {
+		t.Fatalf("stuck run without the interleaving of its last steps: %+v", il)
+	}
 	html, err := os.ReadFile(filepath.Join(out.Dir, ReportFile))
 	if err != nil || !strings.Contains(string(html), "<h2>Deadlock</h2>") || !strings.Contains(string(html), "failpoint before-index-publish") {
 		t.Fatalf("report.html does not show the deadlock (%v)", err)
+	}
+}
+
+// An invalid controlled run shows the interleaving around the witness of
+// the violation: the rows of the witness calls are marked, and the table
+// is in report.html and schedule.json.
+func TestInterleavingAroundTheViolation(t *testing.T) {
+	out := mustRun(t, Config{Workload: "writer-writer", Seed: 3, SeedSet: true, Mode: "inprocess", Workers: 2, Ops: 3,
+		Nemeses: []string{"none"}, Bug: "slot-race", Schedule: "random"})
+	if out.Verdict != checker.Invalid {
+		t.Fatalf("verdict %s", out.Verdict)
+	}
+	il := out.Schedule.Interleaving
+	if il == nil {
+		t.Fatal("no interleaving for an invalid controlled run")
+	}
+	marked := 0
+	for _, r := range il.Rows {
+		if r.Witness {
+			marked++
+			if !strings.HasPrefix(r.Where, "call ") && !strings.HasPrefix(r.Where, "end ") {
+				t.Errorf("witness mark on %q, want a call's start or end", r.Where)
+			}
+		}
+	}
+	if marked < 2 || !slices.Contains(il.Tasks, "worker-0") || !strings.Contains(il.Text(), "failpoint") {
+		t.Fatalf("table %+v (%d marked)", il, marked)
+	}
+	for _, f := range []string{ReportFile, ScheduleFile} {
+		b, err := os.ReadFile(filepath.Join(out.Dir, f))
+		if err != nil || !strings.Contains(string(b), "interleaving") && !strings.Contains(string(b), "Interleaving") {
+			t.Fatalf("%s lacks the interleaving (%v)", f, err)
+		}
 	}
 }
 

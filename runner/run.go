@@ -105,6 +105,9 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	if err := writeJSON(filepath.Join(dir, ResultsFile), out.Report); err != nil {
 		return nil, err
 	}
+	if err := finishSchedule(dir, r, out, events); err != nil {
+		return nil, err
+	}
 	out.Latency = Latencies(events, out.loadStart, out.loadEnd)
 	if !r.Sched.Controlled() { // one task at a time: latencies are the scheduler's, not the store's
 		out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)

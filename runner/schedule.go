@@ -29,8 +29,6 @@ const (
 	// stepBudgetPerOp bounds a controlled run at this many steps per
 	// planned operation (a livelock ends as ErrStepBudget, not a hang).
 	stepBudgetPerOp = 2000
-	// traceSteps are the last steps kept for schedule.json.
-	traceSteps = 400
 )
 
 // faultTiming is the fault schedule's timing in a controlled run, in
@@ -66,9 +64,13 @@ type ScheduleOutcome struct {
 	// (deadlock, step budget); Deadlock is the cycle.
 	Stuck    string          `json:"stuck,omitempty"`
 	Deadlock *sched.Deadlock `json:"deadlock,omitempty"`
-	Trace    []sched.Step    `json:"trace,omitempty"`
+	// Interleaving is the table of the steps around the violation (invalid
+	// or stuck runs only).
+	Interleaving *Interleaving `json:"interleaving,omitempty"`
 	// Explored is how many schedules RunSchedules ran to get here.
 	Explored int `json:"explored,omitempty"`
+
+	trace []sched.Step // the run's steps, until finishSchedule
 }
 
 // resolveSchedule checks and fills in the schedule settings of c into r
@@ -140,7 +142,7 @@ func (r *Resolved) recipeSchedule(c Config) bool {
 func (r *Resolved) schedConfig() sched.Config {
 	ops := max(r.Plan.Params.Ops, 1)
 	return sched.Config{Mode: r.Sched, Seed: sched.DeriveSeed(r.Seed, r.SchedIndex), Depth: r.Depth,
-		Steps: ops * stepsPerOp, MaxSteps: ops * stepBudgetPerOp, Tick: controlledTick, TraceLimit: traceSteps}
+		Steps: ops * stepsPerOp, MaxSteps: ops * stepBudgetPerOp, Tick: controlledTick, TraceLimit: min(ops*stepsPerOp*4, traceCap)}
 }
 
 // scheduleHeader is the history header's record of the schedule; nil for a

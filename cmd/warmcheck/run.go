@@ -127,6 +127,9 @@ func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
 		if s.Deadlock != nil {
 			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(s.Deadlock.String(), "\n", "\n  "))
 		}
+		if s.Interleaving != nil {
+			fmt.Fprint(w, s.Interleaving.Text())
+		}
 	}
 	fmt.Fprintf(w, "verdict: %s (seed %d, %s)\nrun directory: %s\nreport: %s/%s\n",
 		out.Verdict, out.Seed, out.Elapsed.Round(1e6), out.Dir, out.Dir, runner.ReportFile)
