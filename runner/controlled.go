@@ -15,6 +15,7 @@ import (
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/nemesis"
 	"github.com/warmcheck/warmcheck/sched"
+	"github.com/warmcheck/warmcheck/store"
 )
 
 // recordControlled is record for a controlled schedule: the workers, the
@@ -129,6 +130,13 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 		if !sch.Abandon() {
 			log.Warn("goroutines of stuck tasks did not exit; left behind")
 			out.Problems = append(out.Problems, abandonedTasks)
+		}
+		// The fault schedule was abandoned mid-fault too: a failpoint it
+		// armed would fire in Close (a panic at sync-mid, uncaught there).
+		if t.failpoints != nil {
+			for _, fi := range store.AllFailpoints() {
+				t.failpoints.Disarm(fi.Name)
+			}
 		}
 		out.Problems = append(out.Problems, "no final snapshot: the controlled run ended stuck ("+res.Err.Error()+"), the store's locks may be held")
 	} else {

@@ -114,6 +114,18 @@ func TestControlledRunReportsADeadlock(t *testing.T) {
 	}
 }
 
+// A run that deadlocks while a panic is armed at sync-mid: the fault
+// schedule is abandoned mid-fault, and closing the store must not fire it
+// (the process died of the panic in Close before the failpoints were
+// disarmed; found by shrinking a panic-holds-lock run).
+func TestStuckRunDisarmsItsFaults(t *testing.T) {
+	out := mustRun(t, Config{Workload: "panic-recovery", Seed: 1, SeedSet: true, Mode: "inprocess", Workers: 10, Ops: 46,
+		Nemeses: []string{"panic"}, Bug: "panic-holds-lock", Schedule: "random"})
+	if out.Schedule == nil || out.Schedule.Stuck == "" || out.Verdict != checker.Invalid {
+		t.Fatalf("want a stuck, invalid run: %+v %s", out.Schedule, out.Verdict)
+	}
+}
+
 // An invalid controlled run shows the interleaving around the witness of
 // the violation: the rows of the witness calls are marked, and the table
 // is in report.html and schedule.json.
