@@ -15,7 +15,11 @@ import (
 // panic-holds-lock) ends with ErrTimeout at the deadline instead of hanging
 // the worker; the stuck goroutine is abandoned. A call with a
 // never-cancelled context (context.Background()) runs on the caller's
-// goroutine. Either way a panic in the store is recovered into *PanicError.
+// goroutine, and so does every call while the store runs under a controlled
+// scheduler (store.Scheduled): a call must then stay on its task's
+// goroutine, and one that cannot finish is a deadlock the scheduler
+// reports, not a timeout. Either way a panic in the store is recovered into
+// *PanicError.
 type InProcess struct {
 	s *store.Store
 	// unbounded: calls run on the caller's goroutine whatever the context
@@ -27,13 +31,6 @@ var _ Client = (*InProcess)(nil)
 
 // NewInProcess wraps s. The InProcess owns s from now on: Close closes it.
 func NewInProcess(s *store.Store) *InProcess { return &InProcess{s: s} }
-
-// NewInProcessDirect wraps s like NewInProcess, but every call runs on the
-// caller's goroutine whatever its context: for a store under a controlled
-// scheduler (package sched), where a call must stay on its task's goroutine
-// and a call that cannot finish is a deadlock the scheduler reports, not a
-// timeout.
-func NewInProcessDirect(s *store.Store) *InProcess { return &InProcess{s: s, unbounded: true} }
 
 // Store is the wrapped store (for nemeses that arm failpoints or compact).
 func (c *InProcess) Store() *store.Store { return c.s }
@@ -49,7 +46,7 @@ func (c *InProcess) direct() Client { return &InProcess{s: c.s, unbounded: true}
 
 // call runs f under ctx's deadline (see InProcess).
 func call[T any](c *InProcess, ctx context.Context, f func() (T, error)) (T, error) {
-	if c.unbounded || ctx.Done() == nil {
+	if c.unbounded || ctx.Done() == nil || c.s.Scheduled() {
 		return guarded(f)
 	}
 	if err := ctx.Err(); err != nil {

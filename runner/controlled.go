@@ -83,7 +83,7 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 		stream, wk := r.Plan.Stream(i), rec.Worker(i)
 		if _, err := sch.Go(fmt.Sprintf("worker-%d", i), false, func() {
 			// Calls get a context that is never done: they run on the
-			// task's goroutine (see client.NewInProcessDirect), and an
+			// task's goroutine (InProcess does so while the store is Scheduled), and an
 			// interrupt is seen between calls.
 			callCtx := context.WithoutCancel(ctx)
 			for ctx.Err() == nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/history"
@@ -71,7 +72,7 @@ func TestControlledRunReproducesItsHistory(t *testing.T) {
 func TestControlledRunReportsADeadlock(t *testing.T) {
 	// A context that can be cancelled, as the CLI's: calls must still run
 	// on their tasks' goroutines, or the stuck run cannot be abandoned
-	// (it hung here before client.NewInProcessDirect).
+	// (it hung here when they did not).
 	r, err := Resolve(Config{Bug: "panic-holds-lock", Seed: 2, SeedSet: true, Ops: 2000, Schedule: "pct", Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +124,27 @@ func TestStuckRunDisarmsItsFaults(t *testing.T) {
 		Nemeses: []string{"panic"}, Bug: "panic-holds-lock", Schedule: "random"})
 	if out.Schedule == nil || out.Schedule.Stuck == "" || out.Verdict != checker.Invalid {
 		t.Fatalf("want a stuck, invalid run: %+v %s", out.Schedule, out.Verdict)
+	}
+}
+
+// A run whose workers all finish while a lock leaked by panic-holds-lock is
+// still held ends normally; its final snapshot then waits for that lock.
+// After the run, calls are bounded again (the snapshot times out, Close is
+// abandoned): the run hung forever when calls stayed on the caller's
+// goroutine after the scheduler's run (found by shrinking).
+func TestRunEndingWithALeakedLockFinishes(t *testing.T) {
+	done := make(chan *Outcome, 1)
+	go func() {
+		done <- mustRun(t, Config{Workload: "panic-recovery", Seed: 1, SeedSet: true, Mode: "inprocess", Workers: 5, Ops: 1,
+			Nemeses: []string{"panic"}, Bug: "panic-holds-lock", Schedule: "random"})
+	}()
+	select {
+	case out := <-done:
+		if out.Schedule == nil || out.Schedule.Stuck != "" {
+			t.Fatalf("want a run that ended normally: %+v", out.Schedule)
+		}
+	case <-time.After(2 * time.Minute): // it takes about two close timeouts (6 s)
+		t.Fatal("the run did not finish: its final snapshot waits for the leaked lock without a timeout")
 	}
 }
 

@@ -54,9 +54,6 @@ func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Sc
 		}
 		t.store = st
 		t.inproc = client.NewInProcess(st)
-		if sch != nil {
-			t.inproc = client.NewInProcessDirect(st)
-		}
 		t.client = t.inproc
 	case workload.Process:
 		if err := t.openProcess(r, bugs, log); err != nil {
