@@ -64,7 +64,7 @@ func (s *Store) bindFile(mf *mappedFile) {
 // Scheduled reports whether s runs under a controlled scheduler right now
 // (a run in progress): its calls must then stay on the goroutine of the
 // task that makes them.
-func (s *Store) Scheduled() bool { return s.sch.Active() }
+func (s *Store) Scheduled() bool { return s != nil && s.sch.Active() }
 
 // waitDrained waits until no Put is registered with cf: under a scheduler
 // a spin that lets the Puts run.
