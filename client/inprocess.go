@@ -15,7 +15,11 @@ import (
 // panic-holds-lock) ends with ErrTimeout at the deadline instead of hanging
 // the worker; the stuck goroutine is abandoned. A call with a
 // never-cancelled context (context.Background()) runs on the caller's
-// goroutine. Either way a panic in the store is recovered into *PanicError.
+// goroutine, and so does every call while the store runs under a controlled
+// scheduler (store.Scheduled): a call must then stay on its task's
+// goroutine, and one that cannot finish is a deadlock the scheduler
+// reports, not a timeout. Either way a panic in the store is recovered into
+// *PanicError.
 type InProcess struct {
 	s *store.Store
 	// unbounded: calls run on the caller's goroutine whatever the context
@@ -42,7 +46,7 @@ func (c *InProcess) direct() Client { return &InProcess{s: c.s, unbounded: true}
 
 // call runs f under ctx's deadline (see InProcess).
 func call[T any](c *InProcess, ctx context.Context, f func() (T, error)) (T, error) {
-	if c.unbounded || ctx.Done() == nil {
+	if c.unbounded || ctx.Done() == nil || c.s.Scheduled() {
 		return guarded(f)
 	}
 	if err := ctx.Err(); err != nil {

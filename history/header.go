@@ -47,6 +47,20 @@ type Header struct {
 	// ends info. 0 in histories written before it (then the checks assume
 	// the client's default of 5 s).
 	OpTimeoutNanos int64 `msgpack:"op_timeout_ns,omitempty" json:"op_timeout_ns,omitempty"`
+	// Schedule is how the run's goroutines were interleaved: absent for a
+	// free run (the Go runtime's scheduler), set for a controlled one, where
+	// it and the seed reproduce the interleaving.
+	Schedule *Schedule `msgpack:"schedule,omitempty" json:"schedule,omitempty"`
+}
+
+// Schedule describes a controlled interleaving (package sched).
+type Schedule struct {
+	Mode  string `msgpack:"mode" json:"mode"`                       // "pct" or "random"
+	Seed  int64  `msgpack:"seed" json:"seed"`                       // the schedule's own seed
+	Index int    `msgpack:"index" json:"index"`                     // which of the run's --schedules (0-based)
+	Depth int    `msgpack:"depth,omitempty" json:"depth,omitempty"` // pct: bug depth d
+	Steps int    `msgpack:"steps,omitempty" json:"steps,omitempty"` // pct: the step estimate k the change points were drawn over
+	Tick  int64  `msgpack:"tick_ns" json:"tick_ns"`                 // virtual ns per scheduling step
 }
 
 // DigestAlgorithm is the algorithm of the history's digests: Digest, or

@@ -68,10 +68,21 @@ func (panicNemesis) Wait(ctx context.Context, t Target, f Fault) {
 // holdUntilHit holds until f's failpoint has fired once more or f.Hold has
 // passed.
 func holdUntilHit(ctx context.Context, t Target, f Fault) {
+	if s := sleeperOf(ctx); s != nil {
+		before, _ := t.Hits(ctx)
+		poll := max(min(hitPoll, f.Hold/20), time.Microsecond)
+		for waited := time.Duration(0); waited < f.Hold && ctx.Err() == nil; waited += poll {
+			s(ctx, poll)
+			if now, err := t.Hits(ctx); err == nil && now[string(f.Failpoint)] > before[string(f.Failpoint)] {
+				return
+			}
+		}
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.Hold)
 	defer cancel()
 	before, _ := t.Hits(ctx)
-	tick := time.NewTicker(5 * time.Millisecond)
+	tick := time.NewTicker(hitPoll)
 	defer tick.Stop()
 	for {
 		select {

@@ -61,6 +61,10 @@ type Outcome struct {
 
 // holdFor waits d or until ctx is done.
 func holdFor(ctx context.Context, d time.Duration) {
+	if s := sleeperOf(ctx); s != nil {
+		s(ctx, d)
+		return
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

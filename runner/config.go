@@ -12,6 +12,7 @@ import (
 	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/nemesis"
+	"github.com/warmcheck/warmcheck/sched"
 	"github.com/warmcheck/warmcheck/workload"
 )
 
@@ -29,7 +30,16 @@ type Config struct {
 	Nemeses []string
 	Bug     string // a seeded bug of the store's catalogue, "" for none
 	Mode    string // "": the recipe's or the workload's
-	Out     string // "": "runs"
+	// Schedule is how goroutines interleave: "os" (free), "pct" or
+	// "random" (controlled, schedule.go); "": the recipe's, else "os".
+	Schedule string
+	// Schedules is how many controlled schedules to explore (0: 1),
+	// starting at schedule ScheduleFrom; PCTDepth is PCT's bug depth
+	// (0: sched.DefaultDepth).
+	Schedules    int
+	ScheduleFrom int
+	PCTDepth     int
+	Out          string // "": "runs"
 	// OpTimeout bounds each operation; an operation that takes longer ends
 	// info. 0: DefaultOpTimeout.
 	OpTimeout time.Duration
@@ -76,6 +86,14 @@ type Resolved struct {
 	// wrapClient, when set (tests only), wraps the store's client before the
 	// recorder sees it: a test target that stalls or misbehaves.
 	wrapClient func(client.Client) client.Client
+	// Sched is the schedule mode; for a controlled one, Schedules are
+	// explored from SchedFrom, SchedIndex is the one this run is, and Depth
+	// is PCT's depth (schedule.go).
+	Sched      sched.Mode
+	Schedules  int
+	SchedFrom  int
+	SchedIndex int
+	Depth      int
 }
 
 // Resolve fills in the defaults: the bug's recipe first, then the
@@ -142,6 +160,9 @@ func Resolve(c Config) (*Resolved, error) {
 		}
 		if o.Ops == 0 && !o.Unbounded {
 			o.Ops = r.Recipe.Ops
+			if r.Recipe.ScheduleOps > 0 && r.recipeSchedule(c) {
+				o.Ops = r.Recipe.ScheduleOps
+			}
 		}
 	}
 	r.Plan, err = wl.Plan(r.Seed, o)
@@ -161,6 +182,9 @@ func Resolve(c Config) (*Resolved, error) {
 		if _, err := nemesis.NewScheduler(r.scheduleOptions()); err != nil {
 			return nil, fmt.Errorf("%w: faults %s under workload %s: %w", ErrConfig, strings.Join(r.Faults, ","), r.Workload.Name, err)
 		}
+	}
+	if err := r.resolveSchedule(c); err != nil {
+		return nil, err
 	}
 	if r.Out == "" {
 		r.Out = DefaultOut
@@ -199,23 +223,26 @@ func randomSeed() int64 {
 
 // configJSON is config.json: the resolved configuration, enough to rerun.
 type configJSON struct {
-	Workload   string          `json:"workload"`
-	Seed       int64           `json:"seed"`
-	Ops        int             `json:"ops"`
-	Duration   string          `json:"duration,omitempty"`
-	Workers    int             `json:"workers"`
-	Nemeses    []string        `json:"nemeses"`
-	Bug        string          `json:"bug,omitempty"`
-	Mode       string          `json:"mode"`
-	OpTimeout  string          `json:"op_timeout"`
-	Params     workload.Params `json:"params"`
-	Mix        string          `json:"mix"`
-	Sizes      string          `json:"sizes"`
-	Targets    []string        `json:"targets"`
-	Rerun      string          `json:"rerun"`
-	Args       []string        `json:"args,omitempty"`
-	Version    string          `json:"warmcheck_version"`
-	StartedUTC string          `json:"started_utc"`
+	Workload  string          `json:"workload"`
+	Seed      int64           `json:"seed"`
+	Ops       int             `json:"ops"`
+	Duration  string          `json:"duration,omitempty"`
+	Workers   int             `json:"workers"`
+	Nemeses   []string        `json:"nemeses"`
+	Bug       string          `json:"bug,omitempty"`
+	Mode      string          `json:"mode"`
+	OpTimeout string          `json:"op_timeout"`
+	Params    workload.Params `json:"params"`
+	Mix       string          `json:"mix"`
+	Sizes     string          `json:"sizes"`
+	Targets   []string        `json:"targets"`
+	Rerun     string          `json:"rerun"`
+	Args      []string        `json:"args,omitempty"`
+	Version   string          `json:"warmcheck_version"`
+	// Schedule is the interleaving: os (free) or a controlled one.
+	Schedule   string            `json:"schedule"`
+	Sched      *history.Schedule `json:"schedule_params,omitempty"`
+	StartedUTC string            `json:"started_utc"`
 }
 
 func (r *Resolved) configJSON(started time.Time) configJSON {
@@ -225,6 +252,7 @@ func (r *Resolved) configJSON(started time.Time) configJSON {
 		Params: r.Plan.Params, Mix: r.Plan.Params.Mix.String(), Sizes: r.Plan.Params.Sizes.String(),
 		Rerun: r.RerunCommand(), Args: r.Args, Version: r.Version,
 		StartedUTC: started.UTC().Format(time.RFC3339Nano),
+		Schedule:   string(r.Sched), Sched: r.scheduleHeader(),
 	}
 	if r.Duration > 0 {
 		c.Duration = r.Duration.String()
@@ -251,6 +279,12 @@ func (r *Resolved) RerunCommand() string {
 	}
 	if r.Bug != "" {
 		s += " --bug " + r.Bug
+	}
+	if r.Sched.Controlled() {
+		s += fmt.Sprintf(" --schedule %s --schedule-from %d", r.Sched, r.SchedIndex)
+		if r.Sched == sched.ModePCT {
+			s += fmt.Sprintf(" --pct-depth %d", r.Depth)
+		}
 	}
 	return s
 }

@@ -56,9 +56,22 @@ func TestResolveBugPicksRecipe(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", rec.Bug, err)
 		}
-		if r.Workload.Name != rec.Workload || string(r.Mode) != rec.Mode || !slices.Equal(r.Faults, rec.Nemeses) {
+		// Under the recipe's controlled schedule its sleeps are dropped:
+		// the scheduler chooses the interleaving at every failpoint.
+		want := rec.Nemeses
+		if rec.Schedule != "" {
+			want = slices.DeleteFunc(slices.Clone(want), func(f string) bool { return f == "sleep" })
+			if string(r.Sched) != rec.Schedule || r.Schedules != rec.Schedules {
+				t.Errorf("%s: schedule %s x%d, recipe says %s x%d", rec.Bug, r.Sched, r.Schedules, rec.Schedule, rec.Schedules)
+			}
+			os, err := Resolve(Config{Bug: string(rec.Bug), Schedule: "os"})
+			if err != nil || !slices.Equal(os.Faults, rec.Nemeses) || os.Sched.Controlled() {
+				t.Errorf("%s --schedule os: %v, faults %v, want %v free", rec.Bug, err, os.Faults, rec.Nemeses)
+			}
+		}
+		if r.Workload.Name != rec.Workload || string(r.Mode) != rec.Mode || !slices.Equal(r.Faults, want) {
 			t.Errorf("%s: picked %s/%s/%v, recipe says %s/%s/%v", rec.Bug, r.Workload.Name, r.Mode, r.Faults,
-				rec.Workload, rec.Mode, rec.Nemeses)
+				rec.Workload, rec.Mode, want)
 		}
 	}
 	// The user's choices win over the recipe's.

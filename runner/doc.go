@@ -30,8 +30,10 @@
 // A run never hangs on a hung store: every operation has a deadline (it then
 // ends info), the workers are stopped when one of them gets no ok for the
 // recovery bound plus one operation timeout, or when the time budget runs
-// out, and the history recorded so far is judged.
+// out, and the history recorded so far is judged. A controlled run
+// (--schedule pct|random, controlled.go) has no deadlines: a hung store is a
+// deadlock, which its scheduler finds at once.
 //
-// Imports: workload, client, nemesis, checker, history, store. Nothing
+// Imports: workload, client, nemesis, checker, history, store, sched. Nothing
 // imports runner except cmd/warmcheck (and bench, which may drive runs).
 package runner

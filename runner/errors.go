@@ -10,4 +10,9 @@ var (
 	ErrRunDir     = errors.New("runner: cannot write the run directory")
 	ErrHistory    = errors.New("runner: cannot record the history")
 	ErrStore      = errors.New("runner: cannot start the store")
+	// ErrRunInput: a run directory to replay cannot be read.
+	ErrRunInput = errors.New("runner: cannot read the run directory")
+	// ErrNotReplayable: the run directory holds a free run (--schedule
+	// os), whose interleaving was not recorded.
+	ErrNotReplayable = errors.New("not a controlled run: its interleaving was not recorded (rerun it with --schedule pct or random)")
 )

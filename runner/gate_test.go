@@ -92,10 +92,11 @@ func gateRun(t *testing.T, bug string, seed int64) {
 }
 
 // TestSeededBugGateFast is the part of the gate that runs in every go
-// test: a few bugs, one seed each. WARMCHECK_LONG=1 runs every bug over
+// test: a few bugs, one seed each (slot-race and panic-holds-lock under
+// their recipes' controlled scheduler). WARMCHECK_LONG=1 runs every bug over
 // several seeds (TestSeededBugGateFull).
 func TestSeededBugGateFast(t *testing.T) {
-	for _, bug := range []string{"count-on-failed-store", "slot-race", "sync-skips-content"} {
+	for _, bug := range []string{"count-on-failed-store", "slot-race", "panic-holds-lock", "sync-skips-content"} {
 		t.Run(bug, func(t *testing.T) { gateRun(t, bug, 1) })
 	}
 }

@@ -105,12 +105,27 @@ func WriteRecord(dir, historyFile string, rep *checker.Report, warning string, e
 		return err
 	}
 	d := newReportData(rep, warning, cfg, o, events)
-	for _, f := range []string{historyFile, ResultsFile, ConfigFile, MetricsFile, LogFile} {
+	for _, f := range []string{historyFile, ResultsFile, ConfigFile, MetricsFile, ScheduleFile, LogFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			d.Files = append(d.Files, f)
 		}
 	}
 	return writeReport(filepath.Join(dir, ReportFile), d)
+}
+
+// readRunReport is the report of the one history a run directory's
+// results.json judged (WriteRecord's shape), or nil when it is absent or
+// unreadable.
+func readRunReport(dir string) *checker.Report {
+	b, err := os.ReadFile(filepath.Join(dir, ResultsFile))
+	if err != nil {
+		return nil
+	}
+	var res checker.Results
+	if json.Unmarshal(b, &res) != nil || len(res.Histories) != 1 {
+		return nil
+	}
+	return res.Histories[0].Report
 }
 
 func newReportData(rep *checker.Report, warning string, cfg *savedConfig, o *Outcome, events []history.Event) reportData {

@@ -47,6 +47,8 @@ type Outcome struct {
 	Problems []string `json:"problems,omitempty"`
 	// Plot is the latency plot's file name in Dir, "" when none was drawn.
 	Plot string `json:"plot,omitempty"`
+	// Schedule is set for a controlled run (schedule.go).
+	Schedule *ScheduleOutcome `json:"schedule,omitempty"`
 
 	loadStart, loadEnd int64 // ns since run start: the workers' phase
 }
@@ -102,15 +104,20 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	events := in.Events
 	out.Report = checker.Run(ctx, in, checker.Options{})
 	out.Verdict = out.Report.Verdict
+	if err := finishSchedule(dir, r, out, events); err != nil {
+		return nil, err
+	}
 	out.Latency = Latencies(events, out.loadStart, out.loadEnd)
-	out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)
+	if !r.Sched.Controlled() { // one task at a time: latencies are the scheduler's, not the store's
+		out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)
+	}
 	for _, c := range out.Report.Checks {
 		log.Info("check", "name", c.Name, "verdict", c.Verdict, "summary", c.Summary)
 	}
 	for _, f := range out.Findings {
 		log.Info("target", "target", f.Target, "measured", f.Measured, "met", f.Met, "note", f.Note)
 	}
-	if r.Plot != nil {
+	if r.Plot != nil && !r.Sched.Controlled() {
 		if err := r.Plot(events, filepath.Join(dir, PlotFile)); err != nil {
 			log.Warn("latency plot failed", "error", err)
 		} else {
@@ -134,6 +141,9 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 // record drives the store and writes history.wch; it returns the timing of
 // the workers' phase in an Outcome.
 func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Outcome, error) {
+	if r.Sched.Controlled() {
+		return recordControlled(ctx, r, dir, log)
+	}
 	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
@@ -256,6 +266,7 @@ func header(r *Resolved) history.Header {
 		StartedUnixNanos: time.Now().UnixNano(),
 		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
 		Preload:          r.Plan.Params.Preload, DurationNanos: int64(r.Duration), OpTimeoutNanos: int64(r.OpTimeout),
+		Schedule: r.scheduleHeader(),
 	}
 }
 

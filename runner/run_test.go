@@ -26,7 +26,7 @@ func mustRun(t *testing.T, c Config) *Outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := Run(context.Background(), r)
+	out, err := RunSchedules(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
 	}

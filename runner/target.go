@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/sched"
 	"github.com/warmcheck/warmcheck/store"
 	"github.com/warmcheck/warmcheck/workload"
 )
@@ -33,6 +34,12 @@ const closeTimeout = 3 * time.Second
 
 // openTarget starts the store in runDir/store.
 func openTarget(r *Resolved, runDir string, log hclog.Logger) (*target, error) {
+	return openTargetUnder(r, runDir, log, nil)
+}
+
+// openTargetUnder is openTarget with the in-process store under sch (nil:
+// a free run).
+func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Scheduler) (*target, error) {
 	t := &target{mode: r.Mode, dir: filepath.Join(runDir, StoreDir)}
 	var bugs []store.Bug
 	if r.Bug != "" {
@@ -41,7 +48,7 @@ func openTarget(r *Resolved, runDir string, log hclog.Logger) (*target, error) {
 	switch r.Mode {
 	case workload.InProcess:
 		t.failpoints = store.NewFailpoints()
-		st, err := store.Open(t.dir, store.Options{Bugs: bugs, Failpoints: t.failpoints, Logger: log.Named("store")})
+		st, err := store.Open(t.dir, store.Options{Bugs: bugs, Failpoints: t.failpoints, Logger: log.Named("store"), Scheduler: sch})
 		if err != nil {
 			return nil, fmt.Errorf("%w: open %s: %w", ErrStore, t.dir, err)
 		}

@@ -1,8 +1,9 @@
 package store
 
 import (
-	"sync"
 	"sync/atomic"
+
+	"github.com/warmcheck/warmcheck/sched"
 )
 
 // allocator hands out slots. Invariants: a slot on the free list is free on
@@ -13,7 +14,7 @@ import (
 type allocator struct {
 	nextSlot  atomic.Uint64
 	freeCount atomic.Int64
-	mu        sync.Mutex
+	mu        sched.Mutex
 	free      []uint32
 }
 
@@ -56,7 +57,7 @@ func (a *allocator) inUse() uint64 {
 // only once the record that replaced them is durable. removed slots carry a
 // free marker already and become reusable once that marker is durable.
 type pendingFree struct {
-	mu         sync.Mutex
+	mu         sched.Mutex
 	superseded []uint32
 	removed    []uint32
 }

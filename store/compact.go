@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math/bits"
-	"runtime"
 	"slices"
 	"time"
 )
@@ -70,6 +69,7 @@ func (s *Store) compact() (CompactionStats, error) {
 	if err != nil {
 		return CompactionStats{}, err
 	}
+	s.bindFile(mf)
 	cf := &contentFile{mf: mf, epoch: epoch}
 	cf.tail.Store(fileHeaderSize)
 	s.epochs.Store(&epochSet{files: append(append([]*contentFile(nil), old.files...), cf)})
@@ -79,7 +79,7 @@ func (s *Store) compact() (CompactionStats, error) {
 	}
 	if !s.bugs.compactionLostStore {
 		for _, f := range old.files {
-			waitDrained(f)
+			s.waitDrained(f)
 		}
 	}
 	bytesBefore := old.totalBytes()
@@ -287,7 +287,7 @@ func (s *Store) rewriteMoves(moves []move, epoch uint64) (uint64, error) {
 			return moved, err
 		}
 		if s.bugs.compactionSwapWindow {
-			runtime.Gosched()
+			s.yield("compaction-swap-window window")
 		}
 	}
 	return moved, nil

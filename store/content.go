@@ -95,7 +95,7 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 		// Seeded bug: the offset is read outside any reservation, so two
 		// concurrent appends can get the same offset.
 		off = cf.tail.Load()
-		runtime.Gosched()
+		s.yield("content-offset-race window")
 	} else {
 		off = cf.tail.Add(n) - n
 	}
@@ -105,6 +105,7 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 	if err := cf.mf.ensure(off + n); err != nil {
 		return 0, err
 	}
+	s.point("put: copy content")
 	copy(cf.mf.data[off:off+n], b)
 	cf.mf.markDirty(off, n)
 	if s.bugs.contentOffsetRace {

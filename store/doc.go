@@ -46,7 +46,12 @@
 // injected at any of them leaves no lock held. Seeded bugs (bugs.go) are
 // plain booleans; with none switched on, none of their code runs.
 //
-// Imports: the standard library, golang.org/x/sys/unix, go-hclog and
-// github.com/cespare/xxhash/v2 (Digest, which must equal history.Digest) only.
-// store never imports history (nor any other warmcheck package).
+// Under a controlled scheduler (Options.Scheduler, schedule.go) the store
+// runs one task at a time, switched at its failpoints, lock acquisitions
+// and a few marked points; without one, each of those hooks is a nil check.
+//
+// Imports: the standard library, golang.org/x/sys/unix, go-hclog,
+// github.com/cespare/xxhash/v2 (Digest, which must equal history.Digest) and
+// sched (its locks and scheduling points) only. store never imports history
+// (nor any other warmcheck package than sched).
 package store

@@ -251,9 +251,13 @@ func (f *Failpoints) fire(id fpID, a *armed) error {
 	return nil
 }
 
-// fp consults failpoint id of s; with no Failpoints configured it is a nil
-// check, with the failpoint disarmed one atomic load.
+// fp is failpoint id of s: a scheduling point under a scheduler, then the
+// armed action if any. With neither it is two nil checks; with the
+// failpoint disarmed, one atomic load more.
 func (s *Store) fp(id fpID) error {
+	if s.sch != nil {
+		s.sch.Point(fpPoints[id])
+	}
 	if s.fps == nil {
 		return nil
 	}

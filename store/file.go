@@ -6,11 +6,12 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/warmcheck/warmcheck/sched"
 )
 
 const (
@@ -40,7 +41,7 @@ type mappedFile struct {
 	f      *os.File
 	data   []byte
 	size   atomic.Uint64
-	growMu sync.Mutex
+	growMu sched.Mutex
 	grow   func() error // failpoint hook consulted before each growth
 	// maxStep caps one growth: the blocks file grows in small steps because
 	// recovery scans every slot of it; content files grow in big ones.
@@ -62,7 +63,7 @@ type mappedFile struct {
 	image    *os.File // the durable image, nil unless Options.DurableImage
 	// imageMu, when set, is held (write) while the image copy is taken; see
 	// Store.beginInPlace.
-	imageMu *sync.RWMutex
+	imageMu *sched.RWMutex
 }
 
 // createDataFile atomically creates path holding header: written to a

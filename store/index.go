@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"hash/maphash"
 	"math/bits"
-	"sync"
+	"slices"
+
+	"github.com/warmcheck/warmcheck/sched"
 )
 
 const numShards = 64
@@ -15,7 +18,7 @@ const numShards = 64
 // published slot's header under mu (write). The padding keeps two shards'
 // locks off one cache line.
 type shard struct {
-	mu sync.RWMutex
+	mu sched.RWMutex
 	m  map[string]uint32
 	// version changes (under mu) whenever an id is added, removed or moved
 	// to another slot, so a scan can trust a snapshot taken at the same
@@ -29,6 +32,9 @@ type shard struct {
 type index struct {
 	seed   maphash.Seed
 	shards [numShards]shard
+	// fixedHash: shard by fixedShard (schedule.go), the same in every
+	// process, instead of maphash with its random seed.
+	fixedHash bool
 }
 
 func newIndex() *index {
@@ -40,6 +46,9 @@ func newIndex() *index {
 }
 
 func (ix *index) shardOf(id string) *shard {
+	if ix.fixedHash {
+		return &ix.shards[fixedShard(id)&(numShards-1)]
+	}
 	return &ix.shards[maphash.String(ix.seed, id)&(numShards-1)]
 }
 
@@ -93,6 +102,11 @@ func (ix *index) snapshotBySlot(nslots uint64) *slotSnap {
 		}
 		sh.mu.RUnlock()
 	}
+	// The extras were met in map order: put them in slot order, so that a
+	// scan visits them in the same order in every run of one schedule.
+	slices.SortFunc(sn.extra, func(a, b snapEntry) int {
+		return cmp.Or(cmp.Compare(a.slot, b.slot), cmp.Compare(a.id, b.id))
+	})
 	return sn
 }
 

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"math/bits"
+	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -52,9 +54,12 @@ func (s *Store) scanSlots(sn *slotSnap, from, to int, held bool, v visit) error 
 		}
 		defer s.end()
 	}
-	es := s.epochs.Load()
 	if s.idx.rlockAll(mask) {
 		defer s.idx.runlockAll(mask)
+		// Loaded under the locks, as in scanShardSlots: a set loaded before
+		// them may predate an epoch that a record published meanwhile
+		// already points into (a compaction started and a Put landed).
+		es := s.epochs.Load()
 		for k := from; k < to; k++ {
 			if id := sn.ids[k]; id != "" {
 				if err := s.visitEntry(es, sn, id, uint32(k), sn.shards[k], v); err != nil {
@@ -347,6 +352,9 @@ func (s *Store) Layout() ([]LayoutEntry, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+	if s.sch != nil { // map order differs from run to run; a schedule must not
+		slices.SortFunc(out, func(a, b LayoutEntry) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return out, nil
 }

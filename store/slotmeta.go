@@ -2,8 +2,9 @@ package store
 
 import (
 	"math"
-	"sync"
 	"sync/atomic"
+
+	"github.com/warmcheck/warmcheck/sched"
 )
 
 // slotMeta is the in-memory copy of the fields of a slot's record header
@@ -65,7 +66,7 @@ type metaChunk [metaChunkSlots]slotMeta
 // it grows without moving (a pointer to an entry stays valid). The chunk
 // directory is replaced wholesale (copy on grow) and read without a lock.
 type metaTable struct {
-	mu     sync.Mutex // serialises growth
+	mu     sched.Mutex // serialises growth
 	chunks atomic.Pointer[[]*metaChunk]
 }
 

@@ -6,13 +6,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/warmcheck/warmcheck/sched"
 )
 
 // Store is an open warm-tier store. All methods are safe for concurrent use.
@@ -22,10 +23,11 @@ type Store struct {
 	log  hclog.Logger
 	bugs bugSet
 	fps  *Failpoints
+	sch  *sched.Scheduler // nil: free run (schedule.go)
 
 	// closeMu is held (read) by every operation while it touches the
 	// mappings and (write) by Close while it unmaps them.
-	closeMu sync.RWMutex
+	closeMu sched.RWMutex
 	closed  bool
 
 	blocks  *mappedFile
@@ -43,8 +45,8 @@ type Store struct {
 	live      atomic.Int64
 	liveBytes atomic.Int64
 
-	syncMu         sync.Mutex   // serialises Sync and the retiring of content files
-	imageMu        sync.RWMutex // durable image copy of blocks (write) vs in-place header rewrites (read)
+	syncMu         sched.Mutex   // serialises Sync and the retiring of content files
+	imageMu        sched.RWMutex // durable image copy of blocks (write) vs in-place header rewrites (read)
 	compacting     atomic.Bool
 	compactions    atomic.Uint64
 	bytesReclaimed atomic.Uint64
@@ -74,6 +76,10 @@ type Options struct {
 	// store directory: a store reopened without it and later with it again
 	// keeps an image that may hold stale bytes past what recovery rewrote.
 	DurableImage bool
+	// Scheduler, when non-nil, controls the interleaving of the store's
+	// calls while it runs (schedule.go); group commit becomes one of its
+	// daemon tasks, so the store must be opened before the scheduler runs.
+	Scheduler *sched.Scheduler
 	// Logger receives recovery and compaction notes; nil discards them.
 	Logger hclog.Logger
 }
@@ -109,6 +115,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.openFiles(); err != nil {
 		return nil, err
 	}
+	if opts.Scheduler != nil {
+		s.bindScheduler(opts.Scheduler)
+	}
 	if err := s.recover(); err != nil {
 		return nil, err
 	}
@@ -117,8 +126,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		interval = DefaultGroupCommit
 	}
 	if interval > 0 {
-		s.stop, s.stopped = make(chan struct{}), make(chan struct{})
-		go s.groupCommit(interval)
+		if err := s.startGroupCommit(interval); err != nil {
+			return nil, err
+		}
 	}
 	ok = true
 	return s, nil
@@ -370,7 +380,7 @@ func (s *Store) put(id string, m *Memory) (Placement, error) {
 		if err := s.publish(id, slot, h.seq, h.contentLen, &st); err != nil {
 			return Placement{}, err
 		}
-		runtime.Gosched()
+		s.yield("index-before-block window")
 	}
 	if err := s.fp(fpBetweenContentAndBlock); err != nil {
 		return Placement{}, err
@@ -399,7 +409,7 @@ func (s *Store) allocSlot() (uint64, error) {
 		// Seeded bug: read the counter now, increment it after the block
 		// is written (see put), so concurrent Puts share a slot.
 		slot = s.alloc.nextSlot.Load()
-		runtime.Gosched()
+		s.yield("slot-race window")
 	} else {
 		slot, _ = s.alloc.alloc()
 	}
@@ -432,6 +442,7 @@ func (s *Store) writeBlock(slot uint64, id string, h *recordHeader, emb []float3
 	encodeHeader(b, h, id)
 	sealHeader(b)
 	setState(b, stateLive)
+	s.point("put: write block")
 	if err := s.blocks.writeAt(b, slotOffset(slot)); err != nil {
 		return err
 	}
@@ -561,6 +572,7 @@ func (s *Store) get(id string, m *Memory) (Lookup, error) {
 	if err := s.fp(fpGet); err != nil {
 		return Missing, err
 	}
+	s.point("get: read record")
 	b := s.slotBytes(uint64(slot))
 	h := decodeHeader(b)
 	var c []byte
@@ -739,7 +751,7 @@ func (s *Store) updateActivationUnlocked(id string, v float32) (Lookup, error) {
 	if err := s.fp(fpUpdateActivation); err != nil {
 		return Missing, err
 	}
-	runtime.Gosched()
+	s.yield("unlocked-activation window")
 	copy(b[:sectorSize], sector[:])
 	h := decodeHeader(sector[:])
 	s.meta.set(uint64(slot), &h)

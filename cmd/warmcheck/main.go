@@ -67,6 +67,8 @@ func (e usageError) ExitCode() int { return exitUsage }
 func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(),
+		replayCommand(),
+		shrinkCommand(),
 		analyzeCommand(),
 		exportCommand(),
 		listCommand(),

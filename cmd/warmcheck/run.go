@@ -38,6 +38,10 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "mode", Usage: "inprocess or process (default: the workload's)"},
 			&cli.StringFlag{Name: "out", Value: runner.DefaultOut, Usage: "directory of run directories"},
 			&cli.DurationFlag{Name: "op-timeout", Value: runner.DefaultOpTimeout, Usage: "an operation taking longer ends info"},
+			&cli.StringFlag{Name: "schedule", Usage: "how goroutines interleave: os (free, the Go runtime's), pct or random (controlled: one at a time, switched at the store's failpoints, locks and calls, reproduced by the seed; in process only) (default: the recipe's, else os)"},
+			&cli.IntFlag{Name: "schedules", Usage: "controlled: explore this many schedules of the same operations, each with its own derived seed; stop at the first invalid one", Value: 1},
+			&cli.IntFlag{Name: "schedule-from", Usage: "controlled: index of the first schedule (a rerun of schedule i of an earlier --schedules run)"},
+			&cli.IntFlag{Name: "pct-depth", Usage: "pct: the bug depth sought (change points + 1)", Value: 3},
 		},
 		Action: runAction,
 	}
@@ -58,6 +62,7 @@ func runAction(c *cli.Context) error {
 		Mode:      c.String("mode"),
 		Out:       c.String("out"),
 		OpTimeout: c.Duration("op-timeout"),
+		Schedule:  c.String("schedule"),
 		Progress:  os.Stderr,
 		Terminal:  term.IsTerminal(int(os.Stderr.Fd())) && os.Getenv("CI") == "",
 		Version:   version,
@@ -67,6 +72,18 @@ func runAction(c *cli.Context) error {
 	if c.IsSet("nemesis") {
 		cfg.Nemeses = strings.Split(c.String("nemesis"), ",")
 	}
+	if c.IsSet("schedules") {
+		cfg.Schedules = c.Int("schedules")
+	}
+	if c.IsSet("schedule-from") {
+		cfg.ScheduleFrom = c.Int("schedule-from")
+	}
+	if c.IsSet("pct-depth") {
+		cfg.PCTDepth = c.Int("pct-depth")
+		if cfg.PCTDepth < 1 {
+			return usageError{errors.New("--pct-depth must be at least 1")}
+		}
+	}
 	if c.IsSet("op-timeout") && cfg.OpTimeout <= 0 {
 		return usageError{errors.New("--op-timeout must be positive")}
 	}
@@ -74,12 +91,12 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	fmt.Fprintf(c.App.Writer, "warmcheck run: workload=%s seed=%d mode=%s nemesis=%s bug=%s workers=%d ops=%d\n",
-		r.Workload.Name, r.Seed, r.Mode, runFaultList(r.Faults), runOrNone(r.Bug), r.Plan.Params.Workers, r.Plan.Params.Ops)
+	fmt.Fprintf(c.App.Writer, "warmcheck run: workload=%s seed=%d mode=%s nemesis=%s bug=%s workers=%d ops=%d schedule=%s\n",
+		r.Workload.Name, r.Seed, r.Mode, runFaultList(r.Faults), runOrNone(r.Bug), r.Plan.Params.Workers, r.Plan.Params.Ops, runScheduleLine(r))
 
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	out, err := runner.Run(ctx, r)
+	out, err := runner.RunSchedules(ctx, r)
 	if err != nil {
 		// A corrupt history read back is an input error, as in analyze.
 		if errors.Is(err, runner.ErrConfig) || errors.Is(err, runner.ErrRunDir) || errors.Is(err, history.ErrCorrupt) {
@@ -107,6 +124,15 @@ func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
 	if out.Stopped != "" {
 		fmt.Fprintf(w, "  workers stopped early: %s\n", out.Stopped)
 	}
+	if s := out.Schedule; s != nil {
+		fmt.Fprintf(w, "  schedule: %s seed %d (schedule %d, %d explored), %d steps, %v virtual\n", s.Mode, s.Seed, s.Index, max(s.Explored, 1), s.Steps, s.Clock)
+		if s.Deadlock != nil {
+			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(s.Deadlock.String(), "\n", "\n  "))
+		}
+		if s.Interleaving != nil {
+			fmt.Fprint(w, s.Interleaving.Text())
+		}
+	}
 	fmt.Fprintf(w, "verdict: %s (seed %d, %s): %s\nrun directory: %s\nreport: %s/%s\n",
 		out.Verdict, out.Seed, out.Elapsed.Round(1e6), out.Report.Reason, out.Dir, out.Dir, runner.ReportFile)
 }
@@ -120,6 +146,21 @@ func runVerdictExit(v checker.Verdict) error {
 		return cli.Exit("", exitInvalid)
 	}
 	return cli.Exit("", exitUnknown)
+}
+
+// runScheduleLine is the schedule part of the run's first line.
+func runScheduleLine(r *runner.Resolved) string {
+	if !r.Sched.Controlled() {
+		return string(r.Sched)
+	}
+	s := fmt.Sprintf("%s schedules=%d", r.Sched, r.Schedules)
+	if r.SchedFrom > 0 {
+		s += fmt.Sprintf(" from=%d", r.SchedFrom)
+	}
+	if r.Depth > 0 {
+		s += fmt.Sprintf(" depth=%d", r.Depth)
+	}
+	return s
 }
 
 func runFaultList(f []string) string {

@@ -1,0 +1,234 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/warmcheck/warmcheck/checker"
+)
+
+// ShrinkOptions configure Shrink. Zero values take the defaults.
+type ShrinkOptions struct {
+	// Schedules is how many schedules each smaller candidate may take to
+	// fail (the interleaving of a smaller run is a different one).
+	Schedules int
+	// Budget bounds the whole search; the smallest failing run found by
+	// then is kept.
+	Budget time.Duration
+	// Progress, when set, gets one line per candidate tried.
+	Progress io.Writer
+}
+
+// Shrink defaults.
+const (
+	DefaultShrinkSchedules = 20
+	DefaultShrinkBudget    = 3 * time.Minute
+)
+
+// ShrinkResult is the smallest failing run Shrink found.
+type ShrinkResult struct {
+	Original string
+	// Failing are the checks that failed in the original; a candidate
+	// counts as failing when its verdict is invalid and one of them fails.
+	Failing []string
+	// From and To: operations, workers, faults and PCT depth before and
+	// after.
+	From, To ShrinkSize
+	Tried    int    // candidate runs made
+	Dir      string // the smallest failing run, written under out
+	Rerun    string // its command line
+	Outcome  *Outcome
+	Steps    []string // the reductions accepted, in order
+}
+
+// ShrinkSize is what Shrink makes smaller.
+type ShrinkSize struct {
+	Ops, Workers int
+	Faults       []string
+	Depth        int
+}
+
+func (s ShrinkSize) String() string {
+	f := "none"
+	if len(s.Faults) > 0 {
+		f = fmt.Sprint(s.Faults)
+	}
+	d := ""
+	if s.Depth > 0 {
+		d = fmt.Sprintf(", depth %d", s.Depth)
+	}
+	return fmt.Sprintf("%d ops, %d workers, faults %s%s", s.Ops, s.Workers, f, d)
+}
+
+// Shrink searches for a smaller controlled run that fails the way the one
+// in runDir did: fewer operations, fewer workers, fewer faults, fewer PCT
+// change points. Greedily, it tries each reduction of the current smallest
+// run (halving and trimming the operations, halving and decrementing the
+// workers, dropping one fault, lowering the depth), each over up to
+// Schedules schedules, keeps the first that fails, and starts again, until
+// none fails or the budget is spent. The smallest failing run is written as
+// a new run directory under out; its rerun line reproduces it.
+func Shrink(ctx context.Context, runDir, out string, o ShrinkOptions) (*ShrinkResult, error) {
+	if o.Schedules <= 0 {
+		o.Schedules = DefaultShrinkSchedules
+	}
+	if o.Budget <= 0 {
+		o.Budget = DefaultShrinkBudget
+	}
+	best, err := replayConfig(runDir)
+	if err != nil {
+		return nil, err
+	}
+	failing, verdict := originalFailing(runDir)
+	if verdict != checker.Invalid || len(failing) == 0 {
+		return nil, fmt.Errorf("%w: %s: verdict %q: only an invalid run can be shrunk", ErrRunInput, runDir, verdict)
+	}
+	scratch, err := os.MkdirTemp("", "warmcheck-shrink-")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRunDir, err)
+	}
+	defer os.RemoveAll(scratch)
+	res := &ShrinkResult{Original: runDir, Failing: failing, From: sizeOf(best)}
+	deadline := time.Now().Add(o.Budget)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		accepted := false
+		for _, cand := range reductions(best) {
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				break
+			}
+			idx, ok, tried, err := failsWithin(ctx, cand.c, scratch, failing, o.Schedules, deadline)
+			res.Tried += tried
+			if err != nil {
+				return nil, err
+			}
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "shrink: %s (%s): %s\n", cand.what, sizeOf(cand.c), map[bool]string{true: fmt.Sprintf("fails (schedule %d)", idx), false: "passes"}[ok])
+			}
+			if ok {
+				best = cand.c
+				best.ScheduleFrom = idx
+				res.Steps = append(res.Steps, cand.what)
+				accepted = true
+				break
+			}
+		}
+		if !accepted {
+			break
+		}
+	}
+	best.Out = out
+	r, err := Resolve(best)
+	if err != nil {
+		return nil, err
+	}
+	final, err := Run(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	res.To, res.Dir, res.Rerun, res.Outcome = sizeOf(best), final.Dir, final.Rerun, final
+	return res, nil
+}
+
+type candidate struct {
+	what string
+	c    Config
+}
+
+// reductions are the one-step smaller versions of c, most shrinking first.
+func reductions(c Config) []candidate {
+	var out []candidate
+	add := func(what string, f func(*Config)) {
+		n := c
+		n.Nemeses = slices.Clone(c.Nemeses)
+		n.ScheduleFrom = 0
+		f(&n)
+		out = append(out, candidate{what, n})
+	}
+	if c.Ops > 1 {
+		add(fmt.Sprintf("ops %d -> %d", c.Ops, c.Ops/2), func(n *Config) { n.Ops = c.Ops / 2 })
+	}
+	if c.Workers > 1 {
+		add(fmt.Sprintf("workers %d -> %d", c.Workers, c.Workers/2), func(n *Config) { n.Workers = c.Workers / 2 })
+	}
+	for _, f := range c.Nemeses {
+		if f == "none" {
+			continue
+		}
+		add("drop fault "+f, func(n *Config) {
+			n.Nemeses = slices.DeleteFunc(n.Nemeses, func(g string) bool { return g == f })
+			if len(n.Nemeses) == 0 {
+				n.Nemeses = []string{"none"}
+			}
+		})
+	}
+	if c.Ops > 3 && c.Ops*3/4 != c.Ops/2 {
+		add(fmt.Sprintf("ops %d -> %d", c.Ops, c.Ops*3/4), func(n *Config) { n.Ops = c.Ops * 3 / 4 })
+	}
+	if c.Workers > 2 && c.Workers-1 != c.Workers/2 {
+		add(fmt.Sprintf("workers %d -> %d", c.Workers, c.Workers-1), func(n *Config) { n.Workers = c.Workers - 1 })
+	}
+	if c.PCTDepth > 1 {
+		add(fmt.Sprintf("pct depth %d -> %d", c.PCTDepth, c.PCTDepth-1), func(n *Config) { n.PCTDepth = c.PCTDepth - 1 })
+	}
+	return out
+}
+
+// failsWithin runs schedules 0.. of c (under scratch) until one fails one
+// of the failing checks; it returns that schedule's index.
+func failsWithin(ctx context.Context, c Config, scratch string, failing []string, schedules int, deadline time.Time) (int, bool, int, error) {
+	c.Out = scratch
+	c.Schedules = 1
+	tried := 0
+	for i := 0; i < schedules && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+		c.ScheduleFrom = i
+		r, err := Resolve(c)
+		if err != nil {
+			return 0, false, tried, nil // not a valid configuration (too few ops for the workload): not smaller
+		}
+		o, err := Run(ctx, r)
+		tried++
+		if err != nil {
+			return 0, false, tried, err
+		}
+		_ = os.RemoveAll(o.Dir)
+		if o.Verdict == checker.Invalid && slices.ContainsFunc(invalidChecks(o.Report), func(n string) bool { return slices.Contains(failing, n) }) {
+			return i, true, tried, nil
+		}
+	}
+	return 0, false, tried, nil
+}
+
+func sizeOf(c Config) ShrinkSize {
+	var f []string
+	for _, n := range c.Nemeses {
+		if n != "none" {
+			f = append(f, n)
+		}
+	}
+	return ShrinkSize{Ops: c.Ops, Workers: c.Workers, Faults: f, Depth: c.PCTDepth}
+}
+
+// originalFailing reads runDir's results.json: the checks that failed and
+// the verdict.
+func originalFailing(runDir string) ([]string, checker.Verdict) {
+	rep := readRunReport(runDir)
+	if rep == nil {
+		return nil, ""
+	}
+	return invalidChecks(*rep), rep.Verdict
+}
+
+// invalidChecks names the checks whose verdict is invalid.
+func invalidChecks(rep checker.Report) []string {
+	var out []string
+	for _, c := range rep.Checks {
+		if c.Verdict == checker.Invalid {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}

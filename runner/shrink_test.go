@@ -1,0 +1,41 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/warmcheck/warmcheck/checker"
+)
+
+func TestShrinkFindsASmallerFailingRun(t *testing.T) {
+	out := mustRun(t, Config{Bug: "slot-race", Seed: 3, SeedSet: true})
+	if out.Verdict != checker.Invalid {
+		t.Fatalf("slot-race seed 3: %s", out.Verdict)
+	}
+	dir := t.TempDir()
+	res, err := Shrink(context.Background(), out.Dir, dir, ShrinkOptions{Schedules: 10, Budget: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s -> %s in %d runs: %v", res.From, res.To, res.Tried, res.Steps)
+	if res.Outcome.Verdict != checker.Invalid || res.To.Ops > 60 || res.To.Workers > 4 {
+		t.Fatalf("smallest run %s: %s, want invalid with at most 60 ops and 4 workers", res.To, res.Outcome.Verdict)
+	}
+	// The smallest run is a controlled run like any other: it replays.
+	rp, err := Replay(context.Background(), res.Dir, t.TempDir())
+	if err != nil || !rp.Same {
+		t.Fatalf("replay of the shrunk run: %v %+v", err, rp)
+	}
+}
+
+func TestShrinkRefusesAValidRun(t *testing.T) {
+	out := mustRun(t, Config{Workload: "mixed", Seed: 1, SeedSet: true, Ops: 100, Nemeses: []string{"none"}, Schedule: "random"})
+	if out.Verdict != checker.Valid {
+		t.Fatalf("correct store: %s", out.Verdict)
+	}
+	if _, err := Shrink(context.Background(), out.Dir, t.TempDir(), ShrinkOptions{}); !errors.Is(err, ErrRunInput) {
+		t.Fatalf("shrink of a valid run: %v", err)
+	}
+}
