@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,6 +216,15 @@ func TestCorpus(t *testing.T) {
 		listed[e.File] = true
 		t.Run(e.File, func(t *testing.T) {
 			a := analyzeOne(t.Context(), filepath.Join(corpusDir, e.File), checker.Options{}, defaultAnalyzeTimeout, false)
+			if e.Verdict == "corrupt" { // refused as input (exit 3), judged only with --salvage
+				if !errors.Is(a.Err, history.ErrCorrupt) {
+					t.Fatalf("read as %v, manifest says corrupt", a.Err)
+				}
+				if s := analyzeOne(t.Context(), filepath.Join(corpusDir, e.File), checker.Options{}, defaultAnalyzeTimeout, true); s.Err != nil || s.Report.Verdict == checker.Valid {
+					t.Fatalf("--salvage: %v, %v: a corrupt history is never valid", s.Err, s.Report)
+				}
+				return
+			}
 			if a.Err != nil {
 				t.Fatalf("cannot read: %v", a.Err)
 			}
