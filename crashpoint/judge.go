@@ -120,9 +120,11 @@ func Judge(dir string, ex *Expectation, bugs []store.Bug) *Finding {
 }
 
 func describe(vs []*Value) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = v.String()
+	var out []string
+	for _, v := range vs {
+		if s := v.String(); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
 	}
 	return out
 }

@@ -69,9 +69,9 @@ func (v *Value) String() string {
 	}
 	c := "no content"
 	if v.Content != nil {
-		c = fmt.Sprintf("%d content bytes", len(v.Content))
+		c = fmt.Sprintf("content %d bytes digest %016x", len(v.Content), store.Digest(v.Content))
 	}
-	return fmt.Sprintf("{confidence %g activation %g created_at %d, %s, embedding[0] %g}", v.Confidence, v.Activation, v.CreatedAt, c, embeddingOrZeros(v.Embedding)[0])
+	return fmt.Sprintf("{confidence %g activation %g decay %g created_at %d, %s, embedding digest %016x}", v.Confidence, v.Activation, v.DecayRate, v.CreatedAt, c, store.DigestEmbedding(embeddingOrZeros(v.Embedding)))
 }
 
 // Op is one planned client operation and, after the run, its outcome.

@@ -73,5 +73,6 @@ func commands() []*cli.Command {
 		benchCommand(),
 		compareCommand(),
 		serveStoreCommand(),
+		crashesCommand(),
 	}
 }
