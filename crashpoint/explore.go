@@ -117,13 +117,13 @@ func Explore(cfg Config) (*Result, error) {
 		}
 		units := rp.units()
 		nextIsSync := p+1 < len(rec.Steps) && rec.Steps[p+1].Event.Op == store.PersistSync
-		vs, skipped := variants(units, nextIsSync, cfg.StatesPerPoint)
+		vs, skipped := variants(units, nextIsSync, len(rp.gone) > 0, cfg.StatesPerPoint)
 		res.Points++
 		res.Skipped += skipped
 		ex := expect(rec.Ops, p)
 		for _, v := range vs {
 			keep, _ := v.keep(units)
-			if err := rp.writeTo(stateDir, keep); err != nil {
+			if err := rp.writeTo(stateDir, keep, rp.filesFor(v)); err != nil {
 				return nil, err
 			}
 			res.States++
@@ -133,7 +133,7 @@ func Explore(cfg Config) (*Result, error) {
 			}
 			res.Inconsistent++
 			if res.First == nil {
-				res.First = newFailure(rec, p, v, f, ex, rp.image(keep))
+				res.First = newFailure(rec, p, v, f, ex, rp.image(keep, rp.filesFor(v)))
 			}
 			if !cfg.All {
 				break
@@ -176,11 +176,11 @@ func Rebuild(cfg Config, p int, v Variant, dir string) (*Expectation, error) {
 		return nil, err
 	}
 	keep, ok := v.keep(rp.units())
-	if !ok {
+	if !ok || (v.Kind == "unlinked-back" && len(rp.gone) == 0) {
 		return nil, fmt.Errorf("%w: variant %s does not apply at point %d", ErrBadInput, v, p)
 	}
 	ex := expect(rec.Ops, p)
-	return ex, WriteState(dir, rp.image(keep), ex)
+	return ex, WriteState(dir, rp.image(keep, rp.filesFor(v)), ex)
 }
 
 func newFailure(rec *Recording, p int, v Variant, f *Finding, ex *Expectation, img map[string][]byte) *Failure {

@@ -93,7 +93,7 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("variant %q: %v", s, err)
 		}
 	}
-	for _, s := range []string{"none", "all", "only:3", "without:4", "prefix:5:2", "prefix-rest:5:1", "suffix:9:6"} {
+	for _, s := range []string{"none", "all", "unlinked-back", "only:3", "without:4", "prefix:5:2", "prefix-rest:5:1", "suffix:9:6"} {
 		v, err := ParseVariant(s)
 		if err != nil || v.String() != s {
 			t.Fatalf("variant %q: %v %v", s, v, err)
@@ -128,13 +128,13 @@ func TestJudgeRejectsLostSyncedRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := rp.writeTo(dir, nil); err != nil {
+	if err := rp.writeTo(dir, nil, rp.files); err != nil {
 		t.Fatal(err)
 	}
 	if f := Judge(dir, ex, nil); f != nil {
 		t.Fatalf("intact durable image judged inconsistent: %s", f)
 	}
-	if err := rp.writeTo(dir, nil); err != nil {
+	if err := rp.writeTo(dir, nil, rp.files); err != nil {
 		t.Fatal(err)
 	}
 	blocks := rp.files["blocks.dat"]

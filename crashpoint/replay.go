@@ -27,10 +27,29 @@ type replay struct {
 	steps []Step
 	next  int
 	files map[string]*fileImage
+	// gone holds the files unlinked since the last directory fsync (the
+	// store fsyncs the directory only when it creates a file): after a
+	// power cut they may be back, with their durable bytes.
+	gone map[string]*fileImage
 }
 
 func newReplay(steps []Step) *replay {
-	return &replay{steps: steps, files: map[string]*fileImage{}}
+	return &replay{steps: steps, files: map[string]*fileImage{}, gone: map[string]*fileImage{}}
+}
+
+// filesFor returns the files variant v's image holds.
+func (r *replay) filesFor(v Variant) map[string]*fileImage {
+	if v.Kind != "unlinked-back" || len(r.gone) == 0 {
+		return r.files
+	}
+	all := make(map[string]*fileImage, len(r.files)+len(r.gone))
+	for name, f := range r.gone {
+		all[name] = &fileImage{vol: f.dur, dur: f.dur}
+	}
+	for name, f := range r.files {
+		all[name] = f
+	}
+	return all
 }
 
 // advanceTo applies steps up to and including p. A sync whose digest does
@@ -40,7 +59,7 @@ func newReplay(steps []Step) *replay {
 // fsyncs it and its directory before use); a growth's new size is durable
 // when fallocate returns (format.go relies on this: the size record is
 // written after it); a write is durable once a sync covers it; an unlinked
-// file is gone.
+// file is gone, or back until the next directory fsync (a create).
 func (r *replay) advanceTo(p int) error {
 	for ; r.next <= p; r.next++ {
 		e := &r.steps[r.next].Event
@@ -54,6 +73,7 @@ func (r *replay) advanceTo(p int) error {
 			copy(f.vol, e.Data)
 			copy(f.dur, e.Data)
 			r.files[e.File] = f
+			clear(r.gone)
 		case store.PersistGrow:
 			if n := int(e.Size) - len(f.vol); n > 0 {
 				f.vol = append(f.vol, make([]byte, n)...)
@@ -79,6 +99,7 @@ func (r *replay) advanceTo(p int) error {
 				}
 			}
 		case store.PersistUnlink:
+			r.gone[e.File] = f
 			delete(r.files, e.File)
 		}
 	}
@@ -135,13 +156,13 @@ func compareStrings(a, b string) int {
 
 // image returns the bytes of every file with the sectors in keep taken from
 // the volatile image and all others from the durable one.
-func (r *replay) image(keep []sectorRef) map[string][]byte {
-	out := make(map[string][]byte, len(r.files))
-	for name, f := range r.files {
+func (r *replay) image(keep []sectorRef, files map[string]*fileImage) map[string][]byte {
+	out := make(map[string][]byte, len(files))
+	for name, f := range files {
 		out[name] = slices.Clone(f.dur)
 	}
 	for _, k := range keep {
-		f := r.files[k.file]
+		f := files[k.file]
 		lo, hi := k.sector*sectorSize, min((k.sector+1)*sectorSize, len(f.vol))
 		copy(out[k.file][lo:hi], f.vol[lo:hi])
 	}
@@ -151,7 +172,7 @@ func (r *replay) image(keep []sectorRef) map[string][]byte {
 // writeTo makes dir hold exactly the image image(keep) would return, writing
 // in place (each file's durable bytes, then the kept sectors) so that one
 // state costs a few pwrites, not new files.
-func (r *replay) writeTo(dir string, keep []sectorRef) error {
+func (r *replay) writeTo(dir string, keep []sectorRef, files map[string]*fileImage) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("crashpoint: %w", err)
 	}
@@ -160,13 +181,13 @@ func (r *replay) writeTo(dir string, keep []sectorRef) error {
 		return fmt.Errorf("crashpoint: %w", err)
 	}
 	for _, e := range entries {
-		if _, ok := r.files[e.Name()]; !ok {
+		if _, ok := files[e.Name()]; !ok {
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				return fmt.Errorf("crashpoint: %w", err)
 			}
 		}
 	}
-	for name, f := range r.files {
+	for name, f := range files {
 		if err := r.writeFile(filepath.Join(dir, name), name, f, keep); err != nil {
 			return err
 		}

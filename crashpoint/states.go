@@ -10,14 +10,14 @@ import (
 // Variant names one crash state at a point: which unsynced sectors reached
 // the disk. Its String is what --state parses back.
 type Variant struct {
-	Kind string // none, all, only, without, prefix, prefix-rest, suffix
+	Kind string // none, all, only, without, prefix, prefix-rest, suffix, unlinked-back
 	Unit int    // the step whose sectors the variant singles out
 	K    int    // prefix/suffix length in sectors
 }
 
 func (v Variant) String() string {
 	switch v.Kind {
-	case "none", "all":
+	case "none", "all", "unlinked-back":
 		return v.Kind
 	case "only", "without":
 		return fmt.Sprintf("%s:%d", v.Kind, v.Unit)
@@ -32,6 +32,8 @@ func (v Variant) Describe() string {
 		return "every unsynced sector dropped (only synced bytes on disk)"
 	case "all":
 		return "every unsynced sector reached the disk"
+	case "unlinked-back":
+		return "every unsynced sector dropped, and the files unlinked since the last directory fsync are back with their synced bytes"
 	case "only":
 		return fmt.Sprintf("only the sectors last written by step %d reached the disk", v.Unit)
 	case "without":
@@ -50,7 +52,7 @@ func (v Variant) Describe() string {
 func ParseVariant(s string) (Variant, error) {
 	parts := strings.Split(s, ":")
 	v := Variant{Kind: parts[0]}
-	want := map[string]int{"none": 1, "all": 1, "only": 2, "without": 2, "prefix": 3, "prefix-rest": 3, "suffix": 3}[v.Kind]
+	want := map[string]int{"none": 1, "all": 1, "unlinked-back": 1, "only": 2, "without": 2, "prefix": 3, "prefix-rest": 3, "suffix": 3}[v.Kind]
 	if want == 0 || len(parts) != want {
 		return Variant{}, fmt.Errorf("%w: crash state variant %q (want none, all, only:STEP, without:STEP, prefix:STEP:K, prefix-rest:STEP:K or suffix:STEP:K)", ErrBadInput, s)
 	}
@@ -72,7 +74,7 @@ func ParseVariant(s string) (Variant, error) {
 // ok=false when v does not apply there (unknown unit, K out of range).
 func (v Variant) keep(units []unit) (keep []sectorRef, ok bool) {
 	var target *unit
-	if v.Kind != "none" && v.Kind != "all" {
+	if v.Kind != "none" && v.Kind != "all" && v.Kind != "unlinked-back" {
 		i := slices.IndexFunc(units, func(u unit) bool { return u.step == v.Unit })
 		if i < 0 {
 			return nil, false
@@ -102,9 +104,14 @@ func (v Variant) keep(units []unit) (keep []sectorRef, ok bool) {
 // sectors) each prefix alone, each prefix with everything else, and each
 // suffix alone. When the next step is a sync (a crash during it leaves any
 // subset of the dirty sectors), for every older write: it alone and all but
-// it. Variants that keep the same sectors as an earlier one are dropped.
-func variants(units []unit, nextIsSync bool, limit int) (out []Variant, skipped int) {
+// it. With files unlinked since the last directory fsync: those files back
+// (and nothing unsynced). Variants that keep the same sectors as an earlier
+// one are dropped.
+func variants(units []unit, nextIsSync, unlinked bool, limit int) (out []Variant, skipped int) {
 	cand := []Variant{{Kind: "none"}, {Kind: "all"}}
+	if unlinked {
+		cand = append(cand, Variant{Kind: "unlinked-back"})
+	}
 	if len(units) > 0 {
 		u := units[len(units)-1]
 		cand = append(cand, Variant{Kind: "only", Unit: u.step}, Variant{Kind: "without", Unit: u.step})
@@ -124,6 +131,9 @@ func variants(units []unit, nextIsSync bool, limit int) (out []Variant, skipped 
 			continue
 		}
 		var key strings.Builder
+		if v.Kind == "unlinked-back" {
+			key.WriteString("unlinked-back;")
+		}
 		for _, k := range keep {
 			fmt.Fprintf(&key, "%s/%d,", k.file, k.sector)
 		}
