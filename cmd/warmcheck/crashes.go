@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/crashpoint"
+	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/runner"
 	"github.com/warmcheck/warmcheck/store"
 )
@@ -78,6 +81,9 @@ func crashesAction(c *cli.Context) error {
 	if err := res.WriteRunDir(dir, rebuild); err != nil {
 		return cli.Exit(fmt.Sprintf("crashes: %v", err), exitUnknown)
 	}
+	if err := writeCrashResults(dir, res); err != nil {
+		return cli.Exit(fmt.Sprintf("crashes: %v", err), exitUnknown)
+	}
 	if err := res.WriteReport(c.App.Writer, rebuild); err != nil {
 		return cli.Exit(fmt.Sprintf("crashes: %v", err), exitUnknown)
 	}
@@ -143,6 +149,39 @@ func rebuildCommand(c *cli.Context, cfg crashpoint.Config, point int, variant st
 		s += " --bug " + string(b)
 	}
 	return s + fmt.Sprintf(" --out %s --point %d --variant %s", c.String("out"), point, variant)
+}
+
+// writeCrashResults writes results.json in checker's one shape: one
+// "history" (the run directory) judged by one check, crash-states.
+func writeCrashResults(dir string, res *crashpoint.Result) error {
+	check := checker.Result{Name: "crash-states", Verdict: checker.Valid, Summary: res.Summary(),
+		ElapsedNanos: res.Elapsed.Nanoseconds(),
+		Details: map[string]any{"points": res.Points, "states": res.States, "skipped": res.Skipped,
+			"persistence_steps": res.Steps, "states_per_second": res.StatesPerSec}}
+	if res.First != nil {
+		check.Verdict = checker.Invalid
+		var b strings.Builder
+		if err := res.WriteReport(&b, ""); err != nil {
+			return err
+		}
+		check.Explanation = b.String()
+		check.Artifacts = []string{filepath.Join(crashpoint.StateDir, "store")}
+	}
+	bug := ""
+	for i, b := range res.Bugs {
+		if i > 0 {
+			bug += ","
+		}
+		bug += string(b)
+	}
+	rep := &checker.Report{Verdict: check.Verdict, Reason: string(check.Verdict) + ": crash-states " + string(check.Verdict),
+		Checks: []checker.Result{check}, Seed: res.Seed, Workload: "crashes-" + res.Workload, Bug: bug,
+		Operations: map[string]map[string]int{}, Completeness: history.Complete, ElapsedNanos: res.Elapsed.Nanoseconds()}
+	doc, err := json.MarshalIndent(checker.NewResults(checker.HistoryResult{Path: ".", Report: rep}), "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, runner.ResultsFile), append(doc, '\n'), 0o644)
 }
 
 // crashesRunDir creates <out>/crashes-<workload>/<UTC timestamp>[-n]/.
