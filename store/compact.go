@@ -65,7 +65,7 @@ func (s *Store) compact() (CompactionStats, error) {
 	if err := s.createContentFile(epoch); err != nil {
 		return CompactionStats{}, err
 	}
-	mf, _, err := openMapped(contentFileName(s.dir, epoch), fileKindContent, s.opts.DurableImage, func() error { return s.fp(fpGrow) })
+	mf, _, err := openMapped(contentFileName(s.dir, epoch), fileKindContent, s.opts.DurableImage, func() error { return s.fp(fpGrow) }, s.opts.PersistLog)
 	if err != nil {
 		return CompactionStats{}, err
 	}

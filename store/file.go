@@ -64,13 +64,16 @@ type mappedFile struct {
 	// imageMu, when set, is held (write) while the image copy is taken; see
 	// Store.beginInPlace.
 	imageMu *sched.RWMutex
+	// plog, when set (Options.PersistLog), receives every write, growth,
+	// sync and unlink of this file.
+	plog PersistLog
 }
 
 // createDataFile atomically creates path holding header: written to a
 // temporary file, fsynced, renamed, directory fsynced. With image, the
 // durable image (path+".disk") is created first, so a data file never
 // exists without its image.
-func createDataFile(path string, header []byte, size int64, image bool) error {
+func createDataFile(path string, header []byte, size int64, image bool, plog PersistLog) error {
 	if image {
 		if err := writeFileSync(path+imageSuffix, header, int64(len(header))); err != nil {
 			return err
@@ -83,7 +86,13 @@ func createDataFile(path string, header []byte, size int64, image bool) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("store: create %s: %w", path, err)
 	}
-	return syncDir(filepath.Dir(path))
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	if plog != nil {
+		plog.Persist(PersistEvent{Op: PersistCreate, File: filepath.Base(path), Size: uint64(size), Data: append([]byte(nil), header...)})
+	}
+	return nil
 }
 
 func writeFileSync(path string, b []byte, size int64) error {
@@ -120,7 +129,7 @@ func syncDir(dir string) error {
 }
 
 // openMapped opens path, validates its header and maps it.
-func openMapped(path string, wantKind uint32, image bool, grow func() error) (*mappedFile, fileHeader, error) {
+func openMapped(path string, wantKind uint32, image bool, grow func() error, plog PersistLog) (*mappedFile, fileHeader, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fileHeader{}, fmt.Errorf("store: open %s: %w", path, err)
@@ -167,7 +176,7 @@ func openMapped(path string, wantKind uint32, image bool, grow func() error) (*m
 	if data == nil {
 		return nil, fileHeader{}, fmt.Errorf("store: map %s (%d bytes): cannot reserve address space: %v", path, size, err)
 	}
-	mf := &mappedFile{path: path, f: f, data: data, grow: grow, maxStep: maxGrowStep}
+	mf := &mappedFile{path: path, f: f, data: data, grow: grow, maxStep: maxGrowStep, plog: plog}
 	if wantKind == fileKindBlocks {
 		mf.maxStep, mf.sizeRecord, mf.populate = maxBlocksGrowStep, true, true
 	}
@@ -228,8 +237,14 @@ func (m *mappedFile) growTo(end uint64) error {
 		m.f.Truncate(int64(cur))
 		return fmt.Errorf("%w: %s: grow to %d bytes: %w", ErrGrowFailed, m.path, n, err)
 	}
+	if m.plog != nil {
+		m.plog.Persist(PersistEvent{Op: PersistGrow, File: filepath.Base(m.path), Size: n})
+	}
 	if m.sizeRecord {
 		putSizeRecord(m.data[:pageSize], n)
+		if m.plog != nil {
+			m.logWrite(sizeRecordOff, 12)
+		}
 		if err := m.syncRange(0, pageSize); err != nil {
 			// The file is larger than size says: harmless, the next growth
 			// rewrites the record.
@@ -254,6 +269,9 @@ func (m *mappedFile) markDirty(off, n uint64) {
 	}
 	if !m.anyDirty.Load() {
 		m.anyDirty.Store(true)
+	}
+	if m.plog != nil {
+		m.logWrite(off, n)
 	}
 }
 
@@ -321,6 +339,9 @@ func (m *mappedFile) syncRange(start, end uint64) error {
 	if err := unix.Msync(m.data[start:end], unix.MS_SYNC); err != nil {
 		return fmt.Errorf("store: msync %s [%d,%d): %w", m.path, start, end, err)
 	}
+	if m.plog != nil {
+		m.logSync(start, end)
+	}
 	if m.image != nil {
 		if m.imageMu != nil {
 			m.imageMu.Lock()
@@ -367,8 +388,12 @@ func (m *mappedFile) close() error {
 // remove closes m and deletes the file and its durable image.
 func (m *mappedFile) remove() error {
 	err := m.close()
-	if rerr := os.Remove(m.path); err == nil && rerr != nil {
+	rerr := os.Remove(m.path)
+	if err == nil && rerr != nil {
 		err = rerr
+	}
+	if rerr == nil && m.plog != nil {
+		m.plog.Persist(PersistEvent{Op: PersistUnlink, File: filepath.Base(m.path)})
 	}
 	os.Remove(m.path + imageSuffix)
 	return err

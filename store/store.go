@@ -80,6 +80,10 @@ type Options struct {
 	// calls while it runs (schedule.go); group commit becomes one of its
 	// daemon tasks, so the store must be opened before the scheduler runs.
 	Scheduler *sched.Scheduler
+	// PersistLog, when non-nil, receives every persistence operation (each
+	// write, growth, msync and file create/unlink) in order; nil costs one
+	// nil check per write and sync.
+	PersistLog PersistLog
 	// Logger receives recovery and compaction notes; nil discards them.
 	Logger hclog.Logger
 }
@@ -142,11 +146,11 @@ func (s *Store) openFiles() error {
 	if _, err := os.Stat(bp); os.IsNotExist(err) {
 		hdr := encodeFileHeader(fileHeader{kind: fileKindBlocks, slotSize: slotSize, createdAt: time.Now().UnixNano()})
 		putSizeRecord(hdr, fileHeaderSize+chunkSize)
-		if err := createDataFile(bp, hdr, fileHeaderSize+chunkSize, image); err != nil {
+		if err := createDataFile(bp, hdr, fileHeaderSize+chunkSize, image, s.opts.PersistLog); err != nil {
 			return err
 		}
 	}
-	mf, _, err := openMapped(bp, fileKindBlocks, image, grow)
+	mf, _, err := openMapped(bp, fileKindBlocks, image, grow, s.opts.PersistLog)
 	if err != nil {
 		return err
 	}
@@ -174,7 +178,7 @@ func (s *Store) openFiles() error {
 	s.epochs.Store(es)
 	for _, ep := range epochs {
 		path := contentFileName(s.dir, ep)
-		mf, hdr, err := openMapped(path, fileKindContent, image, grow)
+		mf, hdr, err := openMapped(path, fileKindContent, image, grow, s.opts.PersistLog)
 		if err != nil {
 			return err
 		}
@@ -190,7 +194,7 @@ func (s *Store) openFiles() error {
 
 func (s *Store) createContentFile(epoch uint64) error {
 	hdr := encodeFileHeader(fileHeader{kind: fileKindContent, epoch: epoch, createdAt: time.Now().UnixNano()})
-	return createDataFile(contentFileName(s.dir, epoch), hdr, fileHeaderSize, s.opts.DurableImage)
+	return createDataFile(contentFileName(s.dir, epoch), hdr, fileHeaderSize, s.opts.DurableImage, s.opts.PersistLog)
 }
 
 // closeFiles unmaps and closes every file without syncing.

@@ -75,5 +75,6 @@ func commands() []*cli.Command {
 		benchCommand(),
 		compareCommand(),
 		serveStoreCommand(),
+		crashesCommand(),
 	}
 }
