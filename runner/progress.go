@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/workload"
 )
@@ -166,4 +167,51 @@ func (p *progress) Stop() {
 			_ = p.bar.Finish()
 		}
 	})
+}
+
+// scheduleProgress counts the schedules of RunSchedules: a bar over the
+// schedules on a terminal (a controlled run has no bar of its own: its
+// operations take a fraction of a second), a line per schedule otherwise.
+type scheduleProgress struct {
+	w     io.Writer
+	total int
+	bar   *progressbar.ProgressBar
+	valid int // schedules judged valid so far, shown beside the count
+}
+
+func newScheduleProgress(w io.Writer, terminal bool, total int) *scheduleProgress {
+	p := &scheduleProgress{w: w, total: total}
+	if w != nil && terminal {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription("schedules"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+// done counts schedule n (1-based, in explored order) and its outcome.
+func (p *scheduleProgress) done(n int, out *Outcome) {
+	if out.Verdict == checker.Valid {
+		p.valid++
+	}
+	switch {
+	case p.bar != nil:
+		p.bar.Describe(fmt.Sprintf("schedules (%d valid, last %s)", p.valid, out.Verdict))
+		_ = p.bar.Set(n)
+	case p.w != nil:
+		fmt.Fprintf(p.w, "schedule %d/%d (%s seed %d): %s in %v\n", n, p.total, out.Schedule.Mode,
+			out.Schedule.Seed, out.Verdict, out.Elapsed.Round(time.Millisecond))
+	}
+}
+
+// finish clears the bar; the verdict follows on the same terminal.
+func (p *scheduleProgress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
 }

@@ -172,6 +172,8 @@ func RunSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 	if !r.Sched.Controlled() || r.Schedules <= 1 {
 		return Run(ctx, r)
 	}
+	prog := newScheduleProgress(r.Progress, r.Terminal, r.Schedules)
+	defer prog.finish()
 	var last *Outcome
 	for i := 0; i < r.Schedules && ctx.Err() == nil; i += exploreParallel {
 		batch := make([]*Outcome, min(exploreParallel, r.Schedules-i))
@@ -191,10 +193,7 @@ func RunSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 			return nil, err
 		}
 		for j, out := range batch {
-			if r.Progress != nil {
-				fmt.Fprintf(r.Progress, "schedule %d/%d (%s seed %d): %s in %v\n", i+j+1, r.Schedules, r.Sched,
-					out.Schedule.Seed, out.Verdict, out.Elapsed.Round(time.Millisecond))
-			}
+			prog.done(i+j+1, out)
 			if last != nil && last.Verdict == checker.Valid {
 				_ = os.RemoveAll(last.Dir)
 			}

@@ -39,3 +39,31 @@ func TestShrinkRefusesAValidRun(t *testing.T) {
 		t.Fatalf("shrink of a valid run: %v", err)
 	}
 }
+
+// A narrow window is hit by fewer schedules of a small run: with a flat 20
+// schedules per candidate, compaction-swap-window (seed 1) stopped at 1 op x
+// 5 workers, since 4 workers first fail on schedule 96.
+func TestShrinkGivesSmallCandidatesMoreSchedules(t *testing.T) {
+	out := mustRun(t, Config{Bug: "compaction-swap-window", Seed: 1, SeedSet: true})
+	if out.Verdict != checker.Invalid {
+		t.Fatalf("compaction-swap-window seed 1: %s", out.Verdict)
+	}
+	res, err := Shrink(context.Background(), out.Dir, t.TempDir(), ShrinkOptions{Budget: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s -> %s in %d runs: %v", res.From, res.To, res.Tried, res.Steps)
+	if res.Outcome.Verdict != checker.Invalid || res.To.Ops > 60 || res.To.Workers > 4 {
+		t.Fatalf("smallest run %s: %s, want invalid with at most 60 ops and 4 workers", res.To, res.Outcome.Verdict)
+	}
+}
+
+func TestCandidateSchedules(t *testing.T) {
+	for _, c := range []struct{ orig, cand, want int }{
+		{24000, 24000, 20}, {24000, 12000, 40}, {24000, 4, 200}, {4, 24000, 20}, {24000, 0, 200},
+	} {
+		if got := candidateSchedules(20, c.orig, c.cand); got != c.want {
+			t.Errorf("candidateSchedules(20, %d, %d) = %d, want %d", c.orig, c.cand, got, c.want)
+		}
+	}
+}

@@ -69,6 +69,7 @@ func (s *Store) compact() (CompactionStats, error) {
 	if err != nil {
 		return CompactionStats{}, err
 	}
+	mf.noFlush = s.opts.NoFlush
 	s.bindFile(mf)
 	cf := &contentFile{mf: mf, epoch: epoch}
 	cf.tail.Store(fileHeaderSize)

@@ -67,27 +67,32 @@ type mappedFile struct {
 	// plog, when set (Options.PersistLog), receives every write, growth,
 	// sync and unlink of this file.
 	plog PersistLog
+	// noFlush: msync with MS_ASYNC, not MS_SYNC (Options.NoFlush).
+	noFlush bool
 }
 
 // createDataFile atomically creates path holding header: written to a
 // temporary file, fsynced, renamed, directory fsynced. With image, the
 // durable image (path+".disk") is created first, so a data file never
-// exists without its image.
-func createDataFile(path string, header []byte, size int64, image bool, plog PersistLog) error {
+// exists without its image. Without flush nothing is fsynced
+// (Options.NoFlush).
+func createDataFile(path string, header []byte, size int64, image, flush bool, plog PersistLog) error {
 	if image {
-		if err := writeFileSync(path+imageSuffix, header, int64(len(header))); err != nil {
+		if err := writeFileSync(path+imageSuffix, header, int64(len(header)), flush); err != nil {
 			return err
 		}
 	}
 	tmp := path + tmpFileSuffix
-	if err := writeFileSync(tmp, header, size); err != nil {
+	if err := writeFileSync(tmp, header, size, flush); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("store: create %s: %w", path, err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return err
+	if flush {
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			return err
+		}
 	}
 	if plog != nil {
 		plog.Persist(PersistEvent{Op: PersistCreate, File: filepath.Base(path), Size: uint64(size), Data: append([]byte(nil), header...)})
@@ -95,7 +100,7 @@ func createDataFile(path string, header []byte, size int64, image bool, plog Per
 	return nil
 }
 
-func writeFileSync(path string, b []byte, size int64) error {
+func writeFileSync(path string, b []byte, size int64, flush bool) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("store: create %s: %w", path, err)
@@ -104,7 +109,7 @@ func writeFileSync(path string, b []byte, size int64) error {
 	if err == nil && size > int64(len(b)) {
 		err = f.Truncate(size)
 	}
-	if err == nil {
+	if err == nil && flush {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -336,7 +341,11 @@ func (m *mappedFile) writeAt(b []byte, off uint64) error {
 }
 
 func (m *mappedFile) syncRange(start, end uint64) error {
-	if err := unix.Msync(m.data[start:end], unix.MS_SYNC); err != nil {
+	flags := unix.MS_SYNC
+	if m.noFlush {
+		flags = unix.MS_ASYNC
+	}
+	if err := unix.Msync(m.data[start:end], flags); err != nil {
 		return fmt.Errorf("store: msync %s [%d,%d): %w", m.path, start, end, err)
 	}
 	if m.plog != nil {

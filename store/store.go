@@ -76,6 +76,14 @@ type Options struct {
 	// store directory: a store reopened without it and later with it again
 	// keeps an image that may hold stale bytes past what recovery rewrote.
 	DurableImage bool
+	// NoFlush skips the flush to disk: Sync still walks the dirty chunks,
+	// copies the durable image and calls msync, but with MS_ASYNC (on Linux
+	// a no-op past checking the range), and new files are not fsynced.
+	// Every read goes through the page cache, so nothing the process can see
+	// changes; only what a machine crash would leave does. For in-process
+	// runs that simulate no crash (a controlled schedule); a run with kills
+	// or power loss needs the flush and runs the store in a child process.
+	NoFlush bool
 	// Scheduler, when non-nil, controls the interleaving of the store's
 	// calls while it runs (schedule.go); group commit becomes one of its
 	// daemon tasks, so the store must be opened before the scheduler runs.
@@ -146,7 +154,7 @@ func (s *Store) openFiles() error {
 	if _, err := os.Stat(bp); os.IsNotExist(err) {
 		hdr := encodeFileHeader(fileHeader{kind: fileKindBlocks, slotSize: slotSize, createdAt: time.Now().UnixNano()})
 		putSizeRecord(hdr, fileHeaderSize+chunkSize)
-		if err := createDataFile(bp, hdr, fileHeaderSize+chunkSize, image, s.opts.PersistLog); err != nil {
+		if err := createDataFile(bp, hdr, fileHeaderSize+chunkSize, image, !s.opts.NoFlush, s.opts.PersistLog); err != nil {
 			return err
 		}
 	}
@@ -156,6 +164,7 @@ func (s *Store) openFiles() error {
 	}
 	s.blocks = mf
 	mf.imageMu = &s.imageMu
+	mf.noFlush = s.opts.NoFlush
 
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -182,6 +191,7 @@ func (s *Store) openFiles() error {
 		if err != nil {
 			return err
 		}
+		mf.noFlush = s.opts.NoFlush
 		cf := &contentFile{mf: mf, epoch: ep}
 		cf.tail.Store(fileHeaderSize)
 		es.files = append(es.files, cf)
@@ -194,7 +204,7 @@ func (s *Store) openFiles() error {
 
 func (s *Store) createContentFile(epoch uint64) error {
 	hdr := encodeFileHeader(fileHeader{kind: fileKindContent, epoch: epoch, createdAt: time.Now().UnixNano()})
-	return createDataFile(contentFileName(s.dir, epoch), hdr, fileHeaderSize, s.opts.DurableImage, s.opts.PersistLog)
+	return createDataFile(contentFileName(s.dir, epoch), hdr, fileHeaderSize, s.opts.DurableImage, !s.opts.NoFlush, s.opts.PersistLog)
 }
 
 // closeFiles unmaps and closes every file without syncing.
