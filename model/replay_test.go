@@ -1,0 +1,96 @@
+package model
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// waitHits waits until failpoint name has fired n times: a condition, not a
+// duration, so a loaded machine only makes it slower.
+func waitHits(t *testing.T, fps *store.Failpoints, name store.FailpointName, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for fps.Hits()[name] < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("failpoint %s never reached %d hits", name, n)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+type putResult struct {
+	pl  store.Placement
+	err error
+}
+
+// replaySlotRace replays spin's slot-race trail (model/README.md) on a real
+// store: B reads the slot counter, A reads it too, B writes its block,
+// increments the counter and publishes, then A writes its block into the
+// same slot and publishes. Failpoint pauses hold each Put where the trail
+// switches: B at after-slot-alloc (counter read), A at
+// between-content-and-block (counter read, block not written).
+func replaySlotRace(t *testing.T, bugs []store.Bug) (a, b store.Placement, gotB store.Memory) {
+	fps := store.NewFailpoints()
+	if err := fps.Arm(store.FailAfterSlotAlloc, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fps.Arm(store.FailBetweenContentAndBlock, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resB, resA := make(chan putResult, 1), make(chan putResult, 1)
+	go func() { // trail: WriterB, slot = nextSlot
+		pl, err := s.Put("B", store.Memory{Content: []byte("memory B version 1")})
+		resB <- putResult{pl, err}
+	}()
+	waitHits(t, fps, store.FailAfterSlotAlloc, 1)
+	go func() { // trail: WriterA, slot = nextSlot, content appended
+		pl, err := s.Put("A", store.Memory{Content: []byte("memory A version 1")})
+		resA <- putResult{pl, err}
+	}()
+	waitHits(t, fps, store.FailBetweenContentAndBlock, 1)
+	fps.Disarm(store.FailAfterSlotAlloc) // trail: WriterB writes its block, nextSlot++, publishes
+	rb := <-resB
+	fps.Disarm(store.FailBetweenContentAndBlock) // trail: WriterA writes its block, publishes
+	ra := <-resA
+	if rb.err != nil || ra.err != nil {
+		t.Fatalf("puts: B %v, A %v", rb.err, ra.err)
+	}
+	m, l, err := s.Get("B")
+	if err != nil || l != store.Found {
+		t.Fatalf("get B: %v %v", l, err)
+	}
+	return ra.pl, rb.pl, m
+}
+
+// TestReplaySlotRaceTrail: the schedule of spin's slot-race counterexample
+// makes the real store with the seeded bug put A and B in one slot and
+// return A's bytes for B (what Final asserts in the trail); the same
+// schedule on the correct store keeps them apart.
+func TestReplaySlotRaceTrail(t *testing.T) {
+	a, b, got := replaySlotRace(t, []store.Bug{store.BugSlotRace})
+	if a.Slot != b.Slot {
+		t.Fatalf("slot-race: the trail's schedule gave A slot %d and B slot %d, want one shared slot", a.Slot, b.Slot)
+	}
+	if bytes.Equal(got.Content, []byte("memory B version 1")) {
+		t.Fatalf("slot-race: Get(B) returned B's own bytes after A overwrote its slot")
+	}
+	t.Logf("slot-race caught: A and B both in slot %d, Get(B) returned %q", a.Slot, got.Content)
+
+	a, b, got = replaySlotRace(t, nil)
+	if a.Slot == b.Slot {
+		t.Fatalf("correct store: A and B share slot %d", a.Slot)
+	}
+	if !bytes.Equal(got.Content, []byte("memory B version 1")) {
+		t.Fatalf("correct store: Get(B) returned %q", got.Content)
+	}
+}
