@@ -39,11 +39,11 @@ for v in "${variants[@]}"; do
 	cp "$here/store.pml" "$dir/"
 	def=()
 	[ "$flag" != - ] && def=("-D$flag")
-	start=$(date +%s.%N)
+	start=$(date +%s%N)
 	(cd "$dir" && spin "${def[@]}" -a store.pml >spin.out 2>&1 &&
 		"$cc" -O2 -DSAFETY -DCOLLAPSE -DVECTORSZ=2048 -o pan pan.c >cc.out 2>&1 &&
 		./pan -m200000 >pan.out 2>&1)
-	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}')
 	states=$(awk '/states, stored/{print $1; exit}' "$dir/pan.out" 2>/dev/null)
 	depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' "$dir/pan.out" 2>/dev/null | head -1)
 	errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$dir/pan.out" 2>/dev/null | head -1)
