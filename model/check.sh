@@ -6,13 +6,13 @@
 # or a C compiler is missing.
 # Usage: model/check.sh [outdir]   (trails and pan outputs land in outdir)
 set -uo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-out="${1:-$(mktemp -d)}"
-mkdir -p "$out"
 if ! command -v spin >/dev/null 2>&1; then
 	echo "check.sh: spin is not installed (apt-get install -y spin); model not checked" >&2
 	exit 2
 fi
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-$(mktemp -d)}"
+mkdir -p "$out"
 cc="${CC:-gcc}"
 if ! command -v "$cc" >/dev/null 2>&1; then
 	echo "check.sh: no C compiler ($cc) for spin's pan; model not checked" >&2
