@@ -1,0 +1,191 @@
+package model
+
+import (
+	"bytes"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warmcheck/warmcheck/store"
+)
+
+// waitHits waits until failpoint name has fired n times: a condition, not a
+// duration, so a loaded machine only makes it slower.
+func waitHits(t *testing.T, fps *store.Failpoints, name store.FailpointName, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for fps.Hits()[name] < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("failpoint %s never reached %d hits", name, n)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+type putResult struct {
+	pl  store.Placement
+	err error
+}
+
+// replaySlotRace replays spin's slot-race trail (model/README.md) on a real
+// store: B reads the slot counter, A reads it too, B writes its block,
+// increments the counter and publishes, then A writes its block into the
+// same slot and publishes. Failpoint pauses hold each Put where the trail
+// switches: B at after-slot-alloc (counter read), A at
+// between-content-and-block (counter read, block not written).
+func replaySlotRace(t *testing.T, bugs []store.Bug) (a, b store.Placement, gotB store.Memory) {
+	fps := store.NewFailpoints()
+	if err := fps.Arm(store.FailAfterSlotAlloc, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fps.Arm(store.FailBetweenContentAndBlock, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resB, resA := make(chan putResult, 1), make(chan putResult, 1)
+	go func() { // trail: WriterB, slot = nextSlot
+		pl, err := s.Put("B", store.Memory{Content: []byte("memory B version 1")})
+		resB <- putResult{pl, err}
+	}()
+	waitHits(t, fps, store.FailAfterSlotAlloc, 1)
+	go func() { // trail: WriterA, slot = nextSlot, content appended
+		pl, err := s.Put("A", store.Memory{Content: []byte("memory A version 1")})
+		resA <- putResult{pl, err}
+	}()
+	waitHits(t, fps, store.FailBetweenContentAndBlock, 1)
+	fps.Disarm(store.FailAfterSlotAlloc) // trail: WriterB writes its block, nextSlot++, publishes
+	rb := <-resB
+	fps.Disarm(store.FailBetweenContentAndBlock) // trail: WriterA writes its block, publishes
+	ra := <-resA
+	if rb.err != nil || ra.err != nil {
+		t.Fatalf("puts: B %v, A %v", rb.err, ra.err)
+	}
+	m, l, err := s.Get("B")
+	if err != nil || l != store.Found {
+		t.Fatalf("get B: %v %v", l, err)
+	}
+	return ra.pl, rb.pl, m
+}
+
+// TestReplaySlotRaceTrail: the schedule of spin's slot-race counterexample
+// makes the real store with the seeded bug put A and B in one slot and
+// return A's bytes for B (what Final asserts in the trail); the same
+// schedule on the correct store keeps them apart.
+func TestReplaySlotRaceTrail(t *testing.T) {
+	a, b, got := replaySlotRace(t, []store.Bug{store.BugSlotRace})
+	if a.Slot != b.Slot {
+		t.Fatalf("slot-race: the trail's schedule gave A slot %d and B slot %d, want one shared slot", a.Slot, b.Slot)
+	}
+	if bytes.Equal(got.Content, []byte("memory B version 1")) {
+		t.Fatalf("slot-race: Get(B) returned B's own bytes after A overwrote its slot")
+	}
+	t.Logf("slot-race caught: A and B both in slot %d, Get(B) returned %q", a.Slot, got.Content)
+
+	a, b, got = replaySlotRace(t, nil)
+	if a.Slot == b.Slot {
+		t.Fatalf("correct store: A and B share slot %d", a.Slot)
+	}
+	if !bytes.Equal(got.Content, []byte("memory B version 1")) {
+		t.Fatalf("correct store: Get(B) returned %q", got.Content)
+	}
+}
+
+// waitStacks waits until n goroutines have frame in their stacks: how the
+// test knows a Put is blocked inside a call with no failpoint of its own.
+func waitStacks(t *testing.T, frame string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	buf := make([]byte, 1<<20)
+	for {
+		k := runtime.Stack(buf, true)
+		got := 0
+		for _, g := range strings.Split(string(buf[:k]), "\n\n") {
+			if strings.Contains(g, frame) {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %d goroutines in %s", n, frame)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// replayContentOffsetRace replays spin's content-offset-race trail: B reads
+// the content tail, A reads the same tail, B writes its content and adds
+// to the tail, A writes its content over B's and adds to the tail. B is
+// held between its read and its add by a pause at the grow failpoint (the
+// first append grows the new content file); A then reads the tail and
+// blocks on the file's growth lock, which B holds, seen in A's stack.
+// Once B is released the two copies into the shared range race (in the
+// trail B's comes first): whichever lands last, the other memory reads
+// foreign bytes, so both Gets are returned.
+func replayContentOffsetRace(t *testing.T, bugs []store.Bug) (a, b store.Placement, gotA, gotB store.Memory) {
+	fps := store.NewFailpoints()
+	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := fps.Arm(store.FailGrow, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	resB, resA := make(chan putResult, 1), make(chan putResult, 1)
+	go func() { // trail: WriterB, off = tail[cf]
+		pl, err := s.Put("B", store.Memory{Content: []byte("memory B version 1")})
+		resB <- putResult{pl, err}
+	}()
+	waitHits(t, fps, store.FailGrow, 1)
+	go func() { // trail: WriterA, off = tail[cf]
+		pl, err := s.Put("A", store.Memory{Content: []byte("memory A version 1")})
+		resA <- putResult{pl, err}
+	}()
+	// A has read (bug) or reserved (correct) its offset and waits for
+	// the growth lock that B holds.
+	waitStacks(t, "store.(*mappedFile).growTo", 2)
+	fps.Disarm(store.FailGrow) // trail: WriterB tail++, then WriterA writes and adds
+	rb, ra := <-resB, <-resA
+	if rb.err != nil || ra.err != nil {
+		t.Fatalf("puts: B %v, A %v", rb.err, ra.err)
+	}
+	for id, m := range map[string]*store.Memory{"A": &gotA, "B": &gotB} {
+		var l store.Lookup
+		if *m, l, err = s.Get(id); err != nil || l != store.Found {
+			t.Fatalf("get %s: %v %v", id, l, err)
+		}
+	}
+	return ra.pl, rb.pl, gotA, gotB
+}
+
+// TestReplayContentOffsetRaceTrail: the trail's schedule makes the seeded
+// bug give A and B one content range, so one of them reads the other's
+// bytes; the same schedule on the correct store keeps the ranges apart.
+func TestReplayContentOffsetRaceTrail(t *testing.T) {
+	wantA, wantB := []byte("memory A version 1"), []byte("memory B version 1")
+	a, b, gotA, gotB := replayContentOffsetRace(t, []store.Bug{store.BugContentOffsetRace})
+	if a.Offset != b.Offset || a.Epoch != b.Epoch {
+		t.Fatalf("content-offset-race: A at %d, B at %d: want one shared offset", a.Offset, b.Offset)
+	}
+	if bytes.Equal(gotA.Content, wantA) && bytes.Equal(gotB.Content, wantB) {
+		t.Fatalf("content-offset-race: A and B share offset %d yet both read their own bytes", a.Offset)
+	}
+	t.Logf("content-offset-race caught: A and B both at offset %d, Get(A) %q, Get(B) %q", a.Offset, gotA.Content, gotB.Content)
+
+	a, b, gotA, gotB = replayContentOffsetRace(t, nil)
+	if a.Offset == b.Offset {
+		t.Fatalf("correct store: A and B share offset %d", a.Offset)
+	}
+	if !bytes.Equal(gotA.Content, wantA) || !bytes.Equal(gotB.Content, wantB) {
+		t.Fatalf("correct store: Get(A) %q, Get(B) %q", gotA.Content, gotB.Content)
+	}
+}
