@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -146,18 +145,11 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 			out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
 		}
 	}
-	if err := rec.Close(); err != nil {
-		t.close(log)
-		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
-	}
-	t.close(log)
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	if err := closeRecording(rec, t, w, log); err != nil {
+		return nil, err
 	}
 	out.ExtraOps = extra.Load()
-	if missing := sink.cover.missing(r.Faults); len(missing) > 0 {
-		out.Problems = append(out.Problems, fmt.Sprintf("faults that never fired (or whose failpoint was never hit): %s", strings.Join(missing, ", ")))
-	}
+	out.Problems = append(out.Problems, sink.unfired(r.Faults)...)
 	log.Info("load done", "steps", res.Steps, "virtual", res.Clock, "wall", out.Wall.Round(time.Millisecond),
 		"completed", sink.completions.Load(), "ok", sink.ok.Load(), "faults_fired", sink.faults.Load(), "stuck", out.Schedule.Stuck)
 	return out, nil

@@ -205,18 +205,11 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 		log.Warn("no final snapshot", "error", err)
 		out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
 	}
-	if err := rec.Close(); err != nil {
-		t.close(log)
-		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
-	}
-	t.close(log)
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	if err := closeRecording(rec, t, w, log); err != nil {
+		return nil, err
 	}
 	out.ExtraOps = l.extra.Load()
-	if missing := sink.cover.missing(r.Faults); len(missing) > 0 {
-		out.Problems = append(out.Problems, fmt.Sprintf("faults that never fired (or whose failpoint was never hit): %s", strings.Join(missing, ", ")))
-	}
+	out.Problems = append(out.Problems, sink.unfired(r.Faults)...)
 	log.Info("load done", "wall", out.Wall.Round(time.Millisecond), "issued", l.issued.Load(), "extra_for_fault_coverage", out.ExtraOps,
 		"completed", sink.completions.Load(), "ok", sink.ok.Load(), "faults_fired", sink.faults.Load(), "stopped", out.Stopped)
 	return out, nil
@@ -311,4 +304,28 @@ func readInput(path, outDir string) (*checker.Input, error) {
 		return nil, fmt.Errorf("%w: reading it back: %w", ErrHistory, err)
 	}
 	return in, nil
+}
+
+// closeRecording ends a recording in the order its invariants need: the
+// recorder (no event after it), the store target, then the history file,
+// whose clean close writes its end record.
+func closeRecording(rec *client.Recorder, t *target, w *history.Writer, log hclog.Logger) error {
+	if err := rec.Close(); err != nil {
+		t.close(log)
+		return fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	t.close(log)
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	return nil
+}
+
+// unfired is one problem line naming the requested faults that never fired
+// (or whose failpoint was never hit), or none.
+func (s *countingSink) unfired(faults []string) []string {
+	if missing := s.cover.missing(faults); len(missing) > 0 {
+		return []string{"faults that never fired (or whose failpoint was never hit): " + strings.Join(missing, ", ")}
+	}
+	return nil
 }
