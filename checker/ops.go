@@ -92,8 +92,23 @@ func (in *Input) ops() (*opIndex, error) {
 	if in.derived == nil {
 		in.derived = &derived{}
 		in.derived.idx, in.derived.err = indexOps(in.Events)
+		if x := in.derived.idx; x != nil && !in.Header.Reports(history.ReportsLayout) {
+			forgetSnapshotStates(x)
+		}
 	}
 	return in.derived.idx, in.derived.err
+}
+
+// forgetSnapshotStates drops what the snapshots of a store that does not
+// report its layout would say about its state (an empty layout is not an
+// empty store): the segments after restarts start from an unknown state, and
+// the first starts empty, as the store under test must (package warmtest
+// refuses one that is not).
+func forgetSnapshotStates(x *opIndex) {
+	x.initialSnap = -1
+	for k := range x.restartSnaps {
+		x.restartSnaps[k] = -1
+	}
 }
 
 // indexOps pairs invokes with completions. It tolerates what history.Validate
