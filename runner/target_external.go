@@ -74,8 +74,10 @@ func (externalTarget) HasFailpoints() bool     { return false }
 func (externalTarget) Arm(context.Context, store.FailpointName, store.Action) error {
 	return nemesis.ErrUnsupported
 }
-func (externalTarget) Disarm(context.Context, store.FailpointName) error { return nemesis.ErrUnsupported }
-func (externalTarget) Hits(context.Context) (map[string]uint64, error)   { return nil, nil }
+func (externalTarget) Disarm(context.Context, store.FailpointName) error {
+	return nemesis.ErrUnsupported
+}
+func (externalTarget) Hits(context.Context) (map[string]uint64, error) { return nil, nil }
 
 // reportsLayout says whether the store under test reports its layout and
 // statistics: snapshots of one that does not would record nothing.
