@@ -45,7 +45,7 @@ func resolveExternal(c Config, wl workload.Workload, asked []string) ([]string, 
 		return nil, fmt.Errorf("%w: workload %s runs the store in a child process; %s runs in this process", ErrConfig, wl.Name, name)
 	}
 	if asked == nil {
-		var own []string
+		own := []string{} // not nil: nil would mean the workload's own
 		for _, f := range wl.Faults {
 			if slices.Contains(externalFaults, f) {
 				own = append(own, f)

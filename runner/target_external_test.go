@@ -42,6 +42,10 @@ func TestResolveExternal(t *testing.T) {
 	if !reflect.DeepEqual(r.Faults, []string{"compact"}) { // mixed's own: panic, compact
 		t.Errorf("faults %v, want [compact]", r.Faults)
 	}
+	r2, err := Resolve(Config{External: ext, Workload: "hot-spot", Seed: 1, SeedSet: true, Ops: 100})
+	if err != nil || len(r2.Faults) != 0 { // hot-spot's own: sleep, at a failpoint
+		t.Errorf("hot-spot: faults %v (%v), want none", r2.Faults, err)
+	}
 	h := header(r)
 	if h.Target == nil || h.Target.Name != "mapstore" || h.Reports(history.ReportsLayout) {
 		t.Errorf("header target %+v", h.Target)
