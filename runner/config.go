@@ -251,6 +251,8 @@ type configJSON struct {
 	Schedule   string            `json:"schedule"`
 	Sched      *history.Schedule `json:"schedule_params,omitempty"`
 	StartedUTC string            `json:"started_utc"`
+	// Target is the store under test when it is not the built-in one.
+	Target *history.Target `json:"target,omitempty"`
 }
 
 func (r *Resolved) configJSON(started time.Time) configJSON {
@@ -260,7 +262,7 @@ func (r *Resolved) configJSON(started time.Time) configJSON {
 		Params: r.Plan.Params, Mix: r.Plan.Params.Mix.String(), Sizes: r.Plan.Params.Sizes.String(),
 		Rerun: r.RerunCommand(), Args: r.Args, Version: r.Version,
 		StartedUTC: started.UTC().Format(time.RFC3339Nano),
-		Schedule:   string(r.Sched), Sched: r.scheduleHeader(),
+		Schedule:   string(r.Sched), Sched: r.scheduleHeader(), Target: r.targetHeader(),
 	}
 	if r.Duration > 0 {
 		c.Duration = r.Duration.String()
