@@ -88,3 +88,26 @@ func TestUnreportedLayoutLeavesRestartStateUnknown(t *testing.T) {
 		t.Fatalf("linearizable: invalid from an unreported layout: %s", r.Summary)
 	}
 }
+
+// An explanation does not show the placements a store does not report.
+func TestUnreportedPlacementsAreNotShown(t *testing.T) {
+	b := newWSB()
+	b.h.StartedUnixNanos = 1
+	v := wval(1)
+	v.Recorded = true
+	b.put(1, "a", v, history.Placement{})
+	bad := v
+	bad.Confidence = 0.75
+	b.get(2, "a", true, bad)
+	r := runWS(t, fieldsCheck{}, b)
+	wantWS(t, r, Invalid)
+	if !strings.Contains(r.Explanation, "placed at slot 0") {
+		t.Fatalf("built-in store: explanation does not show the placement:\n%s", r.Explanation)
+	}
+	b.h.Target = &history.Target{Kind: history.TargetGo, Name: "mapstore"}
+	r = runWS(t, fieldsCheck{}, b)
+	wantWS(t, r, Invalid)
+	if strings.Contains(r.Explanation, "placed at") {
+		t.Fatalf("explanation shows a placement the store does not report:\n%s", r.Explanation)
+	}
+}
