@@ -1,8 +1,6 @@
 package history
 
 import (
-	"bytes"
-	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -11,42 +9,13 @@ import (
 // and Reports is true for everything only when there is none.
 func TestHeaderTarget(t *testing.T) {
 	tg := &Target{Kind: TargetGo, Name: "mapstore", Reports: []string{ReportsLayout}}
-	h := Header{Seed: 1, Workload: "mixed", Target: tg}
-
-	path := filepath.Join(t.TempDir(), "h.wch")
-	w, err := Create(path, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got, _, err := ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got.Target, tg) {
-		t.Errorf("msgpack: target %+v, want %+v", got.Target, tg)
-	}
-
-	var buf bytes.Buffer
-	jw, err := NewJSONLWriter(&buf, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := jw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got, _, err = ReadAll(&buf, "h.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got.Target, tg) {
-		t.Errorf("jsonl: target %+v, want %+v", got.Target, tg)
-	}
-
-	if !got.Reports(ReportsLayout) || got.Reports(ReportsPlacements) {
-		t.Errorf("Reports with %v: layout %v placements %v, want true false", tg.Reports, got.Reports(ReportsLayout), got.Reports(ReportsPlacements))
+	for form, got := range readBackHeaders(t, Header{Seed: 1, Workload: "mixed", Target: tg}) {
+		if !reflect.DeepEqual(got.Target, tg) {
+			t.Errorf("%s: target %+v, want %+v", form, got.Target, tg)
+		}
+		if !got.Reports(ReportsLayout) || got.Reports(ReportsPlacements) {
+			t.Errorf("%s: Reports with %v: layout %v placements %v, want true false", form, tg.Reports, got.Reports(ReportsLayout), got.Reports(ReportsPlacements))
+		}
 	}
 	builtin := Header{}
 	if !builtin.Reports(ReportsLayout) || !builtin.Reports(ReportsPlacements) {
