@@ -3,6 +3,7 @@ package warmtest_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/warmcheck/warmcheck/warmtest"
@@ -114,4 +115,26 @@ func (s rejectingStore) Put(ctx context.Context, id string, m warmtest.Memory) e
 		_ = s.mapStore.Put(ctx, id, m)
 	}
 	return fmt.Errorf("put %q: %w", id, warmtest.ErrRejected)
+}
+
+// flakyStore is a correct mapStore whose calls sometimes panic (before
+// changing anything) or hang ignoring their context until released: a
+// store that misbehaves without breaking a guarantee.
+type flakyStore struct {
+	*mapStore
+	release       <-chan struct{}
+	panics, hangs atomic.Int64
+}
+
+// Gets of ids ending in 3 panic, of ids ending in 4 hang.
+func (s *flakyStore) Get(ctx context.Context, id string) (warmtest.Memory, error) {
+	switch id[len(id)-1] {
+	case '3':
+		s.panics.Add(1)
+		panic("flaky store: get " + id)
+	case '4':
+		s.hangs.Add(1)
+		<-s.release
+	}
+	return s.mapStore.Get(ctx, id)
 }

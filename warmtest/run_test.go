@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/warmtest"
@@ -157,4 +158,20 @@ func TestCheck(t *testing.T) {
 			t.Errorf("failure message lacks %q:\n%s", want, tb.failed)
 		}
 	}
+}
+
+// A store that panics or hangs (ignoring its context) in some calls ends
+// them with unknown outcomes; the run finishes and nothing is invalid.
+func TestPanicsAndHangsAreUnknownOutcomes(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	s := &flakyStore{mapStore: newMapStore(), release: release}
+	res := run(t, s, warmtest.Config{Workload: "mixed", Seed: 1, Ops: 1000, OpTimeout: 200 * time.Millisecond})
+	if res.Verdict == checker.Invalid {
+		t.Fatalf("a store that only panics and hangs was found invalid:\n%s", res.Summary())
+	}
+	if n := res.Report().Operations["get"]["info"]; s.panics.Load() == 0 || s.hangs.Load() == 0 || n < int(s.panics.Load()+s.hangs.Load()) {
+		t.Fatalf("%d panics and %d hangs, %d gets ended info, want both kinds, each one info", s.panics.Load(), s.hangs.Load(), n)
+	}
+	t.Logf("verdict %s (%s); gets %v", res.Verdict, res.Report().Reason, res.Report().Operations["get"])
 }
