@@ -279,7 +279,7 @@ func syncPolicy(r *Resolved) string {
 // faultModel says in one line what the run's faults can do to the store.
 func faultModel(r *Resolved) string {
 	if r.External != nil {
-		return "a Go store in process (warmtest): faults act through its operations only (compaction); a panic in the store ends its operation info; no crash"
+		return "a Go store in process (warmtest): compactions through its operations, and panics, sleeps and growth failures at the failpoints it placed, if any; a panic in the store ends its operation info; no crash"
 	}
 	if r.Mode == "process" {
 		return "store in a child process: panics kill it, SIGSTOP/SIGCONT pause it, SIGKILL and power loss (unsynced 512-byte sectors lost or torn) are followed by restart and recovery"

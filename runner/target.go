@@ -26,6 +26,8 @@ type target struct {
 	failpoints *store.Failpoints
 	// In a child process: its controller (see target_process.go).
 	proc processHandle
+	// A store the caller brought (target_external.go).
+	external *External
 }
 
 // closeTimeout bounds closing the store: a store whose locks were leaked
@@ -47,6 +49,7 @@ func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Sc
 	}
 	switch {
 	case r.External != nil:
+		t.external = r.External
 		t.client = client.Bounded(r.External.Client)
 	case r.Mode == workload.InProcess:
 		t.failpoints = store.NewFailpoints()

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,12 +20,29 @@ import (
 type External struct {
 	Target history.Target
 	Client client.Client
+	// Failpoints, when set, are the store's: it placed Points, named after
+	// the built-in store's failpoints, in its own code (store.Failpoints.Hit),
+	// and the failpoint faults act there.
+	Failpoints *store.Failpoints
+	Points     []store.FailpointName
 }
 
-// externalFaults are the faults an external store can take: those that act
-// through its client alone. The others need the built-in store's
-// failpoints or a store in a child process.
-var externalFaults = []string{"compact"}
+// clientFaults act through an external store's client alone; the
+// failpointFaults (coverage.go) need its failpoints. The others need a store
+// in a child process.
+var clientFaults = []string{"compact"}
+
+// faults are the faults e can take, sorted.
+func (e *External) faults() []string {
+	out := slices.Clone(clientFaults)
+	if e.Failpoints != nil && len(e.Points) > 0 {
+		for f := range failpointFaults {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // resolveExternal checks what an external store cannot do (a seeded bug, a
 // controlled schedule, a child process) and returns the faults it runs
@@ -44,40 +60,45 @@ func resolveExternal(c Config, wl workload.Workload, asked []string) ([]string, 
 	case c.Mode != "" && c.Mode != string(workload.InProcess), wl.Mode == workload.Process:
 		return nil, fmt.Errorf("%w: workload %s runs the store in a child process; %s runs in this process", ErrConfig, wl.Name, name)
 	}
+	can := c.External.faults()
 	if asked == nil {
 		own := []string{} // not nil: nil would mean the workload's own
 		for _, f := range wl.Faults {
-			if slices.Contains(externalFaults, f) {
+			if slices.Contains(can, f) {
 				own = append(own, f)
 			}
 		}
 		return own, nil
 	}
 	for _, f := range asked {
-		if !slices.Contains(externalFaults, f) {
-			return nil, fmt.Errorf("%w: fault %q acts at the built-in store's failpoints or on a child process; %s takes only: %s",
-				ErrConfig, f, name, strings.Join(externalFaults, ", "))
+		switch {
+		case slices.Contains(can, f):
+		case failpointFaults[f]:
+			return nil, fmt.Errorf("%w: fault %q acts at failpoints, and %s has none (a warmtest.Failpointer places them); it takes only: %s",
+				ErrConfig, f, name, strings.Join(can, ", "))
+		default:
+			return nil, fmt.Errorf("%w: fault %q acts on a store in a child process; %s takes only: %s",
+				ErrConfig, f, name, strings.Join(can, ", "))
 		}
 	}
 	return asked, nil
 }
 
-// externalTarget is what faults act on in an external store: its client,
-// and no failpoints.
-type externalTarget struct{ c client.Client }
+// externalTarget is what faults act on in an external store: its client
+// and, in one that has them, its failpoints (nemesis.InProcessTarget's
+// handling of them, with the external store's client).
+type externalTarget struct {
+	c client.Client
+	*nemesis.InProcessTarget
+}
+
+func newExternalTarget(c client.Client, fps *store.Failpoints) externalTarget {
+	return externalTarget{c: c, InProcessTarget: nemesis.NewInProcessTarget(nil, fps)}
+}
 
 var _ nemesis.Target = externalTarget{}
 
-func (externalTarget) Mode() string            { return string(workload.InProcess) }
 func (t externalTarget) Client() client.Client { return t.c }
-func (externalTarget) HasFailpoints() bool     { return false }
-func (externalTarget) Arm(context.Context, store.FailpointName, store.Action) error {
-	return nemesis.ErrUnsupported
-}
-func (externalTarget) Disarm(context.Context, store.FailpointName) error {
-	return nemesis.ErrUnsupported
-}
-func (externalTarget) Hits(context.Context) (map[string]uint64, error) { return nil, nil }
 
 // reportsLayout says whether the store under test reports its layout and
 // statistics: snapshots of one that does not would record nothing.

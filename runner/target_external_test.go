@@ -8,6 +8,7 @@ import (
 
 	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/store"
 )
 
 // What an external store cannot take is refused before anything runs, with
@@ -21,8 +22,8 @@ func TestResolveExternal(t *testing.T) {
 		want string
 	}{
 		{"seeded bug", Config{Bug: "slot-race"}, "built-in store"},
-		{"failpoint fault", Config{Nemeses: []string{"panic"}}, "takes only: compact"},
-		{"process fault", Config{Nemeses: []string{"kill"}}, "takes only: compact"},
+		{"failpoint fault", Config{Nemeses: []string{"panic"}}, "has none"},
+		{"process fault", Config{Nemeses: []string{"kill"}}, "child process"},
 		{"child-process workload", Config{Workload: "crash-recovery"}, "child process"},
 		{"process mode", Config{Mode: "process"}, "child process"},
 		{"controlled schedule", Config{Schedule: "pct"}, "scheduling points"},
@@ -45,6 +46,21 @@ func TestResolveExternal(t *testing.T) {
 	r2, err := Resolve(Config{External: ext, Workload: "hot-spot", Seed: 1, SeedSet: true, Ops: 100})
 	if err != nil || len(r2.Faults) != 0 { // hot-spot's own: sleep, at a failpoint
 		t.Errorf("hot-spot: faults %v (%v), want none", r2.Faults, err)
+	}
+	// With failpoints, the failpoint faults are aimed at those the store placed.
+	withFps := *ext
+	withFps.Failpoints, withFps.Points = store.NewFailpoints(), []store.FailpointName{store.FailGet}
+	r3, err := Resolve(Config{External: &withFps, Workload: "mixed", Seed: 1, SeedSet: true, Ops: 100})
+	if err != nil || !reflect.DeepEqual(r3.Faults, []string{"panic", "compact"}) {
+		t.Errorf("mixed with failpoints: faults %v (%v), want [panic compact]", r3.Faults, err)
+	}
+	if got := r3.scheduleOptions().Reach.String(); got != "get" {
+		t.Errorf("reach %q, want only the store's failpoint get", got)
+	}
+	withFps.Points = []store.FailpointName{store.FailCompactMid}
+	_, err = Resolve(Config{External: &withFps, Workload: "hot-spot", Nemeses: []string{"sleep"}, Seed: 1, SeedSet: true})
+	if !errors.Is(err, ErrConfig) { // hot-spot never compacts: nothing passes the store's one failpoint
+		t.Errorf("sleep where no operation passes: %v, want ErrConfig", err)
 	}
 	h := header(r)
 	if h.Target == nil || h.Target.Name != "mapstore" || h.Reports(history.ReportsLayout) {

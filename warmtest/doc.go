@@ -51,14 +51,20 @@
 //     offset-overlap, offset-monotonic and unique-slots are not evaluated:
 //     never passed by vacuity, never failed on placements the store does
 //     not have.
+//   - Failpointer: the store placed some of warmcheck's failpoints
+//     (FailpointCatalogue) in its code, calling Failpoints.Hit at each. The
+//     faults panic (the store must stay usable: recovery and progress judge
+//     it), sleep (a wider race window) and grow-failure ("grow" returns an
+//     ENOSPC error) then act there, aimed only at the failpoints the
+//     workload's operations pass. Without it they are refused.
 //
 // The checks that need the store's layout and statistics (content-length,
-// durability) are not evaluated for a Go store; failpoint faults (panic,
-// sleep, grow-failure act at the built-in store's failpoints) and process
-// faults (pause, kill, power-loss) are refused, so a Go store runs under
-// concurrency and the compact fault alone. The history header records the
-// store as its target (history.Header.Target), so that `warmcheck analyze`
-// judges a saved run the same way.
+// durability) are not evaluated for a Go store. Process faults (pause,
+// kill, power-loss) are refused: a Go store runs in the test's process, so
+// it takes concurrency, the compact fault and, with failpoints, the
+// failpoint faults. The history header records the store as its target
+// (history.Header.Target), so that `warmcheck analyze` judges a saved run
+// the same way.
 //
 // # What a run shows
 //

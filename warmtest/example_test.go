@@ -110,7 +110,7 @@ func (s *mapStore) Sync(context.Context) error    { return nil }
 // counterexample unless the verdict is valid.
 func ExampleRun() {
 	res, err := warmtest.Run(context.Background(), newMapStore(), warmtest.Config{
-		Name: "mapstore", Workload: "mixed", Seed: 1, Ops: 2000, Nemeses: []string{"compact"},
+		Name: "mapstore", Workload: "mixed", Seed: 1, Ops: 1000, Nemeses: []string{"compact"},
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -62,6 +62,9 @@ func Run(ctx context.Context, s Store, cfg Config) (*Result, error) {
 		Duration: cfg.Duration, Nemeses: cfg.Nemeses, OpTimeout: cfg.OpTimeout, Out: cfg.Dir,
 		External: &runner.External{Target: history.Target{Kind: history.TargetGo, Name: name, Reports: c.reports()}, Client: c},
 	}
+	if fp, ok := s.(Failpointer); ok && fp.Failpoints() != nil {
+		rc.External.Failpoints, rc.External.Points = fp.Failpoints().set, fp.Failpoints().names
+	}
 	if cfg.Nemeses != nil && len(cfg.Nemeses) == 0 {
 		rc.Nemeses = []string{"none"}
 	}
