@@ -33,7 +33,8 @@ func cloneBytes(b []byte) []byte {
 	return append([]byte{}, b...)
 }
 
-func (s *mapStore) Put(_ context.Context, id string, m warmtest.Memory) error {
+// stamped is m as a Put stores it: a zero CreatedAt or LastAccess is now.
+func stamped(m warmtest.Memory) warmtest.Memory {
 	now := time.Now().UnixNano()
 	if m.CreatedAt == 0 {
 		m.CreatedAt = now
@@ -41,9 +42,14 @@ func (s *mapStore) Put(_ context.Context, id string, m warmtest.Memory) error {
 	if m.LastAccess == 0 {
 		m.LastAccess = now
 	}
+	return clone(m)
+}
+
+func (s *mapStore) Put(_ context.Context, id string, m warmtest.Memory) error {
+	m = stamped(m)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mems[id] = clone(m)
+	s.mems[id] = m
 	return nil
 }
 

@@ -3,7 +3,6 @@ package warmtest_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -71,13 +70,7 @@ func (s *fpStore) set(id string, m warmtest.Memory) {
 }
 
 func (s *fpStore) Put(ctx context.Context, id string, m warmtest.Memory) error {
-	now := time.Now().UnixNano()
-	if m.CreatedAt == 0 {
-		m.CreatedAt = now
-	}
-	if m.LastAccess == 0 {
-		m.LastAccess = now
-	}
+	m = stamped(m)
 	s.mu.Lock()
 	if !s.leakLock {
 		defer s.mu.Unlock()
@@ -85,7 +78,7 @@ func (s *fpStore) Put(ctx context.Context, id string, m warmtest.Memory) error {
 	if err := s.fps.Hit("before-index-publish"); err != nil {
 		return err
 	}
-	s.mems[id] = clone(m)
+	s.mems[id] = m
 	if s.leakLock {
 		s.mu.Unlock()
 	}
@@ -113,19 +106,20 @@ func TestSleepFaultAtTheStoresFailpoint(t *testing.T) {
 
 // A store that stays usable after a panic at its failpoints is valid under
 // the panic fault; one whose Put keeps its lock when it panics wedges and is
-// found invalid by recovery and progress, once the run has gone on past the
-// recovery bound with workers starved (about 35 s: WARMCHECK_LONG=1).
+// found invalid by recovery once workers have gone on past its bound (a 7 s
+// run; skipped with -short).
 func TestPanicFaultAtTheStoresFailpoints(t *testing.T) {
 	res := run(t, newFPStore(t, "update-activation", "before-index-publish"), warmtest.Config{Workload: "hot-spot", Seed: 1, Nemeses: []string{"panic"}})
 	if res.Verdict != checker.Valid {
 		t.Fatalf("panic-safe store: %s\n%s", res.Verdict, res.Summary())
 	}
-	if os.Getenv("WARMCHECK_LONG") == "" {
-		t.Skip("the wedged store's run takes about 35 s; WARMCHECK_LONG=1 runs it")
+	if testing.Short() {
+		t.Skip("the wedged store's run lasts 7 s")
 	}
 	s := newFPStore(t, "before-index-publish")
 	s.leakLock = true
-	res = run(t, s, warmtest.Config{Workload: "panic-recovery", Seed: 1, Nemeses: []string{"panic"}, OpTimeout: 200 * time.Millisecond})
+	res = run(t, s, warmtest.Config{Workload: "panic-recovery", Seed: 1, Nemeses: []string{"panic"},
+		Duration: 7 * time.Second, OpTimeout: 200 * time.Millisecond})
 	if res.Verdict != checker.Invalid {
 		t.Fatalf("store that keeps its lock on a panic: %s, want invalid\n%s", res.Verdict, res.Summary())
 	}
