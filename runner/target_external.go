@@ -47,7 +47,8 @@ func (e *External) faults() []string {
 // resolveExternal checks what an external store cannot do (a seeded bug, a
 // controlled schedule, a child process) and returns the faults it runs
 // under: those asked for, each refused with the reason when unsupported,
-// or, when none were named (asked nil), the workload's own that it supports.
+// or, when none were named (asked nil), the workload's own that it supports
+// and that can fire at its failpoints.
 func resolveExternal(c Config, wl workload.Workload, asked []string) ([]string, error) {
 	name := c.External.Target.Kind + ":" + c.External.Target.Name
 	switch {
@@ -64,7 +65,7 @@ func resolveExternal(c Config, wl workload.Workload, asked []string) ([]string, 
 	if asked == nil {
 		own := []string{} // not nil: nil would mean the workload's own
 		for _, f := range wl.Faults {
-			if slices.Contains(can, f) {
+			if slices.Contains(can, f) && (!failpointFaults[f] || canFire(f, wl.Params, c.External.Points)) {
 				own = append(own, f)
 			}
 		}
@@ -113,8 +114,12 @@ func (r *Resolved) externalRerun() string {
 	if len(r.Faults) > 0 {
 		faults = `"` + strings.Join(r.Faults, `", "`) + `"`
 	}
-	return fmt.Sprintf("warmtest.Run(ctx, store, warmtest.Config{Workload: %q, Seed: %d, Ops: %d, Workers: %d, Nemeses: []string{%s}})",
-		r.Workload.Name, r.Seed, r.Plan.Params.Ops, r.Plan.Params.Workers, faults)
+	size := fmt.Sprintf("Ops: %d", r.Plan.Params.Ops)
+	if r.Duration > 0 {
+		size = fmt.Sprintf("Duration: %d * time.Millisecond", r.Duration.Milliseconds())
+	}
+	return fmt.Sprintf("warmtest.Run(ctx, store, warmtest.Config{Workload: %q, Seed: %d, %s, Workers: %d, Nemeses: []string{%s}})",
+		r.Workload.Name, r.Seed, size, r.Plan.Params.Workers, faults)
 }
 
 // targetHeader is the header's description of the store under test: nil

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/history"
@@ -58,6 +59,13 @@ func TestResolveExternal(t *testing.T) {
 		t.Errorf("reach %q, want only the store's failpoint get", got)
 	}
 	withFps.Points = []store.FailpointName{store.FailCompactMid}
+	r4, err := Resolve(Config{External: &withFps, Workload: "hot-spot", Seed: 1, SeedSet: true, Duration: time.Second})
+	if err != nil || len(r4.Faults) != 0 { // hot-spot's own sleep cannot fire at compact-mid: dropped, not refused
+		t.Errorf("hot-spot with a failpoint it never passes: faults %v (%v), want none", r4.Faults, err)
+	}
+	if !strings.Contains(r4.RerunCommand(), "Duration: 1000 * time.Millisecond") {
+		t.Errorf("rerun %q does not give the duration", r4.RerunCommand())
+	}
 	_, err = Resolve(Config{External: &withFps, Workload: "hot-spot", Nemeses: []string{"sleep"}, Seed: 1, SeedSet: true})
 	if !errors.Is(err, ErrConfig) { // hot-spot never compacts: nothing passes the store's one failpoint
 		t.Errorf("sleep where no operation passes: %v, want ErrConfig", err)
