@@ -24,6 +24,10 @@ var (
 	ErrNotRunning = errors.New("client: store process not running")
 	// ErrBadConfig: a client, recorder or server option is invalid.
 	ErrBadConfig = errors.New("client: bad configuration")
+	// ErrRejected: the store refused the request before changing anything
+	// (a user's store said so, package warmtest), so the operation
+	// definitely did not happen.
+	ErrRejected = errors.New("client: the store rejected the request; nothing changed")
 	// ErrUnknownOp: a request named an operation the server does not know.
 	ErrUnknownOp = errors.New("client: unknown request operation")
 )

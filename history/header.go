@@ -1,6 +1,9 @@
 package history
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Header is the self-description at the start of every history file: the
 // run's configuration, so that a history can be re-judged on its own.
@@ -51,6 +54,40 @@ type Header struct {
 	// free run (the Go runtime's scheduler), set for a controlled one, where
 	// it and the seed reproduce the interleaving.
 	Schedule *Schedule `msgpack:"schedule,omitempty" json:"schedule,omitempty"`
+	// Target describes the store under test when it is not warmcheck's
+	// built-in store (a user's store through package warmtest); absent for
+	// the built-in store, which reports everything.
+	Target *Target `msgpack:"target,omitempty" json:"target,omitempty"`
+}
+
+// Target is a store under test other than warmcheck's own. Checks that
+// need data it does not report are not evaluated (Header.Reports).
+type Target struct {
+	Kind string `msgpack:"kind" json:"kind"` // how it was driven: TargetGo
+	Name string `msgpack:"name" json:"name"` // the store's own name
+	// Reports lists what the store reports beyond its operations'
+	// values: ReportsPlacements, ReportsLayout. Empty: neither.
+	Reports []string `msgpack:"reports" json:"reports"`
+}
+
+// Target kinds and what a target may report.
+const (
+	// TargetGo: a Go store driven in process through package warmtest.
+	TargetGo = "go"
+	// ReportsPlacements: each ok put's output carries where the memory
+	// landed (slot, content offset, length, epoch), with the built-in
+	// store's rules (one live memory per slot, append-only content within
+	// an epoch); layout entries carry placements too.
+	ReportsPlacements = "placements"
+	// ReportsLayout: snapshots list every live memory with its value, and
+	// the store's statistics.
+	ReportsLayout = "layout"
+)
+
+// Reports says whether the store under test reports what (ReportsPlacements,
+// ReportsLayout): always for the built-in store (no Target).
+func (h Header) Reports(what string) bool {
+	return h.Target == nil || slices.Contains(h.Target.Reports, what)
 }
 
 // Schedule describes a controlled interleaving (package sched).

@@ -59,6 +59,9 @@ type Config struct {
 	// history into the given path (cmd/warmcheck passes bench.PlotLatency;
 	// runner does not import bench, which may itself drive runs).
 	Plot func(events []history.Event, path string) error
+	// External, when set, is the store under test instead of the built-in
+	// one (target_external.go).
+	External *External
 }
 
 // Defaults of a run.
@@ -148,6 +151,11 @@ func Resolve(c Config) (*Resolved, error) {
 		asked = normaliseFaults(c.Nemeses)
 	case r.Recipe != nil:
 		asked = append([]string{}, r.Recipe.Nemeses...)
+	}
+	if c.External != nil {
+		if asked, err = resolveExternal(c, wl, asked); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkFaults(asked, r.Mode); err != nil {
 		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
@@ -243,6 +251,8 @@ type configJSON struct {
 	Schedule   string            `json:"schedule"`
 	Sched      *history.Schedule `json:"schedule_params,omitempty"`
 	StartedUTC string            `json:"started_utc"`
+	// Target is the store under test when it is not the built-in one.
+	Target *history.Target `json:"target,omitempty"`
 }
 
 func (r *Resolved) configJSON(started time.Time) configJSON {
@@ -252,7 +262,7 @@ func (r *Resolved) configJSON(started time.Time) configJSON {
 		Params: r.Plan.Params, Mix: r.Plan.Params.Mix.String(), Sizes: r.Plan.Params.Sizes.String(),
 		Rerun: r.RerunCommand(), Args: r.Args, Version: r.Version,
 		StartedUTC: started.UTC().Format(time.RFC3339Nano),
-		Schedule:   string(r.Sched), Sched: r.scheduleHeader(),
+		Schedule:   string(r.Sched), Sched: r.scheduleHeader(), Target: r.targetHeader(),
 	}
 	if r.Duration > 0 {
 		c.Duration = r.Duration.String()
@@ -266,6 +276,9 @@ func (r *Resolved) configJSON(started time.Time) configJSON {
 // RerunCommand is the command line that repeats this run's operations and
 // fault schedule.
 func (r *Resolved) RerunCommand() string {
+	if r.External != nil {
+		return r.externalRerun()
+	}
 	s := fmt.Sprintf("warmcheck run --workload %s --seed %d --mode %s --workers %d", r.Workload.Name, r.Seed, r.Mode, r.Plan.Params.Workers)
 	if r.Duration > 0 {
 		s += " --duration " + r.Duration.String()

@@ -108,6 +108,9 @@ func (s *nemesisSchedule) Run(ctx context.Context) {
 
 // aim is the recipe's narrowing of the failpoint faults, if any.
 func (r *Resolved) aim() []store.FailpointName {
+	if r.External != nil {
+		return r.External.Points // where the store placed failpoints
+	}
 	if r.Recipe == nil || r.Config.Workload != "" || r.Config.Nemeses != nil {
 		return nil // no recipe, or the user chose the workload or the faults
 	}

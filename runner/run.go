@@ -179,7 +179,9 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	snapsDone := make(chan struct{})
 	go func() {
 		defer close(snapsDone)
-		periodicSnapshots(loadCtx, rec, r.Plan.Params.SnapshotEvery, r.OpTimeout, log)
+		if r.reportsLayout() {
+			periodicSnapshots(loadCtx, rec, r.Plan.Params.SnapshotEvery, r.OpTimeout, log)
+		}
 	}()
 
 	out := &Outcome{}
@@ -201,7 +203,9 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	}
 	prog.Stop()
 
-	if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
+	if !r.reportsLayout() {
+		log.Info("no final snapshot: the store does not report its layout")
+	} else if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
 		log.Warn("no final snapshot", "error", err)
 		out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
 	}
@@ -257,14 +261,26 @@ func header(r *Resolved) history.Header {
 		Faults: r.Faults, Bug: r.Bug, Mode: string(r.Mode), FaultModel: faultModel(r),
 		WarmcheckVersion: r.Version, GoVersion: runtime.Version(), PorcupineVersion: depVersion("github.com/anishathalye/porcupine"),
 		StartedUnixNanos: time.Now().UnixNano(),
-		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
+		Sync:             syncPolicy(r),
 		Preload:          r.Plan.Params.Preload, DurationNanos: int64(r.Duration), OpTimeoutNanos: int64(r.OpTimeout),
-		Schedule: r.scheduleHeader(),
+		Schedule: r.scheduleHeader(), Target: r.targetHeader(),
 	}
+}
+
+// syncPolicy is the store's sync policy during the run, as the header
+// states it.
+func syncPolicy(r *Resolved) string {
+	if r.External != nil {
+		return "the store's own; sync operations call its Sync"
+	}
+	return fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit)
 }
 
 // faultModel says in one line what the run's faults can do to the store.
 func faultModel(r *Resolved) string {
+	if r.External != nil {
+		return "a Go store in process (warmtest): compactions through its operations, and panics, sleeps and growth failures at the failpoints it placed, if any; a panic in the store ends its operation info; no crash"
+	}
 	if r.Mode == "process" {
 		return "store in a child process: panics kill it, SIGSTOP/SIGCONT pause it, SIGKILL and power loss (unsynced 512-byte sectors lost or torn) are followed by restart and recovery"
 	}

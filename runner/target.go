@@ -26,6 +26,8 @@ type target struct {
 	failpoints *store.Failpoints
 	// In a child process: its controller (see target_process.go).
 	proc processHandle
+	// A store the caller brought (target_external.go).
+	external *External
 }
 
 // closeTimeout bounds closing the store: a store whose locks were leaked
@@ -45,8 +47,11 @@ func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Sc
 	if r.Bug != "" {
 		bugs = []store.Bug{store.Bug(r.Bug)}
 	}
-	switch r.Mode {
-	case workload.InProcess:
+	switch {
+	case r.External != nil:
+		t.external = r.External
+		t.client = client.Bounded(r.External.Client)
+	case r.Mode == workload.InProcess:
 		t.failpoints = store.NewFailpoints()
 		st, err := store.Open(t.dir, store.Options{Bugs: bugs, Failpoints: t.failpoints, Logger: log.Named("store"), Scheduler: sch,
 			// No crash is simulated in process: a controlled run's Syncs keep
@@ -58,7 +63,7 @@ func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Sc
 		t.store = st
 		t.inproc = client.NewInProcess(st)
 		t.client = t.inproc
-	case workload.Process:
+	case r.Mode == workload.Process:
 		if err := t.openProcess(r, bugs, log); err != nil {
 			return nil, err
 		}

@@ -42,5 +42,8 @@ func (t *target) nemesisTarget() (nemesis.Target, error) {
 	if t.proc != nil {
 		return nemesis.NewChildTarget(t.proc), nil
 	}
+	if t.external != nil {
+		return newExternalTarget(t.client, t.external.Failpoints), nil
+	}
 	return nemesis.NewInProcessTarget(t.inproc, t.failpoints), nil
 }

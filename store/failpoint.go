@@ -263,3 +263,14 @@ func (s *Store) fp(id fpID) error {
 	}
 	return s.fps.hit(id)
 }
+
+// Hit is failpoint name reached in code outside this package (a user's
+// store under package warmtest, which places warmcheck's failpoints in its
+// own code): the armed action, as for the store's own failpoints.
+func (f *Failpoints) Hit(name FailpointName) error {
+	id, ok := lookupFailpoint(name)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownFailpoint, name)
+	}
+	return f.hit(id)
+}

@@ -364,3 +364,35 @@ func TestFailpointReachedBy(t *testing.T) {
 		}
 	}
 }
+
+// Hit from outside the store acts as the store's own failpoint does, and
+// refuses a name that is not one.
+func TestFailpointHitByName(t *testing.T) {
+	fps := NewFailpoints()
+	if err := fps.Hit(FailGet); err != nil {
+		t.Fatalf("disarmed: %v", err)
+	}
+	if err := fps.Arm(FailGrow, Action{Kind: ActionError}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fps.Hit(FailGrow); !errors.Is(err, ErrInjected) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("armed grow: %v, want ErrInjected and ENOSPC", err)
+	}
+	if err := fps.Arm(FailGet, Action{Kind: ActionPanic, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if p, ok := recover().(InjectedPanic); !ok || p.Point != FailGet {
+				t.Errorf("armed get: recovered %v, want InjectedPanic at get", p)
+			}
+		}()
+		_ = fps.Hit(FailGet)
+	}()
+	if hits := fps.Hits(); hits[FailGet] != 1 || hits[FailGrow] != 1 {
+		t.Errorf("hits %v, want one each", hits)
+	}
+	if err := fps.Hit("nowhere"); !errors.Is(err, ErrUnknownFailpoint) {
+		t.Errorf("unknown name: %v", err)
+	}
+}

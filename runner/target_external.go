@@ -1,0 +1,134 @@
+package runner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/warmcheck/warmcheck/client"
+	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/nemesis"
+	"github.com/warmcheck/warmcheck/store"
+	"github.com/warmcheck/warmcheck/workload"
+)
+
+// External is a store the caller brings instead of the built-in one (a
+// user's Go store, package warmtest). The run drives it in process through
+// Client, bounded by the recorder (client.Bounded), and records Target in
+// the history header so that the checks know what it reports. The run
+// closes Client when it ends.
+type External struct {
+	Target history.Target
+	Client client.Client
+	// Failpoints, when set, are the store's: it placed Points, named after
+	// the built-in store's failpoints, in its own code (store.Failpoints.Hit),
+	// and the failpoint faults act there.
+	Failpoints *store.Failpoints
+	Points     []store.FailpointName
+}
+
+// clientFaults act through an external store's client alone; the
+// failpointFaults (coverage.go) need its failpoints. The others need a store
+// in a child process.
+var clientFaults = []string{"compact"}
+
+// faults are the faults e can take, sorted.
+func (e *External) faults() []string {
+	out := slices.Clone(clientFaults)
+	if e.Failpoints != nil && len(e.Points) > 0 {
+		for f := range failpointFaults {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// resolveExternal checks what an external store cannot do (a seeded bug, a
+// controlled schedule, a child process) and returns the faults it runs
+// under: those asked for, each refused with the reason when unsupported,
+// or, when none were named (asked nil), the workload's own that it supports
+// and that can fire at its failpoints.
+func resolveExternal(c Config, wl workload.Workload, asked []string) ([]string, error) {
+	name := c.External.Target.Kind + ":" + c.External.Target.Name
+	switch {
+	case c.External.Client == nil:
+		return nil, fmt.Errorf("%w: external store %s has no client", ErrConfig, name)
+	case c.Bug != "":
+		return nil, fmt.Errorf("%w: --bug %s seeds a bug in the built-in store, not in %s", ErrConfig, c.Bug, name)
+	case c.Schedule != "" && c.Schedule != "os":
+		return nil, fmt.Errorf("%w: schedule %s needs the built-in store's scheduling points; %s runs only free (os)", ErrConfig, c.Schedule, name)
+	case c.Mode != "" && c.Mode != string(workload.InProcess), wl.Mode == workload.Process:
+		return nil, fmt.Errorf("%w: workload %s runs the store in a child process; %s runs in this process", ErrConfig, wl.Name, name)
+	}
+	can := c.External.faults()
+	if asked == nil {
+		own := []string{} // not nil: nil would mean the workload's own
+		for _, f := range wl.Faults {
+			if slices.Contains(can, f) && (!failpointFaults[f] || canFire(f, wl.Params, c.External.Points)) {
+				own = append(own, f)
+			}
+		}
+		return own, nil
+	}
+	for _, f := range asked {
+		switch {
+		case slices.Contains(can, f):
+		case failpointFaults[f]:
+			return nil, fmt.Errorf("%w: fault %q acts at failpoints, and %s has none (a warmtest.Failpointer places them); it takes only: %s",
+				ErrConfig, f, name, strings.Join(can, ", "))
+		default:
+			return nil, fmt.Errorf("%w: fault %q acts on a store in a child process; %s takes only: %s",
+				ErrConfig, f, name, strings.Join(can, ", "))
+		}
+	}
+	return asked, nil
+}
+
+// externalTarget is what faults act on in an external store: its client
+// and, in one that has them, its failpoints (nemesis.InProcessTarget's
+// handling of them, with the external store's client).
+type externalTarget struct {
+	c client.Client
+	*nemesis.InProcessTarget
+}
+
+func newExternalTarget(c client.Client, fps *store.Failpoints) externalTarget {
+	return externalTarget{c: c, InProcessTarget: nemesis.NewInProcessTarget(nil, fps)}
+}
+
+var _ nemesis.Target = externalTarget{}
+
+func (t externalTarget) Client() client.Client { return t.c }
+
+// reportsLayout says whether the store under test reports its layout and
+// statistics: snapshots of one that does not would record nothing.
+func (r *Resolved) reportsLayout() bool {
+	return r.External == nil || slices.Contains(r.External.Target.Reports, history.ReportsLayout)
+}
+
+// externalRerun is how to repeat an external store's run: from Go, since
+// the CLI cannot reach the store.
+func (r *Resolved) externalRerun() string {
+	faults := `"none"`
+	if len(r.Faults) > 0 {
+		faults = `"` + strings.Join(r.Faults, `", "`) + `"`
+	}
+	size := fmt.Sprintf("Ops: %d", r.Plan.Params.Ops)
+	if r.Duration > 0 {
+		size = fmt.Sprintf("Duration: %d * time.Millisecond", r.Duration.Milliseconds())
+	}
+	return fmt.Sprintf("warmtest.Run(ctx, store, warmtest.Config{Workload: %q, Seed: %d, %s, Workers: %d, Nemeses: []string{%s}})",
+		r.Workload.Name, r.Seed, size, r.Plan.Params.Workers, faults)
+}
+
+// targetHeader is the header's description of the store under test: nil
+// for the built-in store.
+func (r *Resolved) targetHeader() *history.Target {
+	if r.External == nil {
+		return nil
+	}
+	t := r.External.Target
+	t.Reports = slices.Clone(t.Reports)
+	return &t
+}
