@@ -130,6 +130,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Scheduler != nil {
 		s.bindScheduler(opts.Scheduler)
 	}
+	if err := s.clearCleanClose(); err != nil {
+		return nil, err
+	}
 	if err := s.recover(); err != nil {
 		return nil, err
 	}
@@ -240,11 +243,47 @@ func (s *Store) Close() error {
 		return nil
 	}
 	err := s.sync()
+	if err == nil {
+		err = s.markCleanClose()
+	}
 	s.closed = true
 	if cerr := s.closeFiles(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// markCleanClose writes and msyncs the clean-close record (format.go).
+// Caller holds closeMu (write) after a successful final Sync: nothing can
+// write after it.
+func (s *Store) markCleanClose() error {
+	c := cleanClose{
+		seq:       s.seq.Load(),
+		live:      uint64(s.live.Load()),
+		liveBytes: uint64(s.liveBytes.Load()),
+		epoch:     s.epochs.Load().current().epoch,
+	}
+	return s.writeHeaderPage(func(page []byte) { putCleanRecord(page, c) })
+}
+
+// clearCleanClose removes a clean-close record, durably, before Open
+// writes anything: a record left behind would vouch for writes made after it.
+func (s *Store) clearCleanClose() error {
+	if _, ok := cleanRecord(s.blocks.data[:pageSize]); !ok {
+		return nil
+	}
+	return s.writeHeaderPage(clearCleanRecord)
+}
+
+func (s *Store) writeHeaderPage(write func(page []byte)) error {
+	write(s.blocks.data[:pageSize])
+	if s.blocks.plog != nil {
+		s.blocks.logWrite(cleanRecordOff, cleanRecordLen)
+	}
+	if err := s.blocks.syncRange(0, pageSize); err != nil {
+		return fmt.Errorf("store: clean-close record: %w", err)
+	}
+	return nil
 }
 
 // abandon closes the store the way a SIGKILL would: nothing more is synced.
