@@ -234,10 +234,10 @@ type CleanCloseRec struct {
 func storeDirError(dir string) error {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return fmt.Errorf("store: inspect %s: %w", dir, err)
+		return fmt.Errorf("store: inspect: %w", err)
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("store: inspect %s: not a directory: %w", dir, ErrNotStore)
+		return fmt.Errorf("%s: not a directory: %w", dir, ErrNotStore)
 	}
 	return nil
 }

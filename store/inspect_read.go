@@ -69,7 +69,7 @@ func openInspection(dir string, opts InspectOptions) (*inspection, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		in.close()
-		return nil, fmt.Errorf("store: inspect %s: %w", dir, ErrNotStore)
+		return nil, fmt.Errorf("%s: %w", dir, ErrNotStore)
 	}
 	if err != nil {
 		in.close()
