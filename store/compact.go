@@ -65,11 +65,10 @@ func (s *Store) compact() (CompactionStats, error) {
 	if err := s.createContentFile(epoch); err != nil {
 		return CompactionStats{}, err
 	}
-	mf, _, err := openMapped(contentFileName(s.dir, epoch), fileKindContent, s.opts.DurableImage, func() error { return s.fp(fpGrow) }, s.opts.PersistLog)
+	mf, _, err := s.mapFile(contentFileName(s.dir, epoch), fileKindContent)
 	if err != nil {
 		return CompactionStats{}, err
 	}
-	mf.noFlush = s.opts.NoFlush
 	s.bindFile(mf)
 	cf := &contentFile{mf: mf, epoch: epoch}
 	cf.tail.Store(fileHeaderSize)
@@ -337,7 +336,7 @@ func (s *Store) rewriteRuns(win []move, epoch uint64, buf *[]byte) (uint64, erro
 			sealHeader(h)
 		}
 		s.beginInPlace()
-		_, err := s.blocks.f.WriteAt(*buf, int64(start))
+		err := s.blocks.pwrite(*buf, start)
 		s.endInPlace()
 		if err != nil {
 			return moved, fmt.Errorf("store: compact: rewrite headers of slots %d..%d: %w", win[i].slot, win[j-1].slot, err)
@@ -395,7 +394,7 @@ func (s *Store) rewriteContentRef(slot uint32, b []byte, newOff, epoch uint64, s
 	sealHeader(sector[:])
 	off := slotOffset(uint64(slot))
 	s.beginInPlace()
-	_, err := s.blocks.f.WriteAt(sector[:], int64(off))
+	err := s.blocks.pwrite(sector[:], off)
 	s.endInPlace()
 	if err != nil {
 		return fmt.Errorf("store: compact: rewrite header of slot %d: %w", slot, err)
