@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -163,4 +164,26 @@ func TestBoundaryContentOffsetLimit(t *testing.T) {
 		t.Fatalf("Put after Compact: %v", err)
 	}
 	reopenAndInspect(t, s, dir, opts, want)
+}
+
+// Offsets near 2^64: the append must fail cleanly, never wrap around into
+// the content file's header.
+func TestBoundaryContentOffsetNoWrap(t *testing.T) {
+	dir := t.TempDir()
+	opts := store.Options{GroupCommit: -1}
+	s := openStore(t, dir, opts)
+	want := map[string][]byte{"before": []byte("before")}
+	if _, err := s.Put("before", store.Memory{Content: want["before"]}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	store.WithContentTail(&opts, math.MaxUint64-50)
+	s = openStore(t, dir, opts)
+	for _, n := range []int{100, 10, 1} {
+		if _, err := s.Put(fmt.Sprint("wrap", n), store.Memory{Content: bytes.Repeat([]byte{'w'}, n)}); !errors.Is(err, store.ErrGrowFailed) && !errors.Is(err, store.ErrTooLarge) {
+			t.Fatalf("Put of %d bytes at offset 2^64-50: %v, want a clear error", n, err)
+		}
+	}
+	expectStore(t, s, want)
+	reopenAndInspect(t, s, dir, store.Options{GroupCommit: -1}, want)
 }

@@ -193,9 +193,9 @@ func (c *copier) flush() bool {
 	for _, b := range c.srcs {
 		n += uint64(len(b))
 	}
-	off := c.cf.tail.Add(n) - n
-	if off+n < off {
-		c.err = fmt.Errorf("%w: content offset overflow", ErrTooLarge)
+	off, err := c.cf.reserve(n)
+	if err != nil {
+		c.err = err
 		return false
 	}
 	c.buf = c.buf[:0]

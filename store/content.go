@@ -97,7 +97,10 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 		off = cf.tail.Load()
 		s.yield("content-offset-race window")
 	} else {
-		off = cf.tail.Add(n) - n
+		var err error
+		if off, err = cf.reserve(n); err != nil {
+			return 0, err
+		}
 	}
 	if off+n < off {
 		return 0, fmt.Errorf("%w: content offset overflow", ErrTooLarge)
@@ -112,6 +115,22 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 		cf.tail.Add(n)
 	}
 	return off, nil
+}
+
+// reserve takes n bytes at the tail of cf and returns their offset. The
+// tail never passes the file's limit (its address reservation): an offset
+// can neither wrap around nor point where the file can never grow to.
+func (cf *contentFile) reserve(n uint64) (uint64, error) {
+	limit := cf.mf.limit()
+	for {
+		t := cf.tail.Load()
+		if t > limit || n > limit-t {
+			return 0, fmt.Errorf("%w: %s: %d bytes at offset %d pass its %d-byte address reservation (Compact starts a new content file)", ErrGrowFailed, cf.mf.path, n, t, limit)
+		}
+		if cf.tail.CompareAndSwap(t, t+n) {
+			return t, nil
+		}
+	}
 }
 
 // contentBytes returns the bytes of a record's content, bounds-checked against
