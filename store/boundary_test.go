@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/store"
@@ -186,4 +187,26 @@ func TestBoundaryContentOffsetNoWrap(t *testing.T) {
 	}
 	expectStore(t, s, want)
 	reopenAndInspect(t, s, dir, store.Options{GroupCommit: -1}, want)
+}
+// Growth that fails (a full disk) gives its reservation back: a client
+// retrying big Puts while the disk is full must not use up the content
+// file's address space, so that the store works once space returns.
+func TestBoundaryFailedGrowthDoesNotLeak(t *testing.T) {
+	dir := t.TempDir()
+	opts := store.Options{GroupCommit: -1}
+	store.WithReservation(&opts, 16<<20)
+	disk := store.WithDisk(&opts)
+	s := openStore(t, dir, opts)
+	disk.FillAllocate()
+	for i := range 10 {
+		if _, err := s.Put("retry", store.Memory{Content: make([]byte, 4<<20)}); !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("try %d under a full disk: %v, want ENOSPC", i, err)
+		}
+	}
+	disk.Free()
+	want := map[string][]byte{"retry": bytes.Repeat([]byte{'r'}, 4<<20)}
+	if _, err := s.Put("retry", store.Memory{Content: want["retry"]}); err != nil {
+		t.Fatalf("Put once space returned: %v", err)
+	}
+	reopenAndInspect(t, s, dir, opts, want)
 }

@@ -204,11 +204,12 @@ func (c *copier) flush() bool {
 		c.buf = append(c.buf, b...)
 	}
 	if n > 0 {
-		if err := c.cf.mf.ensure(off + n); err != nil {
-			c.err = err
-			return false
+		err := c.cf.mf.ensure(off + n)
+		if err == nil {
+			err = c.cf.mf.writeAt(c.buf, off)
 		}
-		if err := c.cf.mf.writeAt(c.buf, off); err != nil {
+		if err != nil {
+			c.cf.unreserve(off, n)
 			c.err = err
 			return false
 		}

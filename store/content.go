@@ -106,6 +106,9 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 		return 0, fmt.Errorf("%w: content offset overflow", ErrTooLarge)
 	}
 	if err := cf.mf.ensure(off + n); err != nil {
+		if !s.bugs.contentOffsetRace {
+			cf.unreserve(off, n)
+		}
 		return 0, err
 	}
 	s.point("put: copy content")
@@ -132,6 +135,10 @@ func (cf *contentFile) reserve(n uint64) (uint64, error) {
 		}
 	}
 }
+
+// unreserve gives back the unused range [off, off+n) if no append took
+// bytes after it; otherwise it stays a gap, which nothing refers to.
+func (cf *contentFile) unreserve(off, n uint64) { cf.tail.CompareAndSwap(off+n, off) }
 
 // contentBytes returns the bytes of a record's content, bounds-checked against
 // the file so that a bad offset is an error, never a fault.
