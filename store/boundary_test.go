@@ -188,6 +188,7 @@ func TestBoundaryContentOffsetNoWrap(t *testing.T) {
 	expectStore(t, s, want)
 	reopenAndInspect(t, s, dir, store.Options{GroupCommit: -1}, want)
 }
+
 // Growth that fails (a full disk) gives its reservation back: a client
 // retrying big Puts while the disk is full must not use up the content
 // file's address space, so that the store works once space returns.
