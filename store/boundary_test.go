@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/warmcheck/warmcheck/store"
 )
@@ -209,5 +210,281 @@ func TestBoundaryFailedGrowthDoesNotLeak(t *testing.T) {
 	if _, err := s.Put("retry", store.Memory{Content: want["retry"]}); err != nil {
 		t.Fatalf("Put once space returned: %v", err)
 	}
+	reopenAndInspect(t, s, dir, opts, want)
+}
+
+// isENOSPC reports whether err is a full disk, as the caller sees it.
+func isENOSPC(err error) bool { return errors.Is(err, syscall.ENOSPC) }
+
+// A full disk fails the Puts that need new space (content growth, blocks
+// growth) with ENOSPC and nothing else; what was acknowledged stays, and
+// the store works once space returns.
+func TestBoundaryDiskFullPut(t *testing.T) {
+	dir := t.TempDir()
+	opts := store.Options{GroupCommit: -1}
+	disk := store.WithDisk(&opts)
+	s := openStore(t, dir, opts)
+	want := map[string][]byte{"a": []byte("before")}
+	if _, err := s.Put("a", store.Memory{Content: want["a"]}); err != nil {
+		t.Fatal(err)
+	}
+	disk.FillAllocate()
+	// Allocated space still takes writes, as on ext4.
+	want["fits"] = []byte("in the allocated part")
+	if _, err := s.Put("fits", store.Memory{Content: want["fits"]}); err != nil {
+		t.Fatalf("Put into allocated space on a full disk: %v", err)
+	}
+	if _, err := s.Put("big", store.Memory{Content: make([]byte, 2<<20)}); !errors.Is(err, store.ErrGrowFailed) || !isENOSPC(err) {
+		t.Fatalf("Put needing content growth: %v, want ErrGrowFailed with ENOSPC", err)
+	}
+	// Slots until the blocks file must grow.
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("slot%04d", i)
+		_, err := s.Put(id, store.Memory{})
+		if err != nil {
+			if !errors.Is(err, store.ErrGrowFailed) || !isENOSPC(err) {
+				t.Fatalf("Put needing blocks growth: %v", err)
+			}
+			break
+		}
+		want[id] = nil
+		if i > 10000 {
+			t.Fatal("the blocks file never needed to grow")
+		}
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("Sync on a full disk with everything allocated: %v", err)
+	}
+	expectStore(t, s, want)
+	disk.Free()
+	want["big"] = bytes.Repeat([]byte{'b'}, 2<<20)
+	want["more"] = nil
+	for _, id := range []string{"big", "more"} {
+		if _, err := s.Put(id, store.Memory{Content: want[id]}); err != nil {
+			t.Fatalf("Put(%q) once space returned: %v", id, err)
+		}
+	}
+	reopenAndInspect(t, s, dir, opts, want)
+}
+
+// A Sync that cannot flush fails with ENOSPC and loses nothing it was
+// given: once space returns a Sync makes it durable. A power cut after
+// the failed Sync keeps everything synced before.
+func TestBoundaryDiskFullSync(t *testing.T) {
+	for _, crashWhileFull := range []bool{false, true} {
+		t.Run(fmt.Sprintf("crashWhileFull=%v", crashWhileFull), func(t *testing.T) {
+			dir := t.TempDir()
+			opts := store.Options{GroupCommit: -1, DurableImage: true}
+			disk := store.WithDisk(&opts)
+			s := openStore(t, dir, opts)
+			synced := map[string][]byte{"synced": []byte("synced before the disk filled")}
+			if _, err := s.Put("synced", store.Memory{Content: synced["synced"]}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			acked := []byte("acknowledged, not synced")
+			if _, err := s.Put("acked", store.Memory{Content: acked}); err != nil {
+				t.Fatal(err)
+			}
+			disk.FillAll()
+			if err := s.Sync(); !isENOSPC(err) {
+				t.Fatalf("Sync on a full disk: %v, want ENOSPC", err)
+			}
+			if _, err := s.Put("during", store.Memory{Content: []byte("x")}); !isENOSPC(err) {
+				t.Fatalf("Put whose write fails: %v, want ENOSPC", err)
+			}
+			expectStore(t, s, map[string][]byte{"synced": synced["synced"], "acked": acked})
+			if !crashWhileFull {
+				disk.Free()
+				if err := s.Sync(); err != nil {
+					t.Fatalf("Sync once space returned: %v", err)
+				}
+				synced["acked"] = acked
+			}
+			s.Kill()
+			if _, err := store.SimulatePowerLoss(dir, 1); err != nil {
+				t.Fatal(err)
+			}
+			s = openStore(t, dir, store.Options{GroupCommit: -1, DurableImage: true})
+			for id, c := range synced {
+				if m, l, err := s.Get(id); err != nil || l != store.Found || !bytes.Equal(m.Content, c) {
+					t.Fatalf("synced %q after the power cut: %v %v %q", id, l, err, m.Content)
+				}
+			}
+			if m, l, _ := s.Get("acked"); l == store.Found && !bytes.Equal(m.Content, acked) {
+				t.Fatalf("unsynced write came back torn: %q", m.Content)
+			}
+			if _, l, _ := s.Get("during"); l != store.Found {
+				return
+			}
+			t.Fatal("the failed Put came back after the power cut")
+		})
+	}
+}
+
+// With SyncEveryOp a Put whose Sync fails is applied and says so
+// (ErrNotSynced); the next successful Sync makes it durable.
+func TestBoundaryDiskFullSyncEveryOp(t *testing.T) {
+	dir := t.TempDir()
+	opts := store.Options{GroupCommit: -1, SyncEveryOp: true, DurableImage: true}
+	disk := store.WithDisk(&opts)
+	s := openStore(t, dir, opts)
+	disk.FillFlush()
+	if _, err := s.Put("y", store.Memory{Content: []byte("applied")}); !errors.Is(err, store.ErrNotSynced) || !isENOSPC(err) {
+		t.Fatalf("Put whose Sync fails: %v, want ErrNotSynced with ENOSPC", err)
+	}
+	disk.Free()
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	s.Kill()
+	if _, err := store.SimulatePowerLoss(dir, 2); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, store.Options{GroupCommit: -1, DurableImage: true})
+	expectStore(t, s, map[string][]byte{"y": []byte("applied")})
+}
+
+// Compaction on a full disk fails at each of its steps with an error and
+// leaves every memory readable; once space returns it succeeds.
+func TestBoundaryDiskFullCompaction(t *testing.T) {
+	dir := t.TempDir()
+	fps := store.NewFailpoints()
+	opts := store.Options{GroupCommit: -1, Failpoints: fps}
+	disk := store.WithDisk(&opts)
+	s := openStore(t, dir, opts)
+	want := map[string][]byte{}
+	for i := range 300 {
+		id := fmt.Sprintf("c%03d", i)
+		want[id] = taggedContent(id, 200+i)
+		if _, err := s.Put(id, store.Memory{Content: want[id]}); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			s.Remove(id)
+			delete(want, id)
+		}
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	// 1. The new content file cannot be created.
+	disk.FillAllocate()
+	if _, err := s.Compact(); !isENOSPC(err) {
+		t.Fatalf("Compact, no room for its file: %v", err)
+	}
+	expectStore(t, s, want)
+	// 2. Created, but it cannot grow: the copy fails.
+	disk.Free()
+	fps.Arm(store.FailGrow, store.Action{Kind: store.ActionError})
+	if _, err := s.Compact(); !isENOSPC(err) {
+		t.Fatalf("Compact, its file cannot grow: %v", err)
+	}
+	fps.Disarm(store.FailGrow)
+	expectStore(t, s, want)
+	// 3. Copied and synced, then the header rewrite and Sync fail.
+	fps.Arm(store.FailCompactMid, store.Action{Kind: store.ActionPause})
+	done := make(chan error)
+	go func() { _, err := s.Compact(); done <- err }()
+	waitHit(t, fps, store.FailCompactMid)
+	disk.FillAll()
+	fps.Disarm(store.FailCompactMid)
+	if err := <-done; !isENOSPC(err) {
+		t.Fatalf("Compact, rewrite on a full disk: %v", err)
+	}
+	expectStore(t, s, want)
+	disk.Free()
+	want["after"] = []byte("after the failed compactions")
+	if _, err := s.Put("after", store.Memory{Content: want["after"]}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Compact()
+	if err != nil {
+		t.Fatalf("Compact once space returned: %v", err)
+	}
+	if st.BytesReclaimed == 0 {
+		t.Errorf("the compaction reclaimed nothing: %+v", st)
+	}
+	reopenAndInspect(t, s, dir, opts, want)
+}
+
+func waitHit(t *testing.T, fps *store.Failpoints, name store.FailpointName) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for fps.Hits()[name] == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("failpoint %s never reached", name)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Ids: 1..MaxIDLen bytes of any value; empty and longer ones are ErrBadID
+// for every call that takes an id.
+func TestBoundaryIDs(t *testing.T) {
+	dir := t.TempDir()
+	opts := store.Options{GroupCommit: -1}
+	s := openStore(t, dir, opts)
+	want := map[string][]byte{}
+	for _, id := range []string{
+		strings.Repeat("m", store.MaxIDLen), "x", "\x00", "\x00\x00nul", "\xff\xfe invalid utf-8", "new\nline", "sp ace/slash", strings.Repeat("\xff", store.MaxIDLen),
+	} {
+		want[id] = []byte("value of " + id)
+		if _, err := s.Put(id, store.Memory{Content: want[id]}); err != nil {
+			t.Fatalf("Put(%q): %v", id, err)
+		}
+	}
+	expectStore(t, s, want)
+	seen := map[string]bool{}
+	if err := s.Iterate(func(id string, _ store.Memory) bool { seen[id] = true; return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("Iterate saw %d ids, want %d", len(seen), len(want))
+	}
+	for _, id := range []string{"", strings.Repeat("m", store.MaxIDLen+1)} {
+		var m store.Memory
+		calls := map[string]error{}
+		_, calls["Put"] = s.Put(id, store.Memory{})
+		_, _, calls["Get"] = s.Get(id)
+		_, calls["GetInto"] = s.GetInto(id, &m)
+		_, calls["Remove"] = s.Remove(id)
+		_, calls["UpdateActivation"] = s.UpdateActivation(id, 1)
+		for call, err := range calls {
+			if !errors.Is(err, store.ErrBadID) || !strings.Contains(err.Error(), fmt.Sprint(len(id))) {
+				t.Errorf("%s with a %d-byte id: %v, want ErrBadID naming the length", call, len(id), err)
+			}
+		}
+	}
+	reopenAndInspect(t, s, dir, opts, want)
+}
+
+// Close and Open on a full disk fail with ENOSPC; Close then leaves no
+// clean-close record (its last Sync failed), and the store opens with
+// everything once space returns.
+func TestBoundaryDiskFullCloseOpen(t *testing.T) {
+	dir := t.TempDir()
+	opts := store.Options{GroupCommit: -1}
+	disk := store.WithDisk(&opts)
+	s := openStore(t, dir, opts)
+	want := map[string][]byte{"k": []byte("kept")}
+	if _, err := s.Put("k", store.Memory{Content: want["k"]}); err != nil {
+		t.Fatal(err)
+	}
+	disk.FillFlush()
+	if err := s.Close(); !isENOSPC(err) {
+		t.Fatalf("Close on a full disk: %v, want ENOSPC", err)
+	}
+	rep, err := store.Inspect(dir, store.InspectOptions{})
+	if err != nil || rep.CleanClose || rep.Verdict != store.Consistent {
+		t.Fatalf("after a failed Close: %v, clean %v, %v %v", err, rep.CleanClose, rep.Verdict, rep.Problems)
+	}
+	if _, err := store.Open(dir, opts); !isENOSPC(err) {
+		t.Fatalf("Open (recovery must sync) on a full disk: %v, want ENOSPC", err)
+	}
+	disk.Free()
+	s = openStore(t, dir, opts)
 	reopenAndInspect(t, s, dir, opts, want)
 }

@@ -26,3 +26,10 @@ func (d Disk) Free()         { d.d.full.Store(0) }
 // ContentLimit is the offset past which the current content file cannot
 // grow (its address reservation, in whole chunks).
 func (s *Store) ContentLimit() uint64 { return s.epochs.Load().current().mf.limit() }
+
+// FillFlush makes msync fail with ENOSPC, nothing else: a volume that
+// allocates at writeback.
+func (d Disk) FillFlush() { d.d.full.Store(uint32(diskFlush)) }
+
+// Kill closes the store as a SIGKILL would: nothing more is synced.
+func (s *Store) Kill() { s.abandon() }
