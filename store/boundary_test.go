@@ -509,3 +509,45 @@ func TestBoundaryDiskFullCloseOpen(t *testing.T) {
 	s = openStore(t, dir, opts)
 	reopenAndInspect(t, s, dir, opts, want)
 }
+
+// At the end of its address reservation the blocks file takes no more
+// slots: a clear ErrGrowFailed, and a slot freed by a Remove and a Sync is
+// reused.
+func TestBoundarySlotLimit(t *testing.T) {
+	dir := t.TempDir()
+	opts := store.Options{GroupCommit: -1}
+	store.WithReservation(&opts, 4<<20)
+	s := openStore(t, dir, opts)
+	want := map[string][]byte{}
+	var full error
+	for i := 0; full == nil; i++ {
+		id := fmt.Sprintf("s%05d", i)
+		if _, full = s.Put(id, store.Memory{}); full == nil {
+			want[id] = nil
+		}
+		if i > 2000 {
+			t.Fatal("a 4 MiB blocks file took more than 2000 slots")
+		}
+	}
+	if !errors.Is(full, store.ErrGrowFailed) || !strings.Contains(full.Error(), "reservation") {
+		t.Fatalf("Put past the last slot: %v, want ErrGrowFailed naming the reservation", full)
+	}
+	if st := s.Stats(); st.SlotsTotal != uint64(len(want)) {
+		t.Fatalf("%d slots total, %d memories", st.SlotsTotal, len(want))
+	}
+	if _, err := s.Put("one-more", store.Memory{}); !errors.Is(err, store.ErrGrowFailed) {
+		t.Fatalf("second Put past the last slot: %v", err)
+	}
+	if _, err := s.Remove("s00007"); err != nil {
+		t.Fatal(err)
+	}
+	delete(want, "s00007")
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	want["one-more"] = nil
+	if pl, err := s.Put("one-more", store.Memory{}); err != nil || pl.Slot != 7 {
+		t.Fatalf("Put into the freed slot: %+v %v", pl, err)
+	}
+	reopenAndInspect(t, s, dir, opts, want)
+}
