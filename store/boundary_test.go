@@ -234,6 +234,19 @@ func TestBoundaryFailedGrowthDoesNotLeak(t *testing.T) {
 	reopenAndInspect(t, s, dir, opts, want)
 }
 
+// storeOnDisk opens a store on a simulated disk and puts one memory.
+func storeOnDisk(t *testing.T, opts *store.Options) (string, *store.Store, store.Disk, map[string][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	disk := store.WithDisk(opts)
+	s := openStore(t, dir, *opts)
+	want := map[string][]byte{"a": []byte("before the disk filled")}
+	if _, err := s.Put("a", store.Memory{Content: want["a"]}); err != nil {
+		t.Fatal(err)
+	}
+	return dir, s, disk, want
+}
+
 // isENOSPC reports whether err is a full disk, as the caller sees it.
 func isENOSPC(err error) bool { return errors.Is(err, syscall.ENOSPC) }
 
@@ -241,14 +254,8 @@ func isENOSPC(err error) bool { return errors.Is(err, syscall.ENOSPC) }
 // growth) with ENOSPC and nothing else; what was acknowledged stays, and
 // the store works once space returns.
 func TestBoundaryDiskFullPut(t *testing.T) {
-	dir := t.TempDir()
 	opts := store.Options{GroupCommit: -1}
-	disk := store.WithDisk(&opts)
-	s := openStore(t, dir, opts)
-	want := map[string][]byte{"a": []byte("before")}
-	if _, err := s.Put("a", store.Memory{Content: want["a"]}); err != nil {
-		t.Fatal(err)
-	}
+	dir, s, disk, want := storeOnDisk(t, &opts)
 	disk.FillAllocate()
 	// Allocated space still takes writes, as on ext4.
 	want["fits"] = []byte("in the allocated part")
@@ -486,14 +493,8 @@ func TestBoundaryIDs(t *testing.T) {
 // clean-close record (its last Sync failed), and the store opens with
 // everything once space returns.
 func TestBoundaryDiskFullCloseOpen(t *testing.T) {
-	dir := t.TempDir()
 	opts := store.Options{GroupCommit: -1}
-	disk := store.WithDisk(&opts)
-	s := openStore(t, dir, opts)
-	want := map[string][]byte{"k": []byte("kept")}
-	if _, err := s.Put("k", store.Memory{Content: want["k"]}); err != nil {
-		t.Fatal(err)
-	}
+	dir, s, disk, want := storeOnDisk(t, &opts)
 	disk.FillFlush()
 	if err := s.Close(); !isENOSPC(err) {
 		t.Fatalf("Close on a full disk: %v, want ENOSPC", err)

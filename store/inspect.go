@@ -67,8 +67,9 @@ type InspectOptions struct {
 	SettleWindow time.Duration
 }
 
-// Defaults of InspectOptions: a damaged store costs about 0.2 s of waiting
-// in all, a live one at most about 1 s.
+// Defaults of InspectOptions: the re-reads of a damaged store wait about
+// 0.13 s in all (1+2+...+64 ms), of a store that keeps changing at most
+// about 0.6 s.
 const (
 	DefaultMaxProblems  = 20
 	DefaultRereads      = 12

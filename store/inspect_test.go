@@ -356,25 +356,10 @@ func TestInspectCatchesCountBug(t *testing.T) {
 	fps := NewFailpoints()
 	opts := Options{GroupCommit: -1, Bugs: []Bug{BugCountOnFailedStore}, Failpoints: fps}
 	dir := t.TempDir()
-	if msg := failedStoreCountScenarioIn(t, dir, opts); msg == "" {
+	if msg := failedStoreCountIn(t, dir, opts); msg == "" {
 		t.Fatal("the seeded bug did not misbehave")
 	}
 	expectProblem(t, mustInspect(t, dir), Inconsistent, ProblemCount, nil)
-}
-
-func failedStoreCountScenarioIn(t *testing.T, dir string, opts Options) string {
-	s := mustOpen(t, dir, opts)
-	defer s.Close()
-	s.Put("ok", Memory{Content: []byte("fine")})
-	opts.Failpoints.Arm(FailGrow, Action{Kind: ActionError})
-	if _, err := s.Put("big", Memory{Content: make([]byte, 2<<20)}); err == nil {
-		t.Fatal("Put succeeded under grow failure")
-	}
-	opts.Failpoints.Disarm(FailGrow)
-	if st := s.Stats(); st.Live != 1 {
-		return fmt.Sprintf("Live %d", st.Live)
-	}
-	return ""
 }
 
 // A store killed with writes in flight, then cut by a power loss, then
@@ -439,47 +424,29 @@ func TestInspectLiveStore(t *testing.T) {
 	want := map[string][]byte{}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { // Puts, Removes, Compacts
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			id := fmt.Sprintf("w%04d", i%1000)
-			var err error
-			switch {
-			case i%9 == 4:
-				_, err = s.Remove(id)
-				delete(want, id)
-			case i%2000 == 1999:
-				_, err = s.Compact()
-			default:
-				c := bytes.Repeat([]byte{byte(i)}, 30+i%500)
-				_, err = s.Put(id, Memory{Embedding: testEmbedding(i), Content: c})
-				want[id] = c
-			}
-			if err != nil {
-				werr <- fmt.Errorf("op %d on %s: %w", i, id, err)
-				return
-			}
+	go untilStopped(stop, &wg, werr, func(i int) error { // Puts, Removes, Compacts
+		id := fmt.Sprintf("w%04d", i%1000)
+		var err error
+		switch {
+		case i%9 == 4:
+			_, err = s.Remove(id)
+			delete(want, id)
+		case i%2000 == 1999:
+			_, err = s.Compact()
+		default:
+			c := bytes.Repeat([]byte{byte(i)}, 30+i%500)
+			_, err = s.Put(id, Memory{Embedding: testEmbedding(i), Content: c})
+			want[id] = c
 		}
-	}()
-	go func() { // in-place header rewrites
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := s.UpdateActivation(fmt.Sprintf("w%04d", i%50), float32(i)); err != nil {
-				werr <- err
-				return
-			}
+		if err != nil {
+			return fmt.Errorf("op %d on %s: %w", i, id, err)
 		}
-	}()
+		return nil
+	})
+	go untilStopped(stop, &wg, werr, func(i int) error { // in-place header rewrites
+		_, err := s.UpdateActivation(fmt.Sprintf("w%04d", i%50), float32(i))
+		return err
+	})
 	for range 8 {
 		// Default settling: a failing slot is judged only after it stayed
 		// the same for 100 ms, far longer than any write takes.
@@ -533,6 +500,23 @@ func TestInspectEveryFlipInALiveRecord(t *testing.T) {
 		patch(t, dir, file, func(b []byte) []byte { b[off] ^= bit; return b })
 		if rep := mustInspect(t, dir); rep.Verdict != Inconsistent {
 			t.Errorf("flip %d: %s byte %d bit %02x (slot %d): %v %v", i, file, off, bit, p.Slot, rep.Verdict, rep.Problems)
+		}
+	}
+}
+
+// untilStopped calls op(0), op(1), ... until stop is closed or op fails
+// (its error goes to errs), then marks wg done.
+func untilStopped(stop <-chan struct{}, wg *sync.WaitGroup, errs chan<- error, op func(i int) error) {
+	defer wg.Done()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		if err := op(i); err != nil {
+			errs <- err
+			return
 		}
 	}
 }
