@@ -140,8 +140,10 @@ func (in *inspection) checkBlocksFile() {
 		if err == nil {
 			in.size = uint64(st.Size())
 		}
+		// A live store's growth may be under way: fallocate extends the
+		// file, then the size record is rewritten (two stores).
 		grown, ok := sizeRecord(in.header)
-		if ok && grown <= in.size {
+		if ok && grown <= in.size && wholeChunks(in.size) {
 			break
 		}
 		time.Sleep(in.opts.RereadDelay)
@@ -155,7 +157,7 @@ func (in *inspection) checkBlocksFile() {
 	case grown > in.size:
 		in.add(Problem{Kind: ProblemBlocksSize, File: blocksFileName, Offset: in.size, Detail: fmt.Sprintf("file is %d bytes but had grown to %d (truncated)", in.size, grown)})
 	}
-	if in.size < fileHeaderSize+chunkSize || (in.size-fileHeaderSize)%chunkSize != 0 {
+	if !wholeChunks(in.size) {
 		in.add(Problem{Kind: ProblemBlocksSize, File: blocksFileName, Offset: in.size, Detail: fmt.Sprintf("size %d is not the header plus whole %d-byte chunks", in.size, chunkSize)})
 	}
 	if c, ok := cleanRecord(in.header); ok {
@@ -165,6 +167,11 @@ func (in *inspection) checkBlocksFile() {
 	if in.size > fileHeaderSize {
 		in.stats.Slots = (in.size - fileHeaderSize) / slotSize
 	}
+}
+
+// wholeChunks: a blocks file is its header plus whole chunks.
+func wholeChunks(size uint64) bool {
+	return size >= fileHeaderSize+chunkSize && (size-fileHeaderSize)%chunkSize == 0
 }
 
 // checkContentFiles checks the header of every content file present.
