@@ -215,10 +215,12 @@ func (in *inspection) scanSlots() error {
 			return fmt.Errorf("store: inspect: read %s at %d: %w", in.blocks.Name(), slotOffset(first), err)
 		}
 		// A live store may have cut the file back after a failed growth:
-		// slots past a short read are not there.
-		for i := uint64(0); i < n && (i+1)*slotSize <= uint64(got); i++ {
+		// slots past a short read are not judged (unsettled).
+		whole := min(n, uint64(got)/slotSize)
+		for i := range whole {
 			in.judgeSlot(first+i, b[i*slotSize:(i+1)*slotSize])
 		}
+		in.stats.Unsettled += n - whole
 	}
 	return nil
 }

@@ -361,7 +361,9 @@ type putState struct {
 // and ErrInjected mean the Put did not happen, and cannot reappear after a
 // crash (a record already written is durably marked free before the error
 // is returned). ErrNotSynced (SyncEveryOp only) means it happened but its
-// Sync failed.
+// Sync failed. ErrGrowFailed wraps the cause: ENOSPC (a full disk: the Put
+// works again once space returns), or the end of a file's address
+// reservation (blocks: no more slots; content: Compact starts a new file).
 //
 // Linearization: a Put takes effect when it publishes its slot in the index
 // under the shard write lock. Concurrent Puts of one id are ordered by their
