@@ -541,6 +541,7 @@ func TestBoundarySlotLimit(t *testing.T) {
 	if !errors.Is(full, store.ErrGrowFailed) || !strings.Contains(full.Error(), "reservation") {
 		t.Fatalf("Put past the last slot: %v, want ErrGrowFailed naming the reservation", full)
 	}
+	t.Logf("%d slots fit the reservation", len(want))
 	if st := s.Stats(); st.SlotsTotal != uint64(len(want)) {
 		t.Fatalf("%d slots total, %d memories", st.SlotsTotal, len(want))
 	}
