@@ -20,6 +20,8 @@ func inspectCommand() *cli.Command {
 		Name:      "inspect",
 		Usage:     "check every invariant of a store directory, read-only (safe on a store another process has open), and print its stats",
 		ArgsUsage: "STORE_DIR",
+		Description: "Exit 0 consistent, 1 inconsistent (damage no crash explains), 2 unknown (torn records of a store\n" +
+			"not closed cleanly, or slots that kept changing), 3 unreadable. README: \"Inspecting a store directory\".",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON (the shape of store.InspectReport)"},
 			&cli.IntFlag{Name: "max-problems", Value: store.DefaultMaxProblems, Usage: "problems listed in full; the rest are counted"},
