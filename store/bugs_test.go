@@ -310,7 +310,13 @@ func indexBeforeBlockScenario(t *testing.T, opts Options) string {
 
 // failedStoreCountScenario: a Put that fails (disk full) must not count.
 func failedStoreCountScenario(t *testing.T, opts Options) string {
-	s := mustOpen(t, t.TempDir(), opts)
+	return failedStoreCountIn(t, t.TempDir(), opts)
+}
+
+// failedStoreCountIn runs failedStoreCountScenario on a store in dir and
+// closes it.
+func failedStoreCountIn(t *testing.T, dir string, opts Options) string {
+	s := mustOpen(t, dir, opts)
 	defer s.Close()
 	s.Put("ok", Memory{Content: []byte("fine")})
 	opts.Failpoints.Arm(FailGrow, Action{Kind: ActionError})

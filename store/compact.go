@@ -65,11 +65,10 @@ func (s *Store) compact() (CompactionStats, error) {
 	if err := s.createContentFile(epoch); err != nil {
 		return CompactionStats{}, err
 	}
-	mf, _, err := openMapped(contentFileName(s.dir, epoch), fileKindContent, s.opts.DurableImage, func() error { return s.fp(fpGrow) }, s.opts.PersistLog)
+	mf, _, err := s.mapFile(contentFileName(s.dir, epoch), fileKindContent)
 	if err != nil {
 		return CompactionStats{}, err
 	}
-	mf.noFlush = s.opts.NoFlush
 	s.bindFile(mf)
 	cf := &contentFile{mf: mf, epoch: epoch}
 	cf.tail.Store(fileHeaderSize)
@@ -194,9 +193,9 @@ func (c *copier) flush() bool {
 	for _, b := range c.srcs {
 		n += uint64(len(b))
 	}
-	off := c.cf.tail.Add(n) - n
-	if off+n < off {
-		c.err = fmt.Errorf("%w: content offset overflow", ErrTooLarge)
+	off, err := c.cf.reserve(n)
+	if err != nil {
+		c.err = err
 		return false
 	}
 	c.buf = c.buf[:0]
@@ -205,11 +204,12 @@ func (c *copier) flush() bool {
 		c.buf = append(c.buf, b...)
 	}
 	if n > 0 {
-		if err := c.cf.mf.ensure(off + n); err != nil {
-			c.err = err
-			return false
+		err := c.cf.mf.ensure(off + n)
+		if err == nil {
+			err = c.cf.mf.writeAt(c.buf, off)
 		}
-		if err := c.cf.mf.writeAt(c.buf, off); err != nil {
+		if err != nil {
+			c.cf.unreserve(off, n)
 			c.err = err
 			return false
 		}
@@ -337,7 +337,7 @@ func (s *Store) rewriteRuns(win []move, epoch uint64, buf *[]byte) (uint64, erro
 			sealHeader(h)
 		}
 		s.beginInPlace()
-		_, err := s.blocks.f.WriteAt(*buf, int64(start))
+		err := s.blocks.pwrite(*buf, start)
 		s.endInPlace()
 		if err != nil {
 			return moved, fmt.Errorf("store: compact: rewrite headers of slots %d..%d: %w", win[i].slot, win[j-1].slot, err)
@@ -395,7 +395,7 @@ func (s *Store) rewriteContentRef(slot uint32, b []byte, newOff, epoch uint64, s
 	sealHeader(sector[:])
 	off := slotOffset(uint64(slot))
 	s.beginInPlace()
-	_, err := s.blocks.f.WriteAt(sector[:], int64(off))
+	err := s.blocks.pwrite(sector[:], off)
 	s.endInPlace()
 	if err != nil {
 		return fmt.Errorf("store: compact: rewrite header of slot %d: %w", slot, err)

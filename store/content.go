@@ -97,12 +97,18 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 		off = cf.tail.Load()
 		s.yield("content-offset-race window")
 	} else {
-		off = cf.tail.Add(n) - n
+		var err error
+		if off, err = cf.reserve(n); err != nil {
+			return 0, err
+		}
 	}
 	if off+n < off {
 		return 0, fmt.Errorf("%w: content offset overflow", ErrTooLarge)
 	}
 	if err := cf.mf.ensure(off + n); err != nil {
+		if !s.bugs.contentOffsetRace {
+			cf.unreserve(off, n)
+		}
 		return 0, err
 	}
 	s.point("put: copy content")
@@ -113,6 +119,26 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 	}
 	return off, nil
 }
+
+// reserve takes n bytes at the tail of cf and returns their offset. The
+// tail never passes the file's limit (its address reservation): an offset
+// can neither wrap around nor point where the file can never grow to.
+func (cf *contentFile) reserve(n uint64) (uint64, error) {
+	limit := cf.mf.limit()
+	for {
+		t := cf.tail.Load()
+		if t > limit || n > limit-t {
+			return 0, fmt.Errorf("%w: %s: %d bytes at offset %d pass its %d-byte address reservation (Compact starts a new content file)", ErrGrowFailed, cf.mf.path, n, t, limit)
+		}
+		if cf.tail.CompareAndSwap(t, t+n) {
+			return t, nil
+		}
+	}
+}
+
+// unreserve gives back the unused range [off, off+n) if no append took
+// bytes after it; otherwise it stays a gap, which nothing refers to.
+func (cf *contentFile) unreserve(off, n uint64) { cf.tail.CompareAndSwap(off+n, off) }
 
 // contentBytes returns the bytes of a record's content, bounds-checked against
 // the file so that a bad offset is an error, never a fault.

@@ -8,6 +8,7 @@ var (
 	ErrBadVersion           = errors.New("store: unsupported file version")
 	ErrHeaderChecksum       = errors.New("store: header checksum mismatch")
 	ErrCorrupt              = errors.New("store: corrupt file")
+	ErrNotStore             = errors.New("store: not a store directory (no blocks.dat)")
 	ErrClosed               = errors.New("store: closed")
 	ErrGrowFailed           = errors.New("store: cannot grow file")
 	ErrTooLarge             = errors.New("store: value too large")

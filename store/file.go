@@ -69,6 +69,8 @@ type mappedFile struct {
 	plog PersistLog
 	// noFlush: msync with MS_ASYNC, not MS_SYNC (Options.NoFlush).
 	noFlush bool
+	// disk, when set (tests), can fail growth, writes and msyncs with ENOSPC.
+	disk *diskSpace
 }
 
 // createDataFile atomically creates path holding header: written to a
@@ -134,7 +136,8 @@ func syncDir(dir string) error {
 }
 
 // openMapped opens path, validates its header and maps it.
-func openMapped(path string, wantKind uint32, image bool, grow func() error, plog PersistLog) (*mappedFile, fileHeader, error) {
+// A non-zero reservation replaces the default address reservations (tests).
+func openMapped(path string, wantKind uint32, image bool, grow func() error, plog PersistLog, reservation uint64) (*mappedFile, fileHeader, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fileHeader{}, fmt.Errorf("store: open %s: %w", path, err)
@@ -169,7 +172,11 @@ func openMapped(path string, wantKind uint32, image bool, grow func() error, plo
 		}
 	}
 	var data []byte
-	for _, r := range reservations {
+	tries := reservations[:]
+	if reservation != 0 {
+		tries = []uint64{reservation}
+	}
+	for _, r := range tries {
 		if r < size {
 			break
 		}
@@ -223,7 +230,7 @@ func (m *mappedFile) growTo(end uint64) error {
 	// tell a truncated blocks file from a grown one.
 	n := fileHeaderSize + (max(cur+step, end)-fileHeaderSize+chunkSize-1)&^uint64(chunkSize-1)
 	if n > uint64(len(m.data)) {
-		n = fileHeaderSize + (uint64(len(m.data))-fileHeaderSize)&^uint64(chunkSize-1)
+		n = m.limit()
 		if n < end {
 			return fmt.Errorf("%w: %s: %d bytes needed, address reservation is %d bytes", ErrGrowFailed, m.path, end, len(m.data))
 		}
@@ -233,7 +240,10 @@ func (m *mappedFile) growTo(end uint64) error {
 			return fmt.Errorf("%w: %s: grow to %d bytes: %w", ErrGrowFailed, m.path, n, err)
 		}
 	}
-	err := unix.Fallocate(int(m.f.Fd()), 0, int64(cur), int64(n-cur))
+	err := m.disk.check(diskAllocate, "fallocate")
+	if err == nil {
+		err = unix.Fallocate(int(m.f.Fd()), 0, int64(cur), int64(n-cur))
+	}
 	if errors.Is(err, syscall.EOPNOTSUPP) {
 		err = m.f.Truncate(int64(n))
 	}
@@ -258,6 +268,12 @@ func (m *mappedFile) growTo(end uint64) error {
 	}
 	m.size.Store(n)
 	return nil
+}
+
+// limit is the largest size the file can grow to: its address reservation,
+// cut to the header plus whole chunks.
+func (m *mappedFile) limit() uint64 {
+	return fileHeaderSize + (uint64(len(m.data))-fileHeaderSize)&^uint64(chunkSize-1)
 }
 
 // markDirty records that bytes [off, off+n) were written. Call it after the
@@ -333,10 +349,23 @@ func (m *mappedFile) flush() error {
 // [off, off+len(b)) must lie below size. On failure the range may be partly
 // written.
 func (m *mappedFile) writeAt(b []byte, off uint64) error {
-	if _, err := m.f.WriteAt(b, int64(off)); err != nil {
-		return fmt.Errorf("store: write %s [%d,%d): %w", m.path, off, off+uint64(len(b)), err)
+	if err := m.pwrite(b, off); err != nil {
+		return err
 	}
 	m.markDirty(off, uint64(len(b)))
+	return nil
+}
+
+// pwrite writes b at off through the file descriptor, without marking it
+// dirty (the caller does).
+func (m *mappedFile) pwrite(b []byte, off uint64) error {
+	err := m.disk.check(diskWrite, "pwrite")
+	if err == nil {
+		_, err = m.f.WriteAt(b, int64(off))
+	}
+	if err != nil {
+		return fmt.Errorf("store: write %s [%d,%d): %w", m.path, off, off+uint64(len(b)), err)
+	}
 	return nil
 }
 
@@ -345,7 +374,11 @@ func (m *mappedFile) syncRange(start, end uint64) error {
 	if m.noFlush {
 		flags = unix.MS_ASYNC
 	}
-	if err := unix.Msync(m.data[start:end], flags); err != nil {
+	err := m.disk.check(diskFlush, "msync")
+	if err == nil {
+		err = unix.Msync(m.data[start:end], flags)
+	}
+	if err != nil {
 		return fmt.Errorf("store: msync %s [%d,%d): %w", m.path, start, end, err)
 	}
 	if m.plog != nil {

@@ -302,3 +302,55 @@ func sizeRecord(page []byte) (size uint64, ok bool) {
 	size = le.Uint64(page[sizeRecordOff:])
 	return size, le.Uint32(page[sizeRecordOff+8:]) == crc(page[sizeRecordOff:sizeRecordOff+8])
 }
+
+// Clean-close record (blocks file only), in sector 2 of the header page.
+// Close writes it, and msyncs it, after its final Sync succeeded; Open
+// clears it, durably, before recovery writes anything. Present, it says
+// that every record in the files was synced and nothing was written after,
+// so that Inspect can tell damage from a write a crash tore, and that the
+// counts it holds are the store's own accounting, to compare with a recount.
+// An all-zero sector (an older file, an open or crashed store) fails the
+// checksum: no record.
+//
+//	off  size field
+//	1024    8 seq        the sequence counter: no record has a higher seq
+//	1032    8 live       memories reachable through Get
+//	1040    8 liveBytes  sum of their content lengths
+//	1048    8 epoch      the current content epoch
+//	1056    4 crc        CRC32C over bytes [1024, 1056)
+const (
+	cleanRecordOff = 2 * sectorSize
+	cleanRecordLen = 36
+)
+
+// cleanClose is the decoded clean-close record.
+type cleanClose struct {
+	seq       uint64
+	live      uint64
+	liveBytes uint64
+	epoch     uint64
+}
+
+func putCleanRecord(page []byte, c cleanClose) {
+	b := page[cleanRecordOff : cleanRecordOff+cleanRecordLen]
+	le.PutUint64(b[0:], c.seq)
+	le.PutUint64(b[8:], c.live)
+	le.PutUint64(b[16:], c.liveBytes)
+	le.PutUint64(b[24:], c.epoch)
+	le.PutUint32(b[32:], crc(b[:32]))
+}
+
+func clearCleanRecord(page []byte) { clear(page[cleanRecordOff : cleanRecordOff+cleanRecordLen]) }
+
+// cleanRecord returns the clean-close record of header page, or ok=false if
+// there is none (its checksum does not hold).
+func cleanRecord(page []byte) (c cleanClose, ok bool) {
+	if len(page) < cleanRecordOff+cleanRecordLen {
+		return cleanClose{}, false
+	}
+	b := page[cleanRecordOff : cleanRecordOff+cleanRecordLen]
+	if le.Uint32(b[32:]) != crc(b[:32]) {
+		return cleanClose{}, false
+	}
+	return cleanClose{seq: le.Uint64(b[0:]), live: le.Uint64(b[8:]), liveBytes: le.Uint64(b[16:]), epoch: le.Uint64(b[24:])}, true
+}

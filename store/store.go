@@ -94,6 +94,8 @@ type Options struct {
 	PersistLog PersistLog
 	// Logger receives recovery and compaction notes; nil discards them.
 	Logger hclog.Logger
+
+	test testHooks // diskspace.go; set by tests only
 }
 
 // DefaultGroupCommit is the default group-commit interval.
@@ -130,8 +132,14 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.Scheduler != nil {
 		s.bindScheduler(opts.Scheduler)
 	}
+	if err := s.clearCleanClose(); err != nil {
+		return nil, err
+	}
 	if err := s.recover(); err != nil {
 		return nil, err
+	}
+	if t := opts.test.contentTail; t != 0 {
+		s.epochs.Load().current().tail.Store(t)
 	}
 	interval := opts.GroupCommit
 	if interval == 0 {
@@ -148,23 +156,20 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // openFiles opens (creating if absent) the blocks file and every content file.
 func (s *Store) openFiles() error {
-	image := s.opts.DurableImage
-	grow := func() error { return s.fp(fpGrow) }
 	bp := filepath.Join(s.dir, blocksFileName)
 	if _, err := os.Stat(bp); os.IsNotExist(err) {
 		hdr := encodeFileHeader(fileHeader{kind: fileKindBlocks, slotSize: slotSize, createdAt: time.Now().UnixNano()})
 		putSizeRecord(hdr, fileHeaderSize+chunkSize)
-		if err := createDataFile(bp, hdr, fileHeaderSize+chunkSize, image, !s.opts.NoFlush, s.opts.PersistLog); err != nil {
+		if err := s.createFile(bp, hdr, fileHeaderSize+chunkSize); err != nil {
 			return err
 		}
 	}
-	mf, _, err := openMapped(bp, fileKindBlocks, image, grow, s.opts.PersistLog)
+	mf, _, err := s.mapFile(bp, fileKindBlocks)
 	if err != nil {
 		return err
 	}
 	s.blocks = mf
 	mf.imageMu = &s.imageMu
-	mf.noFlush = s.opts.NoFlush
 
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -187,11 +192,10 @@ func (s *Store) openFiles() error {
 	s.epochs.Store(es)
 	for _, ep := range epochs {
 		path := contentFileName(s.dir, ep)
-		mf, hdr, err := openMapped(path, fileKindContent, image, grow, s.opts.PersistLog)
+		mf, hdr, err := s.mapFile(path, fileKindContent)
 		if err != nil {
 			return err
 		}
-		mf.noFlush = s.opts.NoFlush
 		cf := &contentFile{mf: mf, epoch: ep}
 		cf.tail.Store(fileHeaderSize)
 		es.files = append(es.files, cf)
@@ -204,7 +208,26 @@ func (s *Store) openFiles() error {
 
 func (s *Store) createContentFile(epoch uint64) error {
 	hdr := encodeFileHeader(fileHeader{kind: fileKindContent, epoch: epoch, createdAt: time.Now().UnixNano()})
-	return createDataFile(contentFileName(s.dir, epoch), hdr, fileHeaderSize, s.opts.DurableImage, !s.opts.NoFlush, s.opts.PersistLog)
+	return s.createFile(contentFileName(s.dir, epoch), hdr, fileHeaderSize)
+}
+
+// createFile creates data file path with the store's settings.
+func (s *Store) createFile(path string, hdr []byte, size int64) error {
+	if err := s.opts.test.disk.check(diskAllocate, "store: create "+path); err != nil {
+		return err
+	}
+	return createDataFile(path, hdr, size, s.opts.DurableImage, !s.opts.NoFlush, s.opts.PersistLog)
+}
+
+// mapFile opens and maps data file path with the store's settings.
+func (s *Store) mapFile(path string, kind uint32) (*mappedFile, fileHeader, error) {
+	mf, hdr, err := openMapped(path, kind, s.opts.DurableImage, func() error { return s.fp(fpGrow) }, s.opts.PersistLog, s.opts.test.reservation)
+	if err != nil {
+		return nil, fileHeader{}, err
+	}
+	mf.noFlush = s.opts.NoFlush
+	mf.disk = s.opts.test.disk
+	return mf, hdr, nil
 }
 
 // closeFiles unmaps and closes every file without syncing.
@@ -240,11 +263,47 @@ func (s *Store) Close() error {
 		return nil
 	}
 	err := s.sync()
+	if err == nil {
+		err = s.markCleanClose()
+	}
 	s.closed = true
 	if cerr := s.closeFiles(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// markCleanClose writes and msyncs the clean-close record (format.go).
+// Caller holds closeMu (write) after a successful final Sync: nothing can
+// write after it.
+func (s *Store) markCleanClose() error {
+	c := cleanClose{
+		seq:       s.seq.Load(),
+		live:      uint64(s.live.Load()),
+		liveBytes: uint64(s.liveBytes.Load()),
+		epoch:     s.epochs.Load().current().epoch,
+	}
+	return s.writeHeaderPage(func(page []byte) { putCleanRecord(page, c) })
+}
+
+// clearCleanClose removes a clean-close record, durably, before Open
+// writes anything: a record left behind would vouch for writes made after it.
+func (s *Store) clearCleanClose() error {
+	if _, ok := cleanRecord(s.blocks.data[:pageSize]); !ok {
+		return nil
+	}
+	return s.writeHeaderPage(clearCleanRecord)
+}
+
+func (s *Store) writeHeaderPage(write func(page []byte)) error {
+	write(s.blocks.data[:pageSize])
+	if s.blocks.plog != nil {
+		s.blocks.logWrite(cleanRecordOff, cleanRecordLen)
+	}
+	if err := s.blocks.syncRange(0, pageSize); err != nil {
+		return fmt.Errorf("store: clean-close record: %w", err)
+	}
+	return nil
 }
 
 // abandon closes the store the way a SIGKILL would: nothing more is synced.
@@ -302,7 +361,9 @@ type putState struct {
 // and ErrInjected mean the Put did not happen, and cannot reappear after a
 // crash (a record already written is durably marked free before the error
 // is returned). ErrNotSynced (SyncEveryOp only) means it happened but its
-// Sync failed.
+// Sync failed. ErrGrowFailed wraps the cause: ENOSPC (a full disk: the Put
+// works again once space returns), or the end of a file's address
+// reservation (blocks: no more slots; content: Compact starts a new file).
 //
 // Linearization: a Put takes effect when it publishes its slot in the index
 // under the shard write lock. Concurrent Puts of one id are ordered by their

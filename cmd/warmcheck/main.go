@@ -76,5 +76,6 @@ func commands() []*cli.Command {
 		compareCommand(),
 		serveStoreCommand(),
 		crashesCommand(),
+		inspectCommand(),
 	}
 }
