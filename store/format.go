@@ -57,10 +57,12 @@ import (
 // free markers of slots whose replacement is now durable and msyncs again.
 // Content is therefore durable no later than the block that refers to it.
 // How bytes reach the files does not change this: a Put's record is written
-// with one pwrite (content appends and in-place header rewrites go through
-// the mapping, compaction's header rewrites through pwrite), all into the
-// same page cache, and msync is an fdatasync of the mapped range: it flushes
-// every dirty page of the range, however it was dirtied.
+// with one pwrite (content appends go through the mapping; in-place header
+// rewrites, activation's and compaction's, are one pwrite of the whole
+// sector, so a killed process never leaves a header half new in the page
+// cache), all into the same page cache, and msync is an fdatasync of the
+// mapped range: it flushes every dirty page of the range, however it was
+// dirtied.
 const (
 	fileHeaderSize = 4096
 	sectorSize     = 512

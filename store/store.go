@@ -776,15 +776,24 @@ func (s *Store) updateActivationLocked(sh *shard, id string, v float32) (Lookup,
 	if err := s.fp(fpUpdateActivation); err != nil {
 		return Missing, err
 	}
-	b := s.slotBytes(uint64(slot))
+	// The new header sector is built aside and written with one pwrite:
+	// stores through the mapping would leave the header half new in the
+	// page cache if the process died between them (a kill, not a power
+	// cut), and recovery would then discard a synced memory for its bad
+	// checksum. A pwrite of one sector copies it into one page at once.
+	var sector [sectorSize]byte
+	copy(sector[:], s.slotBytes(uint64(slot))[:sectorSize])
 	now := time.Now().UnixNano()
+	le.PutUint32(sector[rhActivation:], math.Float32bits(v))
+	le.PutUint64(sector[rhLastAccess:], uint64(now))
+	sealHeader(sector[:])
 	s.beginInPlace()
-	le.PutUint32(b[rhActivation:], math.Float32bits(v))
-	le.PutUint64(b[rhLastAccess:], uint64(now))
-	sealHeader(b)
+	err := s.blocks.writeAt(sector[:], slotOffset(uint64(slot)))
 	s.endInPlace()
+	if err != nil {
+		return Missing, fmt.Errorf("store: update activation of %q: %w", id, err)
+	}
 	s.meta.setActivation(uint64(slot), v, now)
-	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
 	return Found, nil
 }
 
