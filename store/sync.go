@@ -16,7 +16,8 @@ func (s *Store) Sync() error {
 	return s.sync()
 }
 
-func (s *Store) sync() error {
+func (s *Store) sync() (err error) {
+	defer s.counters.observeSync(time.Now(), &err)
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	// Taken before the dirty bits are swapped: every slot in these lists was
