@@ -151,4 +151,3 @@ func (s *Store) compactRecovering() (st CompactionStats, err error) {
 // waitBackground waits for background compactions; called by Close after
 // it released closeMu (they need it to finish).
 func (s *Store) waitBackground() { s.auto.running.Wait() }
-
