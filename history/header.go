@@ -51,6 +51,12 @@ type Header struct {
 	// free run (the Go runtime's scheduler), set for a controlled one, where
 	// it and the seed reproduce the interleaving.
 	Schedule *Schedule `msgpack:"schedule,omitempty" json:"schedule,omitempty"`
+	// AutoCompact, when set, says the store compacted by itself when
+	// fragmentation crossed a threshold (e.g. "on at fragmentation >= 0.3
+	// with >= 4096 bytes reclaimable"): compactions, and new content
+	// epochs, may then appear with no compact operation or fault in the
+	// history. Empty: only compact operations and faults compacted.
+	AutoCompact string `msgpack:"auto_compact,omitempty" json:"auto_compact,omitempty"`
 }
 
 // Schedule describes a controlled interleaving (package sched).

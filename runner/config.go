@@ -186,6 +186,9 @@ func Resolve(c Config) (*Resolved, error) {
 	if err := r.resolveSchedule(c); err != nil {
 		return nil, err
 	}
+	if r.Sched.Controlled() && r.Plan.Params.AutoCompact.Enabled {
+		return nil, fmt.Errorf("%w: --schedule %s: workload %s runs the store's auto-compaction, background work a controlled schedule cannot interleave", ErrConfig, r.Sched, r.Workload.Name)
+	}
 	if r.Out == "" {
 		r.Out = DefaultOut
 	}
@@ -243,6 +246,8 @@ type configJSON struct {
 	Schedule   string            `json:"schedule"`
 	Sched      *history.Schedule `json:"schedule_params,omitempty"`
 	StartedUTC string            `json:"started_utc"`
+	// AutoCompact is the store's background compaction, "off" or when it starts.
+	AutoCompact string `json:"auto_compact"`
 }
 
 func (r *Resolved) configJSON(started time.Time) configJSON {
@@ -253,6 +258,7 @@ func (r *Resolved) configJSON(started time.Time) configJSON {
 		Rerun: r.RerunCommand(), Args: r.Args, Version: r.Version,
 		StartedUTC: started.UTC().Format(time.RFC3339Nano),
 		Schedule:   string(r.Sched), Sched: r.scheduleHeader(),
+		AutoCompact: r.Plan.Params.AutoCompact.String(),
 	}
 	if r.Duration > 0 {
 		c.Duration = r.Duration.String()

@@ -259,8 +259,16 @@ func header(r *Resolved) history.Header {
 		StartedUnixNanos: time.Now().UnixNano(),
 		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
 		Preload:          r.Plan.Params.Preload, DurationNanos: int64(r.Duration), OpTimeoutNanos: int64(r.OpTimeout),
-		Schedule: r.scheduleHeader(),
+		Schedule: r.scheduleHeader(), AutoCompact: autoCompactHeader(r.Plan.Params.AutoCompact),
 	}
+}
+
+// autoCompactHeader is the header's AutoCompact: "" when off.
+func autoCompactHeader(ac store.AutoCompact) string {
+	if !ac.Enabled {
+		return ""
+	}
+	return ac.String()
 }
 
 // faultModel says in one line what the run's faults can do to the store.
