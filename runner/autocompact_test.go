@@ -2,7 +2,9 @@ package runner
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/checker"
@@ -49,6 +51,14 @@ func TestAutoCompactionWorkloadValid(t *testing.T) {
 			}
 			if auto < 1 {
 				t.Fatalf("no automatic compaction in the run (%d beyond the recorded ones)", auto)
+			}
+			f := out.Fragmentation
+			if f == nil || len(f.Samples) < 2 || !f.AutoCompact || f.Threshold != 0.30 {
+				t.Fatalf("fragmentation series %+v", f)
+			}
+			report, err := os.ReadFile(filepath.Join(out.Dir, ReportFile))
+			if err != nil || !strings.Contains(string(report), "Fragmentation over time") || !strings.Contains(string(report), "<polyline") {
+				t.Fatalf("report.html has no fragmentation plot (%v)", err)
 			}
 		})
 	}

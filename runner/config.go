@@ -55,6 +55,9 @@ type Config struct {
 	// own binary with them.
 	StoreCommand []string
 	StoreEnv     []string
+	// MetricsAddr, when set (host:port), serves the store's metrics at
+	// /metrics while the run lasts (free runs only; metricsaddr.go).
+	MetricsAddr string
 	// Plot, when set, draws latency and throughput over time from the
 	// history into the given path (cmd/warmcheck passes bench.PlotLatency;
 	// runner does not import bench, which may itself drive runs).
@@ -185,6 +188,12 @@ func Resolve(c Config) (*Resolved, error) {
 	}
 	if err := r.resolveSchedule(c); err != nil {
 		return nil, err
+	}
+	if err := checkMetricsAddr(c.MetricsAddr); err != nil {
+		return nil, err
+	}
+	if r.Sched.Controlled() && c.MetricsAddr != "" {
+		return nil, fmt.Errorf("%w: --metrics-addr with --schedule %s: a scrape would call the store outside the schedule's tasks", ErrConfig, r.Sched)
 	}
 	if r.Sched.Controlled() && r.Plan.Params.AutoCompact.Enabled {
 		return nil, fmt.Errorf("%w: --schedule %s: workload %s runs the store's auto-compaction, background work a controlled schedule cannot interleave", ErrConfig, r.Sched, r.Workload.Name)

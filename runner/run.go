@@ -49,6 +49,9 @@ type Outcome struct {
 	Plot string `json:"plot,omitempty"`
 	// Schedule is set for a controlled run (schedule.go).
 	Schedule *ScheduleOutcome `json:"schedule,omitempty"`
+	// Fragmentation is the store's fragmentation sampled during a free run
+	// (fragmentation.go); nil for a controlled one.
+	Fragmentation *Fragmentation `json:"fragmentation,omitempty"`
 
 	loadStart, loadEnd int64 // ns since run start: the workers' phase
 }
@@ -153,6 +156,11 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	if err != nil {
 		return nil, err
 	}
+	msrv, err := serveMetrics(r.MetricsAddr, t, log)
+	if err != nil {
+		t.close(log)
+		return nil, err
+	}
 	sink := &countingSink{inner: w, cover: newCoverage(), clock: &faultClock{}}
 	rec, err := client.NewRecorder(sink, t.client, client.RecorderOptions{
 		Workers: r.Plan.Params.Workers, OpTimeout: r.OpTimeout})
@@ -181,6 +189,8 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 		defer close(snapsDone)
 		periodicSnapshots(loadCtx, rec, r.Plan.Params.SnapshotEvery, r.OpTimeout, log)
 	}()
+	fragDone := make(chan *Fragmentation, 1)
+	go func() { fragDone <- sampleFragmentation(loadCtx, t.client, rec.Now, r.Plan.Params.AutoCompact) }()
 
 	out := &Outcome{}
 	out.loadStart = rec.Now()
@@ -199,11 +209,21 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	if !waitFor(snapsDone, r.OpTimeout+closeTimeout) {
 		log.Warn("a periodic snapshot did not finish; abandoning it")
 	}
+	select {
+	case out.Fragmentation = <-fragDone:
+	case <-time.After(fragStatsTimeout + closeTimeout):
+		log.Warn("the fragmentation sampler did not stop; abandoning it")
+	}
 	prog.Stop()
 
 	if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
 		log.Warn("no final snapshot", "error", err)
 		out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
+	}
+	if msrv != nil {
+		if err := msrv.Close(); err != nil {
+			log.Warn("closing the metrics server failed", "error", err)
+		}
 	}
 	if err := closeRecording(rec, t, w, log); err != nil {
 		return nil, err
