@@ -1,14 +1,15 @@
 package runner
 
 import (
+	"context"
 	"errors"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/warmcheck/warmcheck/store/storemetrics"
 )
 
 // TestMetricsEndpointServesStoreMetrics opens the store of a run in each
@@ -42,19 +43,17 @@ func TestMetricsEndpointServesStoreMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+			body, err := storemetrics.Scrape(context.Background(), srv.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
 			for _, w := range c.want {
-				if !strings.Contains(string(body), w) {
+				if !strings.Contains(body, w) {
 					t.Errorf("/metrics lacks %q", w)
 				}
 			}
 			for _, w := range c.notWant {
-				if strings.Contains(string(body), w) {
+				if strings.Contains(body, w) {
 					t.Errorf("/metrics of a child store has %q, which only the child knows", w)
 				}
 			}

@@ -136,15 +136,7 @@ func (s *Store) compactInBackground(frag float64) {
 // compactRecovering is compactTimed with an injected panic turned into its
 // error; any other panic is a real bug and goes on.
 func (s *Store) compactRecovering() (st CompactionStats, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p, ok := r.(InjectedPanic)
-			if !ok {
-				panic(r)
-			}
-			err = p
-		}
-	}()
+	defer recoverInjected(&err)
 	return s.compactTimed()
 }
 

@@ -63,6 +63,18 @@ func fillFrom(t *testing.T, s *store.Store, from, n int) map[string]store.Memory
 	return want
 }
 
+// removeRange removes m<from>..m<to-1> from s and from want.
+func removeRange(t *testing.T, s *store.Store, want map[string]store.Memory, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		id := fmt.Sprintf("m%04d", i)
+		if _, err := s.Remove(id); err != nil {
+			t.Fatal(err)
+		}
+		delete(want, id)
+	}
+}
+
 // waitFor polls cond until it holds or 10 s pass (a bound on a hang, not a
 // timing assumption).
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -92,13 +104,7 @@ func TestAutoCompactStartsWhenFragmentationCrossesThreshold(t *testing.T) {
 	s := openStore(t, t.TempDir(), autoOpts(logs.logger()))
 	want := fill(t, s, 100)
 	// 20 removes: 20% garbage, under the threshold.
-	for i := range 20 {
-		id := fmt.Sprintf("m%04d", i)
-		if _, err := s.Remove(id); err != nil {
-			t.Fatal(err)
-		}
-		delete(want, id)
-	}
+	removeRange(t, s, want, 0, 20)
 	if m := s.Metrics(); m.AutoCompactions != 0 {
 		t.Fatalf("auto-compaction started at %.2f fragmentation, under the 0.30 threshold", m.Fragmentation)
 	}
@@ -136,12 +142,7 @@ func TestAutoCompactOffStillWarnsOncePerCrossing(t *testing.T) {
 	for round := 1; round <= 2; round++ {
 		// 100 fresh memories, then half of them removed: 50% or more garbage.
 		from := (round - 1) * 100
-		fillFrom(t, s, from, 100)
-		for i := from; i < from+50; i++ {
-			if _, err := s.Remove(fmt.Sprintf("m%04d", i)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		removeRange(t, s, fillFrom(t, s, from, 100), from, from+50)
 		if n := logs.count("fragmentation crossed the threshold"); n != round {
 			t.Fatalf("round %d: %d warnings, want %d (one per crossing, not one per remove)", round, n, round)
 		}
@@ -173,13 +174,7 @@ func TestAutoCompactFailureIsLoggedAndCounted(t *testing.T) {
 			}
 			s := openStore(t, t.TempDir(), opts)
 			want := fill(t, s, 100)
-			for i := range 50 {
-				id := fmt.Sprintf("m%04d", i)
-				if _, err := s.Remove(id); err != nil {
-					t.Fatal(err)
-				}
-				delete(want, id)
-			}
+			removeRange(t, s, want, 0, 50)
 			waitFor(t, "the failed background compaction", func() bool { return s.Metrics().AutoCompactionFailures == 1 })
 			if n := logs.count("background compaction failed"); n != 1 {
 				t.Fatalf("%d log lines for one failed background compaction", n)
@@ -211,22 +206,14 @@ func TestAutoCompactOneAtATimeAndCloseWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openStore(t, t.TempDir(), opts)
-	fill(t, s, 100)
-	for i := range 50 {
-		if _, err := s.Remove(fmt.Sprintf("m%04d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	want := fill(t, s, 100)
+	removeRange(t, s, want, 0, 50)
 	waitFor(t, "the background compaction to pause", func() bool { return fps.Hits()[store.FailCompactMid] == 1 })
 	if _, err := s.Compact(); !errors.Is(err, store.ErrCompactionInProgress) {
 		t.Fatalf("Compact during a background compaction: %v, want ErrCompactionInProgress", err)
 	}
 	// More removes while it runs start nothing more; operations go on.
-	for i := 50; i < 70; i++ {
-		if _, err := s.Remove(fmt.Sprintf("m%04d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	removeRange(t, s, want, 50, 70)
 	if m := s.Metrics(); m.AutoCompactions != 1 {
 		t.Fatalf("%d background compactions started while one ran, want 1", m.AutoCompactions)
 	}

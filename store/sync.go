@@ -97,15 +97,7 @@ func (s *Store) groupCommit(interval time.Duration) {
 }
 
 func (s *Store) backgroundSync() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p, ok := r.(InjectedPanic)
-			if !ok {
-				panic(r)
-			}
-			err = p
-		}
-	}()
+	defer recoverInjected(&err)
 	return s.Sync()
 }
 

@@ -3,8 +3,6 @@ package storemetrics_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,16 +21,11 @@ func scrape(t *testing.T, c prometheus.Collector) string {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+	body, err := storemetrics.Scrape(context.Background(), srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
-	}
-	return string(body)
+	return body
 }
 
 // sample returns the value text of the first sample line that starts with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -50,4 +51,26 @@ func (s *Server) Close() error {
 		err = serr
 	}
 	return err
+}
+
+// Scrape fetches the text exposition at http://addr/metrics: a quick look
+// for a test or a person, not a Prometheus client.
+func Scrape(ctx context.Context, addr string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return "", fmt.Errorf("metrics: scrape %s: %w", addr, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("metrics: scrape %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("status %s", resp.Status)
+	}
+	if err != nil {
+		return "", fmt.Errorf("metrics: scrape %s: %w", addr, err)
+	}
+	return string(body), nil
 }
