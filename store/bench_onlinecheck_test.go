@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/warmcheck/warmcheck/store"
 )
 
@@ -13,25 +15,27 @@ import (
 // (Options.CheckPlacements): one op fills two fresh stores with the same
 // 50K Puts from GOMAXPROCS goroutines, without and with the check, in
 // alternating order, and reports both throughputs and the check's cost in
-// percent of the unchecked throughput, so that the comparison is made under
-// the same machine load.
+// percent of the unchecked throughput (cost-%, wall time) and of the
+// process CPU time per Put (cpu-cost-%, which other processes on a busy
+// machine distort less), so that the comparison is made under the same
+// machine load.
 //
 //	go test -run='^$' -bench=PutOnlineCheck -benchtime=5x ./store/
 func BenchmarkPutOnlineCheck(b *testing.B) {
 	const n = 50_000
 	d := newBenchData(n)
-	var off, on time.Duration
+	var off, on, offCPU, onCPU time.Duration
 	for i := 0; i < b.N; i++ {
 		first, second := false, true
 		if i%2 == 1 {
 			first, second = true, false
 		}
 		for _, check := range []bool{first, second} {
-			d := d.fillParallel(b, store.Options{CheckPlacements: check})
+			wall, cpu := d.fillParallel(b, store.Options{CheckPlacements: check})
 			if check {
-				on += d
+				on, onCPU = on+wall, onCPU+cpu
 			} else {
-				off += d
+				off, offCPU = off+wall, offCPU+cpu
 			}
 		}
 	}
@@ -40,11 +44,24 @@ func BenchmarkPutOnlineCheck(b *testing.B) {
 	b.ReportMetric(offRate, "puts/s-off")
 	b.ReportMetric(onRate, "puts/s-on")
 	b.ReportMetric(100*(offRate-onRate)/offRate, "cost-%")
+	b.ReportMetric(float64(offCPU.Nanoseconds())/float64(b.N*n), "cpu-ns/put-off")
+	b.ReportMetric(float64(onCPU.Nanoseconds())/float64(b.N*n), "cpu-ns/put-on")
+	b.ReportMetric(100*float64(onCPU-offCPU)/float64(offCPU), "cpu-cost-%")
+}
+
+// processCPU is the CPU time of this process so far (user + system).
+func processCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // fillParallel puts every memory of d into a fresh store opened with opts,
-// from GOMAXPROCS goroutines, and returns how long the Puts took.
-func (d *benchData) fillParallel(b *testing.B, opts store.Options) time.Duration {
+// from GOMAXPROCS goroutines, and returns how long the Puts took and the
+// process CPU time they used.
+func (d *benchData) fillParallel(b *testing.B, opts store.Options) (wall, cpu time.Duration) {
 	b.StopTimer()
 	defer b.StartTimer()
 	dir, remove := benchDir(b)
@@ -56,7 +73,7 @@ func (d *benchData) fillParallel(b *testing.B, opts store.Options) time.Duration
 	defer s.Close()
 	workers := runtime.GOMAXPROCS(0)
 	b.StartTimer()
-	t0 := time.Now()
+	t0, c0 := time.Now(), processCPU()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -71,7 +88,7 @@ func (d *benchData) fillParallel(b *testing.B, opts store.Options) time.Duration
 		}()
 	}
 	wg.Wait()
-	took := time.Since(t0)
+	wall, cpu = time.Since(t0), processCPU()-c0
 	b.StopTimer()
-	return took
+	return wall, cpu
 }

@@ -26,13 +26,41 @@ import (
 // Not covered: ranges written by compaction's copy, which reserves them
 // itself (compact.go); a Put colliding with a moved memory goes unseen.
 type placementGuard struct {
-	mu     sync.Mutex
-	owned  []uint64              // bit per slot
+	owned slotBits // slots handed out or holding a record
+
+	mu     sync.Mutex            // guards ranges
 	ranges map[uint64][]reserved // epoch -> reservations sorted by off
 
 	slotCollisions    atomic.Uint64
 	contentCollisions atomic.Uint64
 }
+
+// slotBits is a bit per slot, set and cleared with atomic Or/And (no lock
+// on the Put path), in chunks of slotChunk slots allocated on first use.
+type slotBits struct {
+	chunks [maxSlots / slotChunk]atomic.Pointer[[slotChunk / 64]atomic.Uint64]
+}
+
+const slotChunk = 1 << 16
+
+// word returns the word holding slot's bit, allocating its chunk if needed.
+func (b *slotBits) word(slot uint64) *atomic.Uint64 {
+	p := &b.chunks[slot/slotChunk]
+	c := p.Load()
+	if c == nil {
+		p.CompareAndSwap(nil, new([slotChunk / 64]atomic.Uint64))
+		c = p.Load()
+	}
+	return &c[slot%slotChunk/64]
+}
+
+// set sets slot's bit and reports whether it was already set.
+func (b *slotBits) set(slot uint64) (wasSet bool) {
+	bit := uint64(1) << (slot % 64)
+	return b.word(slot).Or(bit)&bit != 0
+}
+
+func (b *slotBits) clear(slot uint64) { b.word(slot).And(^(uint64(1) << (slot % 64))) }
 
 // reserved is one content range [off, end) of an epoch.
 type reserved struct{ off, end uint64 }
@@ -45,13 +73,11 @@ func newPlacementGuard() *placementGuard {
 // high-water mark that is not on its free list, and every live record's
 // content range. Called by Open before the store is shared.
 func (g *placementGuard) seed(s *Store) {
-	next := s.alloc.nextSlot.Load()
-	g.owned = make([]uint64, (next+63)/64)
-	for slot := uint64(0); slot < next; slot++ {
-		g.owned[slot/64] |= 1 << (slot % 64)
+	for slot := range s.alloc.nextSlot.Load() {
+		g.owned.set(slot)
 	}
 	for _, slot := range s.alloc.free {
-		g.owned[slot/64] &^= 1 << (slot % 64)
+		g.owned.clear(uint64(slot))
 	}
 	for i := range s.idx.shards {
 		for _, slot := range s.idx.shards[i].m {
@@ -69,29 +95,17 @@ func (g *placementGuard) seed(s *Store) {
 
 // claimSlot marks slot handed out; a slot already marked is a collision.
 func (g *placementGuard) claimSlot(slot uint64) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	w := slot / 64
-	if need := int(w) + 1; need > len(g.owned) {
-		g.owned = append(g.owned, make([]uint64, need-len(g.owned))...)
-	}
-	bit := uint64(1) << (slot % 64)
-	if g.owned[w]&bit != 0 {
+	if g.owned.set(slot) {
 		g.slotCollisions.Add(1)
 		return fmt.Errorf("%w: slot %d is already held by a live record or a Put in flight", ErrPlacementCollision, slot)
 	}
-	g.owned[w] |= bit
 	return nil
 }
 
 // releaseSlots clears the slots the allocator puts back on its free list.
 func (g *placementGuard) releaseSlots(slots []uint32) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	for _, slot := range slots {
-		if w := uint64(slot) / 64; w < uint64(len(g.owned)) {
-			g.owned[w] &^= 1 << (slot % 64)
-		}
+		g.owned.clear(uint64(slot))
 	}
 }
 
