@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // AutoCompact configures background compaction and the fragmentation alert.
@@ -76,7 +77,19 @@ type autoCompactor struct {
 	started atomic.Uint64 // background compactions started
 	failed  atomic.Uint64 // background compactions that returned an error or an injected panic
 	alerts  atomic.Uint64 // fragmentation warnings logged
+
+	// After a failed background compaction none starts before retryAt
+	// (unix ns); the wait doubles with each failure in a row (backoff ns),
+	// so a disk that stays full is not hit on every operation.
+	retryAt atomic.Int64
+	backoff atomic.Int64
 }
+
+// Bounds of the wait after failed background compactions.
+const (
+	minAutoCompactBackoff = 100 * time.Millisecond
+	maxAutoCompactBackoff = time.Minute
+)
 
 // fragmentation is the content garbage of every open epoch and its share of
 // all content bytes: what Stats reports, from atomics only.
@@ -103,7 +116,8 @@ func (s *Store) noteFragmentation(mayCompact bool) {
 		s.log.Warn("fragmentation crossed the threshold", "fragmentation", frag,
 			"threshold", ac.cfg.threshold(), "reclaimable_bytes", garbage, "auto_compact", ac.cfg.Enabled)
 	}
-	if !over || !mayCompact || !ac.cfg.Enabled || !s.compacting.CompareAndSwap(false, true) {
+	if !over || !mayCompact || !ac.cfg.Enabled || time.Now().UnixNano() < ac.retryAt.Load() ||
+		!s.compacting.CompareAndSwap(false, true) {
 		return
 	}
 	ac.started.Add(1)
@@ -125,9 +139,13 @@ func (s *Store) compactInBackground(frag float64) {
 	st, err := s.compactRecovering()
 	if err != nil {
 		s.auto.failed.Add(1)
-		s.log.Error("background compaction failed", "fragmentation", frag, "error", err)
+		wait := time.Duration(min(max(2*s.auto.backoff.Load(), int64(minAutoCompactBackoff)), int64(maxAutoCompactBackoff)))
+		s.auto.backoff.Store(int64(wait))
+		s.auto.retryAt.Store(time.Now().Add(wait).UnixNano())
+		s.log.Error("background compaction failed", "fragmentation", frag, "error", err, "next_attempt_after", wait)
 		return
 	}
+	s.auto.backoff.Store(0)
 	s.log.Info("background compaction done", "fragmentation", frag, "epoch", st.Epoch,
 		"reclaimed", st.BytesReclaimed, "moved", st.Moved, "duration", st.Duration)
 	s.noteFragmentation(false)
