@@ -66,6 +66,9 @@ func runConcurrent(ctx context.Context, e *env) error {
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
+	if e.cfg.StoreOpened != nil {
+		e.cfg.StoreOpened(s)
+	}
 	header := history.Header{Seed: e.cfg.Seed + int64(e.run), Workload: "bench/concurrent-at-scale", Workers: workers,
 		Ops: preload + workers*perWorker, Mode: "inprocess", GoVersion: runtime.Version(),
 		FaultModel: "no faults: a scale run", StartedUnixNanos: time.Now().UnixNano()}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/warmcheck/warmcheck/store"
 )
 
 // Config configures one `warmcheck bench` invocation.
@@ -25,6 +27,9 @@ type Config struct {
 	// nothing (tests).
 	OutDir string
 	Logger hclog.Logger
+	// StoreOpened, when set, is given every real store the profile opens,
+	// as soon as it is open (for `--metrics-addr`: the latest one is served).
+	StoreOpened func(*store.Store)
 
 	// openStore replaces the store under test; nil means the real store.
 	// Tests of the harness itself drive the raw baseline through it.
@@ -129,7 +134,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	e := &env{cfg: cfg, log: cfg.Logger.Named(p.Name), store: cfg.openStore, raw: openRaw}
 	if e.store == nil {
-		e.store = openStore
+		e.store = func(dir string) (subject, error) { return openStore(dir, cfg.StoreOpened) }
 	}
 	start := time.Now()
 	e.res = &Result{Schema: ResultSchema, Profile: p.Name, Runs: cfg.Runs, Scale: cfg.Scale, Full: cfg.Full,

@@ -45,11 +45,15 @@ type space struct {
 // storeSubject adapts *store.Store.
 type storeSubject struct{ s *store.Store }
 
-// openStore opens the real store with its defaults (group commit, no bugs).
-func openStore(dir string) (subject, error) {
+// openStore opens the real store with its defaults (group commit, no bugs)
+// and tells opened (when set) about it.
+func openStore(dir string, opened func(*store.Store)) (subject, error) {
 	s, err := store.Open(dir, store.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("bench: open store in %s: %w", dir, err)
+	}
+	if opened != nil {
+		opened(s)
 	}
 	return storeSubject{s}, nil
 }

@@ -44,8 +44,11 @@ import (
 //
 // exact when no put ended info or fail and none overlapped the compaction.
 // When the epoch's reference point is unknown (its compaction ended info,
-// or was run by the compact nemesis, which records no compact op), the total
-// is only checked against the live bytes; the result's details say so.
+// or was run by the compact nemesis, which records no compact op, or by the
+// store itself: Header.AutoCompact), the total is only checked against the
+// live bytes; the result's details say so. Every compaction makes a new
+// epoch, so an epoch a background compaction made never borrows the
+// reference of one a recorded compaction made.
 type contentLengthCheck struct{}
 
 func (contentLengthCheck) Name() string { return "content-length" }
@@ -120,6 +123,9 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 		}
 		lo, hi, ref, ok := impliedTotal(in.Events, x, pos, st.Epoch)
 		if !ok {
+			if in.Header.AutoCompact != "" {
+				ref += "; the store also compacts by itself (auto-compaction " + in.Header.AutoCompact + ")"
+			}
 			notes = append(notes, fmt.Sprintf("event %d: epoch %d has no known starting size (%s); total checked only against live", e.Index, st.Epoch, ref))
 			continue
 		}

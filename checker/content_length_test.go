@@ -177,3 +177,27 @@ func TestInitialSnapshotIsTheStartingState(t *testing.T) {
 	}
 	wantWS(t, runWS(t, iterationCheck{}, mk(all[0], all[2])), Invalid) // b was preloaded and never removed
 }
+
+// TestContentLengthAutoCompactedEpoch: with auto-compaction the final
+// snapshot may be in an epoch no compact operation or fault produced; its
+// total (here larger than the puts placed in it, as a background compaction
+// copied live content in) is then not judged against the puts, and the
+// notes say why. The live-bytes rules still hold.
+func TestContentLengthAutoCompactedEpoch(t *testing.T) {
+	b, layout := clValid()
+	b.h.AutoCompact = "on at fragmentation >= 0.3 with >= 4096 bytes reclaimable"
+	b.snapshot("final", statsFor(100, 3, layout...), layout...)
+	r := runWS(t, contentLengthCheck{}, b)
+	wantWS(t, r, Valid)
+	if notes := fmt.Sprint(r.Details["notes"]); !strings.Contains(notes, "epoch 3") || !strings.Contains(notes, "compacts by itself") {
+		t.Fatalf("notes do not say why epoch 3's total was not judged: %s", notes)
+	}
+	// The live bytes are still checked in that epoch.
+	b, layout = clValid()
+	b.h.AutoCompact = "on"
+	st := statsFor(100, 3, layout...)
+	st.ContentBytesLive += 7
+	st.Fragmentation = float64(st.ContentBytesTotal-st.ContentBytesLive) / float64(st.ContentBytesTotal)
+	b.snapshot("final", st, layout...)
+	wantWS(t, runWS(t, contentLengthCheck{}, b), Invalid)
+}

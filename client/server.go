@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,8 @@ type ServeConfig struct {
 	DurableImage bool
 	GroupCommit  time.Duration
 	SyncEveryOp  bool
+	// AutoCompact is the store's background compaction (off by default).
+	AutoCompact store.AutoCompact
 	// Ready receives ReadyLine and a newline once the socket listens.
 	Ready io.Writer
 	// OnPanic is called, on the goroutine that panicked, when the store
@@ -64,6 +67,10 @@ func ServeArgs(cfg ServeConfig) []string {
 	if cfg.SyncEveryOp {
 		args = append(args, "--sync-every-op")
 	}
+	if ac := cfg.AutoCompact; ac.Enabled {
+		args = append(args, "--auto-compact", strconv.FormatFloat(ac.Threshold, 'g', -1, 64),
+			"--auto-compact-min-bytes", strconv.FormatUint(ac.MinReclaimable, 10))
+	}
 	return args
 }
 
@@ -82,6 +89,12 @@ func ParseServeArgs(args []string) (ServeConfig, error) {
 	fs.BoolVar(&cfg.DurableImage, "durable-image", false, "keep durable images for the power-loss nemesis")
 	fs.DurationVar(&cfg.GroupCommit, "group-commit", 0, "group-commit interval (0: store default)")
 	fs.BoolVar(&cfg.SyncEveryOp, "sync-every-op", false, "sync on every mutating call")
+	fs.Func("auto-compact", "turn auto-compaction on at this fragmentation threshold (0: the store default)", func(s string) error {
+		t, err := strconv.ParseFloat(s, 64)
+		cfg.AutoCompact.Enabled, cfg.AutoCompact.Threshold = true, t
+		return err
+	})
+	fs.Uint64Var(&cfg.AutoCompact.MinReclaimable, "auto-compact-min-bytes", 0, "least reclaimable bytes for an auto-compaction (0: the store default)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, fmt.Errorf("%w: serve-store: %v", ErrBadConfig, err)
 	}
@@ -121,6 +134,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		Failpoints:   fps,
 		DurableImage: cfg.DurableImage,
 		Logger:       cfg.Logger,
+		AutoCompact:  cfg.AutoCompact,
 	})
 	if err != nil {
 		return fmt.Errorf("serve: open store %s: %w", cfg.Dir, err)

@@ -58,6 +58,12 @@ type Header struct {
 	// built-in store (a user's store through package warmtest); absent for
 	// the built-in store, which reports everything.
 	Target *Target `msgpack:"target,omitempty" json:"target,omitempty"`
+	// AutoCompact, when set, says the store compacted by itself when
+	// fragmentation crossed a threshold (e.g. "on at fragmentation >= 0.3
+	// with >= 4096 bytes reclaimable"): compactions, and new content
+	// epochs, may then appear with no compact operation or fault in the
+	// history. Empty: only compact operations and faults compacted.
+	AutoCompact string `msgpack:"auto_compact,omitempty" json:"auto_compact,omitempty"`
 }
 
 // Target is a store under test other than warmcheck's own. Checks that

@@ -55,6 +55,9 @@ type Config struct {
 	// own binary with them.
 	StoreCommand []string
 	StoreEnv     []string
+	// MetricsAddr, when set (host:port), serves the store's metrics at
+	// /metrics while the run lasts (free runs only; metricsaddr.go).
+	MetricsAddr string
 	// Plot, when set, draws latency and throughput over time from the
 	// history into the given path (cmd/warmcheck passes bench.PlotLatency;
 	// runner does not import bench, which may itself drive runs).
@@ -194,6 +197,15 @@ func Resolve(c Config) (*Resolved, error) {
 	if err := r.resolveSchedule(c); err != nil {
 		return nil, err
 	}
+	if err := checkMetricsAddr(c.MetricsAddr); err != nil {
+		return nil, err
+	}
+	if r.Sched.Controlled() && c.MetricsAddr != "" {
+		return nil, fmt.Errorf("%w: --metrics-addr with --schedule %s: a scrape would call the store outside the schedule's tasks", ErrConfig, r.Sched)
+	}
+	if r.Sched.Controlled() && r.Plan.Params.AutoCompact.Enabled {
+		return nil, fmt.Errorf("%w: --schedule %s: workload %s runs the store's auto-compaction, background work a controlled schedule cannot interleave", ErrConfig, r.Sched, r.Workload.Name)
+	}
 	if r.Out == "" {
 		r.Out = DefaultOut
 	}
@@ -253,6 +265,8 @@ type configJSON struct {
 	StartedUTC string            `json:"started_utc"`
 	// Target is the store under test when it is not the built-in one.
 	Target *history.Target `json:"target,omitempty"`
+	// AutoCompact is the store's background compaction, "off" or when it starts.
+	AutoCompact string `json:"auto_compact"`
 }
 
 func (r *Resolved) configJSON(started time.Time) configJSON {
@@ -263,6 +277,7 @@ func (r *Resolved) configJSON(started time.Time) configJSON {
 		Rerun: r.RerunCommand(), Args: r.Args, Version: r.Version,
 		StartedUTC: started.UTC().Format(time.RFC3339Nano),
 		Schedule:   string(r.Sched), Sched: r.scheduleHeader(), Target: r.targetHeader(),
+		AutoCompact: r.Plan.Params.AutoCompact.String(),
 	}
 	if r.Duration > 0 {
 		c.Duration = r.Duration.String()

@@ -49,6 +49,9 @@ type Outcome struct {
 	Plot string `json:"plot,omitempty"`
 	// Schedule is set for a controlled run (schedule.go).
 	Schedule *ScheduleOutcome `json:"schedule,omitempty"`
+	// Fragmentation is the store's fragmentation sampled during a free run
+	// (fragmentation.go); nil for a controlled one.
+	Fragmentation *Fragmentation `json:"fragmentation,omitempty"`
 
 	loadStart, loadEnd int64 // ns since run start: the workers' phase
 }
@@ -153,6 +156,11 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	if err != nil {
 		return nil, err
 	}
+	msrv, err := serveMetrics(r.MetricsAddr, t, log)
+	if err != nil {
+		t.close(log)
+		return nil, err
+	}
 	sink := &countingSink{inner: w, cover: newCoverage(), clock: &faultClock{}}
 	rec, err := client.NewRecorder(sink, t.client, client.RecorderOptions{
 		Workers: r.Plan.Params.Workers, OpTimeout: r.OpTimeout})
@@ -183,6 +191,8 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 			periodicSnapshots(loadCtx, rec, r.Plan.Params.SnapshotEvery, r.OpTimeout, log)
 		}
 	}()
+	fragDone := make(chan *Fragmentation, 1)
+	go func() { fragDone <- sampleFragmentation(loadCtx, t.client, rec.Now, r.Plan.Params.AutoCompact) }()
 
 	out := &Outcome{}
 	out.loadStart = rec.Now()
@@ -201,6 +211,11 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	if !waitFor(snapsDone, r.OpTimeout+closeTimeout) {
 		log.Warn("a periodic snapshot did not finish; abandoning it")
 	}
+	select {
+	case out.Fragmentation = <-fragDone:
+	case <-time.After(fragStatsTimeout + closeTimeout):
+		log.Warn("the fragmentation sampler did not stop; abandoning it")
+	}
 	prog.Stop()
 
 	if !r.reportsLayout() {
@@ -208,6 +223,11 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	} else if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
 		log.Warn("no final snapshot", "error", err)
 		out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
+	}
+	if msrv != nil {
+		if err := msrv.Close(); err != nil {
+			log.Warn("closing the metrics server failed", "error", err)
+		}
 	}
 	if err := closeRecording(rec, t, w, log); err != nil {
 		return nil, err
@@ -263,7 +283,7 @@ func header(r *Resolved) history.Header {
 		StartedUnixNanos: time.Now().UnixNano(),
 		Sync:             syncPolicy(r),
 		Preload:          r.Plan.Params.Preload, DurationNanos: int64(r.Duration), OpTimeoutNanos: int64(r.OpTimeout),
-		Schedule: r.scheduleHeader(), Target: r.targetHeader(),
+		Schedule: r.scheduleHeader(), Target: r.targetHeader(), AutoCompact: autoCompactHeader(r.Plan.Params.AutoCompact),
 	}
 }
 
@@ -274,6 +294,14 @@ func syncPolicy(r *Resolved) string {
 		return "the store's own; sync operations call its Sync"
 	}
 	return fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit)
+}
+
+// autoCompactHeader is the header's AutoCompact: "" when off.
+func autoCompactHeader(ac store.AutoCompact) string {
+	if !ac.Enabled {
+		return ""
+	}
+	return ac.String()
 }
 
 // faultModel says in one line what the run's faults can do to the store.

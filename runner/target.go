@@ -56,7 +56,7 @@ func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Sc
 		st, err := store.Open(t.dir, store.Options{Bugs: bugs, Failpoints: t.failpoints, Logger: log.Named("store"), Scheduler: sch,
 			// No crash is simulated in process: a controlled run's Syncs keep
 			// their code path and skip the disk flush (half its time before).
-			NoFlush: sch != nil})
+			NoFlush: sch != nil, AutoCompact: r.Plan.Params.AutoCompact})
 		if err != nil {
 			return nil, fmt.Errorf("%w: open %s: %w", ErrStore, t.dir, err)
 		}

@@ -20,7 +20,7 @@ type processHandle = *client.ProcessStore
 // power-loss fault can rebuild what a disk would hold.
 func (t *target) openProcess(r *Resolved, bugs []store.Bug, log hclog.Logger) error {
 	cfg := client.ProcessConfig{
-		Serve:   client.ServeConfig{Dir: t.dir, DurableImage: true},
+		Serve:   client.ServeConfig{Dir: t.dir, DurableImage: true, AutoCompact: r.Plan.Params.AutoCompact},
 		Command: r.StoreCommand,
 		Env:     r.StoreEnv,
 		Stderr:  log.Named("store-process").StandardWriter(&hclog.StandardLoggerOptions{InferLevels: true}),

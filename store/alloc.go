@@ -16,6 +16,9 @@ type allocator struct {
 	freeCount atomic.Int64
 	mu        sched.Mutex
 	free      []uint32
+	// onRelease, when set (the online invariant check), is told of every
+	// slot put back on the free list.
+	onRelease func([]uint32)
 }
 
 // maxSlots bounds the slot number so that it fits the index's uint32.
@@ -41,6 +44,9 @@ func (a *allocator) alloc() (slot uint64, reused bool) {
 func (a *allocator) release(slots ...uint32) {
 	if len(slots) == 0 {
 		return
+	}
+	if a.onRelease != nil {
+		a.onRelease(slots)
 	}
 	a.mu.Lock()
 	a.free = append(a.free, slots...)

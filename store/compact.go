@@ -55,7 +55,11 @@ func (s *Store) Compact() (CompactionStats, error) {
 		return CompactionStats{}, ErrCompactionInProgress
 	}
 	defer s.compacting.Store(false)
-	return s.compact()
+	st, err := s.compactTimed()
+	if err == nil {
+		s.noteFragmentation(false)
+	}
+	return st, err
 }
 
 func (s *Store) compact() (CompactionStats, error) {

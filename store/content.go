@@ -105,6 +105,9 @@ func (s *Store) appendContent(cf *contentFile, b []byte) (uint64, error) {
 	if off+n < off {
 		return 0, fmt.Errorf("%w: content offset overflow", ErrTooLarge)
 	}
+	if err := s.guardRange(cf, off, n); err != nil {
+		return 0, err
+	}
 	if err := cf.mf.ensure(off + n); err != nil {
 		if !s.bugs.contentOffsetRace {
 			cf.unreserve(off, n)

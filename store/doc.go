@@ -41,6 +41,11 @@
 //
 // Compaction runs concurrently with every operation; readers never see
 // another memory's bytes before, during or after it (see Compact).
+// Options.AutoCompact starts it in the background when fragmentation
+// crosses a threshold (autocompact.go); Metrics (metrics.go) reports the
+// store's counters and latency histograms for a monitoring adapter
+// (storemetrics); Options.CheckPlacements refuses a Put whose slot or
+// content range collides with another's (placementcheck.go).
 //
 // Failpoints (failpoint.go) cost one atomic load when disarmed; a panic
 // injected at any of them leaves no lock held. Seeded bugs (bugs.go) are

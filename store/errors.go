@@ -18,6 +18,11 @@ var (
 	ErrUnknownBug           = errors.New("store: unknown seeded bug")
 	ErrUnknownFailpoint     = errors.New("store: unknown failpoint")
 	ErrInjected             = errors.New("store: injected fault")
+	ErrBadOptions           = errors.New("store: invalid options")
+	// ErrPlacementCollision: the online invariant check (Options.CheckPlacements)
+	// refused a Put whose slot or content range collides with another's;
+	// nothing of the Put was written.
+	ErrPlacementCollision = errors.New("store: placement collides with a live one (online invariant check)")
 	// ErrNotSynced wraps the Sync failure of a mutating call made with
 	// SyncEveryOp: the operation itself took effect, its durability is unknown.
 	ErrNotSynced = errors.New("store: applied, but the sync after it failed")

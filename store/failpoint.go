@@ -251,6 +251,19 @@ func (f *Failpoints) fire(id fpID, a *armed) error {
 	return nil
 }
 
+// recoverInjected, deferred by a background task (group commit, automatic
+// compaction) that has no caller to panic to, turns an injected panic into
+// *err; any other panic is a real bug and goes on.
+func recoverInjected(err *error) {
+	if r := recover(); r != nil {
+		p, ok := r.(InjectedPanic)
+		if !ok {
+			panic(r)
+		}
+		*err = p
+	}
+}
+
 // fp is failpoint id of s: a scheduling point under a scheduler, then the
 // armed action if any. With neither it is two nil checks; with the
 // failpoint disarmed, one atomic load more.

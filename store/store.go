@@ -51,6 +51,9 @@ type Store struct {
 	compactions    atomic.Uint64
 	bytesReclaimed atomic.Uint64
 	tornDiscarded  uint64
+	auto           autoCompactor   // background compaction and fragmentation alert (autocompact.go)
+	counters       opCounters      // Metrics (metrics.go)
+	guard          *placementGuard // nil unless Options.CheckPlacements (placementcheck.go)
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -96,6 +99,16 @@ type Options struct {
 	Logger hclog.Logger
 
 	test testHooks // diskspace.go; set by tests only
+	// AutoCompact starts compactions in the background when fragmentation
+	// crosses a threshold, and sets the threshold of the fragmentation
+	// warning (autocompact.go). Off by default; not allowed with Scheduler
+	// (a controlled run has no free goroutine to run it).
+	AutoCompact AutoCompact
+	// CheckPlacements is the online invariant check: a Put whose slot or
+	// content range collides with another's is refused with
+	// ErrPlacementCollision, counted (Metrics) and logged
+	// (placementcheck.go). Off by default.
+	CheckPlacements bool
 }
 
 // DefaultGroupCommit is the default group-commit interval.
@@ -109,6 +122,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := opts.AutoCompact.validate(); err != nil {
+		return nil, err
+	}
+	if opts.AutoCompact.Enabled && opts.Scheduler != nil {
+		return nil, fmt.Errorf("%w: AutoCompact with a Scheduler: a controlled run cannot start background work", ErrBadOptions)
+	}
 	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
 		return nil, fmt.Errorf("store: big-endian hosts are not supported")
 	}
@@ -116,6 +135,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: create %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, bugs: bugs, fps: opts.Failpoints, idx: newIndex()}
+	s.auto.cfg = opts.AutoCompact
 	s.slotBufs.New = func() any { return new([slotSize]byte) }
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
@@ -140,6 +160,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if t := opts.test.contentTail; t != 0 {
 		s.epochs.Load().current().tail.Store(t)
+	}
+	if opts.CheckPlacements {
+		s.guard = newPlacementGuard()
+		s.guard.seed(s)
+		s.alloc.onRelease = s.guard.releaseSlots
 	}
 	interval := opts.GroupCommit
 	if interval == 0 {
@@ -257,6 +282,7 @@ func (s *Store) closeFiles() error {
 // return ErrClosed; a second Close returns nil.
 func (s *Store) Close() error {
 	s.stopGroupCommit()
+	defer s.waitBackground()
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if s.closed {
@@ -309,6 +335,7 @@ func (s *Store) writeHeaderPage(write func(page []byte)) error {
 // abandon closes the store the way a SIGKILL would: nothing more is synced.
 func (s *Store) abandon() {
 	s.stopGroupCommit()
+	defer s.waitBackground()
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if !s.closed {
@@ -385,8 +412,11 @@ func (s *Store) Put(id string, m Memory) (Placement, error) {
 	}
 	defer s.end()
 	pl, err := s.put(id, &m)
-	if err == nil && s.opts.SyncEveryOp {
-		err = s.syncAfterOp()
+	if err == nil {
+		s.noteFragmentation(true)
+		if s.opts.SyncEveryOp {
+			err = s.syncAfterOp()
+		}
 	}
 	return pl, err
 }
@@ -496,6 +526,9 @@ func (s *Store) allocSlot() (uint64, error) {
 			s.alloc.release(uint32(slot))
 		}
 		return 0, err
+	}
+	if err := s.guardSlot(slot); err != nil {
+		return 0, err // the slot is another Put's: not released
 	}
 	return slot, nil
 }
@@ -693,8 +726,11 @@ func (s *Store) Remove(id string) (Lookup, error) {
 	}
 	defer s.end()
 	l, err := s.remove(id)
-	if err == nil && l == Found && s.opts.SyncEveryOp {
-		err = s.syncAfterOp()
+	if err == nil && l == Found {
+		s.noteFragmentation(true)
+		if s.opts.SyncEveryOp {
+			err = s.syncAfterOp()
+		}
 	}
 	return l, err
 }

@@ -16,7 +16,8 @@ func (s *Store) Sync() error {
 	return s.sync()
 }
 
-func (s *Store) sync() error {
+func (s *Store) sync() (err error) {
+	defer s.counters.observeSync(time.Now(), &err)
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	// Taken before the dirty bits are swapped: every slot in these lists was
@@ -96,15 +97,7 @@ func (s *Store) groupCommit(interval time.Duration) {
 }
 
 func (s *Store) backgroundSync() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p, ok := r.(InjectedPanic)
-			if !ok {
-				panic(r)
-			}
-			err = p
-		}
-	}()
+	defer recoverInjected(&err)
 	return s.Sync()
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/store"
 )
 
 // Default is the workload a run uses when none is named.
@@ -107,6 +108,19 @@ var allWorkloads = []Workload{
 			Workers: 8, Ops: 3000, IDSpace: 150, Preload: 150, Barrier: true,
 			Mix:   Mix{Put: 40, Get: 30, Remove: 15, UpdateActivation: 4, Iterate: 3, Compact: 6, Sync: 3},
 			Sizes: DefaultSizes, SnapshotEvery: periodic,
+		},
+		Targets: []Target{p99(history.OpPut, 5*time.Millisecond), p99(history.OpGet, time.Millisecond)},
+		Faults:  []string{"compact"},
+		Mode:    InProcess,
+	},
+	{
+		Name:        "auto-compaction",
+		Description: "8 workers, 3K operations of overwrites and removes over 150 memories with the store's auto-compaction on (30% fragmentation, 4 KiB reclaimable): background compactions start again and again, with no compact operation in the history, while compact faults run too",
+		Params: Params{
+			Workers: 8, Ops: 3000, IDSpace: 150, Preload: 150, Barrier: true,
+			Mix:   Mix{Put: 45, Get: 25, Remove: 20, UpdateActivation: 4, Iterate: 3, Sync: 3},
+			Sizes: DefaultSizes, SnapshotEvery: periodic,
+			AutoCompact: store.AutoCompact{Enabled: true, Threshold: 0.30, MinReclaimable: 4 << 10},
 		},
 		Targets: []Target{p99(history.OpPut, 5*time.Millisecond), p99(history.OpGet, time.Millisecond)},
 		Faults:  []string{"compact"},

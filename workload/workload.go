@@ -3,6 +3,8 @@ package workload
 import (
 	"fmt"
 	"time"
+
+	"github.com/warmcheck/warmcheck/store"
 )
 
 // Mode says where the store runs during a workload.
@@ -65,6 +67,10 @@ type Params struct {
 	// SnapshotEvery is the period of the runner's Layout+Stats snapshots
 	// during the run; 0 means only the final one.
 	SnapshotEvery time.Duration
+	// AutoCompact is the store's background compaction during the run
+	// (off unless the workload turns it on): compactions may then happen
+	// with no compact operation or fault in the history.
+	AutoCompact store.AutoCompact
 }
 
 // Validate names the first parameter that makes no sense.

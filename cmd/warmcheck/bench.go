@@ -44,6 +44,7 @@ func benchCommand() *cli.Command {
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the generated memories"},
 			&cli.StringFlag{Name: "work-dir", Usage: "where stores are created (default: the system temp dir)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress lines on stderr"},
+			&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics of the store the profile opened last at http://HOST:PORT/metrics while the bench runs (e.g. 127.0.0.1:9464)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -68,9 +69,15 @@ func benchCommand() *cli.Command {
 				level = hclog.Off
 			}
 			logger := hclog.New(&hclog.LoggerOptions{Name: "bench", Output: os.Stderr, Level: level})
+			opened, stopMetrics, err := benchMetrics(c.String("metrics-addr"))
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			res, err := bench.Run(c.Context, bench.Config{
 				Profile: p.Name, Runs: c.Int("runs"), Scale: c.Float64("scale"), Full: c.Bool("full"),
 				Seed: c.Int64("seed"), WorkDir: c.String("work-dir"), OutDir: out, Logger: logger,
+				StoreOpened: opened,
 			})
 			if errors.Is(err, bench.ErrBadParameter) || errors.Is(err, bench.ErrUnknownProfile) {
 				return usageError{err}

@@ -42,6 +42,7 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "schedules", Usage: "controlled: explore this many schedules of the same operations, each with its own derived seed; stop at the first invalid one", Value: 1},
 			&cli.IntFlag{Name: "schedule-from", Usage: "controlled: index of the first schedule (a rerun of schedule i of an earlier --schedules run)"},
 			&cli.IntFlag{Name: "pct-depth", Usage: "pct: the bug depth sought (change points + 1)", Value: 3},
+			&cli.StringFlag{Name: "metrics-addr", Usage: "serve the store's Prometheus metrics at http://HOST:PORT/metrics while the run lasts (e.g. 127.0.0.1:9464; free runs only; with --mode process only what the store's Stats holds)"},
 		},
 		Action: runAction,
 	}
@@ -52,22 +53,23 @@ func runAction(c *cli.Context) error {
 		return usageError{fmt.Errorf("run takes no arguments, got %q", c.Args().Slice())}
 	}
 	cfg := runner.Config{
-		Workload:  c.String("workload"),
-		Seed:      c.Int64("seed"),
-		SeedSet:   c.IsSet("seed"),
-		Ops:       c.Int("ops"),
-		Duration:  c.Duration("duration"),
-		Workers:   c.Int("workers"),
-		Bug:       c.String("bug"),
-		Mode:      c.String("mode"),
-		Out:       c.String("out"),
-		OpTimeout: c.Duration("op-timeout"),
-		Schedule:  c.String("schedule"),
-		Progress:  os.Stderr,
-		Terminal:  term.IsTerminal(int(os.Stderr.Fd())) && os.Getenv("CI") == "",
-		Version:   version,
-		Args:      os.Args,
-		Plot:      bench.PlotLatency,
+		Workload:    c.String("workload"),
+		Seed:        c.Int64("seed"),
+		SeedSet:     c.IsSet("seed"),
+		Ops:         c.Int("ops"),
+		Duration:    c.Duration("duration"),
+		Workers:     c.Int("workers"),
+		Bug:         c.String("bug"),
+		Mode:        c.String("mode"),
+		Out:         c.String("out"),
+		OpTimeout:   c.Duration("op-timeout"),
+		Schedule:    c.String("schedule"),
+		MetricsAddr: c.String("metrics-addr"),
+		Progress:    os.Stderr,
+		Terminal:    term.IsTerminal(int(os.Stderr.Fd())) && os.Getenv("CI") == "",
+		Version:     version,
+		Args:        os.Args,
+		Plot:        bench.PlotLatency,
 	}
 	if c.IsSet("nemesis") {
 		cfg.Nemeses = strings.Split(c.String("nemesis"), ",")
