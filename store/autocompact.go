@@ -138,11 +138,12 @@ func (s *Store) compactInBackground(frag float64) {
 	defer s.end()
 	st, err := s.compactRecovering()
 	if err != nil {
-		s.auto.failed.Add(1)
 		wait := time.Duration(min(max(2*s.auto.backoff.Load(), int64(minAutoCompactBackoff)), int64(maxAutoCompactBackoff)))
 		s.auto.backoff.Store(int64(wait))
 		s.auto.retryAt.Store(time.Now().Add(wait).UnixNano())
 		s.log.Error("background compaction failed", "fragmentation", frag, "error", err, "next_attempt_after", wait)
+		// Counted after it is logged: whoever sees the count sees the line.
+		s.auto.failed.Add(1)
 		return
 	}
 	s.auto.backoff.Store(0)
