@@ -61,7 +61,7 @@ type ProcessStore struct {
 	mu       sync.Mutex
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the current child has been reaped
-	exitErr  error         // the current child's Wait error, valid after exited
+	exitErr  *error        // the current child's Wait error, written before exited is closed
 	paused   bool
 	restarts int
 }
@@ -158,7 +158,7 @@ func (p *ProcessStore) ExitError() error {
 	if !p.isExited() {
 		return nil
 	}
-	return p.exitErr
+	return *p.exitErr
 }
 
 // DiedOfPanic reports whether the current child has exited because of an
@@ -200,12 +200,12 @@ func (p *ProcessStore) startLocked(ctx context.Context) error {
 		return fmt.Errorf("%w: %s: %v", ErrChildStart, p.argv[0], err)
 	}
 	exited := make(chan struct{})
-	p.cmd, p.exited, p.paused = cmd, exited, false
+	exitErr := new(error)
+	p.cmd, p.exited, p.exitErr, p.paused = cmd, exited, exitErr, false
 	go func() {
-		err := cmd.Wait()
-		p.mu.Lock()
-		p.exitErr = err
-		p.mu.Unlock()
+		// No lock: the error is written before exited is closed, and read
+		// only after it is.
+		*exitErr = cmd.Wait()
 		close(exited)
 	}()
 	p.client.DropIdle()
@@ -215,8 +215,8 @@ func (p *ProcessStore) startLocked(ctx context.Context) error {
 		p.mu.Unlock()
 		<-exited
 		p.mu.Lock()
-		if p.exitErr != nil {
-			err = fmt.Errorf("%w (child: %v)", err, p.exitErr)
+		if *exitErr != nil {
+			err = fmt.Errorf("%w (child: %v)", err, *exitErr)
 		}
 		return err
 	}
