@@ -120,6 +120,9 @@ func (p *ProcessStore) Client() *Remote { return p.client }
 // Dir is the store directory.
 func (p *ProcessStore) Dir() string { return p.cfg.Serve.Dir }
 
+// Socket is the Unix socket the child listens on.
+func (p *ProcessStore) Socket() string { return p.cfg.Serve.Socket }
+
 // DurableImage reports whether the child keeps durable images (capability
 // durable-images, needed by PowerLoss).
 func (p *ProcessStore) DurableImage() bool { return p.client.Declared().Has(CapDurableImages) }
