@@ -8,10 +8,10 @@ import (
 )
 
 // testTarget is this test binary as a target in the given fake mode.
-func testTarget(t *testing.T, mode string, timeout time.Duration) *Report {
+func testTarget(t *testing.T, mode string, timeout time.Duration, only ...string) *Report {
 	t.Helper()
 	exe := "'" + strings.ReplaceAll(testExecutable(t), "'", `'\''`) + "'"
-	rep, err := Run(context.Background(), Config{Exec: exe, Env: []string{fakeEnv + "=" + mode}, Timeout: timeout, StartTimeout: 20 * time.Second})
+	rep, err := Run(context.Background(), Config{Exec: exe, Env: []string{fakeEnv + "=" + mode}, Timeout: timeout, StartTimeout: 20 * time.Second, Only: only})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestBrokenTargetsFail(t *testing.T) {
 			if timeout == 0 {
 				timeout = 5 * time.Second
 			}
-			rep := testTarget(t, c.mode, timeout)
+			rep := testTarget(t, c.mode, timeout, c.check)
 			if rep.Conformant() {
 				t.Fatal("a broken target passed")
 			}
