@@ -36,6 +36,21 @@ func TestBuiltinStoreIsConformant(t *testing.T) {
 	}
 }
 
+// A target that declares no optional capability is conformant when it
+// answers the undeclared operations with unsupported; only the placements
+// check, which has nothing to look at, is skipped.
+func TestMinimalTargetIsConformant(t *testing.T) {
+	rep := testTarget(t, "minimal", 5*time.Second)
+	if !rep.Conformant() || len(rep.Hello.Capabilities) != 0 {
+		t.Fatalf("minimal target: conformant %v, capabilities %v", rep.Conformant(), rep.Hello.Capabilities)
+	}
+	for _, r := range rep.Results {
+		if (r.Status == Skipped) != (r.Name == "placements") {
+			t.Errorf("%s: %s %s", r.Name, r.Status, r.Message)
+		}
+	}
+}
+
 // Each broken target fails the check that guards the broken rule, with a
 // message that says what is wrong.
 func TestBrokenTargetsFail(t *testing.T) {

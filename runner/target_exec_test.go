@@ -42,12 +42,30 @@ func TestExecTargetRun(t *testing.T) {
 	}
 }
 
+// A target that declares no optional capability: the checks that need
+// placements or statistics are not evaluated (never invalid on its zero
+// placements), the others judge it, and compact is refused.
+func TestExecTargetWithoutCapabilities(t *testing.T) {
+	out := mustRun(t, Config{Target: execSelf("--declare none"), Workload: "mixed", Seed: 4, SeedSet: true, Ops: 400,
+		Nemeses: []string{"kill"}})
+	if out.Verdict != checker.Valid {
+		t.Fatalf("verdict %s (failing %v), run %s", out.Verdict, failingChecks(out.Report), out.Dir)
+	}
+	for _, r := range out.Report.Checks {
+		needs := slices.Contains([]string{"offset-overlap", "offset-monotonic", "unique-slots", "content-length"}, r.Name)
+		if needs != (r.Verdict == checker.NotEvaluated) && r.Name != "durability" {
+			t.Errorf("%s: %s (%s)", r.Name, r.Verdict, r.Summary)
+		}
+	}
+}
+
 // Faults the target cannot take are refused before any operation, as a
 // configuration error (exit 3), and so are options that only the built-in
 // store has.
 func TestExecTargetRefusals(t *testing.T) {
 	for name, c := range map[string]Config{
 		"power-loss without durable images": {Target: execSelf(""), Nemeses: []string{"power-loss"}},
+		"compact without compaction":        {Target: execSelf("--declare layout"), Nemeses: []string{"compact"}},
 		"seeded bug":                        {Target: execSelf(""), Bug: "slot-race"},
 		"in process":                        {Target: execSelf(""), Mode: "inprocess"},
 		"bad target":                        {Target: "exec:"},
