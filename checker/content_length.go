@@ -57,7 +57,7 @@ func (contentLengthCheck) Description() string {
 }
 
 func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
-	if r, ok := unreported(in, history.ReportsPlacements, history.ReportsLayout); ok {
+	if r, ok := unreported(in, history.ReportsPlacements, history.ReportsLayout, history.ReportsStats); ok {
 		return r
 	}
 	x, err := in.ops()

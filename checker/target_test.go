@@ -31,7 +31,7 @@ func TestChecksNeedingUnreportedDataAreNotEvaluated(t *testing.T) {
 			b.put(1, "a", wval(1), wpl(1, 0, 100, 0))
 			b.put(2, "b", wval(2), wpl(2, 50, 100, 0))
 		}},
-		{"content-length: final stats without a layout", contentLengthCheck{}, []string{history.ReportsPlacements, history.ReportsLayout}, func(b *wsb) {
+		{"content-length: final stats without a layout", contentLengthCheck{}, []string{history.ReportsPlacements, history.ReportsLayout, history.ReportsStats}, func(b *wsb) {
 			b.put(1, "a", wval(1), history.Placement{})
 			b.snapshot("final", &history.Stats{})
 		}},
@@ -65,7 +65,7 @@ func TestChecksNeedingUnreportedDataAreNotEvaluated(t *testing.T) {
 				t.Errorf("summary %q does not say what the store does not report", r.Summary)
 			}
 
-			b.h.Target.Reports = c.needs
+			b.h.Target.Capabilities = c.needs
 			wantWS(t, runWS(t, c.check, b), Invalid)
 		})
 	}

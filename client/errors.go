@@ -24,12 +24,19 @@ var (
 	ErrNotRunning = errors.New("client: store process not running")
 	// ErrBadConfig: a client, recorder or server option is invalid.
 	ErrBadConfig = errors.New("client: bad configuration")
+	// ErrBadRequest: the target rejected a request as malformed (code
+	// bad-request); it did nothing.
+	ErrBadRequest = errors.New("client: the target rejected the request as malformed")
+	// ErrUnsupported: the target does not implement the operation or
+	// capability (code unsupported, or not declared in its hello).
+	ErrUnsupported = errors.New("client: not supported by the target")
+	// ErrHandshake: the target's hello is missing, malformed, or declares
+	// what warmcheck cannot test (protocol version, embedding dimension).
+	ErrHandshake = errors.New("client: handshake failed")
 	// ErrRejected: the store refused the request before changing anything
 	// (a user's store said so, package warmtest), so the operation
 	// definitely did not happen.
 	ErrRejected = errors.New("client: the store rejected the request; nothing changed")
-	// ErrUnknownOp: a request named an operation the server does not know.
-	ErrUnknownOp = errors.New("client: unknown request operation")
 )
 
 // PanicError is a panic raised inside the store during an operation, recovered

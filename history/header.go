@@ -54,9 +54,11 @@ type Header struct {
 	// free run (the Go runtime's scheduler), set for a controlled one, where
 	// it and the seed reproduce the interleaving.
 	Schedule *Schedule `msgpack:"schedule,omitempty" json:"schedule,omitempty"`
-	// Target describes the store under test when it is not warmcheck's
-	// built-in store (a user's store through package warmtest); absent for
-	// the built-in store, which reports everything.
+	// Target describes the store under test when it is not the built-in
+	// store in this process: the built-in store or an exec target in a
+	// child process (PROTOCOL.md), or a user's Go store (package
+	// warmtest). Absent for the built-in store in process and in older
+	// histories, which report everything.
 	Target *Target `msgpack:"target,omitempty" json:"target,omitempty"`
 	// AutoCompact, when set, says the store compacted by itself when
 	// fragmentation crossed a threshold (e.g. "on at fragmentation >= 0.3
@@ -66,18 +68,28 @@ type Header struct {
 	AutoCompact string `msgpack:"auto_compact,omitempty" json:"auto_compact,omitempty"`
 }
 
-// Target is a store under test other than warmcheck's own. Checks that
-// need data it does not report are not evaluated (Header.Reports).
+// Target is a store under test and what it reports. Checks that need data
+// it does not report are not evaluated (Header.Reports).
 type Target struct {
-	Kind string `msgpack:"kind" json:"kind"` // how it was driven: TargetGo
-	Name string `msgpack:"name" json:"name"` // the store's own name
-	// Reports lists what the store reports beyond its operations'
-	// values: ReportsPlacements, ReportsLayout. Empty: neither.
-	Reports []string `msgpack:"reports" json:"reports"`
+	Kind    string `msgpack:"kind" json:"kind"`                           // TargetBuiltin, TargetExec or TargetGo
+	Command string `msgpack:"command,omitempty" json:"command,omitempty"` // exec: the command line
+	Name    string `msgpack:"name" json:"name"`                           // the store's own name (a target's hello)
+	Version string `msgpack:"version,omitempty" json:"version,omitempty"` // the hello's version
+	// Protocol is the PROTOCOL.md version a child process spoke (0: none).
+	Protocol uint32 `msgpack:"protocol,omitempty" json:"protocol,omitempty"`
+	// Capabilities lists what the store reports beyond its operations'
+	// values, by PROTOCOL.md's capability names: ReportsPlacements,
+	// ReportsLayout, ReportsStats (and the protocol's others: compact,
+	// failpoints, durable-images). Empty: none of them.
+	Capabilities []string `msgpack:"capabilities" json:"capabilities"`
 }
 
 // Target kinds and what a target may report.
 const (
+	// TargetBuiltin: warmcheck's own store in a child process.
+	TargetBuiltin = "builtin"
+	// TargetExec: a user's store server started by warmcheck (--target exec).
+	TargetExec = "exec"
 	// TargetGo: a Go store driven in process through package warmtest.
 	TargetGo = "go"
 	// ReportsPlacements: each ok put's output carries where the memory
@@ -85,15 +97,19 @@ const (
 	// store's rules (one live memory per slot, append-only content within
 	// an epoch); layout entries carry placements too.
 	ReportsPlacements = "placements"
-	// ReportsLayout: snapshots list every live memory with its value, and
-	// the store's statistics.
+	// ReportsLayout: snapshots list every live memory with its value (an
+	// exec target without the layout op is listed with iterate, and is
+	// recorded with it).
 	ReportsLayout = "layout"
+	// ReportsStats: snapshots carry the store's statistics (PROTOCOL.md's
+	// stats, with the built-in store's meanings).
+	ReportsStats = "stats"
 )
 
 // Reports says whether the store under test reports what (ReportsPlacements,
-// ReportsLayout): always for the built-in store (no Target).
+// ReportsLayout, ReportsStats): always for the built-in store (no Target).
 func (h Header) Reports(what string) bool {
-	return h.Target == nil || slices.Contains(h.Target.Reports, what)
+	return h.Target == nil || slices.Contains(h.Target.Capabilities, what)
 }
 
 // Schedule describes a controlled interleaving (package sched).

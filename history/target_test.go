@@ -7,14 +7,15 @@ import (
 
 // TestHeaderTarget: a user store's description survives both file forms,
 // and Reports is true for everything only when there is none.
+// An exec target keeps its command, version and protocol too.
 func TestHeaderTarget(t *testing.T) {
-	tg := &Target{Kind: TargetGo, Name: "mapstore", Reports: []string{ReportsLayout}}
+	tg := &Target{Kind: TargetGo, Name: "mapstore", Capabilities: []string{ReportsLayout}}
 	for form, got := range readBackHeaders(t, Header{Seed: 1, Workload: "mixed", Target: tg}) {
 		if !reflect.DeepEqual(got.Target, tg) {
 			t.Errorf("%s: target %+v, want %+v", form, got.Target, tg)
 		}
 		if !got.Reports(ReportsLayout) || got.Reports(ReportsPlacements) {
-			t.Errorf("%s: Reports with %v: layout %v placements %v, want true false", form, tg.Reports, got.Reports(ReportsLayout), got.Reports(ReportsPlacements))
+			t.Errorf("%s: Reports with %v: layout %v placements %v, want true false", form, tg.Capabilities, got.Reports(ReportsLayout), got.Reports(ReportsPlacements))
 		}
 	}
 	builtin := Header{}

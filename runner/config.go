@@ -30,6 +30,9 @@ type Config struct {
 	Nemeses []string
 	Bug     string // a seeded bug of the store's catalogue, "" for none
 	Mode    string // "": the recipe's or the workload's
+	// Target is the store under test: "" or "builtin", or "exec:CMD ARGS"
+	// for a store speaking PROTOCOL.md (target_exec.go).
+	Target string
 	// Schedule is how goroutines interleave: "os" (free), "pct" or
 	// "random" (controlled, schedule.go); "": the recipe's, else "os".
 	Schedule string
@@ -85,6 +88,8 @@ type Resolved struct {
 	Faults   []string
 	Mode     workload.Mode
 	Recipe   *Recipe // set when Bug is
+	// Exec is the command line of an exec target, "" for the built-in store.
+	Exec string
 	// Budget bounds the workers' phase: past it the run stops issuing
 	// operations and judges what it recorded.
 	Budget time.Duration
@@ -142,6 +147,9 @@ func Resolve(c Config) (*Resolved, error) {
 	}
 	if mode == "" {
 		mode = string(wl.Mode)
+	}
+	if mode, err = r.resolveTarget(c, mode); err != nil {
+		return nil, err
 	}
 	if r.Mode, err = workload.ParseMode(mode); err != nil {
 		return nil, fmt.Errorf("%w: --mode: %w", ErrConfig, err)
@@ -263,20 +271,21 @@ type configJSON struct {
 	Schedule   string            `json:"schedule"`
 	Sched      *history.Schedule `json:"schedule_params,omitempty"`
 	StartedUTC string            `json:"started_utc"`
-	// Target is the store under test when it is not the built-in one.
+	// Target is the store under test when it is not the built-in one in
+	// process, as in the history header.
 	Target *history.Target `json:"target,omitempty"`
 	// AutoCompact is the store's background compaction, "off" or when it starts.
 	AutoCompact string `json:"auto_compact"`
 }
 
-func (r *Resolved) configJSON(started time.Time) configJSON {
-	c := configJSON{
+func (r *Resolved) configJSON(started time.Time, tgt *history.Target) configJSON {
+	c := configJSON{Target: tgt,
 		Workload: r.Workload.Name, Seed: r.Seed, Ops: r.Plan.Params.Ops, Workers: r.Plan.Params.Workers,
 		Nemeses: r.Faults, Bug: r.Bug, Mode: string(r.Mode), OpTimeout: r.OpTimeout.String(),
 		Params: r.Plan.Params, Mix: r.Plan.Params.Mix.String(), Sizes: r.Plan.Params.Sizes.String(),
 		Rerun: r.RerunCommand(), Args: r.Args, Version: r.Version,
 		StartedUTC: started.UTC().Format(time.RFC3339Nano),
-		Schedule:   string(r.Sched), Sched: r.scheduleHeader(), Target: r.targetHeader(),
+		Schedule:   string(r.Sched), Sched: r.scheduleHeader(),
 		AutoCompact: r.Plan.Params.AutoCompact.String(),
 	}
 	if r.Duration > 0 {
@@ -308,6 +317,7 @@ func (r *Resolved) RerunCommand() string {
 	if r.Bug != "" {
 		s += " --bug " + r.Bug
 	}
+	s += r.targetFlag()
 	if r.Sched.Controlled() {
 		s += fmt.Sprintf(" --schedule %s --schedule-from %d", r.Sched, r.SchedIndex)
 		if r.Sched == sched.ModePCT {

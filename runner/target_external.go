@@ -104,7 +104,7 @@ func (t externalTarget) Client() client.Client { return t.c }
 // reportsLayout says whether the store under test reports its layout and
 // statistics: snapshots of one that does not would record nothing.
 func (r *Resolved) reportsLayout() bool {
-	return r.External == nil || slices.Contains(r.External.Target.Reports, history.ReportsLayout)
+	return r.External == nil || slices.Contains(r.External.Target.Capabilities, history.ReportsLayout)
 }
 
 // externalRerun is how to repeat an external store's run: from Go, since
@@ -129,6 +129,6 @@ func (r *Resolved) targetHeader() *history.Target {
 		return nil
 	}
 	t := r.External.Target
-	t.Reports = slices.Clone(t.Reports)
+	t.Capabilities = slices.Clone(t.Capabilities)
 	return &t
 }

@@ -70,7 +70,7 @@ func TestResolveExternal(t *testing.T) {
 	if !errors.Is(err, ErrConfig) { // hot-spot never compacts: nothing passes the store's one failpoint
 		t.Errorf("sleep where no operation passes: %v, want ErrConfig", err)
 	}
-	h := header(r)
+	h := header(r, r.describeTarget(nil))
 	if h.Target == nil || h.Target.Name != "mapstore" || h.Reports(history.ReportsLayout) {
 		t.Errorf("header target %+v", h.Target)
 	}

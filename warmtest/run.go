@@ -60,7 +60,7 @@ func Run(ctx context.Context, s Store, cfg Config) (*Result, error) {
 	rc := runner.Config{
 		Workload: cfg.Workload, Seed: cfg.Seed, SeedSet: cfg.Seed != 0, Ops: cfg.Ops, Workers: cfg.Workers,
 		Duration: cfg.Duration, Nemeses: cfg.Nemeses, OpTimeout: cfg.OpTimeout, Out: cfg.Dir,
-		External: &runner.External{Target: history.Target{Kind: history.TargetGo, Name: name, Reports: c.reports()}, Client: c},
+		External: &runner.External{Target: history.Target{Kind: history.TargetGo, Name: name, Capabilities: c.reports()}, Client: c},
 	}
 	if fp, ok := s.(Failpointer); ok && fp.Failpoints() != nil {
 		rc.External.Failpoints, rc.External.Points = fp.Failpoints().set, fp.Failpoints().names
