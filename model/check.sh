@@ -5,8 +5,10 @@
 # counterexample trail (breadth-first: the shortest one).
 # Installs nothing. Exit 0 only if all of that holds; 1 otherwise; 2 if spin
 # or a C compiler is missing.
+# Columns: seconds is the wall clock, cpu-s the CPU time (user+sys) of
+# spin, gcc and pan for that row.
 # Usage: model/check.sh [outdir]   (pan outputs, trails and their one-line-
-# per-step summaries, trail.txt, land in outdir/<variant>/)
+# per-step summaries, trail.txt, land in outdir/<variant>-<config>/)
 set -uo pipefail
 if ! command -v spin >/dev/null 2>&1; then
 	echo "check.sh: spin is not installed (apt-get install -y spin); model not checked" >&2
@@ -21,20 +23,34 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 	exit 2
 fi
 
-# variant  config  -D flag  expected  search. One configuration, "full"
-# (README.md): WriterA, WriterB, Compactor, Reader, GroupCommit. Searches:
-# dfs = safety, depth-first, assertions and invalid end states; ltl = the
-# LTL invariants as a never claim (pan -a); bfs = safety, breadth-first.
+# variant  config  -D flag  expected  search. Configurations (README.md):
+# full = WriterA (Put, Put, Remove), WriterB, Compactor, Reader (Get, Get,
+# scan), GroupCommit; reput = WriterA puts A again after the Remove, and the
+# Reader does no scan. Searches: dfs = safety, depth-first, assertions and
+# invalid end states; ltl = the LTL invariants as a never claim (pan -a);
+# bfs = safety, breadth-first (the shortest counterexample).
 variants=(
 	"correct full - verified dfs"
-	"correct-ltl full WITH_LTL verified ltl"
+	"correct reput - verified dfs"
+	"correct-ltl reput WITH_LTL verified ltl"
 	"slot-race full SLOT_RACE refuted bfs"
 	"content-offset-race full CONTENT_OFFSET_RACE refuted bfs"
 	"compaction-swap-window full COMPACTION_SWAP_WINDOW refuted bfs"
 	"compaction-lost-store full COMPACTION_LOST_STORE refuted bfs"
 	"unlocked-activation full UNLOCKED_ACTIVATION refuted bfs"
 	"index-before-block full INDEX_BEFORE_BLOCK refuted bfs"
+	"mutant-scan-no-recheck full MUTANT_SCAN_NO_RECHECK refuted bfs"
+	"mutant-rewrite-not-current reput MUTANT_REWRITE_NOT_CURRENT refuted bfs"
 )
+
+# config_flags CONFIG: the -D flags of a configuration.
+config_flags() {
+	case $1 in
+	full) ;;
+	reput) echo "-DREPUT -DNO_SCAN" ;;
+	*) echo "check.sh: unknown configuration $1" >&2; exit 1 ;;
+	esac
+}
 
 # trail_summary DIR DEFS...: the trail as one line per step (step, process,
 # what it did), from spin's replay.
@@ -58,24 +74,28 @@ trail_summary() {
 }
 
 fail=0
-printf '%-24s %-6s %-9s %-10s %10s %6s %8s %8s  %s\n' variant config expected result states depth "MB" seconds note
+printf '%-26s %-6s %-9s %-10s %10s %6s %8s %8s %7s  %s\n' variant config expected result states depth "MB" seconds cpu-s note
 for v in "${variants[@]}"; do
 	read -r name config flag expected search <<<"$v"
-	dir="$out/$name"
+	dir="$out/$name-$config"
 	rm -rf "$dir" && mkdir -p "$dir"
 	cp "$here/store.pml" "$dir/"
-	def=()
-	[ "$flag" != - ] && def=("-D$flag")
+	read -r -a def <<<"$(config_flags "$config")"
+	[ "$flag" != - ] && def+=("-D$flag")
 	case $search in
 	dfs) ccflags=(-DSAFETY) panflags=() ;;
 	ltl) ccflags=() panflags=(-a) ;;
 	bfs) ccflags=(-DSAFETY -DBFS) panflags=() ;;
 	esac
 	start=$(date +%s%N)
-	(cd "$dir" && spin "${def[@]}" -a store.pml >spin.out 2>&1 &&
+	# CPU seconds (user+sys, spin, gcc and pan) beside the wall clock: on a
+	# machine shared with other work the wall clock says little.
+	TIMEFORMAT='%U %S'
+	{ time (cd "$dir" && spin "${def[@]}" -a store.pml >spin.out 2>&1 &&
 		"$cc" -O2 "${ccflags[@]}" -DCOLLAPSE -DVECTORSZ=2048 -o pan pan.c >cc.out 2>&1 &&
-		./pan "${panflags[@]}" -m200000 >pan.out 2>&1)
+		./pan "${panflags[@]}" -m200000 >pan.out 2>&1); } 2>"$dir/time.out"
 	secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}')
+	cpu=$(awk '{printf "%.1f", $1 + $2}' "$dir/time.out")
 	states=$(awk '/states, stored/{print $1; exit}' "$dir/pan.out" 2>/dev/null)
 	depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' "$dir/pan.out" 2>/dev/null | head -1)
 	mem=$(awk '/total actual memory usage/{print $1; exit}' "$dir/pan.out" 2>/dev/null)
@@ -96,14 +116,15 @@ for v in "${variants[@]}"; do
 		note=$(grep -m1 -o 'pan:1: .*' "$dir/pan.out" | cut -c1-60)
 		note="$note; $dir/trail.txt"
 	fi
-	printf '%-24s %-6s %-9s %-10s %10s %6s %8s %8.1f  %s\n' "$name" "$config" "$expected" "$result" "${states:--}" "${depth:--}" "${mem:--}" "$secs" "$note"
+	printf '%-26s %-6s %-9s %-10s %10s %6s %8s %8.1f %7s  %s\n' "$name" "$config" "$expected" "$result" "${states:--}" "${depth:--}" "${mem:--}" "$secs" "$cpu" "$note"
 	[ "$result" = "$expected" ] || fail=1
 done
-if [ -f "$out/correct/pan.out" ]; then
+for f in "$out"/correct-full/pan.out "$out"/correct-reput/pan.out; do
+	[ -f "$f" ] || continue
 	echo
-	echo "correct model, pan's own numbers:"
-	grep -E 'State-vector|states, stored|states, matched|transitions|total actual memory|elapsed time|invalid end states|assertion violations|Partial Order' "$out/correct/pan.out" | sed 's/^/  /'
-fi
+	echo "$(basename "$(dirname "$f")"), pan's own numbers:"
+	grep -E 'State-vector|states, stored|states, matched|transitions|total actual memory|elapsed time|invalid end states|assertion violations|Partial Order' "$f" | sed 's/^/  /'
+done
 if [ "$fail" = 0 ]; then
 	echo "model check: PASS (correct model verified, every bug variant refuted)"
 else

@@ -7,18 +7,23 @@
  *   ids      A=1, B=2, each in its own index shard (shard = id)
  *   slots    4 (blocks.dat), slot numbers 0..3
  *   epochs   2 (content.0.dat, content.1.dat: one compaction)
- *   content  5 cells per epoch (3 Puts + 2 compaction copies at most);
+ *   content  6 cells per epoch (4 Puts + 2 compaction copies at most);
  *            every content is one cell holding TAG(id, version) of its writer
- *   versions A is written twice (1, 2) then removed; B once, then its
- *            activation is set to 1
+ *   versions A: Put version 1, Put version 2, Remove (its op 3), and with
+ *            -DREPUT Put version 4 (a record's version is its op's number,
+ *            so newer is larger); B: Put version 1, activation set to 1
  *
- * Processes: WriterA, WriterB, Compactor, Reader (Get A, Get B, a scan),
- * GroupCommit (a Sync at any moment, any number of times), Final (the end
- * state), Monitor (invariants of every state).
+ * Processes: WriterA, WriterB, Compactor, Reader (Get A, Get B, and a scan
+ * unless -DNO_SCAN), GroupCommit (a Sync at any moment, any number of
+ * times), Final (the end state), Monitor (invariants of every state).
+ * Configurations (check.sh): full = no flag; reput = -DREPUT -DNO_SCAN.
  *
  * Seeded bugs (store/bugs.go), one -D each: SLOT_RACE, CONTENT_OFFSET_RACE,
  * COMPACTION_SWAP_WINDOW, COMPACTION_LOST_STORE, UNLOCKED_ACTIVATION,
- * INDEX_BEFORE_BLOCK.
+ * INDEX_BEFORE_BLOCK. Mutants of the model that show the scan's and the
+ * compaction's checks are needed: MUTANT_SCAN_NO_RECHECK (visitEntry trusts
+ * the snapshot's slot), MUTANT_REWRITE_NOT_CURRENT (rewriteMoves without
+ * current).
  *
  * Atomicity (README.md, "Why the atomic steps are sound"): one atomic step
  * is one Go atomic operation, or one section the code runs under a lock,
@@ -29,8 +34,9 @@
  */
 
 #if defined(SLOT_RACE) || defined(CONTENT_OFFSET_RACE) || defined(COMPACTION_SWAP_WINDOW) || \
-    defined(COMPACTION_LOST_STORE) || defined(UNLOCKED_ACTIVATION) || defined(INDEX_BEFORE_BLOCK)
-#define SEEDED_BUG
+    defined(COMPACTION_LOST_STORE) || defined(UNLOCKED_ACTIVATION) || defined(INDEX_BEFORE_BLOCK) || \
+    defined(MUTANT_SCAN_NO_RECHECK) || defined(MUTANT_REWRITE_NOT_CURRENT)
+#define SEEDED_BUG   /* a seeded bug of store/bugs.go, or a mutant of the model */
 #define MOVER(c) skip
 #else
 #define MOVER(c) assert(c)
@@ -38,8 +44,9 @@
 
 #define NIDS   3   /* ids 1..2; 0 unused */
 #define NSLOTS 4
-#define NCELL  5
-#define TAG(id, v) ((id) * 4 + (v))
+#define NCELL  6
+#define TAG(id, v) ((id) * 8 + (v))
+#define REMOVED 3  /* WriterA's op 3 is Remove(A) */
 #define IDA 1
 #define IDB 2
 #define GONE 255   /* lookup: the content epoch is not in the set */
@@ -80,9 +87,8 @@ byte busy;               /* slots held by in-flight Puts (allocated, not publish
 bit  syncMu;
 
 /* observation, for the properties */
-byte retA;               /* last version of A whose Put returned */
-bit  remA;               /* Remove(A) done (one atomic step) */
-byte retB;               /* B's Put returned */
+byte lastA;              /* number of A's last completed op (0: none) */
+byte lastB;              /* B's Put returned (1) */
 byte actB;               /* activation of B whose update returned */
 byte done;               /* finished client processes */
 
@@ -230,17 +236,18 @@ inline sync_release_superseded() {
 inline sync() { sync_take(); sync_release_removed(); sync_release_superseded() }
 
 /* ---------- Get: store.go get, under the shard read lock: one step ---------- */
-/* The Get's checks: check_record, and that a Put (an activation update)
- * that returned before the Get is visible with that version (activation)
- * or a newer one, until a Remove. */
-inline get(id, ret, removed, act) {
+/* The Get's checks: check_record, and that it returns the state of the
+ * last completed op or a newer one: a memory absent only if never written
+ * or removed, a version not older than the last Put (or Remove) that
+ * returned, an activation not older than the last update that returned. */
+inline get(id, last, act) {
   d_step {
     if
-    :: ixslot[id] == 0 -> assert(ret == 0 || removed)
+    :: ixslot[id] == 0 -> assert(last == 0 || last == REMOVED)
     :: else ->
        s = ixslot[id] - 1;
        check_record(id, s, ge);
-       assert(!removed && hver[s] >= ret && hact[s] >= act)
+       assert(hver[s] >= last && hact[s] >= act)
     fi;
     s = 0; ge = 0
   }
@@ -292,10 +299,12 @@ inline snapshot(i) { d_step { snap[i] = ixslot[i]; snapv[i] = ixver[i] } }
  * reader returns it. The epoch set is loaded under the lock, as the code. */
 inline visit_entry(i) {
   vs = snap[i];
+#ifndef MUTANT_SCAN_NO_RECHECK
   if
   :: vs != 0 && ixver[i] != snapv[i] -> vs = ixslot[i]
   :: else -> skip
   fi;
+#endif
   if
   :: vs != 0 -> check_record(i, vs - 1, ge)
   :: else -> skip
@@ -304,12 +313,18 @@ inline visit_entry(i) {
 
 /* ---------- processes ---------- */
 
-/* A client: Put(A,1), Put(A,2), Remove(A). */
+/* A client: Put(A,1), Put(A,2), Remove(A), Put(A,4). */
 proctype WriterA() {
   byte cf, slot, off;
-  put(IDA, 1, retA);
-  put(IDA, 2, retA);
-  d_step { remove(IDA); remA = 1; done++ }
+  put(IDA, 1, lastA);
+  put(IDA, 2, lastA);
+#ifdef REPUT
+  d_step { remove(IDA); lastA = REMOVED };
+  put(IDA, 4, lastA);
+  done++
+#else
+  d_step { remove(IDA); lastA = REMOVED; done++ }
+#endif
 }
 
 /* A client: Put(B,1), UpdateActivation(B,1). */
@@ -318,21 +333,22 @@ proctype WriterB() {
 #ifdef UNLOCKED_ACTIVATION
   byte s, uid, uver, uep, uoff;
 #endif
-  put(IDB, 1, retB);
+  put(IDB, 1, lastB);
   update_activation(IDB, 1)     /* counts itself done */
 }
 
 /* A concurrent reader: Get(A), Get(B), then a scan (Iterate) that returns
  * each visited memory's version and bytes, checked as a Get's are; every
- * memory whose Put returned before the scan began and that was not removed
- * during it is visited, with that version or a newer one. */
+ * memory present when the scan began (its last completed op a Put) and not
+ * removed during it is visited, with that version or a newer one. */
 proctype Reader() {
   byte s, ge, vs;
   byte snap[NIDS], snapv[NIDS];
   byte loA, loB, loAct; bit seenA, seenB;
-  get(IDA, retA, remA, 0);
-  get(IDB, retB, 0, actB);
-  d_step { loA = retA; loB = retB; loAct = actB };
+  get(IDA, lastA, 0);
+  get(IDB, lastB, actB);
+#ifndef NO_SCAN
+  d_step { loA = lastA; loB = lastB; loAct = actB };
   snapshot(IDA);
   snapshot(IDB);
   d_step {
@@ -347,11 +363,14 @@ proctype Reader() {
   };
   d_step {
     assert(seenB || loB == 0);
-    assert(seenA || loA == 0 || remA);
+    assert(seenA || loA == 0 || loA == REMOVED || (loA < REMOVED && lastA >= REMOVED));
     snap[IDA] = 0; snap[IDB] = 0; snapv[IDA] = 0; snapv[IDB] = 0;
     loA = 0; loB = 0; loAct = 0; seenA = 0; seenB = 0;
     done++
   }
+#else
+  done++
+#endif
 }
 
 /* compact.go step 2: the scan's visit of id i (visitEntry) hands the
@@ -384,8 +403,12 @@ inline copy_move(i) {
  * still the current record of i */
 inline rewrite_move(i) {
   if
+#ifdef MUTANT_REWRITE_NOT_CURRENT
+  :: mvslot[i] != 0 ->
+#else
   :: mvslot[i] != 0 && ixslot[i] == mvslot[i] && hep[mvslot[i] - 1] == 0 &&
      hoff[mvslot[i] - 1] == mvoff[i] ->
+#endif
      hep[mvslot[i] - 1] = 1; hoff[mvslot[i] - 1] = mvnew[i]
   :: else -> skip
   fi;
@@ -445,7 +468,7 @@ end_gc:
 }
 
 /* After every client: every live memory is readable with its own bytes;
- * A is gone; B has its activation. */
+ * A has version 4; B has its activation. */
 proctype Final() {
   byte i, ge, s;
 end_wait:
@@ -460,7 +483,11 @@ end_wait:
      i++
   :: else -> break
   od;
+#ifdef REPUT
+  assert(ixslot[IDA] != 0 && hver[ixslot[IDA] - 1] == 4);
+#else
   assert(ixslot[IDA] == 0);
+#endif
   assert(ixslot[IDB] != 0 && hact[ixslot[IDB] - 1] == 1)
 }
 
