@@ -96,9 +96,10 @@ func TestReplaySlotRaceTrail(t *testing.T) {
 	}
 }
 
-// waitStacks waits until n goroutines have frame in their stacks: how the
-// test knows a Put is blocked inside a call with no failpoint of its own.
-func waitStacks(t *testing.T, frame string, n int) {
+// waitStacks waits until n goroutines have every one of frames in their
+// stacks: how the test knows a call is blocked inside the store where it
+// has no failpoint of its own.
+func waitStacks(t *testing.T, n int, frames ...string) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	buf := make([]byte, 1<<20)
@@ -106,7 +107,7 @@ func waitStacks(t *testing.T, frame string, n int) {
 		k := runtime.Stack(buf, true)
 		got := 0
 		for _, g := range strings.Split(string(buf[:k]), "\n\n") {
-			if strings.Contains(g, frame) {
+			if containsAll(g, frames) {
 				got++
 			}
 		}
@@ -114,11 +115,20 @@ func waitStacks(t *testing.T, frame string, n int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("never saw %d goroutines in %s", n, frame)
+			t.Fatalf("never saw %d goroutines in %v", n, frames)
 		}
 		runtime.Gosched()
 		time.Sleep(time.Millisecond)
 	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
 
 // replayContentOffsetRace replays spin's content-offset-race trail: B reads
@@ -152,7 +162,7 @@ func replayContentOffsetRace(t *testing.T, bugs []store.Bug) (a, b store.Placeme
 	}()
 	// A has read (bug) or reserved (correct) its offset and waits for
 	// the growth lock that B holds.
-	waitStacks(t, "store.(*mappedFile).growTo", 2)
+	waitStacks(t, 2, "store.(*mappedFile).growTo")
 	fps.Disarm(store.FailGrow) // trail: WriterB tail++, then WriterA writes and adds
 	rb, ra := <-resB, <-resA
 	if rb.err != nil || ra.err != nil {
