@@ -16,22 +16,10 @@ import (
 // the slot (step 13). The Put is held at between-content-and-block, which
 // under the bug comes after the publish and in the correct store before it.
 func replayIndexBeforeBlock(t *testing.T, bugs []store.Bug) (got store.Memory, l store.Lookup) {
-	fps := store.NewFailpoints()
-	if err := fps.Arm(store.FailBetweenContentAndBlock, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	res := make(chan putResult, 1)
-	go func() { // trail: WriterA, steps 8-12
-		pl, err := s.Put("A", store.Memory{Content: []byte("memory A version 1")})
-		res <- putResult{pl, err}
-	}()
+	s, fps := openPaused(t, bugs, store.FailBetweenContentAndBlock)
+	res := goPut(s, "A", "memory A version 1") // trail: WriterA, steps 8-12
 	waitHits(t, fps, store.FailBetweenContentAndBlock, 1)
-	got, l, err = s.Get("A") // trail: Reader, step 13
+	got, l, err := s.Get("A") // trail: Reader, step 13
 	if err != nil {
 		t.Fatalf("get A: %v", err)
 	}
@@ -72,12 +60,7 @@ func TestReplayIndexBeforeBlockTrail(t *testing.T) {
 // B's shard write lock, so compaction blocks in its snapshot until the
 // update is done.
 func replayUnlockedActivation(t *testing.T, bugs []store.Bug) (store.Memory, error) {
-	fps := store.NewFailpoints()
-	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, fps := openPaused(t, bugs)
 	if _, err := s.Put("B", store.Memory{Content: []byte("memory B version 1")}); err != nil {
 		t.Fatal(err)
 	}
