@@ -313,7 +313,7 @@ inline visit_entry(i) {
 
 /* ---------- processes ---------- */
 
-/* A client: Put(A,1), Put(A,2), Remove(A), Put(A,4). */
+/* A client: Put(A,1), Put(A,2), Remove(A) [, Put(A,4) with -DREPUT]. */
 proctype WriterA() {
   byte cf, slot, off;
   put(IDA, 1, lastA);
