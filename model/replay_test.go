@@ -29,6 +29,35 @@ type putResult struct {
 	err error
 }
 
+// openPaused opens a store with bugs, no group commit, and a pause armed at
+// each failpoint of pauses (once each); closed when the test ends.
+func openPaused(t *testing.T, bugs []store.Bug, pauses ...store.FailpointName) (*store.Store, *store.Failpoints) {
+	t.Helper()
+	fps := store.NewFailpoints()
+	for _, name := range pauses {
+		if err := fps.Arm(name, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, fps
+}
+
+// goPut runs Put(id, content) in its own goroutine; its result comes on the
+// channel returned.
+func goPut(s *store.Store, id, content string) <-chan putResult {
+	res := make(chan putResult, 1)
+	go func() {
+		pl, err := s.Put(id, store.Memory{Content: []byte(content)})
+		res <- putResult{pl, err}
+	}()
+	return res
+}
+
 // replaySlotRace replays spin's slot-race trail (model/README.md) on a real
 // store: B reads the slot counter, A reads it too, B writes its block,
 // increments the counter and publishes, then A writes its block into the
@@ -36,28 +65,10 @@ type putResult struct {
 // switches: B at after-slot-alloc (counter read), A at
 // between-content-and-block (counter read, block not written).
 func replaySlotRace(t *testing.T, bugs []store.Bug) (a, b store.Placement, gotB store.Memory) {
-	fps := store.NewFailpoints()
-	if err := fps.Arm(store.FailAfterSlotAlloc, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := fps.Arm(store.FailBetweenContentAndBlock, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	resB, resA := make(chan putResult, 1), make(chan putResult, 1)
-	go func() { // trail: WriterB, slot = nextSlot
-		pl, err := s.Put("B", store.Memory{Content: []byte("memory B version 1")})
-		resB <- putResult{pl, err}
-	}()
+	s, fps := openPaused(t, bugs, store.FailAfterSlotAlloc, store.FailBetweenContentAndBlock)
+	resB := goPut(s, "B", "memory B version 1") // trail: WriterB, slot = nextSlot
 	waitHits(t, fps, store.FailAfterSlotAlloc, 1)
-	go func() { // trail: WriterA, slot = nextSlot, content appended
-		pl, err := s.Put("A", store.Memory{Content: []byte("memory A version 1")})
-		resA <- putResult{pl, err}
-	}()
+	resA := goPut(s, "A", "memory A version 1") // trail: WriterA, slot = nextSlot, content appended
 	waitHits(t, fps, store.FailBetweenContentAndBlock, 1)
 	fps.Disarm(store.FailAfterSlotAlloc) // trail: WriterB writes its block, nextSlot++, publishes
 	rb := <-resB
@@ -75,7 +86,7 @@ func replaySlotRace(t *testing.T, bugs []store.Bug) (a, b store.Placement, gotB 
 
 // TestReplaySlotRaceTrail: the schedule of spin's slot-race counterexample
 // makes the real store with the seeded bug put A and B in one slot and
-// return A's bytes for B (what Final asserts in the trail); the same
+// return A's bytes for B (what the model's check_record finds); the same
 // schedule on the correct store keeps them apart.
 func TestReplaySlotRaceTrail(t *testing.T) {
 	a, b, got := replaySlotRace(t, []store.Bug{store.BugSlotRace})
@@ -96,9 +107,10 @@ func TestReplaySlotRaceTrail(t *testing.T) {
 	}
 }
 
-// waitStacks waits until n goroutines have frame in their stacks: how the
-// test knows a Put is blocked inside a call with no failpoint of its own.
-func waitStacks(t *testing.T, frame string, n int) {
+// waitStacks waits until n goroutines have every one of frames in their
+// stacks: how the test knows a call is blocked inside the store where it
+// has no failpoint of its own.
+func waitStacks(t *testing.T, n int, frames ...string) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	buf := make([]byte, 1<<20)
@@ -106,7 +118,7 @@ func waitStacks(t *testing.T, frame string, n int) {
 		k := runtime.Stack(buf, true)
 		got := 0
 		for _, g := range strings.Split(string(buf[:k]), "\n\n") {
-			if strings.Contains(g, frame) {
+			if containsAll(g, frames) {
 				got++
 			}
 		}
@@ -114,11 +126,20 @@ func waitStacks(t *testing.T, frame string, n int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("never saw %d goroutines in %s", n, frame)
+			t.Fatalf("never saw %d goroutines in %v", n, frames)
 		}
 		runtime.Gosched()
 		time.Sleep(time.Millisecond)
 	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
 
 // replayContentOffsetRace replays spin's content-offset-race trail: B reads
@@ -131,28 +152,16 @@ func waitStacks(t *testing.T, frame string, n int) {
 // trail B's comes first): whichever lands last, the other memory reads
 // foreign bytes, so both Gets are returned.
 func replayContentOffsetRace(t *testing.T, bugs []store.Bug) (a, b store.Placement, gotA, gotB store.Memory) {
-	fps := store.NewFailpoints()
-	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, fps := openPaused(t, bugs)
 	if err := fps.Arm(store.FailGrow, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
-	resB, resA := make(chan putResult, 1), make(chan putResult, 1)
-	go func() { // trail: WriterB, off = tail[cf]
-		pl, err := s.Put("B", store.Memory{Content: []byte("memory B version 1")})
-		resB <- putResult{pl, err}
-	}()
+	resB := goPut(s, "B", "memory B version 1") // trail: WriterB, off = tail[cf]
 	waitHits(t, fps, store.FailGrow, 1)
-	go func() { // trail: WriterA, off = tail[cf]
-		pl, err := s.Put("A", store.Memory{Content: []byte("memory A version 1")})
-		resA <- putResult{pl, err}
-	}()
+	resA := goPut(s, "A", "memory A version 1") // trail: WriterA, off = tail[cf]
 	// A has read (bug) or reserved (correct) its offset and waits for
 	// the growth lock that B holds.
-	waitStacks(t, "store.(*mappedFile).growTo", 2)
+	waitStacks(t, 2, "store.(*mappedFile).growTo")
 	fps.Disarm(store.FailGrow) // trail: WriterB tail++, then WriterA writes and adds
 	rb, ra := <-resB, <-resA
 	if rb.err != nil || ra.err != nil {
@@ -160,6 +169,7 @@ func replayContentOffsetRace(t *testing.T, bugs []store.Bug) (a, b store.Placeme
 	}
 	for id, m := range map[string]*store.Memory{"A": &gotA, "B": &gotB} {
 		var l store.Lookup
+		var err error
 		if *m, l, err = s.Get(id); err != nil || l != store.Found {
 			t.Fatalf("get %s: %v %v", id, l, err)
 		}
