@@ -11,7 +11,11 @@ LENGTH = struct.Struct(">I")
 class Client:
     def __init__(self, path):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
+        try:
+            self.sock.connect(path)
+        except OSError:
+            self.sock.close()
+            raise
         self.seq = 0
 
     def call(self, op, **keys):

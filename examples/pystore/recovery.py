@@ -40,9 +40,7 @@ class Recovered:
 
 
 def open_dir(data_dir, durable_images):
-    for name in os.listdir(data_dir):
-        if name.endswith(".tmp"):
-            os.unlink(os.path.join(data_dir, name))
+    remove_leftovers(data_dir)
     state = Recovered()
     blocks_path = os.path.join(data_dir, BLOCKS_NAME)
     if not os.path.exists(blocks_path):
@@ -64,6 +62,16 @@ def open_dir(data_dir, durable_images):
             c.close()
         raise
     return state
+
+
+def remove_leftovers(data_dir):
+    """Deletes temporary files and mirrors whose file is gone (files.remove
+    deletes a file before its mirror; a crash can fall in between)."""
+    names = set(os.listdir(data_dir))
+    for name in names:
+        orphan = name.endswith(files.DISK_SUFFIX) and name[:-len(files.DISK_SUFFIX)] not in names
+        if name.endswith(".tmp") or orphan:
+            os.unlink(os.path.join(data_dir, name))
 
 
 def ensure_mirror(path, durable_images):
