@@ -26,10 +26,17 @@ def compact(store):
     start = time.monotonic_ns()
     with store.sync_lock, store.lock:
         store.check_open()
+        store.failpoints.hit("compact-start")
         epoch = store.content.epoch + 1
         bytes_before = sum(c.bytes_total() for c in store.contents.values())
-        moved, new = copy_live(store, epoch)
-        for p in moved:
+        moves, new = copy_live(store, epoch)
+        try:
+            store.failpoints.hit("compact-mid")
+        except BaseException:
+            new.close()
+            raise
+        for p, offset in moves:
+            p.record.content_offset, p.record.content_epoch = offset, epoch
             store.blocks.write_header(p.slot, p.record.pack())
         store.blocks.sync()
         free_superseded(store)
@@ -45,12 +52,12 @@ def compact(store):
         store.blocks.write_counters(rf.pack_counters(store.compactions, store.bytes_reclaimed))
         store.blocks.sync()
     return {"epoch": epoch, "bytes_before": bytes_before, "bytes_after": bytes_after,
-            "bytes_reclaimed": reclaimed, "moved": len(moved), "duration_ns": time.monotonic_ns() - start}
+            "bytes_reclaimed": reclaimed, "moved": len(moves), "duration_ns": time.monotonic_ns() - start}
 
 
 def copy_live(store, epoch):
-    """Writes the new epoch's file; returns the moved index entries, their
-    in-memory headers now pointing at it, and the open file."""
+    """Writes the new epoch's file; returns (index entry, new offset) of each
+    moved memory and the open file. The headers are not changed yet."""
     buf = bytearray(rf.content_header(epoch))
     moves = []
     for p in store.index.values():
@@ -62,9 +69,7 @@ def copy_live(store, epoch):
         buf += data
     path = os.path.join(store.dir, content_name(epoch))
     files.create_atomically(path, buf, store.durable_images)
-    for p, offset in moves:
-        p.record.content_offset, p.record.content_epoch = offset, epoch
-    return [p for p, _ in moves], files.ContentFile(path, epoch, store.durable_images)
+    return moves, files.ContentFile(path, epoch, store.durable_images)
 
 
 def free_superseded(store):

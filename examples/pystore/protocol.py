@@ -4,15 +4,16 @@
 
 import os
 
+import failpoints
 import record_format as rf
 import store as store_mod
 from msgpack_codec import Float32
-from store_errors import BadRequest, StoreError, Unsupported
+from store_errors import BadRequest, StoreError
 
 PROTOCOL_VERSION = 1
 NAME = "pystore"
 VERSION = "0.1"
-CAPABILITIES = ["placements", "layout", "stats", "compact", "durable-images"]
+CAPABILITIES = ["placements", "layout", "stats", "compact", "failpoints", "durable-images"]
 DATA_FILES = ["blocks.dat", "content.*.dat"]
 
 
@@ -21,6 +22,7 @@ def hello_response():
         "protocol": PROTOCOL_VERSION, "name": NAME, "version": VERSION, "pid": os.getpid(),
         "capabilities": CAPABILITIES, "embedding_dim": rf.EMBEDDING_DIM, "max_id_len": rf.MAX_ID_LEN,
         "max_content_len": store_mod.MAX_CONTENT_LEN, "data_files": DATA_FILES,
+        "failpoints": list(failpoints.POINTS),
     }
 
 
@@ -141,16 +143,36 @@ def op_hello(s, req):
     return hello_response()
 
 
-def op_unsupported(s, req):
-    raise Unsupported("op %r: pystore has no failpoints" % req["op"])
+def op_failpoint_arm(s, req):
+    action = field(req, "action", "map")
+    delay = action.get("delay_ns") or 0
+    times = action.get("times") or 0
+    if not (is_int(delay) and is_uint(times)):
+        raise BadRequest("request: action needs delay_ns: int and times: uint")
+    s.failpoints.arm(field(req, "failpoint", "str"), field(action, "kind", "str", "action"), delay, times)
+    return {}
+
+
+def op_failpoint_disarm(s, req):
+    s.failpoints.disarm(field(req, "failpoint", "str"))
+    return {}
+
+
+def op_failpoint_release(s, req):
+    s.failpoints.release(field(req, "failpoint", "str"))
+    return {}
+
+
+def op_failpoint_hits(s, req):
+    return {"hits": s.failpoints.hits()}
 
 
 OPERATIONS = {
     "hello": op_hello, "put": op_put, "get": op_get, "remove": op_remove,
     "update-activation": op_update_activation, "iterate": op_iterate, "recall": op_recall,
     "compact": op_compact, "sync": op_sync, "stats": op_stats, "layout": op_layout,
-    "failpoint-arm": op_unsupported, "failpoint-disarm": op_unsupported,
-    "failpoint-release": op_unsupported, "failpoint-hits": op_unsupported,
+    "failpoint-arm": op_failpoint_arm, "failpoint-disarm": op_failpoint_disarm,
+    "failpoint-release": op_failpoint_release, "failpoint-hits": op_failpoint_hits,
 }
 
 

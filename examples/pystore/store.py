@@ -29,6 +29,7 @@ from contextlib import contextmanager
 
 import compaction
 import record_format as rf
+from failpoints import Failpoints
 import recovery
 from recovery import Published
 from store_errors import BadEmbedding, BadID, Closed, CompactionInProgress, TooLarge
@@ -68,10 +69,11 @@ class Entry:
 
 
 class Store:
-    def __init__(self, data_dir, bug=None, durable_images=False):
+    def __init__(self, data_dir, bug=None, durable_images=False, failpoints=None):
         if bug is not None and bug not in BUGS:
             raise ValueError("unknown bug %r (known: %s)" % (bug, ", ".join(BUGS)))
         self.bug = bug
+        self.failpoints = failpoints or Failpoints()
         self.lock = threading.Lock()
         self.sync_lock = threading.Lock()
         self.gate = threading.Condition(threading.Lock())
@@ -111,17 +113,21 @@ class Store:
         with self.put_gate():
             slot, content = self.reserve(rec)
             try:
+                self.failpoints.hit("after-slot-alloc")
                 if rec.content_len and self.bug == "offset-race":
                     rec.content_offset = self.append_unreserved(content, m.content)
                 elif rec.content_len:
                     content.write(rec.content_offset, m.content)
+                self.failpoints.hit("between-content-and-block")
                 self.blocks.write_slot(slot, rec.pack(), embedding)
-            except BaseException:
                 with self.lock:
+                    self.failpoints.hit("before-index-publish")
+                    self.publish(ident, slot, rec)
+            except BaseException:
+                with self.lock:  # an unpublished record must not come back at recovery
+                    self.zero_slots([slot])
                     self.free_slots.append(slot)
                 raise
-            with self.lock:
-                self.publish(ident, slot, rec)
         return Placement(slot, rec)
 
     def reserve(self, rec):
@@ -152,6 +158,7 @@ class Store:
         if self.free_slots:
             return self.free_slots.pop()
         if self.next_slot == self.blocks.capacity:
+            self.failpoints.hit("grow")
             self.blocks.grow()
         self.next_slot += 1
         return self.next_slot - 1
@@ -180,6 +187,7 @@ class Store:
         check_id(ident)
         with self.lock:
             self.check_open()
+            self.failpoints.hit("remove")
             old = self.unpublish(ident)
             if old is None:
                 return False
@@ -195,6 +203,7 @@ class Store:
         check_id(ident)
         with self.lock:
             self.check_open()
+            self.failpoints.hit("update-activation")
             p = self.index.get(ident)
             if p is None:
                 return False
@@ -210,6 +219,7 @@ class Store:
         check_id(ident)
         with self.lock:
             self.check_open()
+            self.failpoints.hit("get")
             p = self.index.get(ident)
             if p is None:
                 return None
@@ -273,23 +283,32 @@ class Store:
                 self.check_open()
                 freeing, self.pending_free = self.pending_free, []
                 contents = list(self.contents.values())
-            for c in contents:
-                c.sync()
-            self.blocks.sync()
-            if not freeing:
-                return
-            # Superseded live copies are zeroed before tombstones: a tombstone
-            # zeroed first would let an older copy of its id come back.
-            with self.lock:
-                tombstones = [s for s in freeing if is_tombstone(self.blocks.read_header(s))]
-                self.zero_slots(s for s in freeing if s not in set(tombstones))
-            if tombstones:
-                self.blocks.sync()
-                with self.lock:
-                    self.zero_slots(tombstones)
-            self.blocks.sync()
+            try:
+                self.flush(contents, freeing)
+            except BaseException:
+                with self.lock:  # freed by the next sync instead
+                    self.pending_free.extend(freeing)
+                raise
             with self.lock:
                 self.free_slots.extend(freeing)
+
+    def flush(self, contents, freeing):
+        for c in contents:
+            c.sync()
+        self.blocks.sync()
+        self.failpoints.hit("sync-mid")
+        if not freeing:
+            return
+        # Superseded live copies are zeroed before tombstones: a tombstone
+        # zeroed first would let an older copy of its id come back.
+        with self.lock:
+            tombstones = [s for s in freeing if is_tombstone(self.blocks.read_header(s))]
+            self.zero_slots(s for s in freeing if s not in set(tombstones))
+        if tombstones:
+            self.blocks.sync()
+            with self.lock:
+                self.zero_slots(tombstones)
+        self.blocks.sync()
 
     def zero_slots(self, slots):
         for slot in slots:

@@ -5,6 +5,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -92,7 +93,8 @@ class ServerTest(unittest.TestCase):
             ("bad-id", dict(op="put", id="x" * 65, memory=put_memory())),
             ("bad-embedding", dict(op="put", id="a", memory=dict(put_memory(), embedding=b"\x00" * 8))),
             ("too-large", dict(op="put", id="a", memory=put_memory(bytes(5 << 20)))),
-            ("unsupported", dict(op="failpoint-hits")),
+            ("unknown-failpoint", dict(op="failpoint-arm", failpoint="nowhere", action={"kind": "error"})),
+            ("bad-request", dict(op="failpoint-arm", failpoint="get", action={"kind": "explode"})),
         ]
         for code, req in cases:
             with self.subTest(code=code, op=req["op"]):
@@ -132,6 +134,39 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(len(c.call("iterate")["entries"]), 19)
         self.assertEqual(c.call("get", id="m7")["memory"]["content"], b"v7")
         self.assertFalse(c.call("get", id="m3")["found"])
+
+    def test_failpoints(self):
+        c = self.client()
+        c.call("put", id="a", memory=put_memory())
+        c.call("failpoint-arm", failpoint="get", action={"kind": "error", "delay_ns": 0, "times": 1})
+        self.assertEqual(c.call("get", id="a")["error"]["code"], "injected")
+        self.assertTrue(c.call("get", id="a")["found"])  # times: 1 used up
+        c.call("failpoint-arm", failpoint="before-index-publish", action={"kind": "error", "delay_ns": 0, "times": 0})
+        self.assertEqual(c.call("put", id="b", memory=put_memory())["error"]["code"], "injected")
+        c.call("failpoint-disarm", failpoint="before-index-publish")
+        self.assertEqual(c.call("failpoint-hits")["hits"], {"get": 1, "before-index-publish": 1})
+        c.call("failpoint-arm", failpoint="between-content-and-block", action={"kind": "panic", "delay_ns": 0, "times": 0})
+        self.assertIsNone(c.raw(msgpack_codec.encode({"seq": 99, "op": "put", "id": "c", "memory": put_memory()})))
+        self.assertEqual(self.proc.wait(timeout=10), 86)
+        os.unlink(self.sock)
+        c = self.start()
+        self.assertFalse(c.call("get", id="b")["found"])  # the failed put's record does not come back
+        self.assertTrue(c.call("get", id="a")["found"])
+
+    def test_pause_holds_until_release(self):
+        c, other = self.client(), self.client()
+        c.call("failpoint-arm", failpoint="after-slot-alloc", action={"kind": "pause", "delay_ns": 0, "times": 0})
+        done = []
+        t = threading.Thread(target=lambda: done.append(other.call("put", id="p", memory=put_memory())))
+        t.start()
+        deadline = time.monotonic() + 10
+        while c.call("failpoint-hits")["hits"].get("after-slot-alloc") != 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(done, [])
+        self.assertFalse(c.call("get", id="p")["found"])
+        c.call("failpoint-release", failpoint="after-slot-alloc")
+        t.join(10)
+        self.assertIn("placement", done[0])
 
     def test_durable_images_follow_syncs(self):
         c = self.client()
