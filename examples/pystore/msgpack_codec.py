@@ -32,38 +32,44 @@ def encode(value):
 
 
 def _encode(v, out):
-    if v is None:
-        out.append(0xC0)
-    elif v is True:
-        out.append(0xC3)
-    elif v is False:
-        out.append(0xC2)
-    elif isinstance(v, int):
-        _encode_int(v, out)
-    elif isinstance(v, Float32):
-        out.append(0xCA)
-        out += _F32.pack(v)
-    elif isinstance(v, float):
-        out.append(0xCB)
-        out += _F64.pack(v)
-    elif isinstance(v, str):
+    t = type(v)
+    if t is str:
         b = v.encode("utf-8")
-        _encode_len(len(b), out, fix=(0xA0, 31), short=0xD9, medium=0xDA, long=0xDB)
+        n = len(b)
+        if n <= 31:
+            out.append(0xA0 | n)
+        else:
+            _encode_len(n, out, fix=None, short=0xD9, medium=0xDA, long=0xDB)
         out += b
-    elif isinstance(v, (bytes, bytearray, memoryview)):
-        _encode_len(len(v), out, fix=None, short=0xC4, medium=0xC5, long=0xC6)
-        out += v
-    elif isinstance(v, (list, tuple)):
-        _encode_len(len(v), out, fix=(0x90, 15), short=None, medium=0xDC, long=0xDD)
-        for item in v:
-            _encode(item, out)
-    elif isinstance(v, dict):
+    elif t is int:
+        if 0 <= v <= 0x7F:
+            out.append(v)
+        else:
+            _encode_int(v, out)
+    elif t is dict:
         _encode_len(len(v), out, fix=(0x80, 15), short=None, medium=0xDE, long=0xDF)
         for key, item in v.items():
             _encode(key, out)
             _encode(item, out)
+    elif t is bytes or t is bytearray or t is memoryview:
+        _encode_len(len(v), out, fix=None, short=0xC4, medium=0xC5, long=0xC6)
+        out += v
+    elif v is None:
+        out.append(0xC0)
+    elif t is bool:
+        out.append(0xC3 if v else 0xC2)
+    elif t is Float32:
+        out.append(0xCA)
+        out += _F32.pack(v)
+    elif t is float:
+        out.append(0xCB)
+        out += _F64.pack(v)
+    elif t is list or t is tuple:
+        _encode_len(len(v), out, fix=(0x90, 15), short=None, medium=0xDC, long=0xDD)
+        for item in v:
+            _encode(item, out)
     else:
-        raise TypeError("msgpack: cannot encode %s" % type(v).__name__)
+        raise TypeError("msgpack: cannot encode %s" % t.__name__)
 
 
 def _encode_int(v, out):
@@ -105,10 +111,13 @@ def _encode_len(n, out, fix, short, medium, long):
 
 def decode(data):
     """Returns the one value data holds; trailing bytes are an error."""
-    view = memoryview(data)
-    value, end = _decode(view, 0, 0)
-    if end != len(view):
-        raise DecodeError("msgpack: %d trailing bytes after the value at offset %d" % (len(view) - end, end))
+    b = bytes(data)
+    try:
+        value, end = _decode(b, 0, 0)
+    except (IndexError, struct.error):
+        raise DecodeError("msgpack: truncated: %d bytes end inside a value" % len(b)) from None
+    if end != len(b):
+        raise DecodeError("msgpack: %d trailing bytes after the value at offset %d" % (len(b) - end, end))
     return value
 
 
@@ -127,69 +136,63 @@ _SIZED = {
     0xDC: (_U16, "array"), 0xDD: (_U32, "array"),
     0xDE: (_U16, "map"), 0xDF: (_U32, "map"),
 }
+_CONSTANTS = {0xC0: None, 0xC2: False, 0xC3: True}
 
 
-def _need(view, pos, n):
-    if pos + n > len(view):
-        raise DecodeError("msgpack: truncated at offset %d (need %d bytes, have %d)" % (pos, n, len(view) - pos))
-
-
-def _decode(view, pos, depth):
-    _need(view, pos, 1)
-    tag = view[pos]
+def _decode(b, pos, depth):
+    """Returns (value, end). A read past the end raises IndexError or struct.error."""
+    tag = b[pos]
     pos += 1
     if tag <= 0x7F:
         return tag, pos
     if tag >= 0xE0:
         return tag - 0x100, pos
-    if 0xA0 <= tag <= 0xBF:
-        return _sized(view, pos, tag & 0x1F, "str", depth)
-    if 0x90 <= tag <= 0x9F:
-        return _sized(view, pos, tag & 0x0F, "array", depth)
-    if 0x80 <= tag <= 0x8F:
-        return _sized(view, pos, tag & 0x0F, "map", depth)
-    if tag == 0xC0:
-        return None, pos
-    if tag == 0xC2:
-        return False, pos
-    if tag == 0xC3:
-        return True, pos
+    if tag >= 0xA0:
+        if tag <= 0xBF:
+            return _sized(b, pos, tag & 0x1F, "str", depth)
+    elif tag >= 0x90:
+        return _sized(b, pos, tag & 0x0F, "array", depth)
+    else:
+        return _sized(b, pos, tag & 0x0F, "map", depth)
+    if tag in _CONSTANTS:
+        return _CONSTANTS[tag], pos
     s = _FIXED.get(tag)
     if s is not None:
-        _need(view, pos, s.size)
-        return s.unpack_from(view, pos)[0], pos + s.size
+        return s.unpack_from(b, pos)[0], pos + s.size
     sized = _SIZED.get(tag)
     if sized is not None:
         s, kind = sized
-        _need(view, pos, s.size)
-        return _sized(view, pos + s.size, s.unpack_from(view, pos)[0], kind, depth)
+        return _sized(b, pos + s.size, s.unpack_from(b, pos)[0], kind, depth)
     raise DecodeError("msgpack: unsupported type byte 0x%02x at offset %d" % (tag, pos - 1))
 
 
-def _sized(view, pos, n, kind, depth):
-    if kind == "bin":
-        _need(view, pos, n)
-        return bytes(view[pos:pos + n]), pos + n
-    if kind == "str":
-        _need(view, pos, n)
+def _sized(b, pos, n, kind, depth):
+    end = pos + n
+    if kind == "bin" or kind == "str":
+        if end > len(b):
+            raise DecodeError("msgpack: %s of %d bytes at offset %d runs past the end (%d bytes)" % (kind, n, pos, len(b)))
+        if kind == "bin":
+            return b[pos:end], end
         try:
-            return str(view[pos:pos + n], "utf-8"), pos + n
+            return b[pos:end].decode("utf-8"), end
         except UnicodeDecodeError as e:
             raise DecodeError("msgpack: str at offset %d is not UTF-8: %s" % (pos, e)) from None
     if depth >= _MAX_DEPTH:
         raise DecodeError("msgpack: nesting deeper than %d at offset %d" % (_MAX_DEPTH, pos))
     # Every element takes at least one byte: a count beyond the bytes left is a lie.
-    _need(view, pos, n if kind == "array" else 2 * n)
+    if pos + (n if kind == "array" else 2 * n) > len(b):
+        raise DecodeError("msgpack: %s of %d elements at offset %d cannot fit in %d bytes" % (kind, n, pos, len(b)))
+    depth += 1
     if kind == "array":
         items = []
         for _ in range(n):
-            item, pos = _decode(view, pos, depth + 1)
+            item, pos = _decode(b, pos, depth)
             items.append(item)
         return items, pos
     result = {}
     for _ in range(n):
-        key, pos = _decode(view, pos, depth + 1)
-        if isinstance(key, (list, dict)):
-            raise DecodeError("msgpack: map key at offset %d is not hashable" % pos)
-        result[key], pos = _decode(view, pos, depth + 1)
+        key, pos = _decode(b, pos, depth)
+        if type(key) is list or type(key) is dict:
+            raise DecodeError("msgpack: map key before offset %d is not hashable" % pos)
+        result[key], pos = _decode(b, pos, depth)
     return result, pos
