@@ -123,12 +123,14 @@ class Store:
                 with self.lock:
                     self.failpoints.hit("before-index-publish")
                     self.publish(ident, slot, rec)
+                    # read under the lock: compaction and update-activation rewrite rec
+                    placement = Placement(slot, rec)
             except BaseException:
                 with self.lock:  # an unpublished record must not come back at recovery
                     self.zero_slots([slot])
                     self.free_slots.append(slot)
                 raise
-        return Placement(slot, rec)
+        return placement
 
     def reserve(self, rec):
         """Takes a slot, a generation and (without the seeded bug) a content range for rec."""
