@@ -35,6 +35,9 @@ type contentRange struct {
 }
 
 func (offsetOverlapCheck) Run(ctx context.Context, in *Input) Result {
+	if r, ok := unreported(in, capPlacements); ok {
+		return r
+	}
 	seg := 0
 	seen := map[contentRange]bool{}
 	var pool []contentRange

@@ -28,6 +28,9 @@ func (uniqueSlotsCheck) Description() string {
 }
 
 func (uniqueSlotsCheck) Run(ctx context.Context, in *Input) Result {
+	if r, ok := unreported(in, capPlacements); ok {
+		return r
+	}
 	if r, bad := layoutSlots(in.Events); bad {
 		return r
 	}

@@ -20,6 +20,8 @@ import (
 //	ErrTimeout, context deadline/cancel     info           info
 //	ErrConnLost, ErrProtocol                info           info
 //	ErrNotSent (no connection was made)     fail           fail
+//	ErrBadRequest, ErrUnsupported (the
+//	  target refused the request)           fail           fail
 //	store.ErrBadID, ErrBadEmbedding,
 //	  ErrTooLarge (validated before any
 //	  write)                                fail           fail
@@ -50,6 +52,8 @@ func Classify(op history.Op, err error) history.Type {
 		errors.Is(err, ErrProtocol):
 		return history.Info
 	case errors.Is(err, ErrNotSent),
+		errors.Is(err, ErrBadRequest),
+		errors.Is(err, ErrUnsupported),
 		errors.Is(err, store.ErrBadID),
 		errors.Is(err, store.ErrBadEmbedding),
 		errors.Is(err, store.ErrTooLarge),

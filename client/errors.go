@@ -24,8 +24,15 @@ var (
 	ErrNotRunning = errors.New("client: store process not running")
 	// ErrBadConfig: a client, recorder or server option is invalid.
 	ErrBadConfig = errors.New("client: bad configuration")
-	// ErrUnknownOp: a request named an operation the server does not know.
-	ErrUnknownOp = errors.New("client: unknown request operation")
+	// ErrBadRequest: the target rejected a request as malformed (code
+	// bad-request); it did nothing.
+	ErrBadRequest = errors.New("client: the target rejected the request as malformed")
+	// ErrUnsupported: the target does not implement the operation or
+	// capability (code unsupported, or not declared in its hello).
+	ErrUnsupported = errors.New("client: not supported by the target")
+	// ErrHandshake: the target's hello is missing, malformed, or declares
+	// what warmcheck cannot test (protocol version, embedding dimension).
+	ErrHandshake = errors.New("client: handshake failed")
 )
 
 // PanicError is a panic raised inside the store during an operation, recovered

@@ -28,19 +28,9 @@ func TestMain(m *testing.M) {
 }
 
 func serveChild(args []string) int {
-	cfg, err := ParseServeArgs(args)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 3
-	}
-	cfg.Ready = os.Stdout
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := Serve(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
+	return ServeMain(ctx, args, os.Stderr)
 }
 
 // testProcessConfig re-executes this test binary as the store server.

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -17,31 +16,42 @@ import (
 	"github.com/warmcheck/warmcheck/store"
 )
 
-// ProcessConfig configures a store served by a child process.
+// ProcessConfig configures a store served by a child process: the built-in
+// store (`warmcheck serve-store`) or, with Exec, any target speaking
+// PROTOCOL.md.
 type ProcessConfig struct {
-	// Serve is what the child serves. Serve.Socket empty means a socket in
-	// a fresh temporary directory (Unix socket paths are limited to about
-	// 100 bytes, so it is not put in Dir). Ready and OnPanic are ignored.
+	// Serve is what the built-in child serves; with Exec only Dir and
+	// Socket are used. Dir is required: the target's data directory.
+	// Serve.Socket empty means a socket in a fresh temporary directory
+	// (Unix socket paths are limited to about 100 bytes, so it is not put
+	// in Dir). OnPanic and Logger are ignored.
 	Serve ServeConfig
-	// Command is the program and leading arguments that run
-	// `serve-store`; ServeArgs(Serve) minus its first element
-	// ("serve-store") is appended. Nil means {os.Executable(), "serve-store"}.
-	// Tests re-execute their own binary with an environment variable that
-	// their TestMain handles (see ServeMainFromEnv).
+	// Exec is a target's command line, run as /bin/sh -c 'exec Exec'.
+	// Empty: the built-in store.
+	Exec string
+	// Command is the program and leading arguments that run the built-in
+	// `serve-store`; ServeArgs(Serve) minus its first element is
+	// appended. Nil means {os.Executable(), "serve-store"}. Tests
+	// re-execute their own binary with an environment variable that their
+	// TestMain handles (ServeMain).
 	Command []string
-	// Env is added to the child's environment.
+	// Env is added to the child's environment (after the protocol's own
+	// variables, EnvSocket, EnvDataDir and EnvProtocol, which it may not
+	// override).
 	Env []string
 	// Stderr receives the child's stderr (nil: discarded).
 	Stderr io.Writer
 	// StartTimeout bounds how long a start or restart may take before the
-	// child reports ready (recovery included). Zero means 30 s.
+	// child answers hello (recovery included). Zero means 30 s.
 	StartTimeout time.Duration
 }
 
 // ProcessStore controls a store in a child process: start, pause, resume,
 // kill, restart (reopen on the same directory, which runs recovery) and
 // power loss. Its Client survives restarts: requests made while the child is
-// down fail (ErrNotSent) or time out (info), never hang.
+// down fail (ErrNotSent) or time out (info), never hang. The child runs in
+// its own process group, and signals go to the whole group, so a wrapper
+// script cannot shield the store from a pause or a kill.
 type ProcessStore struct {
 	cfg    ProcessConfig
 	argv   []string
@@ -51,12 +61,12 @@ type ProcessStore struct {
 	mu       sync.Mutex
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the current child has been reaped
-	exitErr  error         // the current child's Wait error, valid after exited
+	exitErr  *error        // the current child's Wait error, written before exited is closed
 	paused   bool
 	restarts int
 }
 
-// StartProcess starts the child and waits until it is ready.
+// StartProcess starts the child and waits until it answers hello.
 func StartProcess(ctx context.Context, cfg ProcessConfig) (*ProcessStore, error) {
 	if cfg.Serve.Dir == "" {
 		return nil, fmt.Errorf("%w: process store: Serve.Dir is required", ErrBadConfig)
@@ -73,15 +83,11 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*ProcessStore, error)
 		p.tmpDir = d
 		p.cfg.Serve.Socket = filepath.Join(d, "store.sock")
 	}
-	argv := cfg.Command
-	if argv == nil {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("%w: process store: find own executable: %v", ErrChildStart, err)
-		}
-		argv = []string{exe, "serve-store"}
+	argv, err := p.commandLine()
+	if err != nil {
+		return nil, err
 	}
-	p.argv = append(append([]string(nil), argv...), ServeArgs(p.cfg.Serve)[1:]...)
+	p.argv = argv
 	p.client = NewRemote(p.cfg.Serve.Socket)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -92,14 +98,37 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*ProcessStore, error)
 	return p, nil
 }
 
+// commandLine is the child's argv.
+func (p *ProcessStore) commandLine() ([]string, error) {
+	if p.cfg.Exec != "" {
+		return []string{"/bin/sh", "-c", "exec " + p.cfg.Exec}, nil
+	}
+	argv := p.cfg.Command
+	if argv == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("%w: process store: find own executable: %v", ErrChildStart, err)
+		}
+		argv = []string{exe, "serve-store"}
+	}
+	return append(append([]string(nil), argv...), ServeArgs(p.cfg.Serve)[1:]...), nil
+}
+
 // Client is the client of the served store; it survives restarts.
 func (p *ProcessStore) Client() *Remote { return p.client }
 
 // Dir is the store directory.
 func (p *ProcessStore) Dir() string { return p.cfg.Serve.Dir }
 
-// DurableImage reports whether the child keeps durable images (needed by PowerLoss).
-func (p *ProcessStore) DurableImage() bool { return p.cfg.Serve.DurableImage }
+// Socket is the Unix socket the child listens on.
+func (p *ProcessStore) Socket() string { return p.cfg.Serve.Socket }
+
+// DurableImage reports whether the child keeps durable images (capability
+// durable-images, needed by PowerLoss).
+func (p *ProcessStore) DurableImage() bool { return p.client.Declared().Has(CapDurableImages) }
+
+// Hello is the current child's hello.
+func (p *ProcessStore) Hello() *Hello { return p.client.Declared() }
 
 // Restarts is how many times the child was started after the first time.
 func (p *ProcessStore) Restarts() int {
@@ -132,7 +161,7 @@ func (p *ProcessStore) ExitError() error {
 	if !p.isExited() {
 		return nil
 	}
-	return p.exitErr
+	return *p.exitErr
 }
 
 // DiedOfPanic reports whether the current child has exited because of an
@@ -157,69 +186,77 @@ func (p *ProcessStore) isExited() bool {
 	}
 }
 
-// startLocked starts a child and waits for its ready line. p.mu is held.
+// startLocked starts a child and waits for its hello. p.mu is held.
 func (p *ProcessStore) startLocked(ctx context.Context) error {
-	cmd := exec.Command(p.argv[0], p.argv[1:]...)
-	cmd.Env = append(os.Environ(), p.cfg.Env...)
-	cmd.Stderr = p.cfg.Stderr
-	// The child dies with us: no orphaned store process holding the files.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrChildStart, err)
+	if err := os.Remove(p.cfg.Serve.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: remove stale socket: %v", ErrChildStart, err)
 	}
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	cmd.Env = append(os.Environ(), EnvSocket+"="+p.cfg.Serve.Socket, EnvDataDir+"="+p.cfg.Serve.Dir,
+		fmt.Sprintf("%s=%d", EnvProtocol, ProtocolVersion))
+	cmd.Env = append(cmd.Env, p.cfg.Env...)
+	cmd.Stderr = p.cfg.Stderr
+	// The child dies with us (no orphaned store process holding the
+	// files), and leads its own process group (signals reach all of it).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrChildStart, p.argv[0], err)
 	}
 	exited := make(chan struct{})
-	ready := make(chan error, 1)
+	exitErr := new(error)
+	p.cmd, p.exited, p.exitErr, p.paused = cmd, exited, exitErr, false
 	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == ReadyLine {
-				ready <- nil
-				io.Copy(io.Discard, stdout)
-				return
-			}
-		}
-		ready <- fmt.Errorf("%w: child exited before it was ready", ErrChildStart)
-	}()
-	p.cmd, p.exited, p.paused = cmd, exited, false
-	go func() {
-		err := cmd.Wait()
-		p.mu.Lock()
-		p.exitErr = err
-		p.mu.Unlock()
+		// No lock: the error is written before exited is closed, and read
+		// only after it is.
+		*exitErr = cmd.Wait()
 		close(exited)
 	}()
-	t := time.NewTimer(p.cfg.StartTimeout)
-	defer t.Stop()
-	select {
-	case err = <-ready:
-	case <-t.C:
-		err = fmt.Errorf("%w: not ready after %v", ErrChildStart, p.cfg.StartTimeout)
-	case <-ctx.Done():
-		err = fmt.Errorf("%w: %v", ErrChildStart, ctx.Err())
-	}
+	p.client.DropIdle()
+	err := p.awaitHello(ctx, exited)
 	if err != nil {
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		p.mu.Unlock()
 		<-exited
 		p.mu.Lock()
-		if p.exitErr != nil {
-			err = fmt.Errorf("%w (child: %v)", err, p.exitErr)
+		if *exitErr != nil {
+			err = fmt.Errorf("%w (child: %v)", err, *exitErr)
 		}
 		return err
 	}
-	p.client.DropIdle()
 	return nil
+}
+
+// helloPoll is how often a starting child is asked for its hello.
+const helloPoll = 5 * time.Millisecond
+
+// awaitHello asks the child for its hello until it answers, exits, breaks
+// the handshake, or StartTimeout passes.
+func (p *ProcessStore) awaitHello(ctx context.Context, exited <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.StartTimeout)
+	defer cancel()
+	for {
+		_, err := p.client.Hello(ctx)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrHandshake):
+			return fmt.Errorf("%w: %v", ErrChildStart, err)
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("%w: child exited before it answered hello", ErrChildStart)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: no hello within %v (last: %v)", ErrChildStart, p.cfg.StartTimeout, err)
+		case <-time.After(helloPoll):
+		}
+	}
 }
 
 func (p *ProcessStore) signal(sig syscall.Signal) error {
 	if p.cmd == nil || p.isExited() {
 		return fmt.Errorf("%w: cannot send %v", ErrNotRunning, sig)
 	}
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
 		return fmt.Errorf("process store: %v to %d: %w", sig, p.cmd.Process.Pid, err)
 	}
 	return nil
@@ -300,7 +337,7 @@ func (p *ProcessStore) killLocked() error {
 		return fmt.Errorf("%w: never started", ErrNotRunning)
 	}
 	if !p.isExited() {
-		p.cmd.Process.Kill()
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	}
 	exited := p.exited
 	p.mu.Unlock()
@@ -324,18 +361,20 @@ func (p *ProcessStore) Restart(ctx context.Context) error {
 }
 
 // PowerLoss kills the child, rebuilds what a disk would hold after a power
-// cut from the store's durable images (store.SimulatePowerLoss with seed)
-// and restarts. It needs Serve.DurableImage.
+// cut from the durable images of the data files its hello named
+// (store.SimulatePowerLossOf with seed, PROTOCOL.md section 7) and
+// restarts. It needs capability durable-images.
 func (p *ProcessStore) PowerLoss(ctx context.Context, seed int64) (store.PowerLossReport, error) {
-	if !p.cfg.Serve.DurableImage {
-		return store.PowerLossReport{}, fmt.Errorf("%w: power loss needs the child started with DurableImage", ErrBadConfig)
+	h := p.client.Declared()
+	if !h.Has(CapDurableImages) {
+		return store.PowerLossReport{}, fmt.Errorf("%w: power loss needs capability %s", ErrUnsupported, CapDurableImages)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.killLocked(); err != nil {
 		return store.PowerLossReport{}, err
 	}
-	rep, err := store.SimulatePowerLoss(p.cfg.Serve.Dir, seed)
+	rep, err := store.SimulatePowerLossOf(p.cfg.Serve.Dir, h.IsDataFile, seed)
 	if err != nil {
 		return rep, fmt.Errorf("process store: power loss on %s: %w", p.cfg.Serve.Dir, err)
 	}
@@ -354,9 +393,9 @@ func (p *ProcessStore) Close() error {
 		return nil
 	}
 	if p.paused {
-		p.cmd.Process.Signal(syscall.SIGCONT)
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGCONT)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	exited := p.exited
 	p.mu.Unlock()
 	var err error
@@ -364,7 +403,7 @@ func (p *ProcessStore) Close() error {
 	case <-exited:
 	case <-time.After(10 * time.Second):
 		err = fmt.Errorf("process store: child %d ignored SIGTERM for 10s; killed", p.cmd.Process.Pid)
-		p.cmd.Process.Kill()
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 	}
 	p.mu.Lock()

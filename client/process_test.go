@@ -329,7 +329,7 @@ func TestServerSurvivesGarbage(t *testing.T) {
 		io.ReadAll(c)
 		c.Close()
 	}
-	if pid, err := ps.Client().Ping(bg(t)); err != nil || pid != ps.Pid() {
-		t.Fatalf("server after garbage: pid %d (want %d), %v", pid, ps.Pid(), err)
+	if h, err := ps.Client().Hello(bg(t)); err != nil || h.Pid != ps.Pid() {
+		t.Fatalf("server after garbage: hello %+v (want pid %d), %v", h, ps.Pid(), err)
 	}
 }

@@ -8,26 +8,27 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
-
-	"github.com/warmcheck/warmcheck/history"
-	"github.com/warmcheck/warmcheck/store"
 )
 
-// Remote is a Client of a store served by Serve on a Unix socket, usually in
-// a child process (see ProcessStore). It keeps a pool of connections, one per
-// concurrent caller: a call takes an idle connection or dials a new one, and
-// gives it back only if the exchange completed. Every error path closes the
-// connection, so a late answer is never read as the answer to a later call.
+// Remote is a Client of a target speaking PROTOCOL.md on a Unix socket,
+// usually a child process (see ProcessStore). It keeps a pool of
+// connections, one per concurrent caller: a call takes an idle connection or
+// dials a new one, and gives it back only if the exchange completed. Every
+// error path closes the connection, so a late answer is never read as the
+// answer to a later call.
 //
 // How errors map onto the history (see Classify): a failed dial is ErrNotSent
 // (the store never saw the request: fail); a deadline with the request out is
-// ErrTimeout and a broken connection is ErrConnLost (both info).
+// ErrTimeout, a broken connection ErrConnLost, and an answer that breaks the
+// protocol ErrProtocol (all info); an error answer is a *RemoteError whose
+// code decides.
 type Remote struct {
 	socket string
-	idle   chan *wireConn
+	idle   chan *frameConn
 	seq    atomic.Uint64
 	gen    atomic.Uint64 // bumped by DropIdle: older connections are closed, not reused
 	closed atomic.Bool
+	hello  atomic.Pointer[Hello]
 }
 
 var _ Client = (*Remote)(nil)
@@ -39,10 +40,10 @@ const maxIdle = 256
 // dialBackoff is how long a call waits after a failed dial before it fails.
 const dialBackoff = 10 * time.Millisecond
 
-// NewRemote returns a client of the store listening on socket. It dials
-// lazily.
+// NewRemote returns a client of the target listening on socket. It dials
+// lazily and shakes hands on first need (Hello).
 func NewRemote(socket string) *Remote {
-	return &Remote{socket: socket, idle: make(chan *wireConn, maxIdle)}
+	return &Remote{socket: socket, idle: make(chan *frameConn, maxIdle)}
 }
 
 // DropIdle closes every idle connection and makes connections dialed before
@@ -67,7 +68,7 @@ func (r *Remote) Close() error {
 	return nil
 }
 
-func (r *Remote) get(ctx context.Context) (*wireConn, error) {
+func (r *Remote) get(ctx context.Context) (*frameConn, error) {
 	gen := r.gen.Load()
 	for {
 		select {
@@ -94,12 +95,12 @@ func (r *Remote) get(ctx context.Context) (*wireConn, error) {
 		}
 		return nil, fmt.Errorf("%w: dial %s: %v", ErrNotSent, r.socket, err)
 	}
-	w := newWireConn(c)
-	w.gen = gen
-	return w, nil
+	f := newFrameConn(c)
+	f.gen = gen
+	return f, nil
 }
 
-func (r *Remote) put(c *wireConn) {
+func (r *Remote) put(c *frameConn) {
 	if r.closed.Load() || c.gen != r.gen.Load() {
 		c.c.Close()
 		return
@@ -111,8 +112,10 @@ func (r *Remote) put(c *wireConn) {
 	}
 }
 
-// roundTrip sends req and waits for its response, bounded by ctx.
-func (r *Remote) roundTrip(ctx context.Context, req *request) (*response, error) {
+// roundTrip sends req and waits for its response, bounded by ctx. entries
+// are the keys each entry of the answer must carry. The response is
+// returned with a nil error only when it is a success.
+func (r *Remote) roundTrip(ctx context.Context, req *request, entries keySet) (*response, error) {
 	if r.closed.Load() {
 		return nil, fmt.Errorf("%w: client closed", ErrNotSent)
 	}
@@ -132,25 +135,44 @@ func (r *Remote) roundTrip(ctx context.Context, req *request) (*response, error)
 	stop := context.AfterFunc(ctx, func() { c.c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	req.Seq = r.seq.Add(1)
-	if err := c.send(req); err != nil {
+	if err := c.writeFrame(req.encode); err != nil {
 		c.c.Close()
 		return nil, r.ioError(ctx, "send", err)
 	}
-	var resp response
-	if err := c.dec.Decode(&resp); err != nil {
+	resp, err := r.receive(ctx, c, req, entries)
+	if err != nil {
 		c.c.Close()
-		return nil, r.ioError(ctx, "receive", err)
-	}
-	if resp.Seq != req.Seq {
-		c.c.Close()
-		return nil, fmt.Errorf("%w: response seq %d to request %d", ErrProtocol, resp.Seq, req.Seq)
+		return nil, err
 	}
 	if !stop() { // the context fired: the deadline may have cut the connection
 		c.c.Close()
 	} else {
 		r.put(c)
 	}
-	return &resp, decodeError(resp.ErrCode, resp.Err)
+	return resp, remoteError(resp.Err)
+}
+
+// receive reads and decodes the answer to req.
+func (r *Remote) receive(ctx context.Context, c *frameConn, req *request, entries keySet) (*response, error) {
+	dec, err := c.readFrame()
+	if err != nil {
+		if errors.Is(err, ErrProtocol) {
+			return nil, err
+		}
+		return nil, r.ioError(ctx, "receive", err)
+	}
+	resp, err := decodeResponse(dec, entries)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s answer: %v", ErrProtocol, req.Op, err)
+	case c.rest() != 0:
+		return nil, fmt.Errorf("%w: %s answer: %d bytes after the map", ErrProtocol, req.Op, c.rest())
+	case !resp.has.has(rSeq):
+		return nil, fmt.Errorf("%w: %s answer without seq", ErrProtocol, req.Op)
+	case resp.Seq != req.Seq:
+		return nil, fmt.Errorf("%w: %s answer has seq %d, the request had %d", ErrProtocol, req.Op, resp.Seq, req.Seq)
+	}
+	return &resp, nil
 }
 
 // ioError names what happened to a request that was (maybe partly) sent.
@@ -161,129 +183,42 @@ func (r *Remote) ioError(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("%w: %s on %s: %v", ErrConnLost, what, r.socket, err)
 }
 
-func (r *Remote) Put(ctx context.Context, id string, m store.Memory) (store.Placement, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpPut), ID: id, Memory: toWire(&m)})
-	if resp == nil || err != nil {
-		return store.Placement{}, err
-	}
-	return resp.Placement, nil
-}
-
-func (r *Remote) Get(ctx context.Context, id string) (store.Memory, store.Lookup, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpGet), ID: id})
-	if resp == nil || err != nil {
-		return store.Memory{}, store.Missing, err
-	}
-	if resp.Lookup != store.Found || resp.Memory == nil {
-		return store.Memory{}, store.Missing, nil
-	}
-	return fromWire(resp.Memory), store.Found, nil
-}
-
-func (r *Remote) Remove(ctx context.Context, id string) (store.Lookup, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpRemove), ID: id})
-	if resp == nil || err != nil {
-		return store.Missing, err
-	}
-	return resp.Lookup, nil
-}
-
-func (r *Remote) UpdateActivation(ctx context.Context, id string, v float32) (store.Lookup, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpUpdateActivation), ID: id, Value: v})
-	if resp == nil || err != nil {
-		return store.Missing, err
-	}
-	return resp.Lookup, nil
-}
-
-func (r *Remote) Iterate(ctx context.Context) ([]history.Entry, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpIterate)})
-	if resp == nil || err != nil {
+// Hello shakes hands with the target (PROTOCOL.md, section 5) and keeps its
+// answer for the capability checks of later calls.
+func (r *Remote) Hello(ctx context.Context) (*Hello, error) {
+	resp, err := r.roundTrip(ctx, &request{Op: opHello, Protocol: ProtocolVersion, Client: "warmcheck"}, 0)
+	if err != nil {
 		return nil, err
 	}
-	return nonNil(resp.Entries), nil
-}
-
-func (r *Remote) Recall(ctx context.Context, threshold float32) ([]history.Entry, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpRecall), Value: threshold})
-	if resp == nil || err != nil {
+	if err := resp.requireKeys(opHello, helloRequired); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	h := resp.Hello
+	if err := h.validate(); err != nil {
 		return nil, err
 	}
-	return nonNil(resp.Entries), nil
+	r.hello.Store(&h)
+	return &h, nil
 }
 
-func nonNil(es []history.Entry) []history.Entry {
-	if es == nil {
-		return []history.Entry{}
+// Declared is the target's last hello, nil before the first handshake.
+func (r *Remote) Declared() *Hello { return r.hello.Load() }
+
+// require fails with ErrUnsupported, without sending anything, when the
+// target did not declare c (shaking hands first if it never did).
+func (r *Remote) require(ctx context.Context, c Capability, op string) error {
+	h := r.hello.Load()
+	if h == nil {
+		var err error
+		if h, err = r.Hello(ctx); err != nil {
+			return fmt.Errorf("%w (%s needs the handshake: %v)", ErrNotSent, op, err)
+		}
 	}
-	return es
-}
-
-func (r *Remote) Compact(ctx context.Context) (store.CompactionStats, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpCompact)})
-	if resp == nil || err != nil || resp.Compaction == nil {
-		return store.CompactionStats{}, err
+	if !h.Has(c) {
+		return fmt.Errorf("%w: %s needs capability %s, which the target %q does not declare", ErrUnsupported, op, c, h.Name)
 	}
-	return *resp.Compaction, nil
+	return nil
 }
 
-func (r *Remote) Sync(ctx context.Context) error {
-	_, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpSync)})
-	return err
-}
-
-func (r *Remote) Stats(ctx context.Context) (store.Stats, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpStats)})
-	if resp == nil || err != nil || resp.Stats == nil {
-		return store.Stats{}, err
-	}
-	return *resp.Stats, nil
-}
-
-func (r *Remote) Layout(ctx context.Context) ([]store.LayoutEntry, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqOp(history.OpLayout)})
-	if resp == nil || err != nil {
-		return nil, err
-	}
-	if resp.Layout == nil {
-		return []store.LayoutEntry{}, nil
-	}
-	return resp.Layout, nil
-}
-
-// Ping asks the server for its process id.
-func (r *Remote) Ping(ctx context.Context) (int, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqPing})
-	if resp == nil || err != nil {
-		return 0, err
-	}
-	return resp.Pid, nil
-}
-
-// Arm arms a failpoint in the server's store.
-func (r *Remote) Arm(ctx context.Context, name store.FailpointName, a store.Action) error {
-	_, err := r.roundTrip(ctx, &request{Op: reqArm, Failpoint: string(name),
-		Action: wireAction{Kind: uint8(a.Kind), Delay: a.Delay, Times: a.Times}})
-	return err
-}
-
-// Disarm disarms a failpoint (and releases goroutines paused there).
-func (r *Remote) Disarm(ctx context.Context, name store.FailpointName) error {
-	_, err := r.roundTrip(ctx, &request{Op: reqDisarm, Failpoint: string(name)})
-	return err
-}
-
-// Release wakes goroutines paused at a failpoint.
-func (r *Remote) Release(ctx context.Context, name store.FailpointName) error {
-	_, err := r.roundTrip(ctx, &request{Op: reqRelease, Failpoint: string(name)})
-	return err
-}
-
-// Hits returns how many times each failpoint fired (absent: never).
-func (r *Remote) Hits(ctx context.Context) (map[string]uint64, error) {
-	resp, err := r.roundTrip(ctx, &request{Op: reqHits})
-	if resp == nil || err != nil {
-		return nil, err
-	}
-	return resp.Hits, nil
-}
+// has reports whether the target declared c (false before any handshake).
+func (r *Remote) has(c Capability) bool { return r.hello.Load().Has(c) }

@@ -14,22 +14,28 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/store"
 )
 
-// Exit statuses of a child store process that died of a panic inside the
-// store: the panic is a crash of the store process, exactly as an
-// unrecovered panic would be. ExitInjectedPanic: a failpoint panic
-// (store.InjectedPanic); ExitStorePanic: any other panic (a real bug).
+// Exit statuses of a store process that died of a panic inside the store:
+// the panic is a crash of the store process, exactly as an unrecovered
+// panic would be. ExitInjectedPanic: a failpoint panic (store.InjectedPanic,
+// PROTOCOL.md section 8); ExitStorePanic: any other panic (a real bug).
 const (
 	ExitInjectedPanic = 86
 	ExitStorePanic    = 87
 )
 
-// ReadyLine is what a child store process writes on its ready writer once it
-// listens; the parent waits for it.
-const ReadyLine = "warmcheck-store-ready"
+// Environment variables a target is started with (PROTOCOL.md, section 1).
+const (
+	EnvSocket   = "WARMCHECK_SOCKET"
+	EnvDataDir  = "WARMCHECK_DATA_DIR"
+	EnvProtocol = "WARMCHECK_PROTOCOL"
+)
+
+// builtinMaxContent is the longest content the built-in server accepts: a
+// put must fit a frame (the store itself takes up to 4 GiB).
+const builtinMaxContent = 16 << 20
 
 // ServeConfig configures Serve.
 type ServeConfig struct {
@@ -39,19 +45,19 @@ type ServeConfig struct {
 	DurableImage bool
 	GroupCommit  time.Duration
 	SyncEveryOp  bool
-	// Ready receives ReadyLine and a newline once the socket listens.
-	Ready io.Writer
 	// OnPanic is called, on the goroutine that panicked, when the store
 	// panics while serving a request. Nil means: print to stderr and
-	// os.Exit(ExitInjectedPanic) without closing anything (a crash).
+	// os.Exit(ExitInjectedPanic or ExitStorePanic) without closing
+	// anything (a crash).
 	OnPanic func(v any)
 	Logger  hclog.Logger
 }
 
 // ServeArgs are the command-line arguments (after the program name) that
-// make `warmcheck serve-store` serve cfg; ParseServeArgs reads them back.
+// make `warmcheck serve-store` serve cfg; the directory and socket travel
+// in the environment (ServeEnv), as for any target.
 func ServeArgs(cfg ServeConfig) []string {
-	args := []string{"serve-store", "--dir", cfg.Dir, "--socket", cfg.Socket}
+	args := []string{"serve-store"}
 	for _, b := range cfg.Bugs {
 		args = append(args, "--bug", b)
 	}
@@ -68,13 +74,14 @@ func ServeArgs(cfg ServeConfig) []string {
 }
 
 // ParseServeArgs parses the flags of `serve-store` (args after the
-// subcommand name).
-func ParseServeArgs(args []string) (ServeConfig, error) {
+// subcommand name); --dir and --socket default to the protocol's
+// environment variables, read through getenv.
+func ParseServeArgs(args []string, getenv func(string) string) (ServeConfig, error) {
 	var cfg ServeConfig
 	fs := flag.NewFlagSet("serve-store", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&cfg.Dir, "dir", "", "store directory")
-	fs.StringVar(&cfg.Socket, "socket", "", "Unix socket path to listen on")
+	fs.StringVar(&cfg.Dir, "dir", getenv(EnvDataDir), "store directory (default $"+EnvDataDir+")")
+	fs.StringVar(&cfg.Socket, "socket", getenv(EnvSocket), "Unix socket path to listen on (default $"+EnvSocket+")")
 	fs.Func("bug", "seeded bug to switch on (repeatable)", func(s string) error {
 		cfg.Bugs = append(cfg.Bugs, s)
 		return nil
@@ -89,25 +96,35 @@ func ParseServeArgs(args []string) (ServeConfig, error) {
 		return cfg, fmt.Errorf("%w: serve-store: unexpected argument %q", ErrBadConfig, fs.Arg(0))
 	}
 	if cfg.Dir == "" || cfg.Socket == "" {
-		return cfg, fmt.Errorf("%w: serve-store: --dir and --socket are required", ErrBadConfig)
+		return cfg, fmt.Errorf("%w: serve-store: --dir and --socket (or $%s and $%s) are required", ErrBadConfig, EnvDataDir, EnvSocket)
 	}
 	return cfg, nil
 }
 
+// ServeMain is the whole of `serve-store`: parse args, serve until SIGTERM
+// or interrupt (ctx), and return the exit status (3 for bad arguments).
+func ServeMain(ctx context.Context, args []string, stderr io.Writer) int {
+	cfg, err := ParseServeArgs(args, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 3
+	}
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: "serve-store", Output: stderr, Level: hclog.Warn})
+	if err := Serve(ctx, cfg); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
 // Serve opens the store in cfg.Dir (recovering it if it exists), listens on
-// cfg.Socket and serves requests until ctx is done, then closes the store.
+// cfg.Socket and serves PROTOCOL.md until ctx is done, then closes the store.
 func Serve(ctx context.Context, cfg ServeConfig) error {
 	if cfg.Dir == "" || cfg.Socket == "" {
 		return fmt.Errorf("%w: serve: dir and socket are required", ErrBadConfig)
 	}
 	if cfg.OnPanic == nil {
-		cfg.OnPanic = func(v any) {
-			fmt.Fprintf(os.Stderr, "warmcheck serve-store: store panicked, process dies: %v\n", v)
-			if _, injected := v.(store.InjectedPanic); injected {
-				os.Exit(ExitInjectedPanic)
-			}
-			os.Exit(ExitStorePanic)
-		}
+		cfg.OnPanic = exitOnPanic
 	}
 	fps := store.NewFailpoints()
 	bugs := make([]store.Bug, len(cfg.Bugs))
@@ -134,10 +151,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		s.Close()
 		return fmt.Errorf("serve: listen on %s: %w", cfg.Socket, err)
 	}
-	if cfg.Ready != nil {
-		fmt.Fprintln(cfg.Ready, ReadyLine)
-	}
-	srv := &server{s: s, fps: fps, onPanic: cfg.OnPanic}
+	srv := &server{s: s, fps: fps, onPanic: cfg.OnPanic, hello: builtinHello(cfg)}
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	var wg sync.WaitGroup
@@ -163,123 +177,29 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	return nil
 }
 
-type server struct {
-	s       *store.Store
-	fps     *store.Failpoints
-	onPanic func(v any)
+func exitOnPanic(v any) {
+	fmt.Fprintf(os.Stderr, "warmcheck serve-store: store panicked, process dies: %v\n", v)
+	if _, injected := v.(store.InjectedPanic); injected {
+		os.Exit(ExitInjectedPanic)
+	}
+	os.Exit(ExitStorePanic)
 }
 
-func (srv *server) serveConn(ctx context.Context, c net.Conn) {
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
-	w := newWireConn(c)
-	for {
-		var req request
-		if err := w.dec.Decode(&req); err != nil {
-			return // EOF, closed, or garbage: the client gave up on this connection
-		}
-		resp := srv.handle(&req)
-		if err := w.send(resp); err != nil {
-			return
-		}
+// builtinHello is what the built-in store declares: everything, durable
+// images only when it keeps them.
+func builtinHello(cfg ServeConfig) Hello {
+	h := Hello{Protocol: ProtocolVersion, Name: "warmcheck-builtin", Pid: os.Getpid(),
+		Capabilities: []Capability{CapPlacements, CapLayout, CapStats, CapCompact, CapFailpoints},
+		EmbeddingDim: store.EmbeddingDim, MaxIDLen: store.MaxIDLen, MaxContentLen: builtinMaxContent}
+	if len(cfg.Bugs) > 0 {
+		h.Version = "bugs=" + strings.Join(cfg.Bugs, ",")
 	}
-}
-
-// handle runs one request. A panic in the store is a crash of this process
-// (onPanic), never an error response: a store that panicked mid-operation is
-// in an unknown state, exactly what the panic nemesis wants to exercise.
-func (srv *server) handle(req *request) (resp *response) {
-	defer func() {
-		if v := recover(); v != nil {
-			srv.onPanic(v)
-			resp = &response{Seq: req.Seq, ErrCode: errCodeOther, Err: fmt.Sprintf("store panicked: %v", v)}
-		}
-	}()
-	resp = &response{Seq: req.Seq}
-	var err error
-	s := srv.s
-	switch req.Op {
-	case reqOp(history.OpPut):
-		var m store.Memory
-		if req.Memory != nil {
-			m = fromWire(req.Memory)
-		}
-		resp.Placement, err = s.Put(req.ID, m)
-	case reqOp(history.OpGet):
-		var m store.Memory
-		m, resp.Lookup, err = s.Get(req.ID)
-		if err == nil && resp.Lookup == store.Found {
-			resp.Memory = toWire(&m)
-		}
-	case reqOp(history.OpRemove):
-		resp.Lookup, err = s.Remove(req.ID)
-	case reqOp(history.OpUpdateActivation):
-		resp.Lookup, err = s.UpdateActivation(req.ID, req.Value)
-	case reqOp(history.OpIterate):
-		resp.Entries, err = iterateEntries(s)
-	case reqOp(history.OpRecall):
-		resp.Entries, err = recallEntries(s, req.Value)
-	case reqOp(history.OpCompact):
-		var cs store.CompactionStats
-		cs, err = s.Compact()
-		resp.Compaction = &cs
-	case reqOp(history.OpSync):
-		err = s.Sync()
-	case reqOp(history.OpStats):
-		st := s.Stats()
-		resp.Stats = &st
-	case reqOp(history.OpLayout):
-		resp.Layout, err = s.Layout()
-	case reqPing:
-		resp.Pid = os.Getpid()
-	default:
-		err = srv.control(req, resp)
-	}
-	if err != nil {
-		resp.ErrCode, resp.Err = errorCode(err), err.Error()
-	}
-	return resp
-}
-
-// failpointName checks a failpoint name against the store's catalogue.
-func failpointName(name string) (store.FailpointName, error) {
 	for _, fp := range store.AllFailpoints() {
-		if string(fp.Name) == name {
-			return fp.Name, nil
-		}
+		h.Failpoints = append(h.Failpoints, string(fp.Name))
 	}
-	return "", fmt.Errorf("%w: %q", store.ErrUnknownFailpoint, strings.TrimSpace(name))
-}
-
-func (srv *server) control(req *request, resp *response) error {
-	switch req.Op {
-	case reqArm:
-		name, err := failpointName(req.Failpoint)
-		if err != nil {
-			return err
-		}
-		return srv.fps.Arm(name, store.Action{Kind: store.ActionKind(req.Action.Kind), Delay: req.Action.Delay, Times: req.Action.Times})
-	case reqDisarm:
-		name, err := failpointName(req.Failpoint)
-		if err != nil {
-			return err
-		}
-		srv.fps.Disarm(name)
-		return nil
-	case reqRelease:
-		name, err := failpointName(req.Failpoint)
-		if err != nil {
-			return err
-		}
-		srv.fps.Release(name)
-		return nil
-	case reqHits:
-		resp.Hits = map[string]uint64{}
-		for k, v := range srv.fps.Hits() {
-			resp.Hits[string(k)] = v
-		}
-		return nil
+	if cfg.DurableImage {
+		h.Capabilities = append(h.Capabilities, CapDurableImages)
+		h.DataFiles = store.DataFilePatterns()
 	}
-	return fmt.Errorf("%w: %d", ErrUnknownOp, req.Op)
+	return h
 }

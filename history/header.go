@@ -1,6 +1,9 @@
 package history
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Header is the self-description at the start of every history file: the
 // run's configuration, so that a history can be re-judged on its own.
@@ -51,6 +54,27 @@ type Header struct {
 	// free run (the Go runtime's scheduler), set for a controlled one, where
 	// it and the seed reproduce the interleaving.
 	Schedule *Schedule `msgpack:"schedule,omitempty" json:"schedule,omitempty"`
+	// Target is the store under test as a child process speaking
+	// PROTOCOL.md: how it was started and what its hello declared. Absent
+	// for the built-in store in process and in older histories: every
+	// capability.
+	Target *Target `msgpack:"target,omitempty" json:"target,omitempty"`
+}
+
+// Target describes a store driven through PROTOCOL.md.
+type Target struct {
+	Kind         string   `msgpack:"kind" json:"kind"`                           // "builtin" or "exec"
+	Command      string   `msgpack:"command,omitempty" json:"command,omitempty"` // exec: the command line
+	Name         string   `msgpack:"name" json:"name"`                           // the hello's name
+	Version      string   `msgpack:"version,omitempty" json:"version,omitempty"` // the hello's version
+	Protocol     uint32   `msgpack:"protocol" json:"protocol"`
+	Capabilities []string `msgpack:"capabilities" json:"capabilities"`
+}
+
+// Lacks reports whether the history's target declared no capability c
+// (PROTOCOL.md, section 5): false when there is no Target.
+func (h Header) Lacks(c string) bool {
+	return h.Target != nil && !slices.Contains(h.Target.Capabilities, c)
 }
 
 // Schedule describes a controlled interleaving (package sched).

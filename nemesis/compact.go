@@ -16,7 +16,12 @@ func (compactNemesis) Name() string { return "compact" }
 func (compactNemesis) Description() string {
 	return "run a compaction while the workload runs (the fault lasts as long as the compaction)"
 }
-func (compactNemesis) Supports(Target) error          { return nil }
+func (n compactNemesis) Supports(t Target) error {
+	if ct, ok := t.(compactionTarget); ok && !ct.HasCompaction() {
+		return fmt.Errorf("%s needs a store that compacts (capability compact, PROTOCOL.md)", n.Name())
+	}
+	return nil
+}
 func (compactNemesis) Plan(*rand.Rand, *Fault, Reach) {}
 
 // Start only announces the compaction; Stop runs it, so that its result

@@ -24,7 +24,7 @@ func panicPoints() []store.FailpointName {
 
 func supportsFailpoints(name string, t Target) error {
 	if ft, ok := t.(failpointTarget); ok && !ft.HasFailpoints() {
-		return fmt.Errorf("%s needs the store's failpoints (open it with store.Options.Failpoints)", name)
+		return fmt.Errorf("%s needs the store's failpoints (in process: store.Options.Failpoints; a target: capability failpoints with every failpoint of the built-in catalogue, PROTOCOL.md section 8)", name)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package nemesis
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,20 +15,10 @@ const childEnv = "WARMCHECK_NEMESIS_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "serve" {
-		cfg, err := client.ParseServeArgs(os.Args[2:])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(3)
-		}
-		cfg.Ready = os.Stdout
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		err = client.Serve(ctx, cfg)
+		code := client.ServeMain(ctx, os.Args[2:], os.Stderr)
 		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

@@ -85,7 +85,7 @@ func (n powerLossNemesis) Supports(t Target) error {
 		return err
 	}
 	if !pt.DurableImage() {
-		return fmt.Errorf("%s needs the child store started with durable images", n.Name())
+		return fmt.Errorf("%s needs a child store that keeps durable images of its data files (capability durable-images, PROTOCOL.md section 7)", n.Name())
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package nemesis
 
 import (
 	"context"
+	"slices"
 
 	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/store"
@@ -97,7 +98,24 @@ func NewChildTarget(p *client.ProcessStore) *ChildTarget { return &ChildTarget{p
 
 func (t *ChildTarget) Mode() string          { return "process" }
 func (t *ChildTarget) Client() client.Client { return t.p.Client() }
-func (t *ChildTarget) HasFailpoints() bool   { return true }
+
+// HasFailpoints: the child declared capability failpoints and knows every
+// failpoint of the built-in catalogue (the faults pick among them).
+func (t *ChildTarget) HasFailpoints() bool {
+	h := t.p.Hello()
+	if !h.Has(client.CapFailpoints) {
+		return false
+	}
+	for _, fp := range store.AllFailpoints() {
+		if !slices.Contains(h.Failpoints, string(fp.Name)) {
+			return false
+		}
+	}
+	return true
+}
+
+// HasCompaction: the child declared capability compact.
+func (t *ChildTarget) HasCompaction() bool { return t.p.Hello().Has(client.CapCompact) }
 
 func (t *ChildTarget) Arm(ctx context.Context, fp store.FailpointName, a store.Action) error {
 	return t.p.Client().Arm(ctx, fp, a)
@@ -125,3 +143,6 @@ func (t *ChildTarget) DurableImage() bool      { return t.p.DurableImage() }
 
 // failpointTarget is implemented by targets that may lack failpoints.
 type failpointTarget interface{ HasFailpoints() bool }
+
+// compactionTarget is implemented by targets that may not compact.
+type compactionTarget interface{ HasCompaction() bool }

@@ -30,6 +30,9 @@ type Config struct {
 	Nemeses []string
 	Bug     string // a seeded bug of the store's catalogue, "" for none
 	Mode    string // "": the recipe's or the workload's
+	// Target is the store under test: "" or "builtin", or "exec:CMD ARGS"
+	// for a store speaking PROTOCOL.md (target_exec.go).
+	Target string
 	// Schedule is how goroutines interleave: "os" (free), "pct" or
 	// "random" (controlled, schedule.go); "": the recipe's, else "os".
 	Schedule string
@@ -79,6 +82,8 @@ type Resolved struct {
 	Faults   []string
 	Mode     workload.Mode
 	Recipe   *Recipe // set when Bug is
+	// Exec is the command line of an exec target, "" for the built-in store.
+	Exec string
 	// Budget bounds the workers' phase: past it the run stops issuing
 	// operations and judges what it recorded.
 	Budget time.Duration
@@ -136,6 +141,9 @@ func Resolve(c Config) (*Resolved, error) {
 	}
 	if mode == "" {
 		mode = string(wl.Mode)
+	}
+	if mode, err = r.resolveTarget(c, mode); err != nil {
+		return nil, err
 	}
 	if r.Mode, err = workload.ParseMode(mode); err != nil {
 		return nil, fmt.Errorf("%w: --mode: %w", ErrConfig, err)
@@ -243,10 +251,13 @@ type configJSON struct {
 	Schedule   string            `json:"schedule"`
 	Sched      *history.Schedule `json:"schedule_params,omitempty"`
 	StartedUTC string            `json:"started_utc"`
+	// Target is the store under test in a child process (absent: the
+	// built-in store in process), as in the history header.
+	Target *history.Target `json:"target,omitempty"`
 }
 
-func (r *Resolved) configJSON(started time.Time) configJSON {
-	c := configJSON{
+func (r *Resolved) configJSON(started time.Time, tgt *history.Target) configJSON {
+	c := configJSON{Target: tgt,
 		Workload: r.Workload.Name, Seed: r.Seed, Ops: r.Plan.Params.Ops, Workers: r.Plan.Params.Workers,
 		Nemeses: r.Faults, Bug: r.Bug, Mode: string(r.Mode), OpTimeout: r.OpTimeout.String(),
 		Params: r.Plan.Params, Mix: r.Plan.Params.Mix.String(), Sizes: r.Plan.Params.Sizes.String(),
@@ -280,6 +291,7 @@ func (r *Resolved) RerunCommand() string {
 	if r.Bug != "" {
 		s += " --bug " + r.Bug
 	}
+	s += r.targetFlag()
 	if r.Sched.Controlled() {
 		s += fmt.Sprintf(" --schedule %s --schedule-from %d", r.Sched, r.SchedIndex)
 		if r.Sched == sched.ModePCT {

@@ -26,7 +26,7 @@ import (
 // and there is no watchdog or periodic snapshot.
 // The same Resolved gives the same history, event for event (times aside).
 func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Outcome, error) {
-	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r))
+	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r, nil))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
 	}

@@ -182,17 +182,7 @@ func TestNoBugIsValidUnderFaults(t *testing.T) {
 
 // serveChild is `warmcheck serve-store` inside the test binary.
 func serveChild(args []string) int {
-	cfg, err := client.ParseServeArgs(args)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 3
-	}
-	cfg.Ready = os.Stdout
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := client.Serve(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
+	return client.ServeMain(ctx, args, os.Stderr)
 }

@@ -81,11 +81,11 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	log := hclog.New(&hclog.LoggerOptions{Name: "warmcheck", Output: logOut, Level: hclog.Info})
 	log.Info("run starting", "dir", dir, "workload", r.Workload.Name, "seed", r.Seed, "mode", r.Mode,
 		"faults", r.Faults, "bug", r.Bug, "workers", r.Plan.Params.Workers, "ops", r.Plan.Params.Ops)
-	if err := writeJSON(filepath.Join(dir, ConfigFile), r.configJSON(started)); err != nil {
+	if err := writeJSON(filepath.Join(dir, ConfigFile), r.configJSON(started, r.describeTarget(nil))); err != nil {
 		return nil, err
 	}
 
-	out, err := record(ctx, r, dir, log)
+	out, err := record(ctx, r, dir, started, log)
 	if err != nil {
 		log.Error("run failed before a verdict", "error", err)
 		return nil, err
@@ -140,19 +140,26 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 
 // record drives the store and writes history.wch; it returns the timing of
 // the workers' phase in an Outcome.
-func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Outcome, error) {
+func record(ctx context.Context, r *Resolved, dir string, started time.Time, log hclog.Logger) (*Outcome, error) {
 	if r.Sched.Controlled() {
 		return recordControlled(ctx, r, dir, log)
 	}
-	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
-	}
-	defer w.Close()
+	// The target first: the header records what its hello declared.
 	t, err := openTarget(r, dir, log)
 	if err != nil {
 		return nil, err
 	}
+	tgt := r.describeTarget(t)
+	if err := writeJSON(filepath.Join(dir, ConfigFile), r.configJSON(started, tgt)); err != nil {
+		t.close(log)
+		return nil, err
+	}
+	w, err := history.Create(filepath.Join(dir, HistoryFile), header(r, tgt))
+	if err != nil {
+		t.close(log)
+		return nil, fmt.Errorf("%w: %w", ErrHistory, err)
+	}
+	defer w.Close()
 	sink := &countingSink{inner: w, cover: newCoverage(), clock: &faultClock{}}
 	rec, err := client.NewRecorder(sink, t.client, client.RecorderOptions{
 		Workers: r.Plan.Params.Workers, OpTimeout: r.OpTimeout})
@@ -250,22 +257,29 @@ func periodicSnapshots(ctx context.Context, rec *client.Recorder, period, timeou
 	}
 }
 
-// header is the history header of r.
-func header(r *Resolved) history.Header {
-	return history.Header{
+// header is the history header of r, whose store under test is tgt (nil: the built-in store in process).
+func header(r *Resolved, tgt *history.Target) history.Header {
+	h := history.Header{
 		Seed: r.Seed, Workload: r.Workload.Name, Workers: r.Plan.Params.Workers, Ops: r.Plan.Params.Ops,
 		Faults: r.Faults, Bug: r.Bug, Mode: string(r.Mode), FaultModel: faultModel(r),
 		WarmcheckVersion: r.Version, GoVersion: runtime.Version(), PorcupineVersion: depVersion("github.com/anishathalye/porcupine"),
 		StartedUnixNanos: time.Now().UnixNano(),
 		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
 		Preload:          r.Plan.Params.Preload, DurationNanos: int64(r.Duration), OpTimeoutNanos: int64(r.OpTimeout),
-		Schedule: r.scheduleHeader(),
+		Schedule: r.scheduleHeader(), Target: tgt,
 	}
+	if r.Exec != "" {
+		h.Sync = "the target's own policy; a sync operation makes what was acknowledged before it durable (PROTOCOL.md)"
+	}
+	return h
 }
 
 // faultModel says in one line what the run's faults can do to the store.
 func faultModel(r *Resolved) string {
-	if r.Mode == "process" {
+	switch {
+	case r.Exec != "":
+		return "target in a child process (exec): pause is SIGSTOP/SIGCONT of its process group, kill is SIGKILL and restart, power loss rebuilds its data files from their durable images; failpoint faults only if it declares failpoints"
+	case r.Mode == "process":
 		return "store in a child process: panics kill it, SIGSTOP/SIGCONT pause it, SIGKILL and power loss (unsynced 512-byte sectors lost or torn) are followed by restart and recovery"
 	}
 	return "store in process: panics at failpoints are recovered and end their operation info; no crash"

@@ -28,6 +28,23 @@ type PowerLossReport struct {
 // image. The result also becomes the new durable image. Deterministic for a
 // given directory state and seed. The store must not be open.
 func SimulatePowerLoss(dir string, seed int64) (PowerLossReport, error) {
+	return SimulatePowerLossOf(dir, isDataFile, seed)
+}
+
+// DataFilePatterns are the store's data files as path.Match patterns
+// (what a power loss rebuilds).
+func DataFilePatterns() []string { return []string{blocksFileName, "content.*.dat"} }
+
+func isDataFile(name string) bool {
+	_, content := parseContentFileName(name)
+	return name == blocksFileName || content
+}
+
+// SimulatePowerLossOf is SimulatePowerLoss over the files of dir for which
+// isData holds, each with its durable image beside it (name + ".disk"),
+// whoever kept it: the store, or another store under test that keeps images
+// the same way (PROTOCOL.md, section 7).
+func SimulatePowerLossOf(dir string, isData func(name string) bool, seed int64) (PowerLossReport, error) {
 	var rep PowerLossReport
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -40,11 +57,9 @@ func SimulatePowerLoss(dir string, seed int64) (PowerLossReport, error) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if name == blocksFileName {
+		if isData(name) {
 			data = append(data, name)
-		} else if _, ok := parseContentFileName(name); ok {
-			data = append(data, name)
-		} else if base, ok := strings.CutSuffix(name, imageSuffix); ok && !present[base] {
+		} else if base, ok := strings.CutSuffix(name, imageSuffix); ok && isData(base) && !present[base] {
 			// Image of a file whose creation never completed, or that was deleted.
 			os.Remove(filepath.Join(dir, name))
 		}

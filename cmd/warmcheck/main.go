@@ -75,6 +75,7 @@ func commands() []*cli.Command {
 		benchCommand(),
 		compareCommand(),
 		serveStoreCommand(),
+		targetCheckCommand(),
 		crashesCommand(),
 	}
 }

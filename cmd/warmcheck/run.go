@@ -36,6 +36,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "nemesis", Usage: "comma-separated faults (warmcheck list nemeses), or none (default: the workload's)"},
 			&cli.StringFlag{Name: "bug", Usage: "switch on a seeded bug of the store (warmcheck list bugs)"},
 			&cli.StringFlag{Name: "mode", Usage: "inprocess or process (default: the workload's)"},
+			&cli.StringFlag{Name: "target", Value: runner.TargetBuiltin, Usage: "the store under test: builtin, or exec:'CMD ARGS', a store server speaking PROTOCOL.md, started by warmcheck as a child process"},
 			&cli.StringFlag{Name: "out", Value: runner.DefaultOut, Usage: "directory of run directories"},
 			&cli.DurationFlag{Name: "op-timeout", Value: runner.DefaultOpTimeout, Usage: "an operation taking longer ends info"},
 			&cli.StringFlag{Name: "schedule", Usage: "how goroutines interleave: os (free, the Go runtime's), pct or random (controlled: one at a time, switched at the store's failpoints, locks and calls, reproduced by the seed; in process only) (default: the recipe's, else os)"},
@@ -60,6 +61,7 @@ func runAction(c *cli.Context) error {
 		Workers:   c.Int("workers"),
 		Bug:       c.String("bug"),
 		Mode:      c.String("mode"),
+		Target:    c.String("target"),
 		Out:       c.String("out"),
 		OpTimeout: c.Duration("op-timeout"),
 		Schedule:  c.String("schedule"),
@@ -91,8 +93,8 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	fmt.Fprintf(c.App.Writer, "warmcheck run: workload=%s seed=%d mode=%s nemesis=%s bug=%s workers=%d ops=%d schedule=%s\n",
-		r.Workload.Name, r.Seed, r.Mode, runFaultList(r.Faults), runOrNone(r.Bug), r.Plan.Params.Workers, r.Plan.Params.Ops, runScheduleLine(r))
+	fmt.Fprintf(c.App.Writer, "warmcheck run: workload=%s seed=%d mode=%s nemesis=%s bug=%s workers=%d ops=%d schedule=%s%s\n",
+		r.Workload.Name, r.Seed, r.Mode, runFaultList(r.Faults), runOrNone(r.Bug), r.Plan.Params.Workers, r.Plan.Params.Ops, runScheduleLine(r), runTargetNote(r))
 
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -161,6 +163,13 @@ func runScheduleLine(r *runner.Resolved) string {
 		s += fmt.Sprintf(" depth=%d", r.Depth)
 	}
 	return s
+}
+
+func runTargetNote(r *runner.Resolved) string {
+	if r.Exec == "" {
+		return ""
+	}
+	return " target=exec:" + r.Exec
 }
 
 func runFaultList(f []string) string {
