@@ -85,8 +85,24 @@ class BlocksFile:
         self.capacity = (size - rf.PAGE) // rf.SLOT_SIZE
         self.map = mmap.mmap(self.fd, rf.PAGE + self.capacity * rf.SLOT_SIZE)
         self.old_maps = []
-        self.dirty = set()  # slots written since the last sync (durable images only)
+        self.dirty = set()  # slots (-1: page 0) written since the last sync
         self.mirror_size = size
+        if durable_image:
+            self.dirty = self.differing_pages()
+
+    def differing_pages(self):
+        """Returns the pages (-1: page 0, else slots) where the file and its
+        mirror differ. After a kill the file holds writes no sync covered
+        (the page cache kept them); the next sync must make them durable, as
+        an fsync would."""
+        with open(self.path + DISK_SUFFIX, "rb") as f:
+            disk = f.read()
+        self.mirror_size = len(disk)
+        out = set()
+        for at in range(0, len(self.map), rf.PAGE):
+            if self.map[at:at + rf.PAGE] != disk[at:at + rf.PAGE]:
+                out.add(-1 if at == 0 else (at - rf.PAGE) // rf.SLOT_SIZE)
+        return out
 
     def grow(self):
         """Doubles the slot capacity. The caller holds the store lock."""
