@@ -1,13 +1,13 @@
 """pystore's two files: the memory-mapped blocks file and an epoch's content file.
 
 Each keeps, when asked (durable images, PROTOCOL.md section 7), a mirror
-FILE.disk holding what its syncs made durable: content files are append-only,
-so the mirror gets the bytes past its own end; the blocks file copies the
-slots written since the last sync.
+FILE.disk holding what its syncs made durable: every write notes its byte
+range, and a sync copies the ranges noted before it into the mirror.
 """
 
 import mmap
 import os
+import threading
 
 import record_format as rf
 from store_errors import Corrupt, IOFailure, NoSpace
@@ -68,6 +68,49 @@ def read_exact(fd, n, offset):
     return b"".join(parts)
 
 
+class DurableImage:
+    """FILE.disk for one data file. Invariant: after flush, every range noted
+    before it holds in the mirror what the file held at flush time."""
+
+    def __init__(self, path, read_range, size):
+        self.path = path + DISK_SUFFIX
+        self.read_range = read_range  # (offset, length) -> bytes of the file
+        self.lock = threading.Lock()  # a note racing a flush lands in one list or the other, never lost
+        self.ranges = self.differing(size)
+
+    def differing(self, size):
+        """The 4 KiB pages where file and mirror differ, and any tail past the
+        mirror: after a kill the file holds writes no sync covered (the page
+        cache kept them), which the next sync makes durable, as fsync would."""
+        with open(self.path, "rb") as f:
+            disk = f.read()
+        out = []
+        for at in range(0, size, rf.PAGE):
+            n = min(rf.PAGE, size - at)
+            if self.read_range(at, n) != disk[at:at + n]:
+                out.append((at, n))
+        return out
+
+    def note(self, offset, length):
+        with self.lock:
+            self.ranges.append((offset, length))
+
+    def flush(self, size):
+        with self.lock:
+            ranges, self.ranges = self.ranges, []
+        disk = os.open(self.path, os.O_WRONLY)
+        try:
+            if os.fstat(disk).st_size != size:
+                os.ftruncate(disk, size)
+            for offset, length in sorted(set(ranges)):
+                length = min(length, size - offset)
+                if length > 0:
+                    write_all(disk, self.read_range(offset, length), offset)
+            os.fsync(disk)
+        finally:
+            os.close(disk)
+
+
 class BlocksFile:
     """blocks.dat, mapped whole. Growth maps the longer file anew and keeps
     the older maps open until close: a thread holding an older map still
@@ -76,7 +119,6 @@ class BlocksFile:
 
     def __init__(self, path, durable_image):
         self.path = path
-        self.durable_image = durable_image
         self.fd = os.open(path, os.O_RDWR)
         size = os.fstat(self.fd).st_size
         if size < rf.PAGE:
@@ -85,24 +127,10 @@ class BlocksFile:
         self.capacity = (size - rf.PAGE) // rf.SLOT_SIZE
         self.map = mmap.mmap(self.fd, rf.PAGE + self.capacity * rf.SLOT_SIZE)
         self.old_maps = []
-        self.dirty = set()  # slots (-1: page 0) written since the last sync
-        self.mirror_size = size
-        if durable_image:
-            self.dirty = self.differing_pages()
+        self.image = DurableImage(path, self.read_range, len(self.map)) if durable_image else None
 
-    def differing_pages(self):
-        """Returns the pages (-1: page 0, else slots) where the file and its
-        mirror differ. After a kill the file holds writes no sync covered
-        (the page cache kept them); the next sync must make them durable, as
-        an fsync would."""
-        with open(self.path + DISK_SUFFIX, "rb") as f:
-            disk = f.read()
-        self.mirror_size = len(disk)
-        out = set()
-        for at in range(0, len(self.map), rf.PAGE):
-            if self.map[at:at + rf.PAGE] != disk[at:at + rf.PAGE]:
-                out.add(-1 if at == 0 else (at - rf.PAGE) // rf.SLOT_SIZE)
-        return out
+    def read_range(self, offset, length):
+        return self.map[offset:offset + length]
 
     def grow(self):
         """Doubles the slot capacity. The caller holds the store lock."""
@@ -116,58 +144,40 @@ class BlocksFile:
         self.map = mmap.mmap(self.fd, size)
         self.capacity = capacity
 
+    def write(self, offset, data):
+        self.map[offset:offset + len(data)] = data
+        if self.image:
+            self.image.note(offset, len(data))
+
     def write_slot(self, slot, header, embedding):
         at = rf.slot_offset(slot)
-        m = self.map
-        m[at + rf.EMBEDDING_OFFSET:at + rf.EMBEDDING_OFFSET + rf.EMBEDDING_BYTES] = embedding
-        m[at:at + len(header)] = header
-        self.dirty.add(slot)
+        self.write(at + rf.EMBEDDING_OFFSET, embedding)
+        self.write(at, header)
 
     def write_header(self, slot, header):
-        at = rf.slot_offset(slot)
-        self.map[at:at + len(header)] = header
-        self.dirty.add(slot)
-
-    def read_header(self, slot):
-        at = rf.slot_offset(slot)
-        return self.map[at:at + rf.HEADER_LEN]
-
-    def read_embedding(self, slot):
-        at = rf.slot_offset(slot) + rf.EMBEDDING_OFFSET
-        return self.map[at:at + rf.EMBEDDING_BYTES]
-
-    def read_page0(self):
-        return self.map[:rf.PAGE]
+        self.write(rf.slot_offset(slot), header)
 
     def write_counters(self, packed):
-        self.map[rf.COUNTERS_OFFSET:rf.COUNTERS_OFFSET + len(packed)] = packed
-        self.dirty.add(-1)
+        self.write(rf.COUNTERS_OFFSET, packed)
+
+    def read_header(self, slot):
+        return self.read_range(rf.slot_offset(slot), rf.HEADER_LEN)
+
+    def read_embedding(self, slot):
+        return self.read_range(rf.slot_offset(slot) + rf.EMBEDDING_OFFSET, rf.EMBEDDING_BYTES)
+
+    def read_page0(self):
+        return self.read_range(0, rf.PAGE)
 
     def sync(self):
-        """msync + fsync; then the mirror gets the page 0 and slots written before."""
-        dirty, self.dirty = self.dirty, set()
+        """msync + fsync; then the mirror gets what was written before."""
         try:
             self.map.flush()
             os.fsync(self.fd)
         except OSError as e:
             raise IOFailure("%s: sync: %s" % (self.path, e)) from None
-        if self.durable_image:
-            self._mirror(dirty)
-
-    def _mirror(self, dirty):
-        disk = os.open(self.path + DISK_SUFFIX, os.O_WRONLY)
-        try:
-            size = len(self.map)
-            if size != self.mirror_size:
-                os.ftruncate(disk, size)
-                self.mirror_size = size
-            for slot in sorted(dirty):
-                at = 0 if slot < 0 else rf.slot_offset(slot)
-                n = rf.PAGE if slot < 0 else rf.SLOT_SIZE
-                write_all(disk, self.map[at:at + n], at)
-            os.fsync(disk)
-        finally:
-            os.close(disk)
+        if self.image:
+            self.image.flush(len(self.map))
 
     def close(self):
         for m in self.old_maps + [self.map]:
@@ -177,19 +187,22 @@ class BlocksFile:
 
 class ContentFile:
     """content.<epoch>.dat: append-only. tail is the end of the reserved
-    bytes; every byte before it belongs to one put (or to compaction)."""
+    bytes; every byte before it belongs to one put (or to compaction).
+    Concurrent puts write their ranges in any order."""
 
     def __init__(self, path, epoch, durable_image):
         self.path = path
         self.epoch = epoch
-        self.durable_image = durable_image
         self.fd = os.open(path, os.O_RDWR)
         why = rf.check_content_header(read_exact(self.fd, rf.CONTENT_HEADER_LEN, 0), epoch)
         if why:
             os.close(self.fd)
             raise Corrupt("%s: %s" % (path, why))
         self.tail = os.fstat(self.fd).st_size
-        self.mirror_size = self.tail if not durable_image else os.stat(path + DISK_SUFFIX).st_size
+        self.image = DurableImage(path, self.read_range, self.tail) if durable_image else None
+
+    def read_range(self, offset, length):
+        return read_exact(self.fd, length, offset)
 
     def bytes_total(self):
         return self.tail - rf.CONTENT_HEADER_LEN
@@ -199,9 +212,11 @@ class ContentFile:
             write_all(self.fd, data, offset)
         except OSError as e:
             raise IOFailure("%s: write %d bytes at %d: %s" % (self.path, len(data), offset, e)) from None
+        if self.image:
+            self.image.note(offset, len(data))
 
     def read(self, offset, n):
-        b = read_exact(self.fd, n, offset)
+        b = self.read_range(offset, n)
         if len(b) != n:
             raise Corrupt("%s: %d bytes at %d: the file ends after %d" % (self.path, n, offset, len(b)))
         return b
@@ -211,20 +226,8 @@ class ContentFile:
             os.fsync(self.fd)
         except OSError as e:
             raise IOFailure("%s: fsync: %s" % (self.path, e)) from None
-        if self.durable_image:
-            self._mirror()
-
-    def _mirror(self):
-        size = os.fstat(self.fd).st_size
-        if size <= self.mirror_size:
-            return
-        disk = os.open(self.path + DISK_SUFFIX, os.O_WRONLY)
-        try:
-            write_all(disk, read_exact(self.fd, size - self.mirror_size, self.mirror_size), self.mirror_size)
-            os.fsync(disk)
-        finally:
-            os.close(disk)
-        self.mirror_size = size
+        if self.image:
+            self.image.flush(os.fstat(self.fd).st_size)
 
     def close(self):
         os.close(self.fd)
