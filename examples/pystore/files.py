@@ -72,11 +72,12 @@ class DurableImage:
     """FILE.disk for one data file. Invariant: after flush, every range noted
     before it holds in the mirror what the file held at flush time."""
 
-    def __init__(self, path, read_range, size):
+    def __init__(self, path, read_range, file_size):
         self.path = path + DISK_SUFFIX
         self.read_range = read_range  # (offset, length) -> bytes of the file
+        self.file_size = file_size  # () -> the file's size now
         self.lock = threading.Lock()  # a note racing a flush lands in one list or the other, never lost
-        self.ranges = self.differing(size)
+        self.ranges = self.differing(file_size())
 
     def differing(self, size):
         """The 4 KiB pages where file and mirror differ, and any tail past the
@@ -95,17 +96,18 @@ class DurableImage:
         with self.lock:
             self.ranges.append((offset, length))
 
-    def flush(self, size):
+    def flush(self):
         with self.lock:
             ranges, self.ranges = self.ranges, []
+        # The size is read after the ranges: every range noted so far lies
+        # inside it (a write extends the file before it is noted).
+        size = self.file_size()
         disk = os.open(self.path, os.O_WRONLY)
         try:
             if os.fstat(disk).st_size != size:
                 os.ftruncate(disk, size)
             for offset, length in sorted(set(ranges)):
-                length = min(length, size - offset)
-                if length > 0:
-                    write_all(disk, self.read_range(offset, length), offset)
+                write_all(disk, self.read_range(offset, length), offset)
             os.fsync(disk)
         finally:
             os.close(disk)
@@ -127,7 +129,7 @@ class BlocksFile:
         self.capacity = (size - rf.PAGE) // rf.SLOT_SIZE
         self.map = mmap.mmap(self.fd, rf.PAGE + self.capacity * rf.SLOT_SIZE)
         self.old_maps = []
-        self.image = DurableImage(path, self.read_range, len(self.map)) if durable_image else None
+        self.image = DurableImage(path, self.read_range, lambda: len(self.map)) if durable_image else None
 
     def read_range(self, offset, length):
         return self.map[offset:offset + length]
@@ -177,7 +179,7 @@ class BlocksFile:
         except OSError as e:
             raise IOFailure("%s: sync: %s" % (self.path, e)) from None
         if self.image:
-            self.image.flush(len(self.map))
+            self.image.flush()
 
     def close(self):
         for m in self.old_maps + [self.map]:
@@ -199,7 +201,7 @@ class ContentFile:
             os.close(self.fd)
             raise Corrupt("%s: %s" % (path, why))
         self.tail = os.fstat(self.fd).st_size
-        self.image = DurableImage(path, self.read_range, self.tail) if durable_image else None
+        self.image = DurableImage(path, self.read_range, lambda: os.fstat(self.fd).st_size) if durable_image else None
 
     def read_range(self, offset, length):
         return read_exact(self.fd, length, offset)
@@ -227,7 +229,7 @@ class ContentFile:
         except OSError as e:
             raise IOFailure("%s: fsync: %s" % (self.path, e)) from None
         if self.image:
-            self.image.flush(os.fstat(self.fd).st_size)
+            self.image.flush()
 
     def close(self):
         os.close(self.fd)
