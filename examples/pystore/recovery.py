@@ -4,9 +4,10 @@ previous process left (after a clean close, a kill or a power loss).
 Rules: a record counts only if its header, embedding and content checksums
 hold (else it is torn: counted and zeroed); of the records of one id the
 highest generation wins, and a winning tombstone means the id is absent;
-every other slot is zeroed and free. Zeroing goes in two synced steps,
-superseded and torn records before tombstones, so no crash in between can
-bring back a removed id.
+every other slot is zeroed and free. Before anything is zeroed, everything
+is synced (the winners may be writes of a killed process no sync covered);
+then zeroing goes in two synced steps, superseded and torn records before
+tombstones, so no crash in between can bring back a removed id or lose one.
 """
 
 import os
@@ -119,6 +120,13 @@ def scan(state):
         else:
             losers.append((slot, rec))
     tombstones = [(s, r) for s, r in winners.values() if r.state == rf.TOMBSTONE]
+    if losers or tombstones:
+        # The winners may be writes no sync covered (a kill keeps the page
+        # cache): durable first, content and record, before the copies they
+        # replace are zeroed.
+        for c in state.contents.values():
+            c.sync()
+        blocks.sync()
     zero(blocks, torn + [s for s, _ in losers])
     zero(blocks, [s for s, _ in tombstones])
     state.index = {i: Published(s, r) for i, (s, r) in winners.items() if r.state == rf.LIVE}

@@ -18,30 +18,31 @@ PAGE, SECTOR = 4096, 512
 
 
 def power_loss(data_dir, rng):
+    """store.SimulatePowerLossOf: the file keeps its size; its image, zero-filled
+    to that size, takes every page where they differ, or a torn prefix of 1-7
+    sectors of the file's page; the image becomes the result too."""
     for pattern in ("blocks.dat", "content.*.dat"):
         for path in glob.glob(os.path.join(data_dir, pattern)):
             with open(path, "rb") as f:
                 live = f.read()
             with open(path + ".disk", "rb") as f:
-                disk = bytearray(f.read())
-            out = bytearray(disk)
-            for at in range(0, max(len(live), len(disk)), PAGE):
-                new, old = live[at:at + PAGE], bytes(disk[at:at + PAGE])
-                if new == old or at >= len(disk):
+                disk = bytearray(f.read()[:len(live)])
+            disk += bytes(len(live) - len(disk))
+            for at in range(0, len(live), PAGE):
+                end = min(at + PAGE, len(live))
+                if live[at:end] == disk[at:end]:
                     continue
-                choice = rng.randrange(8)  # 0: revert, k: keep k sectors of the new page
-                if choice:
-                    keep = new[:choice * SECTOR]
-                    out[at:at + len(keep)] = keep
-            with open(path, "wb") as f:
-                f.write(out)
-            with open(path + ".disk", "wb") as f:
-                f.write(out)
+                if rng.randrange(2) == 0:
+                    keep = min(at + (1 + rng.randrange(7)) * SECTOR, end)
+                    disk[at:keep] = live[at:keep]
+            for p in (path, path + ".disk"):
+                with open(p, "wb") as f:
+                    f.write(disk)
 
 
 class PowerLossTest(unittest.TestCase):
     def test_synced_memories_survive_every_torn_state(self):
-        for seed in range(25):
+        for seed in range(12):
             with self.subTest(seed=seed):
                 self.run_seed(seed)
 
@@ -75,7 +76,7 @@ class PowerLossTest(unittest.TestCase):
         rng = random.Random(7)
         d = tempfile.mkdtemp(prefix="pystore-images-")
         try:
-            for cycle in range(8):
+            for cycle in range(5):
                 s = Store(d, durable_images=True)
                 run_threads(s, cycle, seconds=0.15)
                 s.sync()
@@ -87,6 +88,55 @@ class PowerLossTest(unittest.TestCase):
                 abandon(s)
                 if rng.randrange(2):
                     power_loss(d, rng)
+        finally:
+            shutil.rmtree(d)
+
+    def test_kills_and_power_losses_keep_what_syncs_promised(self):
+        # Found by warmcheck (crash-recovery, seeds 1, 3, 5, 6 after the two
+        # fixes above): recovery zeroed the older, synced copy of an id whose
+        # newer copy a killed process had left in the page cache, with that
+        # copy's content not yet durable; a power loss then lost the id.
+        # Oracle: after a power loss every id holds its value at the last
+        # sync or a value written since (None: absent or removed).
+        for seed in range(3):
+            with self.subTest(seed=seed):
+                self.oracle_run(seed, steps=300)
+
+    def oracle_run(self, seed, steps):
+        rng = random.Random(seed)
+        d = tempfile.mkdtemp(prefix="pystore-oracle-")
+        try:
+            s = Store(d, durable_images=True)
+            synced, since, current = {}, {}, {}
+            for step in range(steps):
+                ident, op = "m%d" % rng.randrange(40), rng.randrange(20)
+                if op < 9:
+                    v = b"%d." % step * rng.randrange(1, 30)
+                    s.put(ident, Memory(content=v))
+                    current[ident] = v
+                    since.setdefault(ident, set()).add(v)
+                elif op < 11:
+                    s.remove(ident)
+                    current.pop(ident, None)
+                    since.setdefault(ident, set()).add(None)
+                elif op < 13:
+                    s.update_activation(ident, 1.0)
+                elif op < 17:
+                    s.sync()
+                    synced, since = dict(current), {}
+                elif op == 17:  # kill: the page cache keeps every write
+                    abandon(s)
+                    s = Store(d, durable_images=True)
+                    self.assertEqual({e.id: e.memory.content for e in s.listing()}, current, "step %d" % step)
+                else:
+                    abandon(s)
+                    power_loss(d, rng)
+                    s = Store(d, durable_images=True)
+                    current = {e.id: e.memory.content for e in s.listing()}
+                    for k in set(synced) | set(since) | set(current):
+                        self.assertIn(current.get(k), {synced.get(k)} | since.get(k, set()), "step %d: %s" % (step, k))
+                    synced, since = dict(current), {}
+            s.close()
         finally:
             shutil.rmtree(d)
 
