@@ -54,7 +54,7 @@ func (contentLengthCheck) Description() string {
 }
 
 func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
-	if r, ok := unreported(in, capPlacements, capStats); ok {
+	if r, ok := unreported(in, history.ReportsPlacements, history.ReportsLayout, history.ReportsStats); ok {
 		return r
 	}
 	x, err := in.ops()

@@ -10,6 +10,13 @@
 // and neutral, but a run in which no guarantee was judged is unknown, never
 // valid (runVerdict).
 //
+// A store under test other than the built-in one (a user's store, package
+// warmtest) says in the header what it reports (history.Header.Target): the
+// checks that need placements (offset-overlap, offset-monotonic,
+// unique-slots, content-length) or its layout (content-length, durability,
+// and the layout entries fields reads) are then not evaluated, and its
+// snapshots say nothing about its state (target.go, forgetSnapshotStates).
+//
 // Imports: the standard library, history, and its internal packages: the
 // register engine behind the linearizable check (internal/register, which
 // imports porcupine) and, in tests, synthetic histories (internal/synth). It

@@ -130,6 +130,10 @@ func (durabilityCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: NotEvaluated, Details: map[string]any{"crashes": 0},
 			Summary: "nothing to judge: no kill, power loss or restart in the history"}
 	}
+	// What a restart recovered is known only from its layout.
+	if r, ok := unreported(in, history.ReportsLayout); ok {
+		return r
+	}
 	states := recordedStates(in.Events, x)
 	var unknown []string
 	judged, synced := 0, 0

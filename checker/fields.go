@@ -93,7 +93,8 @@ func (fieldsCheck) Run(ctx context.Context, in *Input) Result {
 					fmt.Sprintf("event %d: get %q returned content %#x", e.Index, e.ID, e.Output.Value.ContentDigest), wv, pos)
 			}
 			gets++
-		case e.Kind == history.KindSnapshot && e.Snapshot != nil && e.Snapshot.Reason != "initial" && e.Snapshot.Reason != "restart":
+		case e.Kind == history.KindSnapshot && e.Snapshot != nil && e.Snapshot.Reason != "initial" && e.Snapshot.Reason != "restart" &&
+			in.Header.Reports(history.ReportsLayout):
 			for _, le := range e.Snapshot.Layout {
 				wv, judged := judge(le.ID, le.Value, pos)
 				switch {

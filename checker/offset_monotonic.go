@@ -42,7 +42,7 @@ func (offsetMonotonicCheck) Description() string {
 const maxLookback = 8
 
 func (c offsetMonotonicCheck) Run(ctx context.Context, in *Input) Result {
-	if r, ok := unreported(in, capPlacements); ok {
+	if r, ok := unreported(in, history.ReportsPlacements); ok {
 		return r
 	}
 	x, err := in.ops()

@@ -35,7 +35,7 @@ type contentRange struct {
 }
 
 func (offsetOverlapCheck) Run(ctx context.Context, in *Input) Result {
-	if r, ok := unreported(in, capPlacements); ok {
+	if r, ok := unreported(in, history.ReportsPlacements); ok {
 		return r
 	}
 	seg := 0

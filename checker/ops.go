@@ -20,10 +20,13 @@ const never = math.MaxInt64
 // earlier position than an invoke means the first call returned before the
 // second began. Times are used only for durations (the recovery bound).
 type opRec struct {
-	Op       history.Op
-	ID       string
-	Process  int64
-	Worker   int32
+	Op      history.Op
+	ID      string
+	Process int64
+	Worker  int32
+	// unplaced: the store under test does not report placements, so a
+	// put's placement is not shown (history.ReportsPlacements).
+	unplaced bool
 	Call     int          // position of the invoke event
 	Return   int          // position of the completion; never for info/pending
 	Done     int          // position of the completion event; -1 when pending
@@ -92,8 +95,28 @@ func (in *Input) ops() (*opIndex, error) {
 	if in.derived == nil {
 		in.derived = &derived{}
 		in.derived.idx, in.derived.err = indexOps(in.Events)
+		if x := in.derived.idx; x != nil && !in.Header.Reports(history.ReportsLayout) {
+			forgetSnapshotStates(x)
+		}
+		if x := in.derived.idx; x != nil && !in.Header.Reports(history.ReportsPlacements) {
+			for i := range x.ops {
+				x.ops[i].unplaced = true
+			}
+		}
 	}
 	return in.derived.idx, in.derived.err
+}
+
+// forgetSnapshotStates drops what the snapshots of a store that does not
+// report its layout would say about its state (an empty layout is not an
+// empty store): the segments after restarts start from an unknown state, and
+// the first starts empty, as the store under test must (package warmtest
+// refuses one that is not).
+func forgetSnapshotStates(x *opIndex) {
+	x.initialSnap = -1
+	for k := range x.restartSnaps {
+		x.restartSnaps[k] = -1
+	}
 }
 
 // indexOps pairs invokes with completions. It tolerates what history.Validate
@@ -205,7 +228,7 @@ func describe(events []history.Event, o *opRec) string {
 	default:
 		s += fmt.Sprintf(", %s at event %d)", o.Type, events[o.Done].Index)
 	}
-	if o.Op == history.OpPut && o.Type == history.OK && o.Output != nil {
+	if o.Op == history.OpPut && o.Type == history.OK && o.Output != nil && !o.unplaced {
 		p := o.Output.Placement
 		s += fmt.Sprintf(" placed at slot %d, epoch %d, bytes [%d,%d)", p.Slot, p.Epoch, p.Offset, p.Offset+uint64(p.Length))
 	}

@@ -28,7 +28,7 @@ func (uniqueSlotsCheck) Description() string {
 }
 
 func (uniqueSlotsCheck) Run(ctx context.Context, in *Input) Result {
-	if r, ok := unreported(in, capPlacements); ok {
+	if r, ok := unreported(in, history.ReportsPlacements); ok {
 		return r
 	}
 	if r, bad := layoutSlots(in.Events); bad {

@@ -22,6 +22,8 @@ import (
 //	ErrNotSent (no connection was made)     fail           fail
 //	ErrBadRequest, ErrUnsupported (the
 //	  target refused the request)           fail           fail
+//	ErrRejected (a user's store refused
+//	  the request before changing anything) fail           fail
 //	store.ErrBadID, ErrBadEmbedding,
 //	  ErrTooLarge (validated before any
 //	  write)                                fail           fail
@@ -54,6 +56,7 @@ func Classify(op history.Op, err error) history.Type {
 	case errors.Is(err, ErrNotSent),
 		errors.Is(err, ErrBadRequest),
 		errors.Is(err, ErrUnsupported),
+		errors.Is(err, ErrRejected),
 		errors.Is(err, store.ErrBadID),
 		errors.Is(err, store.ErrBadEmbedding),
 		errors.Is(err, store.ErrTooLarge),

@@ -33,6 +33,10 @@ var (
 	// ErrHandshake: the target's hello is missing, malformed, or declares
 	// what warmcheck cannot test (protocol version, embedding dimension).
 	ErrHandshake = errors.New("client: handshake failed")
+	// ErrRejected: the store refused the request before changing anything
+	// (a user's store said so, package warmtest), so the operation
+	// definitely did not happen.
+	ErrRejected = errors.New("client: the store rejected the request; nothing changed")
 )
 
 // PanicError is a panic raised inside the store during an operation, recovered

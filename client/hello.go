@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/store"
 )
 
@@ -17,9 +18,9 @@ const ProtocolVersion = 1
 type Capability string
 
 const (
-	CapPlacements    Capability = "placements"
-	CapLayout        Capability = "layout"
-	CapStats         Capability = "stats"
+	CapPlacements    Capability = history.ReportsPlacements
+	CapLayout        Capability = history.ReportsLayout
+	CapStats         Capability = history.ReportsStats
 	CapCompact       Capability = "compact"
 	CapFailpoints    Capability = "failpoints"
 	CapDurableImages Capability = "durable-images"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -98,10 +99,22 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*ProcessStore, error)
 	return p, nil
 }
 
+// leadingAssignments matches the VAR=value words a command line may start
+// with (values without spaces or quotes).
+var leadingAssignments = regexp.MustCompile(`^\s*((?:[A-Za-z_][A-Za-z0-9_]*=[^\s'"]*\s+)*)`)
+
+// execLine is the shell line that replaces the shell by cmd, so that the
+// child's pid is the target's: "exec CMD", with leading VAR=value
+// assignments put before exec ("exec VAR=x cmd" would run "VAR=x").
+func execLine(cmd string) string {
+	m := leadingAssignments.FindStringSubmatchIndex(cmd)
+	return cmd[:m[3]] + "exec " + cmd[m[1]:]
+}
+
 // commandLine is the child's argv.
 func (p *ProcessStore) commandLine() ([]string, error) {
 	if p.cfg.Exec != "" {
-		return []string{"/bin/sh", "-c", "exec " + p.cfg.Exec}, nil
+		return []string{"/bin/sh", "-c", execLine(p.cfg.Exec)}, nil
 	}
 	argv := p.cfg.Command
 	if argv == nil {
@@ -219,11 +232,26 @@ func (p *ProcessStore) startLocked(ctx context.Context) error {
 		<-exited
 		p.mu.Lock()
 		if *exitErr != nil {
-			err = fmt.Errorf("%w (child: %v)", err, *exitErr)
+			err = fmt.Errorf("%w (child: %v%s)", err, *exitErr, shellStatus(*exitErr))
 		}
 		return err
 	}
 	return nil
+}
+
+// shellStatus explains the exit statuses /bin/sh gives a command it could
+// not run.
+func shellStatus(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		switch ee.ExitCode() {
+		case 126:
+			return ": the command is not executable"
+		case 127:
+			return ": command not found"
+		}
+	}
+	return ""
 }
 
 // helloPoll is how often a starting child is asked for its hello.

@@ -333,3 +333,16 @@ func TestServerSurvivesGarbage(t *testing.T) {
 		t.Fatalf("server after garbage: hello %+v (want pid %d), %v", h, ps.Pid(), err)
 	}
 }
+
+func TestExecLine(t *testing.T) {
+	for cmd, want := range map[string]string{
+		"./mystore --flag":                     "exec ./mystore --flag",
+		"PYSTORE_BUG=offset-race python3 s.py": "PYSTORE_BUG=offset-race exec python3 s.py",
+		" A=1 B=2 ./x A=3":                     " A=1 B=2 exec ./x A=3",
+		"env A=1 ./x":                          "exec env A=1 ./x",
+	} {
+		if got := execLine(cmd); got != want {
+			t.Errorf("execLine(%q) = %q, want %q", cmd, got, want)
+		}
+	}
+}

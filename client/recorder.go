@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -226,8 +227,14 @@ func (r *Recorder) Snapshot(ctx context.Context, reason string) error {
 	if err != nil {
 		return fmt.Errorf("snapshot %q: layout: %w", reason, err)
 	}
+	// A store that does not report statistics (ErrUnsupported) gets
+	// snapshots without them: its layout is still an observation.
+	var st *store.Stats
 	stats, err := r.c.Stats(ctx)
-	if err != nil {
+	switch {
+	case err == nil:
+		st = &stats
+	case !errors.Is(err, ErrUnsupported):
 		return fmt.Errorf("snapshot %q: stats: %w", reason, err)
 	}
 	if layout == nil {
@@ -238,7 +245,7 @@ func (r *Recorder) Snapshot(ctx context.Context, reason string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("snapshot %q: answered after its deadline: %w", reason, err)
 	}
-	r.RecordSnapshot(reason, &stats, layout)
+	r.RecordSnapshot(reason, st, layout)
 	return nil
 }
 

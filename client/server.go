@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,11 @@ type ServeConfig struct {
 	DurableImage bool
 	GroupCommit  time.Duration
 	SyncEveryOp  bool
+	// Declare, when not nil, is all the server declares and serves of the
+	// optional capabilities (the others answer unsupported, puts carry no
+	// placement): a minimal target, to test how warmcheck treats one.
+	// Nil: every capability.
+	Declare []Capability
 	// OnPanic is called, on the goroutine that panicked, when the store
 	// panics while serving a request. Nil means: print to stderr and
 	// os.Exit(ExitInjectedPanic or ExitStorePanic) without closing
@@ -70,7 +76,38 @@ func ServeArgs(cfg ServeConfig) []string {
 	if cfg.SyncEveryOp {
 		args = append(args, "--sync-every-op")
 	}
+	if cfg.Declare != nil {
+		args = append(args, "--declare", declareFlag(cfg.Declare))
+	}
 	return args
+}
+
+// declareFlag is the --declare value of caps: comma-separated, "none" for none.
+func declareFlag(caps []Capability) string {
+	if len(caps) == 0 {
+		return "none"
+	}
+	names := make([]string, len(caps))
+	for i, c := range caps {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ",")
+}
+
+// parseDeclare reads --declare.
+func parseDeclare(s string) ([]Capability, error) {
+	out := []Capability{}
+	if s == "none" {
+		return out, nil
+	}
+	for _, name := range strings.Split(s, ",") {
+		c := Capability(strings.TrimSpace(name))
+		if !slices.Contains(AllCapabilities, c) {
+			return nil, fmt.Errorf("unknown capability %q (known: %v)", c, AllCapabilities)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // ParseServeArgs parses the flags of `serve-store` (args after the
@@ -89,6 +126,10 @@ func ParseServeArgs(args []string, getenv func(string) string) (ServeConfig, err
 	fs.BoolVar(&cfg.DurableImage, "durable-image", false, "keep durable images for the power-loss nemesis")
 	fs.DurationVar(&cfg.GroupCommit, "group-commit", 0, "group-commit interval (0: store default)")
 	fs.BoolVar(&cfg.SyncEveryOp, "sync-every-op", false, "sync on every mutating call")
+	fs.Func("declare", "declare and serve only these optional capabilities (comma-separated, or none)", func(s string) (err error) {
+		cfg.Declare, err = parseDeclare(s)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return cfg, fmt.Errorf("%w: serve-store: %v", ErrBadConfig, err)
 	}
@@ -200,6 +241,15 @@ func builtinHello(cfg ServeConfig) Hello {
 	if cfg.DurableImage {
 		h.Capabilities = append(h.Capabilities, CapDurableImages)
 		h.DataFiles = store.DataFilePatterns()
+	}
+	if cfg.Declare != nil {
+		h.Capabilities = slices.DeleteFunc(h.Capabilities, func(c Capability) bool { return !slices.Contains(cfg.Declare, c) })
+		if !h.Has(CapDurableImages) {
+			h.DataFiles = nil
+		}
+		if !h.Has(CapFailpoints) {
+			h.Failpoints = nil
+		}
 	}
 	return h
 }

@@ -94,6 +94,10 @@ func (srv *server) handle(req *request) (resp *response) {
 		}
 	}()
 	resp = &response{Seq: req.Seq}
+	if c, ok := opCapability[req.Op]; ok && !srv.hello.Has(c) {
+		resp.Err = &wireError{Code: "unsupported", Message: fmt.Sprintf("%s needs capability %s, not declared", req.Op, c)}
+		return resp
+	}
 	var err error
 	switch req.Op {
 	case opHello:
@@ -118,6 +122,10 @@ func (srv *server) handle(req *request) (resp *response) {
 	return resp
 }
 
+// opCapability is the capability each optional operation needs.
+var opCapability = map[string]Capability{opCompact: CapCompact, opStats: CapStats, opLayout: CapLayout,
+	opArm: CapFailpoints, opDisarm: CapFailpoints, opRelease: CapFailpoints, opHits: CapFailpoints}
+
 // handleRecord runs the single-memory operations.
 func (srv *server) handleRecord(req *request, resp *response) error {
 	s := srv.s
@@ -129,7 +137,9 @@ func (srv *server) handleRecord(req *request, resp *response) error {
 			return fmt.Errorf("%w: content of %d bytes, max_content_len %d", store.ErrTooLarge, n, builtinMaxContent)
 		}
 		resp.Placement, err = s.Put(req.ID, req.Memory)
-		resp.has = rPlacement
+		if srv.hello.Has(CapPlacements) {
+			resp.has = rPlacement
+		}
 		return err
 	case opGet:
 		resp.Memory, l, err = s.Get(req.ID)
@@ -168,6 +178,9 @@ func (srv *server) handleList(req *request, resp *response) error {
 			resp.Entries[i] = entryOfLayout(&l[i])
 		}
 		resp.entryForm = placementForm
+		if !srv.hello.Has(CapPlacements) {
+			resp.entryForm = iterateForm
+		}
 		return err
 	}
 	resp.Entries = make([]wireEntry, len(es))

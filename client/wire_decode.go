@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -41,6 +42,50 @@ func decodeMap(dec *msgpack.Decoder, what string, field func(key string) error) 
 		}
 	}
 	return nil
+}
+
+// decodeKeyed is decodeMap over a message kind whose keys are names: it
+// skips unknown keys, records each known one's bit (1 << its index in
+// names) in got, and calls field with that index.
+func decodeKeyed(dec *msgpack.Decoder, what string, names []string, got *keySet, field func(i int, key string) error) error {
+	return decodeMap(dec, what, func(key string) error {
+		i := keyIndex(names, key)
+		if i < 0 {
+			return errUnknownKey
+		}
+		*got |= 1 << i
+		return field(i, key)
+	})
+}
+
+// requireAll reports the keys of names (all required) missing from got.
+func requireAll(what string, got keySet, names []string) error {
+	if miss := missing(got, 1<<len(names)-1, names); len(miss) > 0 {
+		return fmt.Errorf("%s: missing %s", what, strings.Join(miss, ", "))
+	}
+	return nil
+}
+
+// Key-value writers of the encoders. Writes go to a frame buffer and cannot
+// fail, so they return nothing.
+func encodeUintKey(enc *msgpack.Encoder, key string, v uint64) {
+	enc.EncodeString(key)
+	enc.EncodeUint(v)
+}
+
+func encodeIntKey(enc *msgpack.Encoder, key string, v int64) {
+	enc.EncodeString(key)
+	enc.EncodeInt(v)
+}
+
+func encodeStringKey(enc *msgpack.Encoder, key, v string) {
+	enc.EncodeString(key)
+	enc.EncodeString(v)
+}
+
+func encodeBoolKey(enc *msgpack.Encoder, key string, v bool) {
+	enc.EncodeString(key)
+	enc.EncodeBool(v)
 }
 
 // decodeFloat32 accepts float 32, float 64 and integers (PROTOCOL.md, "float").

@@ -51,24 +51,17 @@ func encodeEntry(enc *msgpack.Encoder, e *wireEntry, withScalars, withPlacement 
 	}
 	v := &e.Value
 	enc.EncodeMapLen(n)
-	enc.EncodeString("id")
-	enc.EncodeString(e.ID)
-	enc.EncodeString("has_content")
-	enc.EncodeBool(v.HasContent)
-	enc.EncodeString("content_xxh64")
-	enc.EncodeUint(v.ContentDigest)
-	enc.EncodeString("content_len")
-	enc.EncodeUint(uint64(v.ContentLen))
+	encodeStringKey(enc, "id", e.ID)
+	encodeBoolKey(enc, "has_content", v.HasContent)
+	encodeUintKey(enc, "content_xxh64", v.ContentDigest)
+	encodeUintKey(enc, "content_len", uint64(v.ContentLen))
 	encodeFloatKey(enc, "confidence", v.Confidence)
 	if withScalars {
-		enc.EncodeString("embedding_xxh64")
-		enc.EncodeUint(v.EmbeddingDigest)
+		encodeUintKey(enc, "embedding_xxh64", v.EmbeddingDigest)
 		encodeFloatKey(enc, "activation", v.Activation)
 		encodeFloatKey(enc, "decay_rate", v.DecayRate)
-		enc.EncodeString("created_at")
-		enc.EncodeInt(v.CreatedAt)
-		enc.EncodeString("last_access")
-		enc.EncodeInt(v.LastAccess)
+		encodeIntKey(enc, "created_at", v.CreatedAt)
+		encodeIntKey(enc, "last_access", v.LastAccess)
 	}
 	if withPlacement {
 		enc.EncodeString("placement")
@@ -215,14 +208,10 @@ var placementKeys = []string{"slot", "has_content", "offset", "length", "epoch"}
 
 func encodePlacement(enc *msgpack.Encoder, p *store.Placement) error {
 	enc.EncodeMapLen(len(placementKeys))
-	enc.EncodeString("slot")
-	enc.EncodeUint(p.Slot)
-	enc.EncodeString("has_content")
-	enc.EncodeBool(p.HasContent)
-	enc.EncodeString("offset")
-	enc.EncodeUint(p.Offset)
-	enc.EncodeString("length")
-	enc.EncodeUint(uint64(p.Length))
+	encodeUintKey(enc, "slot", p.Slot)
+	encodeBoolKey(enc, "has_content", p.HasContent)
+	encodeUintKey(enc, "offset", p.Offset)
+	encodeUintKey(enc, "length", uint64(p.Length))
 	enc.EncodeString("epoch")
 	return enc.EncodeUint(p.Epoch)
 }
@@ -230,12 +219,7 @@ func encodePlacement(enc *msgpack.Encoder, p *store.Placement) error {
 func decodePlacement(dec *msgpack.Decoder) (store.Placement, error) {
 	var p store.Placement
 	var got keySet
-	err := decodeMap(dec, "placement", func(key string) error {
-		i := keyIndex(placementKeys, key)
-		if i < 0 {
-			return errUnknownKey
-		}
-		got |= 1 << i
+	err := decodeKeyed(dec, "placement", placementKeys, &got, func(i int, key string) error {
 		var err error
 		switch key {
 		case "slot":
@@ -254,9 +238,7 @@ func decodePlacement(dec *msgpack.Decoder) (store.Placement, error) {
 		return err
 	})
 	if err == nil {
-		if miss := missing(got, 1<<len(placementKeys)-1, placementKeys); len(miss) > 0 {
-			err = fmt.Errorf("placement: missing %s", strings.Join(miss, ", "))
-		}
+		err = requireAll("placement", got, placementKeys)
 	}
 	return p, err
 }

@@ -7,20 +7,16 @@ import (
 // encodeHello writes the hello keys of has (a hello answer has them all).
 func encodeHello(enc *msgpack.Encoder, h *Hello, has keySet) {
 	if has&rProtocol != 0 {
-		enc.EncodeString("protocol")
-		enc.EncodeUint(h.Protocol)
+		encodeUintKey(enc, "protocol", h.Protocol)
 	}
 	if has&rName != 0 {
-		enc.EncodeString("name")
-		enc.EncodeString(h.Name)
+		encodeStringKey(enc, "name", h.Name)
 	}
 	if has&rVersion != 0 {
-		enc.EncodeString("version")
-		enc.EncodeString(h.Version)
+		encodeStringKey(enc, "version", h.Version)
 	}
 	if has&rPid != 0 {
-		enc.EncodeString("pid")
-		enc.EncodeUint(uint64(h.Pid))
+		encodeUintKey(enc, "pid", uint64(h.Pid))
 	}
 	if has&rCapabilities != 0 {
 		enc.EncodeString("capabilities")

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -13,8 +12,6 @@ import (
 
 // Memory keys (PROTOCOL.md, section 3.1), one bit each in a keySet.
 var memoryKeys = []string{"embedding", "confidence", "activation", "decay_rate", "created_at", "last_access", "content"}
-
-const allMemoryKeys keySet = 1<<7 - 1
 
 func encodeMemory(enc *msgpack.Encoder, m *store.Memory) error {
 	enc.EncodeMapLen(len(memoryKeys))
@@ -27,10 +24,8 @@ func encodeMemory(enc *msgpack.Encoder, m *store.Memory) error {
 	encodeFloatKey(enc, "confidence", m.Confidence)
 	encodeFloatKey(enc, "activation", m.Activation)
 	encodeFloatKey(enc, "decay_rate", m.DecayRate)
-	enc.EncodeString("created_at")
-	enc.EncodeInt(m.CreatedAt)
-	enc.EncodeString("last_access")
-	enc.EncodeInt(m.LastAccess)
+	encodeIntKey(enc, "created_at", m.CreatedAt)
+	encodeIntKey(enc, "last_access", m.LastAccess)
 	enc.EncodeString("content")
 	return enc.EncodeBytes(m.Content) // nil encodes as nil, empty as an empty bin
 }
@@ -44,12 +39,7 @@ func encodeFloatKey(enc *msgpack.Encoder, key string, v float32) {
 func decodeMemory(dec *msgpack.Decoder, what string) (store.Memory, error) {
 	var m store.Memory
 	var got keySet
-	err := decodeMap(dec, what, func(key string) error {
-		i := keyIndex(memoryKeys, key)
-		if i < 0 {
-			return errUnknownKey
-		}
-		got |= 1 << i
+	err := decodeKeyed(dec, what, memoryKeys, &got, func(_ int, key string) error {
 		var err error
 		switch key {
 		case "embedding":
@@ -75,10 +65,7 @@ func decodeMemory(dec *msgpack.Decoder, what string) (store.Memory, error) {
 	if err != nil {
 		return m, err
 	}
-	if miss := missing(got, allMemoryKeys, memoryKeys); len(miss) > 0 {
-		return m, fmt.Errorf("%s: missing %s", what, strings.Join(miss, ", "))
-	}
-	return m, nil
+	return m, requireAll(what, got, memoryKeys)
 }
 
 func keyIndex(keys []string, key string) int {

@@ -78,13 +78,10 @@ func (r *request) encode(enc *msgpack.Encoder) error {
 		n++
 	}
 	enc.EncodeMapLen(n)
-	enc.EncodeString("seq")
-	enc.EncodeUint(r.Seq)
-	enc.EncodeString("op")
-	enc.EncodeString(r.Op)
+	encodeUintKey(enc, "seq", r.Seq)
+	encodeStringKey(enc, "op", r.Op)
 	if keys&qID != 0 {
-		enc.EncodeString("id")
-		enc.EncodeString(r.ID)
+		encodeStringKey(enc, "id", r.ID)
 	}
 	if keys&qMemory != 0 {
 		enc.EncodeString("memory")
@@ -97,18 +94,15 @@ func (r *request) encode(enc *msgpack.Encoder) error {
 		encodeFloatKey(enc, "threshold", r.Threshold)
 	}
 	if keys&qFailpoint != 0 {
-		enc.EncodeString("failpoint")
-		enc.EncodeString(r.Failpoint)
+		encodeStringKey(enc, "failpoint", r.Failpoint)
 	}
 	if keys&qAction != 0 {
 		enc.EncodeString("action")
 		encodeAction(enc, r.Action)
 	}
 	if keys&qProtocol != 0 {
-		enc.EncodeString("protocol")
-		enc.EncodeUint(r.Protocol)
-		enc.EncodeString("client")
-		enc.EncodeString(r.Client)
+		encodeUintKey(enc, "protocol", r.Protocol)
+		encodeStringKey(enc, "client", r.Client)
 	}
 	return nil
 }
@@ -117,12 +111,7 @@ func (r *request) encode(enc *msgpack.Encoder) error {
 // (bad-request). Required keys are checked by checkRequest.
 func decodeRequest(dec *msgpack.Decoder) (request, error) {
 	var r request
-	err := decodeMap(dec, "request", func(key string) error {
-		i := keyIndex(requestKeyNames, key)
-		if i < 0 {
-			return errUnknownKey
-		}
-		r.has |= 1 << i
+	err := decodeKeyed(dec, "request", requestKeyNames, &r.has, func(i int, key string) error {
 		var err error
 		switch key {
 		case "seq":
@@ -169,12 +158,9 @@ func checkRequest(r *request) error {
 
 func encodeAction(enc *msgpack.Encoder, a store.Action) {
 	enc.EncodeMapLen(3)
-	enc.EncodeString("kind")
-	enc.EncodeString(a.Kind.String())
-	enc.EncodeString("delay_ns")
-	enc.EncodeInt(int64(a.Delay))
-	enc.EncodeString("times")
-	enc.EncodeUint(uint64(a.Times))
+	encodeStringKey(enc, "kind", a.Kind.String())
+	encodeIntKey(enc, "delay_ns", int64(a.Delay))
+	encodeUintKey(enc, "times", uint64(a.Times))
 }
 
 var actionKinds = []store.ActionKind{store.ActionOff, store.ActionPanic, store.ActionSleep, store.ActionPause, store.ActionError}

@@ -85,19 +85,15 @@ func (r *response) encode(enc *msgpack.Encoder) error {
 		r.has = rSeq | rError
 	}
 	enc.EncodeMapLen(bits.OnesCount32(uint32(r.has)))
-	enc.EncodeString("seq")
-	enc.EncodeUint(r.Seq)
+	encodeUintKey(enc, "seq", r.Seq)
 	if r.has&rError != 0 {
 		enc.EncodeString("error")
 		enc.EncodeMapLen(2)
-		enc.EncodeString("code")
-		enc.EncodeString(r.Err.Code)
-		enc.EncodeString("message")
-		enc.EncodeString(r.Err.Message)
+		encodeStringKey(enc, "code", r.Err.Code)
+		encodeStringKey(enc, "message", r.Err.Message)
 	}
 	if r.has&rFound != 0 {
-		enc.EncodeString("found")
-		enc.EncodeBool(r.Found)
+		encodeBoolKey(enc, "found", r.Found)
 	}
 	if r.has&rMemory != 0 {
 		enc.EncodeString("memory")
@@ -136,12 +132,7 @@ func (r *response) encode(enc *msgpack.Encoder) error {
 // carry. Which result keys the op needs is checked by the caller.
 func decodeResponse(dec *msgpack.Decoder, entries keySet) (response, error) {
 	var r response
-	err := decodeMap(dec, "response", func(key string) error {
-		i := keyIndex(responseKeyNames, key)
-		if i < 0 {
-			return errUnknownKey
-		}
-		r.has |= 1 << i
+	err := decodeKeyed(dec, "response", responseKeyNames, &r.has, func(i int, key string) error {
 		var err error
 		switch key {
 		case "seq":
@@ -221,12 +212,7 @@ func decodeCompaction(dec *msgpack.Decoder) (store.CompactionStats, error) {
 	var c store.CompactionStats
 	var got keySet
 	fields := []*uint64{&c.Epoch, &c.BytesBefore, &c.BytesAfter, &c.BytesReclaimed, &c.Moved}
-	err := decodeMap(dec, "compaction", func(key string) error {
-		i := keyIndex(compactionKeys, key)
-		if i < 0 {
-			return errUnknownKey
-		}
-		got |= 1 << i
+	err := decodeKeyed(dec, "compaction", compactionKeys, &got, func(i int, key string) error {
 		n, err := dec.DecodeInt64()
 		if i < len(fields) {
 			*fields[i] = uint64(n)
@@ -235,8 +221,8 @@ func decodeCompaction(dec *msgpack.Decoder) (store.CompactionStats, error) {
 		}
 		return err
 	})
-	if miss := missing(got, 1<<len(fields)-1, compactionKeys); err == nil && len(miss) > 0 {
-		err = fmt.Errorf("compaction: missing %s", strings.Join(miss, ", "))
+	if err == nil {
+		err = requireAll("compaction", got&(1<<len(fields)-1), compactionKeys[:len(fields)]) // duration_ns is optional
 	}
 	return c, err
 }
@@ -265,12 +251,7 @@ func decodeStats(dec *msgpack.Decoder) (store.Stats, error) {
 	var s store.Stats
 	var got keySet
 	fields := statsFields(&s)
-	err := decodeMap(dec, "stats", func(key string) error {
-		i := keyIndex(statsKeys, key)
-		if i < 0 {
-			return errUnknownKey
-		}
-		got |= 1 << i
+	err := decodeKeyed(dec, "stats", statsKeys, &got, func(i int, key string) error {
 		var err error
 		if fields[i] == nil {
 			s.Fragmentation, err = dec.DecodeFloat64()
@@ -279,8 +260,8 @@ func decodeStats(dec *msgpack.Decoder) (store.Stats, error) {
 		}
 		return err
 	})
-	if miss := missing(got, 1<<len(statsKeys)-1, statsKeys); err == nil && len(miss) > 0 {
-		err = fmt.Errorf("stats: missing %s", strings.Join(miss, ", "))
+	if err == nil {
+		err = requireAll("stats", got, statsKeys)
 	}
 	return s, err
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/warmcheck/warmcheck/client"
@@ -23,6 +25,9 @@ type Config struct {
 	StartTimeout time.Duration
 	// Stderr receives the target's stderr (nil: discarded).
 	Stderr io.Writer
+	// Only, when not empty, names the checks to run (CheckNames); the
+	// handshake always runs.
+	Only []string
 }
 
 // Status is the outcome of one conformance check.
@@ -58,8 +63,20 @@ func (r *Report) Conformant() bool {
 	return len(r.Results) > 0
 }
 
-// ErrNoCommand: Config.Exec is empty.
-var ErrNoCommand = errors.New("conformance: no target command")
+// Errors of a bad Config.
+var (
+	ErrNoCommand    = errors.New("conformance: no target command")
+	ErrUnknownCheck = errors.New("conformance: unknown check")
+)
+
+// CheckNames are the checks in the order they run.
+func CheckNames() []string {
+	out := make([]string, len(allChecks))
+	for i, c := range allChecks {
+		out[i] = c.name
+	}
+	return out
+}
 
 // Run starts the target in a fresh data directory and runs every check in
 // order. The error is for a bad Config only; a target that does not start
@@ -67,6 +84,11 @@ var ErrNoCommand = errors.New("conformance: no target command")
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Exec == "" {
 		return nil, ErrNoCommand
+	}
+	for _, n := range cfg.Only {
+		if !slices.Contains(CheckNames(), n) {
+			return nil, fmt.Errorf("%w: %q (known: %s)", ErrUnknownCheck, n, strings.Join(CheckNames(), ", "))
+		}
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
@@ -88,6 +110,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	s := &session{ctx: ctx, cfg: cfg, proc: p, c: p.Client(), hello: p.Hello()}
 	rep.Hello = s.hello
 	for _, c := range allChecks {
+		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, c.name) {
+			continue
+		}
 		err := c.run(s)
 		var sk skip
 		switch {

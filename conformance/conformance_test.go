@@ -8,10 +8,10 @@ import (
 )
 
 // testTarget is this test binary as a target in the given fake mode.
-func testTarget(t *testing.T, mode string, timeout time.Duration) *Report {
+func testTarget(t *testing.T, mode string, timeout time.Duration, only ...string) *Report {
 	t.Helper()
 	exe := "'" + strings.ReplaceAll(testExecutable(t), "'", `'\''`) + "'"
-	rep, err := Run(context.Background(), Config{Exec: exe, Env: []string{fakeEnv + "=" + mode}, Timeout: timeout, StartTimeout: 20 * time.Second})
+	rep, err := Run(context.Background(), Config{Exec: exe, Env: []string{fakeEnv + "=" + mode}, Timeout: timeout, StartTimeout: 20 * time.Second, Only: only})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +36,21 @@ func TestBuiltinStoreIsConformant(t *testing.T) {
 	}
 }
 
+// A target that declares no optional capability is conformant when it
+// answers the undeclared operations with unsupported; only the placements
+// check, which has nothing to look at, is skipped.
+func TestMinimalTargetIsConformant(t *testing.T) {
+	rep := testTarget(t, "minimal", 5*time.Second)
+	if !rep.Conformant() || len(rep.Hello.Capabilities) != 0 {
+		t.Fatalf("minimal target: conformant %v, capabilities %v", rep.Conformant(), rep.Hello.Capabilities)
+	}
+	for _, r := range rep.Results {
+		if (r.Status == Skipped) != (r.Name == "placements") {
+			t.Errorf("%s: %s %s", r.Name, r.Status, r.Message)
+		}
+	}
+}
+
 // Each broken target fails the check that guards the broken rule, with a
 // message that says what is wrong.
 func TestBrokenTargetsFail(t *testing.T) {
@@ -54,7 +69,7 @@ func TestBrokenTargetsFail(t *testing.T) {
 			if timeout == 0 {
 				timeout = 5 * time.Second
 			}
-			rep := testTarget(t, c.mode, timeout)
+			rep := testTarget(t, c.mode, timeout, c.check)
 			if rep.Conformant() {
 				t.Fatal("a broken target passed")
 			}

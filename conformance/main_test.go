@@ -21,16 +21,21 @@ import (
 )
 
 // fakeEnv makes the test binary a target: "builtin" serves the built-in
-// store; any other value is a broken proxy in front of it (see breakAnswer).
+// store, "minimal" the same declaring no optional capability; any other
+// value is a broken proxy in front of it (see breakAnswer).
 const fakeEnv = "WARMCHECK_CONFORMANCE_FAKE"
 
 func TestMain(m *testing.M) {
 	switch mode := os.Getenv(fakeEnv); mode {
 	case "":
 		os.Exit(m.Run())
-	case "builtin":
+	case "builtin", "minimal":
+		var args []string
+		if mode == "minimal" { // no optional capability at all
+			args = []string{"--declare", "none"}
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		code := client.ServeMain(ctx, nil, os.Stderr)
+		code := client.ServeMain(ctx, args, os.Stderr)
 		stop()
 		os.Exit(code)
 	default:

@@ -54,27 +54,56 @@ type Header struct {
 	// free run (the Go runtime's scheduler), set for a controlled one, where
 	// it and the seed reproduce the interleaving.
 	Schedule *Schedule `msgpack:"schedule,omitempty" json:"schedule,omitempty"`
-	// Target is the store under test as a child process speaking
-	// PROTOCOL.md: how it was started and what its hello declared. Absent
-	// for the built-in store in process and in older histories: every
-	// capability.
+	// Target describes the store under test when it is not the built-in
+	// store in this process: the built-in store or an exec target in a
+	// child process (PROTOCOL.md), or a user's Go store (package
+	// warmtest). Absent for the built-in store in process and in older
+	// histories, which report everything.
 	Target *Target `msgpack:"target,omitempty" json:"target,omitempty"`
 }
 
-// Target describes a store driven through PROTOCOL.md.
+// Target is a store under test and what it reports. Checks that need data
+// it does not report are not evaluated (Header.Reports).
 type Target struct {
-	Kind         string   `msgpack:"kind" json:"kind"`                           // "builtin" or "exec"
-	Command      string   `msgpack:"command,omitempty" json:"command,omitempty"` // exec: the command line
-	Name         string   `msgpack:"name" json:"name"`                           // the hello's name
-	Version      string   `msgpack:"version,omitempty" json:"version,omitempty"` // the hello's version
-	Protocol     uint32   `msgpack:"protocol" json:"protocol"`
+	Kind    string `msgpack:"kind" json:"kind"`                           // TargetBuiltin, TargetExec or TargetGo
+	Command string `msgpack:"command,omitempty" json:"command,omitempty"` // exec: the command line
+	Name    string `msgpack:"name" json:"name"`                           // the store's own name (a target's hello)
+	Version string `msgpack:"version,omitempty" json:"version,omitempty"` // the hello's version
+	// Protocol is the PROTOCOL.md version a child process spoke (0: none).
+	Protocol uint32 `msgpack:"protocol,omitempty" json:"protocol,omitempty"`
+	// Capabilities lists what the store reports beyond its operations'
+	// values, by PROTOCOL.md's capability names: ReportsPlacements,
+	// ReportsLayout, ReportsStats (and the protocol's others: compact,
+	// failpoints, durable-images). Empty: none of them.
 	Capabilities []string `msgpack:"capabilities" json:"capabilities"`
 }
 
-// Lacks reports whether the history's target declared no capability c
-// (PROTOCOL.md, section 5): false when there is no Target.
-func (h Header) Lacks(c string) bool {
-	return h.Target != nil && !slices.Contains(h.Target.Capabilities, c)
+// Target kinds and what a target may report.
+const (
+	// TargetBuiltin: warmcheck's own store in a child process.
+	TargetBuiltin = "builtin"
+	// TargetExec: a user's store server started by warmcheck (--target exec).
+	TargetExec = "exec"
+	// TargetGo: a Go store driven in process through package warmtest.
+	TargetGo = "go"
+	// ReportsPlacements: each ok put's output carries where the memory
+	// landed (slot, content offset, length, epoch), with the built-in
+	// store's rules (one live memory per slot, append-only content within
+	// an epoch); layout entries carry placements too.
+	ReportsPlacements = "placements"
+	// ReportsLayout: snapshots list every live memory with its value (an
+	// exec target without the layout op is listed with iterate, and is
+	// recorded with it).
+	ReportsLayout = "layout"
+	// ReportsStats: snapshots carry the store's statistics (PROTOCOL.md's
+	// stats, with the built-in store's meanings).
+	ReportsStats = "stats"
+)
+
+// Reports says whether the store under test reports what (ReportsPlacements,
+// ReportsLayout, ReportsStats): always for the built-in store (no Target).
+func (h Header) Reports(what string) bool {
+	return h.Target == nil || slices.Contains(h.Target.Capabilities, what)
 }
 
 // Schedule describes a controlled interleaving (package sched).

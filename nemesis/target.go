@@ -100,14 +100,15 @@ func (t *ChildTarget) Mode() string          { return "process" }
 func (t *ChildTarget) Client() client.Client { return t.p.Client() }
 
 // HasFailpoints: the child declared capability failpoints and knows every
-// failpoint of the built-in catalogue (the faults pick among them).
+// failpoint of the built-in catalogue that a fault can arm (the faults pick
+// among them); recovery runs before the child answers, so no fault arms it.
 func (t *ChildTarget) HasFailpoints() bool {
 	h := t.p.Hello()
 	if !h.Has(client.CapFailpoints) {
 		return false
 	}
 	for _, fp := range store.AllFailpoints() {
-		if !slices.Contains(h.Failpoints, string(fp.Name)) {
+		if fp.Name != store.FailRecovery && !slices.Contains(h.Failpoints, string(fp.Name)) {
 			return false
 		}
 	}

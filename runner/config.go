@@ -62,6 +62,9 @@ type Config struct {
 	// history into the given path (cmd/warmcheck passes bench.PlotLatency;
 	// runner does not import bench, which may itself drive runs).
 	Plot func(events []history.Event, path string) error
+	// External, when set, is the store under test instead of the built-in
+	// one (target_external.go).
+	External *External
 }
 
 // Defaults of a run.
@@ -157,6 +160,11 @@ func Resolve(c Config) (*Resolved, error) {
 	case r.Recipe != nil:
 		asked = append([]string{}, r.Recipe.Nemeses...)
 	}
+	if c.External != nil {
+		if asked, err = resolveExternal(c, wl, asked); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkFaults(asked, r.Mode); err != nil {
 		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
 	}
@@ -251,8 +259,8 @@ type configJSON struct {
 	Schedule   string            `json:"schedule"`
 	Sched      *history.Schedule `json:"schedule_params,omitempty"`
 	StartedUTC string            `json:"started_utc"`
-	// Target is the store under test in a child process (absent: the
-	// built-in store in process), as in the history header.
+	// Target is the store under test when it is not the built-in one in
+	// process, as in the history header.
 	Target *history.Target `json:"target,omitempty"`
 }
 
@@ -277,6 +285,9 @@ func (r *Resolved) configJSON(started time.Time, tgt *history.Target) configJSON
 // RerunCommand is the command line that repeats this run's operations and
 // fault schedule.
 func (r *Resolved) RerunCommand() string {
+	if r.External != nil {
+		return r.externalRerun()
+	}
 	s := fmt.Sprintf("warmcheck run --workload %s --seed %d --mode %s --workers %d", r.Workload.Name, r.Seed, r.Mode, r.Plan.Params.Workers)
 	if r.Duration > 0 {
 		s += " --duration " + r.Duration.String()

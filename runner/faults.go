@@ -68,7 +68,11 @@ func newFaultSchedule(r *Resolved, t *target, rec *client.Recorder, log hclog.Lo
 		return nil, err
 	}
 	if err := nemesis.CheckSupported(r.Faults, nt); err != nil {
-		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+		hint := ""
+		if r.Nemeses == nil {
+			hint = fmt.Sprintf(" (these are workload %s's own faults: name the ones to run with --nemesis)", r.Workload.Name)
+		}
+		return nil, fmt.Errorf("%w: --nemesis: %w%s", ErrConfig, err, hint)
 	}
 	s, err := nemesis.NewScheduler(r.scheduleOptions())
 	if err != nil {

@@ -186,7 +186,9 @@ func record(ctx context.Context, r *Resolved, dir string, started time.Time, log
 	snapsDone := make(chan struct{})
 	go func() {
 		defer close(snapsDone)
-		periodicSnapshots(loadCtx, rec, r.Plan.Params.SnapshotEvery, r.OpTimeout, log)
+		if r.reportsLayout() {
+			periodicSnapshots(loadCtx, rec, r.Plan.Params.SnapshotEvery, r.OpTimeout, log)
+		}
 	}()
 
 	out := &Outcome{}
@@ -208,7 +210,9 @@ func record(ctx context.Context, r *Resolved, dir string, started time.Time, log
 	}
 	prog.Stop()
 
-	if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
+	if !r.reportsLayout() {
+		log.Info("no final snapshot: the store does not report its layout")
+	} else if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
 		log.Warn("no final snapshot", "error", err)
 		out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
 	}
@@ -259,24 +263,34 @@ func periodicSnapshots(ctx context.Context, rec *client.Recorder, period, timeou
 
 // header is the history header of r, whose store under test is tgt (nil: the built-in store in process).
 func header(r *Resolved, tgt *history.Target) history.Header {
-	h := history.Header{
+	return history.Header{
 		Seed: r.Seed, Workload: r.Workload.Name, Workers: r.Plan.Params.Workers, Ops: r.Plan.Params.Ops,
 		Faults: r.Faults, Bug: r.Bug, Mode: string(r.Mode), FaultModel: faultModel(r),
 		WarmcheckVersion: r.Version, GoVersion: runtime.Version(), PorcupineVersion: depVersion("github.com/anishathalye/porcupine"),
 		StartedUnixNanos: time.Now().UnixNano(),
-		Sync:             fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit),
+		Sync:             syncPolicy(r),
 		Preload:          r.Plan.Params.Preload, DurationNanos: int64(r.Duration), OpTimeoutNanos: int64(r.OpTimeout),
 		Schedule: r.scheduleHeader(), Target: tgt,
 	}
-	if r.Exec != "" {
-		h.Sync = "the target's own policy; a sync operation makes what was acknowledged before it durable (PROTOCOL.md)"
+}
+
+// syncPolicy is the store's sync policy during the run, as the header
+// states it.
+func syncPolicy(r *Resolved) string {
+	switch {
+	case r.External != nil:
+		return "the store's own; sync operations call its Sync"
+	case r.Exec != "":
+		return "the target's own policy; a sync operation makes what was acknowledged before it durable (PROTOCOL.md)"
 	}
-	return h
+	return fmt.Sprintf("group commit every %v (store default); sync operations sync at once", store.DefaultGroupCommit)
 }
 
 // faultModel says in one line what the run's faults can do to the store.
 func faultModel(r *Resolved) string {
 	switch {
+	case r.External != nil:
+		return "a Go store in process (warmtest): faults act through its operations only (compaction); a panic in the store ends its operation info; no crash"
 	case r.Exec != "":
 		return "target in a child process (exec): pause is SIGSTOP/SIGCONT of its process group, kill is SIGKILL and restart, power loss rebuilds its data files from their durable images; failpoint faults only if it declares failpoints"
 	case r.Mode == "process":

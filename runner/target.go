@@ -45,8 +45,10 @@ func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Sc
 	if r.Bug != "" {
 		bugs = []store.Bug{store.Bug(r.Bug)}
 	}
-	switch r.Mode {
-	case workload.InProcess:
+	switch {
+	case r.External != nil:
+		t.client = client.Bounded(r.External.Client)
+	case r.Mode == workload.InProcess:
 		t.failpoints = store.NewFailpoints()
 		st, err := store.Open(t.dir, store.Options{Bugs: bugs, Failpoints: t.failpoints, Logger: log.Named("store"), Scheduler: sch,
 			// No crash is simulated in process: a controlled run's Syncs keep
@@ -58,7 +60,7 @@ func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Sc
 		t.store = st
 		t.inproc = client.NewInProcess(st)
 		t.client = t.inproc
-	case workload.Process:
+	case r.Mode == workload.Process:
 		if err := t.openProcess(r, bugs, log); err != nil {
 			return nil, err
 		}

@@ -2,16 +2,18 @@ package runner
 
 import (
 	"fmt"
+
+	"github.com/warmcheck/warmcheck/client"
 	"strings"
 
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/workload"
 )
 
-// Target kinds as --target names them and the history header records them.
+// Target kinds as --target names them (history.TargetBuiltin, TargetExec).
 const (
-	TargetBuiltin = "builtin"
-	TargetExec    = "exec"
+	TargetBuiltin = history.TargetBuiltin
+	TargetExec    = history.TargetExec
 )
 
 // parseTarget reads --target: "" or "builtin" is the built-in store (""
@@ -65,21 +67,30 @@ func shellQuote(s string) string {
 }
 
 // describeTarget is the header's and config.json's account of the store
-// under test: nil for the built-in store in process; the hello for a child
-// (hello nil: not started yet, kind and command only).
+// under test: nil for the built-in store in process; an external store's
+// own; the hello for a child (t nil: not started yet, kind and command
+// only). A child without the layout op is recorded with layout: its
+// snapshots list every live memory all the same, by iterate
+// (client.Remote.Layout).
 func (r *Resolved) describeTarget(t *target) *history.Target {
-	if r.Mode != workload.Process {
+	switch {
+	case r.External != nil:
+		return r.targetHeader()
+	case r.Mode != workload.Process:
 		return nil
 	}
-	d := &history.Target{Kind: TargetBuiltin}
+	d := &history.Target{Kind: history.TargetBuiltin}
 	if r.Exec != "" {
-		d.Kind, d.Command = TargetExec, r.Exec
+		d.Kind, d.Command = history.TargetExec, r.Exec
 	}
 	if t == nil || t.proc == nil {
 		return d
 	}
 	if h := t.proc.Hello(); h != nil {
 		d.Name, d.Version, d.Protocol, d.Capabilities = h.Name, h.Version, uint32(h.Protocol), h.CapabilityNames()
+		if !h.Has(client.CapLayout) {
+			d.Capabilities = append(d.Capabilities, history.ReportsLayout)
+		}
 	}
 	return d
 }

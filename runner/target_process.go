@@ -57,5 +57,8 @@ func (t *target) nemesisTarget() (nemesis.Target, error) {
 	if t.proc != nil {
 		return nemesis.NewChildTarget(t.proc), nil
 	}
+	if t.inproc == nil { // an external store
+		return externalTarget{c: t.client}, nil
+	}
 	return nemesis.NewInProcessTarget(t.inproc, t.failpoints), nil
 }

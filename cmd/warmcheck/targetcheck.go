@@ -28,6 +28,7 @@ func targetCheckCommand() *cli.Command {
 			&cli.StringFlag{Name: "target", Usage: "exec:'CMD ARGS': the store server to check (required)"},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "bound on every request"},
 			&cli.BoolFlag{Name: "verbose", Usage: "copy the target's stderr to stderr"},
+			&cli.StringSliceFlag{Name: "check", Usage: "run only this check (repeatable): " + strings.Join(conformance.CheckNames(), ", ")},
 		},
 		Action: targetCheckAction,
 	}
@@ -44,7 +45,7 @@ func targetCheckAction(c *cli.Context) error {
 	if c.Duration("timeout") <= 0 {
 		return usageError{errors.New("--timeout must be positive")}
 	}
-	cfg := conformance.Config{Exec: strings.TrimSpace(cmd), Timeout: c.Duration("timeout")}
+	cfg := conformance.Config{Exec: strings.TrimSpace(cmd), Timeout: c.Duration("timeout"), Only: c.StringSlice("check")}
 	if c.Bool("verbose") {
 		cfg.Stderr = os.Stderr
 	} else {
