@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 
-from store_errors import BadRequest, StoreError
+from store_errors import BadRequest, Injected, UnknownFailpoint
 
 # name -> where it fires in pystore
 POINTS = {
@@ -23,14 +23,6 @@ POINTS = {
 }
 KINDS = ("off", "panic", "sleep", "pause", "error")
 PANIC_EXIT = 86
-
-
-class UnknownFailpoint(StoreError):
-    code, definite = "unknown-failpoint", True
-
-
-class Injected(StoreError):
-    code = "injected"
 
 
 class Armed:

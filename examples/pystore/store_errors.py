@@ -15,43 +15,19 @@ class StoreError(Exception):
         self.message = message
 
 
-class BadRequest(StoreError):
-    code, definite = "bad-request", True
+def _error(name, code, definite, doc):
+    return type(name, (StoreError,), {"code": code, "definite": definite, "__doc__": doc})
 
 
-class Unsupported(StoreError):
-    code, definite = "unsupported", True
-
-
-class BadID(StoreError):
-    code, definite = "bad-id", True
-
-
-class BadEmbedding(StoreError):
-    code, definite = "bad-embedding", True
-
-
-class TooLarge(StoreError):
-    code, definite = "too-large", True
-
-
-class CompactionInProgress(StoreError):
-    code, definite = "compaction-in-progress", True
-
-
-class Closed(StoreError):
-    code, definite = "closed", True
-
-
-class NoSpace(StoreError):
-    code, definite = "no-space", True
-
-
-class Corrupt(StoreError):
-    """The files on disk are not a store this code can open."""
-
-    code = "corrupt"
-
-
-class IOFailure(StoreError):
-    code = "io"
+BadRequest = _error("BadRequest", "bad-request", True, "A malformed request (missing or mistyped key, unknown op).")
+Unsupported = _error("Unsupported", "unsupported", True, "An op or capability pystore does not implement.")
+BadID = _error("BadID", "bad-id", True, "An id empty or longer than max_id_len.")
+BadEmbedding = _error("BadEmbedding", "bad-embedding", True, "An embedding neither nil nor 4 * 768 bytes.")
+TooLarge = _error("TooLarge", "too-large", True, "Content longer than max_content_len.")
+CompactionInProgress = _error("CompactionInProgress", "compaction-in-progress", True, "A compact while another runs.")
+Closed = _error("Closed", "closed", True, "The store is closed; nothing was done.")
+NoSpace = _error("NoSpace", "no-space", True, "A file could not grow; nothing of the put stays behind.")
+Corrupt = _error("Corrupt", "corrupt", False, "The files on disk are not a store this code can open.")
+IOFailure = _error("IOFailure", "io", False, "A read, write or sync of a data file failed.")
+UnknownFailpoint = _error("UnknownFailpoint", "unknown-failpoint", True, "A failpoint name pystore does not know.")
+Injected = _error("Injected", "injected", False, "An armed failpoint made the operation fail.")
