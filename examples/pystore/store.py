@@ -96,6 +96,7 @@ class Store:
         self.compactions, self.bytes_reclaimed = state.compactions, state.bytes_reclaimed
         self.torn_discarded = state.torn_discarded
         self.retired = []  # content files compaction deleted, open for readers until close
+        self.syncs_begun = self.syncs_done = 0  # numbers of syncs begun and completed (sync_lock)
 
     # --- writes -------------------------------------------------------------
 
@@ -279,10 +280,18 @@ class Store:
 
     def sync(self):
         """Makes every write that returned before it durable, then frees the
-        slots their successors replaced: zeroed and synced before reuse."""
+        slots their successors replaced: zeroed and synced before reuse.
+        Group commit: syncs are numbered as they begin; one that began after
+        this call and completed covered the same writes, so this one returns."""
+        ticket = self.syncs_begun
         with self.sync_lock:
+            if self.syncs_done > ticket:
+                self.check_open()
+                return
             with self.lock:
                 self.check_open()
+                self.syncs_begun += 1
+                number = self.syncs_begun
                 freeing, self.pending_free = self.pending_free, []
                 contents = list(self.contents.values())
             try:
@@ -291,6 +300,7 @@ class Store:
                 with self.lock:  # freed by the next sync instead
                     self.pending_free.extend(freeing)
                 raise
+            self.syncs_done = number
             with self.lock:
                 self.free_slots.extend(freeing)
 

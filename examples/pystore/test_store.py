@@ -180,6 +180,19 @@ class StoreTest(unittest.TestCase):
         self.assertIsNone(s.get("a"))
         self.assertEqual(s.stats()["slots_in_use"], 0)
 
+    def test_sync_waiting_behind_a_later_sync_shares_it(self):
+        s = self.open()
+        s.put("a", memory(1))
+        ticket = s.syncs_begun
+        s.sync()  # began after the ticket was drawn: covers a call holding it
+        done = s.syncs_done
+        s.syncs_begun = ticket  # a call that drew its ticket before that sync
+        s.sync()
+        self.assertEqual(s.syncs_done, done)  # shared, not run again
+        s.syncs_begun = done
+        s.sync()
+        self.assertEqual(s.syncs_done, done + 1)  # a call after it runs its own
+
     def test_closed_store_refuses(self):
         s = self.open()
         s.close()
