@@ -1,12 +1,15 @@
 package runner
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors; match them with errors.Is. A configuration error is the
 // user's (exit 3); the others are the run's.
 var (
 	ErrConfig     = errors.New("runner: bad configuration")
-	ErrUnknownBug = errors.New("runner: unknown seeded bug")
+	ErrUnknownBug = errors.New("unknown seeded bug")
 	ErrRunDir     = errors.New("runner: cannot write the run directory")
 	ErrHistory    = errors.New("runner: cannot record the history")
 	ErrStore      = errors.New("runner: cannot start the store")
@@ -16,3 +19,15 @@ var (
 	// os), whose interleaving was not recorded.
 	ErrNotReplayable = errors.New("not a controlled run: its interleaving was not recorded (rerun it with --schedule pct or random)")
 )
+
+// configError is a configuration error: its message is the flag and what
+// is wrong with it, without ErrConfig's words (the CLI says whose error it
+// is by the exit code); errors.Is matches ErrConfig and the cause.
+type configError struct{ err error }
+
+func (e configError) Error() string   { return e.err.Error() }
+func (e configError) Unwrap() []error { return []error{ErrConfig, e.err} }
+
+func configErrorf(format string, args ...any) error {
+	return configError{fmt.Errorf(format, args...)}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -49,6 +48,10 @@ type Outcome struct {
 	Plot string `json:"plot,omitempty"`
 	// Schedule is set for a controlled run (schedule.go).
 	Schedule *ScheduleOutcome `json:"schedule,omitempty"`
+	// Interrupted: the run was cancelled (Ctrl-C) while the workers ran;
+	// its history is closed and readable, the checks did not run and the
+	// verdict is unknown.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	loadStart, loadEnd int64 // ns since run start: the workers' phase
 }
@@ -74,11 +77,7 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 		return nil, fmt.Errorf("%w: %v", ErrRunDir, err)
 	}
 	defer logFile.Close()
-	var logOut io.Writer = logFile
-	if r.Progress != nil && !r.Terminal {
-		logOut = io.MultiWriter(logFile, r.Progress)
-	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "warmcheck", Output: logOut, Level: hclog.Info})
+	log := newRunLogger(logFile, r)
 	log.Info("run starting", "dir", dir, "workload", r.Workload.Name, "seed", r.Seed, "mode", r.Mode,
 		"faults", r.Faults, "bug", r.Bug, "workers", r.Plan.Params.Workers, "ops", r.Plan.Params.Ops)
 	if err := writeJSON(filepath.Join(dir, ConfigFile), r.configJSON(started)); err != nil {
@@ -91,6 +90,10 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 		return nil, err
 	}
 	out.Dir, out.Seed, out.Rerun = dir, r.Seed, r.RerunCommand()
+	out.Interrupted = ctx.Err() != nil
+	if out.Interrupted {
+		log.Warn("interrupted: the checks do not run; judge the history with warmcheck analyze", "dir", dir)
+	}
 
 	in, err := readInput(filepath.Join(dir, HistoryFile), dir)
 	if err != nil {
@@ -108,14 +111,16 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 		return nil, err
 	}
 	out.Latency = Latencies(events, out.loadStart, out.loadEnd)
-	if !r.Sched.Controlled() { // one task at a time: latencies are the scheduler's, not the store's
+	if !r.Sched.Controlled() && !out.Interrupted { // one task at a time: latencies are the scheduler's, not the store's
 		out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)
 	}
+	// The checks and targets are the command's output; the log keeps them
+	// at debug, for the log file.
 	for _, c := range out.Report.Checks {
-		log.Info("check", "name", c.Name, "verdict", c.Verdict, "summary", c.Summary)
+		log.Debug("check", "name", c.Name, "verdict", c.Verdict, "summary", c.Summary)
 	}
 	for _, f := range out.Findings {
-		log.Info("target", "target", f.Target, "measured", f.Measured, "met", f.Met, "note", f.Note)
+		log.Debug("target", "target", f.Target, "measured", f.Measured, "met", f.Met, "note", f.Note)
 	}
 	if r.Plot != nil && !r.Sched.Controlled() {
 		if err := r.Plot(events, filepath.Join(dir, PlotFile)); err != nil {
@@ -201,7 +206,9 @@ func record(ctx context.Context, r *Resolved, dir string, log hclog.Logger) (*Ou
 	}
 	prog.Stop()
 
-	if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
+	// After an interrupt too: the store is still open, and analyze needs
+	// its final state.
+	if err := snapshot(context.WithoutCancel(ctx), rec, "final", r.OpTimeout+time.Second); err != nil {
 		log.Warn("no final snapshot", "error", err)
 		out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
 	}

@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,7 +33,7 @@ func shrinkAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError{fmt.Errorf("shrink takes one RUN_DIR (flags first), got %q", c.Args().Slice())}
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(c.Context)
 	defer stop()
 	res, err := runner.Shrink(ctx, c.Args().First(), c.String("out"), runner.ShrinkOptions{
 		Schedules: c.Int("schedules"), Budget: c.Duration("budget"), Progress: c.App.ErrWriter})
