@@ -20,10 +20,14 @@ func (r *Resolved) DescribeLoad() string {
 		parts = append(parts, plural.Count(p.Preload, "preload put", "preload puts")+" by worker 0")
 	}
 	workers := plural.Count(p.Workers, "worker", "workers")
+	then := ""
+	if len(parts) > 0 {
+		then = "then "
+	}
 	if r.Duration > 0 {
-		parts = append(parts, "then as many operations as "+workers+" issue in "+r.Duration.String())
+		parts = append(parts, then+"as many operations as "+workers+" issue in "+r.Duration.String())
 	} else {
-		parts = append(parts, fmt.Sprintf("then %s over %s", plural.Count(p.Ops, "operation", "operations"), workers))
+		parts = append(parts, fmt.Sprintf("%s%s over %s", then, plural.Count(p.Ops, "operation", "operations"), workers))
 	}
 	if p.ReadBack && p.Mix.Put > 0 {
 		parts = append(parts, "then each worker gets every id it put")

@@ -44,18 +44,16 @@ func quiet(c *cli.Context) bool {
 // logLevel is the level of log lines on stderr: Off with -q, the
 // --log-level given, else hclog.NoLevel (the command's default).
 func logLevel(c *cli.Context) (hclog.Level, error) {
+	level := hclog.NoLevel
+	if x := lineageSet(c, "log-level"); x != nil {
+		if level = hclog.LevelFromString(x.String("log-level")); level == hclog.NoLevel {
+			return level, fmt.Errorf("%w, got %q", errLogLevel, x.String("log-level"))
+		}
+	}
 	if quiet(c) {
 		return hclog.Off, nil
 	}
-	x := lineageSet(c, "log-level")
-	if x == nil {
-		return hclog.NoLevel, nil
-	}
-	l := hclog.LevelFromString(x.String("log-level"))
-	if l == hclog.NoLevel {
-		return l, fmt.Errorf("%w, got %q", errLogLevel, x.String("log-level"))
-	}
-	return l, nil
+	return level, nil
 }
 
 // newLogger is a command's logger on stderr at the chosen level (Info by

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 
@@ -31,6 +32,11 @@ func runApp(args []string) int { return runAppIO(args, os.Stdout, os.Stderr) }
 // calls os.Exit itself so that tests can drive it. Results go to stdout;
 // errors (one line each), logs and progress to stderr.
 func runAppIO(args []string, stdout, stderr io.Writer) int {
+	return runAppContext(context.Background(), args, stdout, stderr)
+}
+
+// runAppContext is runAppIO under ctx: cancelling it is what Ctrl-C does.
+func runAppContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := &cli.App{
 		Name:                 "warmcheck",
 		Usage:                "prove, or disprove, that a memory-mapped warm-tier store is correct",
@@ -45,7 +51,7 @@ func runAppIO(args []string, stdout, stderr io.Writer) int {
 		Action:               noCommand,
 		Commands:             withConventions(commands()),
 	}
-	return exitCode(app.Run(args), stderr)
+	return exitCode(app.RunContext(ctx, args), stderr)
 }
 
 // commands lists every subcommand; each lives in its own file.
