@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/warmcheck/warmcheck/internal/plural"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // DescribeLoad says in one line what the workers will do, so that the
@@ -17,9 +17,9 @@ func (r *Resolved) DescribeLoad() string {
 	p := r.Plan.Params
 	var parts []string
 	if p.Preload > 0 {
-		parts = append(parts, plural.Count(p.Preload, "preload put", "preload puts")+" by worker 0")
+		parts = append(parts, humanfmt.Count(p.Preload, "preload put", "preload puts")+" by worker 0")
 	}
-	workers := plural.Count(p.Workers, "worker", "workers")
+	workers := humanfmt.Count(p.Workers, "worker", "workers")
 	then := ""
 	if len(parts) > 0 {
 		then = "then "
@@ -27,7 +27,7 @@ func (r *Resolved) DescribeLoad() string {
 	if r.Duration > 0 {
 		parts = append(parts, then+"as many operations as "+workers+" issue in "+r.Duration.String())
 	} else {
-		parts = append(parts, fmt.Sprintf("%s%s over %s", then, plural.Count(p.Ops, "operation", "operations"), workers))
+		parts = append(parts, fmt.Sprintf("%s%s over %s", then, humanfmt.Count(p.Ops, "operation", "operations"), workers))
 	}
 	if p.ReadBack && p.Mix.Put > 0 {
 		parts = append(parts, "then each worker gets every id it put")

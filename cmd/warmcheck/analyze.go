@@ -16,7 +16,7 @@ import (
 
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/history"
-	"github.com/warmcheck/warmcheck/internal/plural"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 	"github.com/warmcheck/warmcheck/runner"
 )
 
@@ -324,7 +324,7 @@ func printAnalyzed(w, errw io.Writer, a analyzed, quiet bool) {
 	}
 	r := a.Report
 	fmt.Fprintf(w, "%s: %s (seed %d, workload %q, %s, checked in %v)\n",
-		a.Path, strings.ToUpper(string(r.Verdict)), r.Seed, r.Workload, plural.Count(r.Events, "event", "events"), time.Duration(r.ElapsedNanos).Round(time.Millisecond))
+		a.Path, strings.ToUpper(string(r.Verdict)), r.Seed, r.Workload, humanfmt.Count(r.Events, "event", "events"), time.Duration(r.ElapsedNanos).Round(time.Millisecond))
 	if a.Warning != "" {
 		fmt.Fprintf(w, "  warning: %s\n", a.Warning)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // printReport writes the human form of a checker report, the one that run
@@ -36,7 +37,7 @@ func printFirstViolation(w io.Writer, checks []checker.Result) {
 			fmt.Fprintf(w, "    %s\n", line)
 		}
 		if len(ch.Witness) > 0 {
-			fmt.Fprintf(w, "    witness events: %s\n", joinInts(ch.Witness))
+			fmt.Fprintf(w, "    witness events: %s\n", humanfmt.List(ch.Witness))
 		}
 		for _, art := range ch.Artifacts {
 			fmt.Fprintf(w, "    artifact: %s\n", art)
@@ -60,12 +61,4 @@ func printOperations(w io.Writer, ops map[string]map[string]int) {
 	sort.Strings(names)
 	fmt.Fprintf(w, "  operations: %d invoked, %d ok, %d fail, %d info, %d pending (%s)\n",
 		all["invoke"], all["ok"], all["fail"], all["info"], all["pending"], strings.Join(names, ", "))
-}
-
-func joinInts[T ~int | ~int64 | ~uint64](xs []T) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = fmt.Sprint(x)
-	}
-	return strings.Join(s, ", ")
 }

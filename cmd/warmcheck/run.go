@@ -14,7 +14,7 @@ import (
 	"github.com/warmcheck/warmcheck/bench"
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/history"
-	"github.com/warmcheck/warmcheck/internal/plural"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 	"github.com/warmcheck/warmcheck/runner"
 	"github.com/warmcheck/warmcheck/workload"
 )
@@ -156,7 +156,7 @@ func runPrintEvidence(w io.Writer, out *runner.Outcome) {
 		printReport(w, &out.Report)
 	}
 	if out.ExtraOps > 0 {
-		fmt.Fprintf(w, "  %s beyond the plan, so that every requested fault could fire\n", plural.Count(out.ExtraOps, "extra operation", "extra operations"))
+		fmt.Fprintf(w, "  %s beyond the plan, so that every requested fault could fire\n", humanfmt.Count(out.ExtraOps, "extra operation", "extra operations"))
 	}
 	for _, f := range out.Findings {
 		if f.Samples > 0 && !f.Met {

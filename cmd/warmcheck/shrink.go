@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -44,7 +45,7 @@ func shrinkAction(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("shrink: %v", err), exitUnknown)
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "original: %s (%s), failing %v\nsmallest: %s (%s), %d candidate runs\nrun directory: %s\nrerun: %s\n",
-		res.Original, res.From, res.Failing, res.Outcome.Verdict, res.To, res.Tried, res.Dir, res.Rerun)
+	fmt.Fprintf(w, "original: %s (%s), failing %s\nsmallest: %s (%s), %d candidate runs\nrun directory: %s\nrerun: %s\n",
+		res.Original, res.From, strings.Join(res.Failing, ", "), res.Outcome.Verdict, res.To, res.Tried, res.Dir, res.Rerun)
 	return runVerdictExit(res.Outcome.Verdict)
 }

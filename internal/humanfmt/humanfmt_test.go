@@ -1,4 +1,4 @@
-package plural
+package humanfmt
 
 import "testing"
 
@@ -13,5 +13,14 @@ func TestCount(t *testing.T) {
 	}
 	if got := Count(uint64(1), "memory", "memories"); got != "1 memory" {
 		t.Errorf("uint64: %q", got)
+	}
+}
+
+func TestList(t *testing.T) {
+	if got := List([]uint64{1913, 1918}); got != "1913, 1918" {
+		t.Errorf("List = %q", got)
+	}
+	if got := List([]int{}); got != "" {
+		t.Errorf("empty List = %q", got)
 	}
 }
