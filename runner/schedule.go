@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -186,6 +187,10 @@ func runSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 	prog := newScheduleProgress(r.Progress, r.Terminal, r.Schedules)
 	defer prog.finish()
 	var last *Outcome
+	progress := r.Progress // the runs side by side log to it: one line at a time
+	if progress != nil {
+		progress = &lockedWriter{w: progress}
+	}
 	for i := 0; i < r.Schedules && ctx.Err() == nil; i += exploreParallel {
 		batch := make([]*Outcome, min(exploreParallel, r.Schedules-i))
 		errs := make([]error, len(batch))
@@ -193,6 +198,7 @@ func runSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 		for j := range batch {
 			one := *r
 			one.SchedIndex = r.SchedFrom + i + j
+			one.Progress = progress
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -228,3 +234,15 @@ func runSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 
 // exploreParallel is how many schedules RunSchedules runs at once.
 const exploreParallel = 2
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
