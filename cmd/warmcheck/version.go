@@ -12,7 +12,8 @@ var version = ""
 
 // buildVersion is the module version and the VCS revision, time and
 // modified flag the go command stamped into the binary (go build and go
-// install stamp them; go run and go test do not), e.g.
+// install stamp them in a git clone unless -buildvcs=false; go run and go
+// test do not), e.g.
 // "v0.0.0-20261202104455-458e37a3b2c1+dirty (git 458e37a3b2c1, 2026-12-02T10:44:55Z, modified; go1.26.0)".
 func buildVersion() string {
 	if version != "" {
@@ -41,7 +42,7 @@ func formatVersion(bi *debug.BuildInfo) string {
 		vcs = append(vcs, "modified")
 	}
 	if len(vcs) == 0 {
-		vcs = append(vcs, "no VCS information: built by go run or go test")
+		vcs = append(vcs, "no VCS information: built by go run, go test or -buildvcs=false, or outside a git clone")
 	}
 	return fmt.Sprintf("%s (%s; %s)", bi.Main.Version, strings.Join(vcs, ", "), bi.GoVersion)
 }
