@@ -27,7 +27,7 @@ func runCommand() *cli.Command {
 		Usage: "drive the store with a workload under faults, record the history, judge it",
 		Description: "With no flag: the mixed workload with panics and compaction, in process, in ./runs.\n" +
 			"With --bug NAME only: the workload, faults and mode that expose that seeded bug (see `warmcheck list bugs`).\n" +
-			"Exit code: 0 valid, 1 invalid, 2 unknown, 3 usage or input error.",
+			"Exit code: 0 valid, 1 invalid, 2 unknown (also when interrupted: the history is kept, the checks do not run), 3 usage or input error.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "workload", Usage: "workload name (warmcheck list workloads); default " + workload.Default},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the operations and the fault schedule (default: random, printed and recorded)"},
