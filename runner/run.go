@@ -78,8 +78,12 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 	}
 	defer logFile.Close()
 	log := newRunLogger(logFile, r)
-	log.Info("run starting", "dir", dir, "workload", r.Workload.Name, "seed", r.Seed, "mode", r.Mode,
-		"faults", r.Faults, "bug", r.Bug, "workers", r.Plan.Params.Workers, "ops", r.Plan.Params.Ops)
+	bound := []any{"ops", r.Plan.Params.Ops}
+	if r.Duration > 0 {
+		bound = []any{"duration", r.Duration}
+	}
+	log.Info("run starting", append([]any{"dir", dir, "workload", r.Workload.Name, "seed", r.Seed, "mode", r.Mode,
+		"faults", strings.Join(r.Faults, ","), "bug", r.Bug, "workers", r.Plan.Params.Workers}, bound...)...)
 	if err := writeJSON(filepath.Join(dir, ConfigFile), r.configJSON(started)); err != nil {
 		return nil, err
 	}
