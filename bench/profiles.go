@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // Profile is one scale scenario of `warmcheck bench`.
@@ -45,5 +46,5 @@ func LookupProfile(name string) (Profile, error) {
 	for i, p := range profiles {
 		names[i] = p.Name
 	}
-	return Profile{}, fmt.Errorf("%w %q (known: %v)", ErrUnknownProfile, name, names)
+	return Profile{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownProfile, name, strings.Join(names, ", "))
 }

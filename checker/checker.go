@@ -2,6 +2,7 @@ package checker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -120,8 +121,7 @@ func Run(ctx context.Context, in *Input, opts Options) Report {
 			r = Result{Name: name, Verdict: NotEvaluated,
 				Summary: fmt.Sprintf("not evaluated: %s found the history malformed", blockedBy)}
 		case ctx.Err() != nil:
-			r = Result{Name: name, Verdict: Unknown,
-				Summary: fmt.Sprintf("not run: %v", ErrDeadlineExceeded)}
+			r = Result{Name: name, Verdict: Unknown, Summary: fmt.Sprintf("not run: %v", notRunCause(ctx))}
 		default:
 			r = runOne(ctx, c, in)
 			g, isGate := c.(gate)
@@ -142,6 +142,15 @@ func Run(ctx context.Context, in *Input, opts Options) Report {
 	}
 	rep.ElapsedNanos = time.Since(start).Nanoseconds()
 	return rep
+}
+
+// notRunCause says why a check was not run once ctx ended: a cancel is an
+// interruption, anything else a deadline.
+func notRunCause(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return ErrInterrupted
+	}
+	return ErrDeadlineExceeded
 }
 
 // runVerdict composes the checks' verdicts into the run's:

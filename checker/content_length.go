@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // contentLengthCheck: the content byte totals the store reports equal what
@@ -147,7 +148,7 @@ func (contentLengthCheck) Run(ctx context.Context, in *Input) Result {
 			Summary: fmt.Sprintf("nothing to judge: no quiescent snapshot with stats (%d periodic ones internally consistent)", checked["periodic"])}
 	}
 	return Result{Verdict: Valid, Details: details,
-		Summary: fmt.Sprintf("%d final and %d restart snapshots agree with their layouts and the history", checked["final"], checked["restart"])}
+		Summary: fmt.Sprintf("%s and %s agree with their layouts and the history", humanfmt.Count(checked["final"], "final snapshot", "final snapshots"), humanfmt.Count(checked["restart"], "restart snapshot", "restart snapshots"))}
 }
 
 // fragmentation is (total-live)/total with live clamped to total: Stats

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // durabilityCheck judges every restart (a nemesis end event with Restart
@@ -158,7 +159,7 @@ func (durabilityCheck) Run(ctx context.Context, in *Input) Result {
 			Summary: fmt.Sprintf("%d of %d restarts cannot be judged: %s", len(unknown), len(crashes), unknown[0])}
 	}
 	return Result{Verdict: Valid, Details: details,
-		Summary: fmt.Sprintf("%d restarts: every synced memory recovered current, nothing resurrected or torn", judged)}
+		Summary: fmt.Sprintf("%s: every synced memory recovered current, nothing resurrected or torn", humanfmt.Count(judged, "restart", "restarts"))}
 }
 
 // lastSync is Y of the contract: the ok sync with the latest invoke among

@@ -21,4 +21,7 @@ var (
 	ErrIntegrity        = errors.New("integrity: a store never reports its own data as corrupt: no client operation fails with the store's corruption error")
 	ErrCheckPanicked    = errors.New("checker: a check panicked (a checker bug, not a store bug)")
 	ErrDeadlineExceeded = errors.New("checker: deadline exceeded before the check finished")
+	// ErrInterrupted: the caller cancelled the checks (Ctrl-C) before
+	// this one ran.
+	ErrInterrupted = errors.New("checker: interrupted before the check ran")
 )

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // iterationCheck judges every ok iterate (Output.Entries) against the
@@ -109,7 +110,7 @@ func (iterationCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: NotEvaluated, Details: details, Summary: "nothing to judge: no ok iterate in the history"}
 	}
 	return Result{Verdict: Valid, Details: details,
-		Summary: fmt.Sprintf("%d iterates (%d entries): complete, no duplicates, every value current and really written", iterates, entries)}
+		Summary: fmt.Sprintf("%s (%s): complete, no duplicates, every value current and really written", humanfmt.Count(iterates, "iterate", "iterates"), humanfmt.Count(entries, "entry", "entries"))}
 }
 
 // judgeIterate judges one iterate. candidates are the ids that may be

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // offsetMonotonicCheck: within one crash segment, if put A returned ok before
@@ -74,7 +75,7 @@ func (c offsetMonotonicCheck) Run(ctx context.Context, in *Input) Result {
 		rule = "slots reused only after a supersede or remove and a recorded sync"
 	}
 	return Result{Verdict: Valid, Details: map[string]any{"ok_puts": len(puts), "strict_sync": c.strictSync},
-		Summary: fmt.Sprintf("%d ok puts: offsets grow within each epoch; %s", len(puts), rule)}
+		Summary: fmt.Sprintf("%s: offsets grow within each epoch; %s", humanfmt.Count(len(puts), "ok put", "ok puts"), rule)}
 }
 
 // offsets: per (segment, epoch), the ok puts with content in return order

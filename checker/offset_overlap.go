@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // offsetOverlapCheck: within one compaction epoch the content region is
@@ -124,7 +125,7 @@ func (offsetOverlapCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: NotEvaluated, Details: details, Summary: "nothing to judge: no content range in the history"}
 	}
 	return Result{Verdict: Valid, Details: details,
-		Summary: fmt.Sprintf("%d distinct content ranges in %d crash segment(s), none overlapping within an epoch", checked, seg+1)}
+		Summary: fmt.Sprintf("%s in %s, none overlapping within an epoch", humanfmt.Count(checked, "distinct content range", "distinct content ranges"), humanfmt.Count(seg+1, "crash segment", "crash segments"))}
 }
 
 // overlapIn sorts one segment's ranges by (epoch, offset) and reports the

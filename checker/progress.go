@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // progressCheck (liveness): the store keeps answering while no fault
@@ -151,8 +152,8 @@ func (c progressCheck) Run(ctx context.Context, in *Input) Result {
 	details["longest_unexplained_key_drought_ns"] = longestKey
 	if worst == nil {
 		return Result{Verdict: Valid, Details: details,
-			Summary: fmt.Sprintf("%d workers and %d keys: none waited %v on calls without an answer outside fault windows (longest %v, %v)",
-				len(workers), len(keys), bound, time.Duration(longest).Round(time.Millisecond), time.Duration(longestKey).Round(time.Millisecond))}
+			Summary: fmt.Sprintf("%s and %s: none waited %v on calls without an answer outside fault windows (longest %v, %v)",
+				humanfmt.Count(len(workers), "worker", "workers"), humanfmt.Count(len(keys), "key", "keys"), bound, time.Duration(longest).Round(time.Millisecond), time.Duration(longestKey).Round(time.Millisecond))}
 	}
 	return stallViolation(in, worst, bound, opTimeout)
 }

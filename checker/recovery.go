@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // recoveryCheck: after every injected panic the store keeps serving.
@@ -162,7 +163,7 @@ func (c recoveryCheck) Run(ctx context.Context, in *Input) Result {
 		return Result{Verdict: Valid, Details: details, Summary: "no panic injected; " + tail}
 	}
 	return Result{Verdict: Valid, Details: details,
-		Summary: fmt.Sprintf("%d panics: every continuing worker got an ok within %v; %s", panics, c.bound, tail)}
+		Summary: fmt.Sprintf("%s: every continuing worker got an ok within %v; %s", humanfmt.Count(panics, "panic", "panics"), c.bound, tail)}
 }
 
 func pointOp(op history.Op) bool {

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // uniqueSlotsCheck: no two live memories share a slot.
@@ -81,7 +82,7 @@ func (uniqueSlotsCheck) Run(ctx context.Context, in *Input) Result {
 			Summary: "nothing to judge: no ok put and no layout entry in the history"}
 	}
 	return Result{Verdict: Valid, Details: map[string]any{"ok_puts": puts},
-		Summary: fmt.Sprintf("%d ok puts and every layout: no slot held by two live memories", puts)}
+		Summary: fmt.Sprintf("%s and every layout: no slot held by two live memories", humanfmt.Count(puts, "ok put", "ok puts"))}
 }
 
 // anyLayoutEntry reports whether some snapshot lists a memory.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/warmcheck/warmcheck/store"
 )
@@ -111,7 +112,7 @@ var Workloads = []string{"mixed", "puts", "compaction"}
 // from none to several sectors, a Sync about every eighth operation.
 func Plan(name string, n int, seed int64) ([]Op, error) {
 	if !slices.Contains(Workloads, name) {
-		return nil, fmt.Errorf("%w: %q (known: %v)", ErrUnknownWorkload, name, Workloads)
+		return nil, fmt.Errorf("%w: %q (known: %s)", ErrUnknownWorkload, name, strings.Join(Workloads, ", "))
 	}
 	if n < 1 {
 		return nil, fmt.Errorf("%w: ops %d, want at least 1", ErrBadInput, n)

@@ -4,7 +4,7 @@ import "errors"
 
 // Sentinel errors; match them with errors.Is.
 var (
-	ErrUnknownNemesis = errors.New("nemesis: unknown nemesis")
+	ErrUnknownNemesis = errors.New("unknown nemesis")
 	ErrUnsupported    = errors.New("nemesis: fault not supported by this target")
 	ErrNoNemeses      = errors.New("nemesis: schedule has no nemeses")
 	ErrBadSchedule    = errors.New("nemesis: bad schedule options")

@@ -337,7 +337,7 @@ func TestEachNemesisProcess(t *testing.T) {
 	if ps.Restarts() < 3 {
 		t.Fatalf("%d restarts, want at least 3 (panic, kill, power-loss)", ps.Restarts())
 	}
-	if !strings.Contains(faults["power-loss"][1].Nemesis.Detail, "Pages") {
+	if !strings.Contains(faults["power-loss"][1].Nemesis.Detail, "4 KiB pages that differed") {
 		t.Errorf("power-loss detail lacks the report: %q", faults["power-loss"][1].Nemesis.Detail)
 	}
 	var timedOut bool

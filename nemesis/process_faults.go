@@ -105,6 +105,7 @@ func (n powerLossNemesis) Stop(_ context.Context, t Target, f Fault) (Outcome, e
 	}
 	return Outcome{Detail: "power lost", Restart: func(ctx context.Context) (string, error) {
 		rep, err := pt.PowerLoss(ctx, f.Seed)
-		return fmt.Sprintf("power restored (seed %d): %+v", f.Seed, rep), err
+		return fmt.Sprintf("power restored (seed %d): %d data files rebuilt; of %d 4 KiB pages that differed from the durable image, %d reverted, %d torn",
+			f.Seed, rep.Files, rep.PagesDiffering, rep.PagesReverted, rep.PagesTorn), err
 	}}, nil
 }

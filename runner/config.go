@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/history"
 	"github.com/warmcheck/warmcheck/nemesis"
@@ -50,6 +52,15 @@ type Config struct {
 	Progress io.Writer
 	// Terminal selects the progress bar over periodic log lines.
 	Terminal bool
+	// LogLevel is the level of the log lines copied to Progress (the log
+	// file gets debug and up); hclog.NoLevel: info, or warn beside a
+	// progress bar.
+	LogLevel hclog.Level
+	// Keep is how many run directories of the workload to keep, newest
+	// first (0: DefaultKeep; negative: all); KeepStore keeps the store
+	// files of a valid run (retention.go).
+	Keep      int
+	KeepStore bool
 	// Version and Args are recorded in config.json and the history header.
 	Version string
 	Args    []string
@@ -112,15 +123,15 @@ type Resolved struct {
 func Resolve(c Config) (*Resolved, error) {
 	r := &Resolved{Config: c}
 	if c.Ops < 0 || c.Workers < 0 || c.Duration < 0 || c.OpTimeout < 0 {
-		return nil, fmt.Errorf("%w: --ops, --workers, --duration and the timeout must not be negative", ErrConfig)
+		return nil, configErrorf("--ops, --workers, --duration and the timeout must not be negative")
 	}
 	if c.Ops > 0 && c.Duration > 0 {
-		return nil, fmt.Errorf("%w: give --ops or --duration, not both", ErrConfig)
+		return nil, configErrorf("give --ops or --duration, not both")
 	}
 	if c.Bug != "" {
 		rec, err := RecipeFor(c.Bug)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --bug: %w", ErrConfig, err)
+			return nil, configErrorf("--bug: %w", err)
 		}
 		r.Recipe = &rec
 	}
@@ -133,7 +144,7 @@ func Resolve(c Config) (*Resolved, error) {
 	}
 	wl, err := workload.Lookup(name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --workload: %w", ErrConfig, err)
+		return nil, configErrorf("--workload: %w", err)
 	}
 	r.Workload = wl
 	r.Workload.Name = name
@@ -152,7 +163,7 @@ func Resolve(c Config) (*Resolved, error) {
 		return nil, err
 	}
 	if r.Mode, err = workload.ParseMode(mode); err != nil {
-		return nil, fmt.Errorf("%w: --mode: %w", ErrConfig, err)
+		return nil, configErrorf("--mode: %w", err)
 	}
 	// asked are the faults named by the user or the recipe; nil: the
 	// workload's own.
@@ -169,7 +180,7 @@ func Resolve(c Config) (*Resolved, error) {
 		}
 	}
 	if err := checkFaults(asked, r.Mode); err != nil {
-		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+		return nil, configErrorf("--nemesis: %w", err)
 	}
 	o := workload.Overrides{Workers: c.Workers, Ops: c.Ops, Unbounded: c.Duration > 0, Faults: asked,
 		CanFire: func(f string, p workload.Params) bool { return canFire(f, p, r.aim()) }}
@@ -186,20 +197,20 @@ func Resolve(c Config) (*Resolved, error) {
 	}
 	r.Plan, err = wl.Plan(r.Seed, o)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, configErrorf("%w", err)
 	}
 	r.Faults = asked
 	if r.Faults == nil {
 		r.Faults = append([]string{}, r.Plan.Faults...)
 	}
 	if err := checkFaults(r.Faults, r.Mode); err != nil {
-		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+		return nil, configErrorf("--nemesis: %w", err)
 	}
 	// Every fault must be able to fire under the load, before anything
 	// runs: one that cannot would leave the run vacuous (unknown).
 	if len(r.Faults) > 0 {
 		if _, err := nemesis.NewScheduler(r.scheduleOptions()); err != nil {
-			return nil, fmt.Errorf("%w: faults %s under workload %s: %w", ErrConfig, strings.Join(r.Faults, ","), r.Workload.Name, err)
+			return nil, configErrorf("faults %s under workload %s: %w", strings.Join(r.Faults, ","), r.Workload.Name, err)
 		}
 	}
 	if err := r.resolveSchedule(c); err != nil {

@@ -34,7 +34,7 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 	cfg := r.schedConfig()
 	sch, err := sched.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, configErrorf("%w", err)
 	}
 	log.Info("controlled schedule", "schedule", cfg.String(), "index", r.SchedIndex)
 	t, err := openTargetUnder(r, dir, log, sch)
@@ -140,7 +140,7 @@ func recordControlled(ctx context.Context, r *Resolved, dir string, log hclog.Lo
 		out.Problems = append(out.Problems, "no final snapshot: the controlled run ended stuck ("+res.Err.Error()+"), the store's locks may be held")
 	} else {
 		<-faultsDone
-		if err := snapshot(ctx, rec, "final", closeTimeout); err != nil {
+		if err := snapshot(context.WithoutCancel(ctx), rec, "final", closeTimeout); err != nil {
 			log.Warn("no final snapshot", "error", err)
 			out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
 		}
@@ -189,13 +189,13 @@ func controlledFaultTask(ctx context.Context, r *Resolved, t *target, rec *clien
 		return nil, err
 	}
 	if err := nemesis.CheckSupported(r.Faults, nt); err != nil {
-		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+		return nil, configErrorf("--nemesis: %w", err)
 	}
 	opts := r.scheduleOptions()
 	opts.MinGap, opts.MaxGap, opts.MinHold, opts.MaxHold = r.faultTiming()
 	s, err := nemesis.NewScheduler(opts)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+		return nil, configErrorf("--nemesis: %w", err)
 	}
 	fs := &nemesisSchedule{opts: nemesis.RunOptions{Target: nt, Recorder: rec, Scheduler: s, Logger: log.Named("nemesis")}, log: log}
 	// Once the run is over Sleep returns false at once: the schedule then

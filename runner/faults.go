@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -72,11 +74,11 @@ func newFaultSchedule(r *Resolved, t *target, rec *client.Recorder, log hclog.Lo
 		if r.Nemeses == nil {
 			hint = fmt.Sprintf(" (these are workload %s's own faults: name the ones to run with --nemesis)", r.Workload.Name)
 		}
-		return nil, fmt.Errorf("%w: --nemesis: %w%s", ErrConfig, err, hint)
+		return nil, configErrorf("--nemesis: %w%s", err, hint)
 	}
 	s, err := nemesis.NewScheduler(r.scheduleOptions())
 	if err != nil {
-		return nil, fmt.Errorf("%w: --nemesis: %w", ErrConfig, err)
+		return nil, configErrorf("--nemesis: %w", err)
 	}
 	return &nemesisSchedule{
 		opts: nemesis.RunOptions{Target: nt, Recorder: rec, Scheduler: s, Logger: log.Named("nemesis")},
@@ -101,13 +103,28 @@ func canFire(fault string, p workload.Params, aim []store.FailpointName) bool {
 
 func (s *nemesisSchedule) Run(ctx context.Context) {
 	sum, err := nemesis.Run(ctx, s.opts)
-	s.log.Info("faults done", "fired", sum.Faults, "by_nemesis", sum.ByNemesis, "restarts", sum.Restarts, "problems", len(sum.Problems))
+	s.log.Info("faults done", "fired", sum.Faults, "by_nemesis", firedCounts(sum.ByNemesis), "restarts", sum.Restarts, "problems", len(sum.Problems))
 	for _, p := range sum.Problems {
 		s.log.Warn("fault problem", "problem", p)
 	}
 	if err != nil {
 		s.log.Error("the store could not be brought back after a fault", "error", err)
 	}
+}
+
+// firedCounts is "compact=1 panic=2": each nemesis and how often it fired,
+// by name.
+func firedCounts(by map[string]int) string {
+	names := make([]string, 0, len(by))
+	for n := range by {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s=%d", n, by[n])
+	}
+	return strings.Join(parts, " ")
 }
 
 // aim is the recipe's narrowing of the failpoint faults, if any.

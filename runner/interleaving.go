@@ -8,6 +8,7 @@ import (
 
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 	"github.com/warmcheck/warmcheck/sched"
 )
 
@@ -68,7 +69,7 @@ func interleavingAround(events []history.Event, rep checker.Report, trace []sche
 		if hi-lo+1 > interleavingMaxRows {
 			hi = lo + interleavingMaxRows - 1
 		}
-		focus = fmt.Sprintf("the calls of the %s witness (events %v)", focus, witness)
+		focus = fmt.Sprintf("the calls of the %s witness (events %s)", focus, humanfmt.List(witness))
 	case stuck:
 		focus = "the last steps before every task was blocked"
 	default:

@@ -95,22 +95,29 @@ func startProgress(w io.Writer, terminal bool, sink *countingSink, total int64, 
 	every := lineRefresh
 	if w != nil && terminal {
 		every = barRefresh
-		max := total
-		if max == 0 {
-			max = duration.Milliseconds()
-		}
-		p.bar = progressbar.NewOptions64(max,
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription("ops"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(barRefresh),
-			progressbar.OptionClearOnFinish(),
-		)
+		p.bar = newProgressBar(w, total, duration)
 	}
 	go p.loop(every)
 	return p
+}
+
+// newProgressBar counts operations against total, or, for a run bounded by
+// time, milliseconds against the duration (then the bar says "time" and the
+// operations are in its description, never as the bar's count).
+func newProgressBar(w io.Writer, total int64, duration time.Duration) *progressbar.ProgressBar {
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(barRefresh),
+		progressbar.OptionClearOnFinish(),
+	}
+	if total > 0 {
+		opts = append(opts, progressbar.OptionSetDescription("ops"), progressbar.OptionShowCount())
+		return progressbar.NewOptions64(total, opts...)
+	}
+	opts = append(opts, progressbar.OptionSetDescription("time"))
+	return progressbar.NewOptions64(duration.Milliseconds(), opts...)
 }
 
 func (p *progress) loop(every time.Duration) {
@@ -132,10 +139,11 @@ func (p *progress) show() {
 	elapsed := time.Since(p.start)
 	left := p.timeLeft(ops, elapsed)
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("ops (faults fired %d)", faults))
 		if p.total > 0 {
+			p.bar.Describe(fmt.Sprintf("ops (faults fired %d)", faults))
 			_ = p.bar.Set64(min(ops, p.total))
 		} else {
+			p.bar.Describe(fmt.Sprintf("time of %v (%d ops, faults fired %d)", p.duration, ops, faults))
 			_ = p.bar.Set64(min(elapsed.Milliseconds(), p.duration.Milliseconds()))
 		}
 		return

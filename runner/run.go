@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,6 +51,10 @@ type Outcome struct {
 	// Fragmentation is the store's fragmentation sampled during a free run
 	// (fragmentation.go); nil for a controlled one.
 	Fragmentation *Fragmentation `json:"fragmentation,omitempty"`
+	// Interrupted: the run was cancelled (Ctrl-C) while the workers ran;
+	// its history is closed and readable, the checks did not run and the
+	// verdict is unknown.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	loadStart, loadEnd int64 // ns since run start: the workers' phase
 }
@@ -77,13 +80,13 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 		return nil, fmt.Errorf("%w: %v", ErrRunDir, err)
 	}
 	defer logFile.Close()
-	var logOut io.Writer = logFile
-	if r.Progress != nil && !r.Terminal {
-		logOut = io.MultiWriter(logFile, r.Progress)
+	log := newRunLogger(logFile, r)
+	bound := []any{"ops", r.Plan.Params.Ops}
+	if r.Duration > 0 {
+		bound = []any{"duration", r.Duration}
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "warmcheck", Output: logOut, Level: hclog.Info})
-	log.Info("run starting", "dir", dir, "workload", r.Workload.Name, "seed", r.Seed, "mode", r.Mode,
-		"faults", r.Faults, "bug", r.Bug, "workers", r.Plan.Params.Workers, "ops", r.Plan.Params.Ops)
+	log.Info("run starting", append([]any{"dir", dir, "workload", r.Workload.Name, "seed", r.Seed, "mode", r.Mode,
+		"faults", strings.Join(r.Faults, ","), "bug", r.Bug, "workers", r.Plan.Params.Workers}, bound...)...)
 	if err := writeJSON(filepath.Join(dir, ConfigFile), r.configJSON(started, r.describeTarget(nil))); err != nil {
 		return nil, err
 	}
@@ -94,6 +97,10 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 		return nil, err
 	}
 	out.Dir, out.Seed, out.Rerun = dir, r.Seed, r.RerunCommand()
+	out.Interrupted = ctx.Err() != nil
+	if out.Interrupted {
+		log.Warn("interrupted: the checks do not run; judge the history with warmcheck analyze", "dir", dir)
+	}
 
 	in, err := readInput(filepath.Join(dir, HistoryFile), dir)
 	if err != nil {
@@ -111,14 +118,16 @@ func Run(ctx context.Context, r *Resolved) (*Outcome, error) {
 		return nil, err
 	}
 	out.Latency = Latencies(events, out.loadStart, out.loadEnd)
-	if !r.Sched.Controlled() { // one task at a time: latencies are the scheduler's, not the store's
+	if !r.Sched.Controlled() && !out.Interrupted { // one task at a time: latencies are the scheduler's, not the store's
 		out.Findings = Evaluate(r.Workload.Targets, out.Latency, out.Wall)
 	}
+	// The checks and targets are the command's output; the log keeps them
+	// at debug, for the log file.
 	for _, c := range out.Report.Checks {
-		log.Info("check", "name", c.Name, "verdict", c.Verdict, "summary", c.Summary)
+		log.Debug("check", "name", c.Name, "verdict", c.Verdict, "summary", c.Summary)
 	}
 	for _, f := range out.Findings {
-		log.Info("target", "target", f.Target, "measured", f.Measured, "met", f.Met, "note", f.Note)
+		log.Debug("target", "target", f.Target, "measured", f.Measured, "met", f.Met, "note", f.Note)
 	}
 	if r.Plot != nil && !r.Sched.Controlled() {
 		if err := r.Plot(events, filepath.Join(dir, PlotFile)); err != nil {
@@ -225,9 +234,11 @@ func record(ctx context.Context, r *Resolved, dir string, started time.Time, log
 	}
 	prog.Stop()
 
+	// After an interrupt too: the store is still open, and analyze needs
+	// its final state.
 	if !r.reportsLayout() {
 		log.Info("no final snapshot: the store does not report its layout")
-	} else if err := snapshot(ctx, rec, "final", r.OpTimeout+time.Second); err != nil {
+	} else if err := snapshot(context.WithoutCancel(ctx), rec, "final", r.OpTimeout+time.Second); err != nil {
 		log.Warn("no final snapshot", "error", err)
 		out.Problems = append(out.Problems, "no final snapshot (the checks that need the store's final state are vacuous): "+err.Error())
 	}

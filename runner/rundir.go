@@ -19,6 +19,9 @@ const (
 	LatestLink  = "latest"
 )
 
+// runDirStamp is the layout of a run directory's name.
+const runDirStamp = "20060102T150405.000Z"
+
 // makeRunDir creates <out>/<workload>/<timestamp>/ and returns its path.
 // The timestamp has millisecond resolution; a clash (two runs in one
 // millisecond) gets a numeric suffix, so a run never reuses a directory.
@@ -27,7 +30,7 @@ func makeRunDir(out, workloadName string, now time.Time) (string, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrRunDir, err)
 	}
-	stamp := now.UTC().Format("20060102T150405.000Z")
+	stamp := now.UTC().Format(runDirStamp)
 	for i := 0; i < 1000; i++ {
 		name := stamp
 		if i > 0 {

@@ -3,7 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -85,24 +85,24 @@ func (r *Resolved) resolveSchedule(c Config) error {
 	}
 	m, err := sched.ParseMode(name)
 	if err != nil {
-		return fmt.Errorf("%w: --schedule: %w", ErrConfig, err)
+		return configErrorf("--schedule: %w", err)
 	}
 	r.Sched = m
 	if !m.Controlled() {
 		if c.Schedules > 1 || c.PCTDepth != 0 || c.ScheduleFrom != 0 {
-			return fmt.Errorf("%w: --schedules, --schedule-from and --pct-depth need --schedule pct or random", ErrConfig)
+			return configErrorf("--schedules, --schedule-from and --pct-depth need --schedule pct or random")
 		}
 		return nil
 	}
 	switch {
 	case r.Mode != workload.InProcess:
-		return fmt.Errorf("%w: --schedule %s needs --mode inprocess: the scheduler controls the store's goroutines in this process (process mode is not supported yet)", ErrConfig, m)
+		return configErrorf("--schedule %s needs --mode inprocess: the scheduler controls the store's goroutines in this process (process mode is not supported yet)", m)
 	case c.Duration > 0:
-		return fmt.Errorf("%w: --schedule %s runs in virtual time: give --ops, not --duration", ErrConfig, m)
+		return configErrorf("--schedule %s runs in virtual time: give --ops, not --duration", m)
 	case c.Schedules < 0 || c.ScheduleFrom < 0:
-		return fmt.Errorf("%w: --schedules and --schedule-from must not be negative", ErrConfig)
+		return configErrorf("--schedules and --schedule-from must not be negative")
 	case c.PCTDepth < 0 || (c.PCTDepth > 0 && m != sched.ModePCT):
-		return fmt.Errorf("%w: --pct-depth must be >= 1, and only with --schedule pct", ErrConfig)
+		return configErrorf("--pct-depth must be >= 1, and only with --schedule pct")
 	}
 	var kept []string
 	for _, f := range r.Faults {
@@ -112,7 +112,7 @@ func (r *Resolved) resolveSchedule(c Config) error {
 		case f == "sleep" && c.Nemeses == nil:
 			// a recipe's or workload's sleeps: the scheduler does their job
 		default:
-			return fmt.Errorf("%w: --nemesis %s cannot run under --schedule %s (controlled runs support: compact, panic, grow-failure; sleep is what the scheduler replaces)", ErrConfig, f, m)
+			return configErrorf("--nemesis %s cannot run under --schedule %s (controlled runs support: compact, panic, grow-failure; sleep is what the scheduler replaces)", f, m)
 		}
 	}
 	r.Faults = kept
@@ -159,7 +159,19 @@ func (r *Resolved) scheduleHeader() *history.Schedule {
 	return h
 }
 
-// RunSchedules is Run for --schedules N: under a controlled schedule it
+// RunSchedules is what `warmcheck run` does: runSchedules, then the
+// retention rules (retain: a valid run's store files removed, old run
+// directories pruned, latest links).
+func RunSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
+	out, err := runSchedules(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	out.Problems = append(out.Problems, retain(r, out)...)
+	return out, nil
+}
+
+// runSchedules is Run for --schedules N: under a controlled schedule it
 // runs schedules SchedFrom, SchedFrom+1, ... of the same operations, each
 // with its own derived seed, and returns the first one (by index) judged
 // invalid, or the last. Schedules run exploreParallel at a time (a
@@ -168,13 +180,17 @@ func (r *Resolved) scheduleHeader() *history.Schedule {
 // removed, except the one returned (a valid one is reproduced by its
 // index); every one judged unknown is kept. Without a controlled schedule,
 // or with one schedule, it is Run.
-func RunSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
+func runSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 	if !r.Sched.Controlled() || r.Schedules <= 1 {
 		return Run(ctx, r)
 	}
 	prog := newScheduleProgress(r.Progress, r.Terminal, r.Schedules)
 	defer prog.finish()
 	var last *Outcome
+	progress := r.Progress // the runs side by side log to it: one line at a time
+	if progress != nil {
+		progress = &lockedWriter{w: progress}
+	}
 	for i := 0; i < r.Schedules && ctx.Err() == nil; i += exploreParallel {
 		batch := make([]*Outcome, min(exploreParallel, r.Schedules-i))
 		errs := make([]error, len(batch))
@@ -182,6 +198,7 @@ func RunSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 		for j := range batch {
 			one := *r
 			one.SchedIndex = r.SchedFrom + i + j
+			one.Progress = progress
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -212,10 +229,20 @@ func RunSchedules(ctx context.Context, r *Resolved) (*Outcome, error) {
 			break
 		}
 	}
-	// The runs ran side by side: latest may point at a removed one.
-	_ = pointLatest(r.Out, last.Dir)
-	return last, nil
+	return last, nil // retain points latest at it: the runs ran side by side
 }
 
 // exploreParallel is how many schedules RunSchedules runs at once.
 const exploreParallel = 2
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/warmcheck/warmcheck/checker"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 )
 
 // ShrinkOptions configure Shrink. Zero values take the defaults.
@@ -56,13 +58,13 @@ type ShrinkSize struct {
 func (s ShrinkSize) String() string {
 	f := "none"
 	if len(s.Faults) > 0 {
-		f = fmt.Sprint(s.Faults)
+		f = strings.Join(s.Faults, ",")
 	}
 	d := ""
 	if s.Depth > 0 {
 		d = fmt.Sprintf(", depth %d", s.Depth)
 	}
-	return fmt.Sprintf("%d ops, %d workers, faults %s%s", s.Ops, s.Workers, f, d)
+	return fmt.Sprintf("%s, %s, faults %s%s", humanfmt.Count(s.Ops, "op", "ops"), humanfmt.Count(s.Workers, "worker", "workers"), f, d)
 }
 
 // Shrink searches for a smaller controlled run that fails the way the one

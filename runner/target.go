@@ -68,7 +68,7 @@ func openTargetUnder(r *Resolved, runDir string, log hclog.Logger, sch *sched.Sc
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("%w: mode %q", ErrConfig, r.Mode)
+		return nil, configErrorf("mode %q", r.Mode)
 	}
 	if r.wrapClient != nil {
 		t.client = r.wrapClient(t.client)

@@ -4,6 +4,6 @@ import "errors"
 
 // Sentinel errors; match them with errors.Is.
 var (
-	ErrUnknownWorkload = errors.New("workload: unknown workload")
-	ErrBadParameter    = errors.New("workload: bad parameter")
+	ErrUnknownWorkload = errors.New("unknown workload")
+	ErrBadParameter    = errors.New("bad workload parameter")
 )

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 	"github.com/warmcheck/warmcheck/runner"
 )
 
@@ -43,7 +43,6 @@ func analyzeCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "check", Usage: "run only these checks (anti-vacuity always runs)"},
 			&cli.Float64Flag{Name: "min-ok-fraction", Value: checker.DefaultMinOKFraction, Usage: "fewer ok operations than this fraction of those invoked is vacuous (unknown)"},
 			&cli.DurationFlag{Name: "recovery-bound", Value: checker.DefaultRecoveryBound, Usage: "how soon after a panic every continuing worker must get an ok"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the verdict line per history"},
 			&cli.BoolFlag{Name: "salvage", Usage: "judge the intact part of a corrupt history instead of refusing it (exit 3); its verdict is never valid"},
 		},
 		Action: analyzeAction,
@@ -86,9 +85,9 @@ func analyzeAction(c *cli.Context) error {
 		RecoveryBound: c.Duration("recovery-bound"),
 		Only:          c.StringSlice("check"),
 	}
-	human := io.Writer(os.Stdout)
+	human := c.App.Writer
 	if c.Bool("json") {
-		human = os.Stderr
+		human = c.App.ErrWriter
 	}
 	var results []analyzed
 	for _, p := range c.Args().Slice() {
@@ -97,11 +96,11 @@ func analyzeAction(c *cli.Context) error {
 			a.writeRecord()
 		}
 		a.events = nil
-		printAnalyzed(human, a, c.Bool("quiet"))
+		printAnalyzed(human, c.App.ErrWriter, a, quiet(c))
 		results = append(results, a)
 	}
 	if c.Bool("json") {
-		if err := printJSON(os.Stdout, results); err != nil {
+		if err := printJSON(c.App.Writer, results); err != nil {
 			return cli.Exit(fmt.Sprintf("analyze: %v", err), exitUsage)
 		}
 	}
@@ -315,16 +314,17 @@ func writeJSONFile(path string, results []analyzed) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// printAnalyzed writes the human summary: the verdict, then one line per
-// check, then the first violation's explanation.
-func printAnalyzed(w io.Writer, a analyzed, quiet bool) {
+// printAnalyzed writes the human summary of one PATH: the verdict, then
+// (unless quiet) the report (printReport). An input error is one line on
+// errw.
+func printAnalyzed(w, errw io.Writer, a analyzed, quiet bool) {
 	if a.Err != nil {
-		fmt.Fprintf(w, "%s: ERROR (exit %d): %v\n", a.Path, exitUsage, a.Err)
+		fmt.Fprintf(errw, "warmcheck: analyze: %s\n", oneLine(a.Err.Error()))
 		return
 	}
 	r := a.Report
-	fmt.Fprintf(w, "%s: %s (seed %d, workload %q, %d events, checked in %v)\n",
-		a.Path, strings.ToUpper(string(r.Verdict)), r.Seed, r.Workload, r.Events, time.Duration(r.ElapsedNanos).Round(time.Millisecond))
+	fmt.Fprintf(w, "%s: %s (seed %d, workload %q, %s, checked in %v)\n",
+		a.Path, strings.ToUpper(string(r.Verdict)), r.Seed, r.Workload, humanfmt.Count(r.Events, "event", "events"), time.Duration(r.ElapsedNanos).Round(time.Millisecond))
 	if a.Warning != "" {
 		fmt.Fprintf(w, "  warning: %s\n", a.Warning)
 	}
@@ -332,37 +332,5 @@ func printAnalyzed(w io.Writer, a analyzed, quiet bool) {
 		return
 	}
 	fmt.Fprintf(w, "  %s\n", r.Reason)
-	width := 0
-	for _, ch := range r.Checks {
-		width = max(width, len(ch.Name))
-	}
-	for _, ch := range r.Checks {
-		fmt.Fprintf(w, "  %-*s  %-13s  %s\n", width, ch.Name, ch.Verdict, ch.Summary)
-	}
-	for _, ch := range r.Checks {
-		if ch.Verdict == checker.Invalid && ch.Explanation != "" {
-			fmt.Fprintf(w, "\n  %s: first violation:\n", ch.Name)
-			for _, line := range strings.Split(strings.TrimRight(ch.Explanation, "\n"), "\n") {
-				fmt.Fprintf(w, "    %s\n", line)
-			}
-			if len(ch.Witness) > 0 {
-				fmt.Fprintf(w, "    witness events: %v\n", ch.Witness)
-			}
-			for _, art := range ch.Artifacts {
-				fmt.Fprintf(w, "    artifact: %s\n", art)
-			}
-			break
-		}
-	}
-	opNames := make([]string, 0, len(r.Operations))
-	for op := range r.Operations {
-		if op != "all" {
-			opNames = append(opNames, op)
-		}
-	}
-	sort.Strings(opNames)
-	if all := r.Operations["all"]; all != nil {
-		fmt.Fprintf(w, "  operations: %d invoked, %d ok, %d fail, %d info, %d pending (%s)\n",
-			all["invoke"], all["ok"], all["fail"], all["info"], all["pending"], strings.Join(opNames, ", "))
-	}
+	printReport(w, r)
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/urfave/cli/v2"
 	"github.com/warmcheck/warmcheck/bench"
 )
@@ -36,19 +35,21 @@ func benchCommand() *cli.Command {
 		Name:  "bench",
 		Usage: "run a scale profile; results go to OUT/<profile>/<timestamp>/ (bench.json, report.html, plots)",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "profile", Required: true, Usage: "profile name (warmcheck list profiles)"},
+			&cli.StringFlag{Name: "profile", Usage: "profile name (warmcheck list profiles); required"},
 			&cli.IntFlag{Name: "runs", Usage: "repetitions (default: the profile's, 30 for the statistical ones)"},
 			&cli.Float64Flag{Name: "scale", Value: 1, Usage: "multiply every size (targets about a stated size are only judged at 1)"},
 			&cli.BoolFlag{Name: "full", Usage: "cliff: add the 1M scale"},
 			&cli.StringFlag{Name: "out", Value: filepath.Join("runs", "bench"), Usage: "output root"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the generated memories"},
 			&cli.StringFlag{Name: "work-dir", Usage: "where stores are created (default: the system temp dir)"},
-			&cli.BoolFlag{Name: "quiet", Usage: "no progress lines on stderr"},
 			&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics of the store the profile opened last at http://HOST:PORT/metrics while the bench runs (e.g. 127.0.0.1:9464)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
 				return usageError{fmt.Errorf("bench: unexpected argument %q", c.Args().First())}
+			}
+			if !c.IsSet("profile") {
+				return usageError{fmt.Errorf("bench: --profile is required (warmcheck list profiles)")}
 			}
 			p, err := bench.LookupProfile(c.String("profile"))
 			if err != nil {
@@ -64,11 +65,7 @@ func benchCommand() *cli.Command {
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return usageError{fmt.Errorf("bench: --out: %w", err)}
 			}
-			level := hclog.Info
-			if c.Bool("quiet") {
-				level = hclog.Off
-			}
-			logger := hclog.New(&hclog.LoggerOptions{Name: "bench", Output: os.Stderr, Level: level})
+			logger := newLogger(c, "bench")
 			opened, stopMetrics, err := benchMetrics(c.String("metrics-addr"))
 			if err != nil {
 				return err
@@ -85,10 +82,10 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return cli.Exit(fmt.Sprintf("bench: %v (no result: the profile could not finish)", err), exitUnknown)
 			}
-			if err := res.WriteText(os.Stdout); err != nil {
+			if err := res.WriteText(c.App.Writer); err != nil {
 				return err
 			}
-			fmt.Printf("results: %s\n", filepath.Join(out, "report.html"))
+			fmt.Fprintf(c.App.Writer, "results: %s\n", filepath.Join(out, "report.html"))
 			if !res.Passed() {
 				return cli.Exit("", exitInvalid)
 			}

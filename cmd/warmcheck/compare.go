@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -44,7 +43,7 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			if err := cmp.WriteText(os.Stdout); err != nil {
+			if err := cmp.WriteText(c.App.Writer); err != nil {
 				return err
 			}
 			if len(cmp.Regressions()) > 0 {

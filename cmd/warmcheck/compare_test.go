@@ -78,7 +78,7 @@ func TestListProfiles(t *testing.T) {
 // OUT/<profile>/<timestamp>/.
 func TestBenchEndToEndTiny(t *testing.T) {
 	out := t.TempDir()
-	code := runApp([]string{"warmcheck", "bench", "--quiet", "--profile", "leak", "--runs", "1", "--scale", "0.01",
+	code := runApp([]string{"warmcheck", "bench", "-q", "--profile", "leak", "--runs", "1", "--scale", "0.01",
 		"--out", out, "--work-dir", t.TempDir()})
 	if code != exitValid && code != exitInvalid {
 		t.Fatalf("exit %d, want 0 or 1", code)

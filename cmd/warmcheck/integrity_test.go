@@ -71,16 +71,19 @@ func TestAnalyzeMidFileCorruptionIsExit3(t *testing.T) {
 		t.Fatalf("intact copy: exit %d\n%s", code, out)
 	}
 	flipByte(t, path, ends[0]+100)
-	code, out := capture(t, "analyze", "-q", path)
+	code, stdout, errOut := captureErr(t, "analyze", "-q", path)
 	if code != exitUsage {
-		t.Fatalf("corrupt: exit %d, want %d\n%s", code, exitUsage, out)
+		t.Fatalf("corrupt: exit %d, want %d\n%s", code, exitUsage, errOut)
+	}
+	if stdout != "" || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("an input error is one line on stderr, nothing on stdout; stdout:\n%s\nstderr:\n%s", stdout, errOut)
 	}
 	for _, want := range []string{path, "byte " + itoa(ends[0]), "chunk 1", "corrupt", "--salvage"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+		if !strings.Contains(errOut, want) {
+			t.Errorf("error lacks %q:\n%s", want, errOut)
 		}
 	}
-	code, out = capture(t, "analyze", "--json", "--salvage", path)
+	code, out := capture(t, "analyze", "--json", "--salvage", path)
 	if code != exitUnknown {
 		t.Fatalf("--salvage: exit %d, want %d (unknown: every check valid on the prefix)\n%s", code, exitUnknown, out)
 	}
@@ -94,8 +97,8 @@ func TestAnalyzeMidFileCorruptionIsExit3(t *testing.T) {
 	// exit 0), but the run is corrupt: exit 3, and unknown when salvaged.
 	path, _, ends = writeChunks(t, t.TempDir(), corpusFile("run-panic-recovery-seed1.wch"), func(i int, _ *history.Event) bool { return i%170 == 169 })
 	flipByte(t, path, ends[9]+40)
-	if code, out := capture(t, "analyze", "-q", path); code != exitUsage || !strings.Contains(out, "chunk 10") {
-		t.Fatalf("chunk 10 corrupt: exit %d, want %d\n%s", code, exitUsage, out)
+	if code, _, errOut := captureErr(t, "analyze", "-q", path); code != exitUsage || !strings.Contains(errOut, "chunk 10") {
+		t.Fatalf("chunk 10 corrupt: exit %d, want %d\n%s", code, exitUsage, errOut)
 	}
 	code, out = capture(t, "analyze", "--json", "--salvage", path)
 	rep = onlyReport(t, out)
@@ -174,8 +177,8 @@ func TestAnalyzeNothingReadableIsExit3(t *testing.T) {
 	dir := t.TempDir()
 	path, _, ends := writeChunks(t, dir, corpusFile("valid-simulated-concurrent.jsonl"), func(i int, _ *history.Event) bool { return i%56 == 55 })
 	flipByte(t, path, ends[0]-30)
-	if code, out := capture(t, "analyze", path); code != exitUsage || !strings.Contains(out, "chunk 0") {
-		t.Fatalf("chunk 0 damaged: exit %d, want %d\n%s", code, exitUsage, out)
+	if code, _, errOut := captureErr(t, "analyze", path); code != exitUsage || !strings.Contains(errOut, "chunk 0") {
+		t.Fatalf("chunk 0 damaged: exit %d, want %d\n%s", code, exitUsage, errOut)
 	}
 	if code, out := capture(t, "analyze", "--salvage", path); code != exitUnknown {
 		t.Fatalf("chunk 0 damaged, --salvage: exit %d, want %d\n%s", code, exitUnknown, out)

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,7 +19,8 @@ import (
 
 // registries maps each `warmcheck list` topic to the registry it prints.
 // Every line is the entry's name, a tab, and its description, straight from
-// the registry (never a hand-kept string).
+// the registry (never a hand-kept string); on a terminal the columns are
+// aligned instead (listWriter).
 var registries = map[string]func(io.Writer) error{
 	"workloads": listWorkloads,
 	"nemeses":   listNemeses,
@@ -25,23 +28,41 @@ var registries = map[string]func(io.Writer) error{
 	"checks":    listChecks,
 }
 
-// listCommand prints a registry, one entry per line: name, tab, description.
+// listCommand prints a registry, one entry per line: name, tab,
+// description (aligned columns on a terminal).
 func listCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "list",
-		Usage:     "print a registry: " + strings.Join(listTopics(), ", "),
-		ArgsUsage: "TOPIC",
+		Name:        "list",
+		Usage:       "print a registry: " + strings.Join(listTopics(), ", "),
+		ArgsUsage:   "TOPIC",
+		Description: "Piped, each line is NAME<TAB>DESCRIPTION; on a terminal the columns are aligned.",
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return usageError{fmt.Errorf("list needs one topic: %s", strings.Join(listTopics(), ", "))}
+				return usageError{fmt.Errorf("list: give one topic: %s", strings.Join(listTopics(), ", "))}
 			}
 			f, ok := registries[c.Args().First()]
 			if !ok {
 				return usageError{fmt.Errorf("list: unknown topic %q (known: %s)", c.Args().First(), strings.Join(listTopics(), ", "))}
 			}
-			return f(c.App.Writer)
+			w := listWriter(c.App.Writer, isTerminal(c.App.Writer))
+			if err := f(w); err != nil {
+				return err
+			}
+			return w.Flush()
 		},
 	}
+}
+
+// listWriter aligns the tab-separated columns for a reader (tabwriter) on
+// a terminal, and passes them through as they are for a program.
+func listWriter(w io.Writer, terminal bool) interface {
+	io.Writer
+	Flush() error
+} {
+	if terminal {
+		return tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	}
+	return bufio.NewWriter(w)
 }
 
 func listTopics() []string {
@@ -61,7 +82,10 @@ func listLine(w io.Writer, name, desc string) error {
 func listWorkloads(w io.Writer) error {
 	for _, wl := range workload.All() {
 		faults := "none"
-		if len(wl.Faults) > 0 {
+		switch {
+		case wl.Random:
+			faults = "drawn from the seed among " + strings.Join(wl.FaultPool, ",")
+		case len(wl.Faults) > 0:
 			faults = strings.Join(wl.Faults, ",")
 		}
 		if err := listLine(w, wl.Name, fmt.Sprintf("%s [mode=%s faults=%s]", wl.Description, wl.Mode, faults)); err != nil {

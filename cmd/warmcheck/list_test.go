@@ -65,3 +65,26 @@ func TestListBadTopicExit3(t *testing.T) {
 		}
 	}
 }
+
+// On a terminal the description column starts at the same offset on every
+// line; piped, every line is NAME<TAB>DESCRIPTION (TestListPrintsTheRegistries).
+func TestListAlignsOnATerminal(t *testing.T) {
+	var b strings.Builder
+	w := listWriter(&b, true)
+	if err := listNemeses(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	col := -1
+	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		if strings.Contains(line, "\t") {
+			t.Fatalf("a tab on a terminal: %q", line)
+		}
+		name, _, _ := strings.Cut(line, " ")
+		start := len(name) + len(line[len(name):]) - len(strings.TrimLeft(line[len(name):], " "))
+		if col >= 0 && start != col {
+			t.Errorf("description at column %d, want %d: %q", start, col, line)
+		}
+		col = start
+	}
+}

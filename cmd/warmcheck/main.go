@@ -1,12 +1,13 @@
 // Command warmcheck drives, records and judges a warm-tier store.
 //
 // Exit codes are the CI contract: 0 valid, 1 invalid, 2 unknown, 3 usage or
-// input error (bad flag, unreadable or corrupt history).
+// input error (bad flag, unreadable or corrupt history). Each command's
+// table is in README.md ("Exit codes") and tested in exitcodes_test.go.
 package main
 
 import (
-	"errors"
-	"fmt"
+	"context"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -20,48 +21,38 @@ const (
 	exitUsage   = 3
 )
 
-// version is overridden at link time (-ldflags "-X main.version=...").
-var version = "dev"
-
 func main() {
 	os.Exit(runApp(os.Args))
 }
 
-// runApp runs the CLI and maps every outcome to an exit code; it never calls
-// os.Exit itself so that tests can drive it.
-func runApp(args []string) int {
+// runApp runs the CLI on the process's stdout and stderr.
+func runApp(args []string) int { return runAppIO(args, os.Stdout, os.Stderr) }
+
+// runAppIO runs the CLI and maps every outcome to an exit code; it never
+// calls os.Exit itself so that tests can drive it. Results go to stdout;
+// errors (one line each), logs and progress to stderr.
+func runAppIO(args []string, stdout, stderr io.Writer) int {
+	return runAppContext(context.Background(), args, stdout, stderr)
+}
+
+// runAppContext is runAppIO under ctx: cancelling it is what Ctrl-C does.
+func runAppContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := &cli.App{
 		Name:                 "warmcheck",
 		Usage:                "prove, or disprove, that a memory-mapped warm-tier store is correct",
-		Version:              version,
+		Version:              buildVersion(),
 		EnableBashCompletion: true,
-		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are decided below
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
-		},
-		Commands: commands(),
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are decided by exitCode
+		OnUsageError:         onUsageError(""),
+		Flags:                commonFlags(),
+		Before:               checkCommonFlags,
+		Action:               noCommand,
+		Commands:             withConventions(commands()),
 	}
-	err := app.Run(args)
-	if err == nil {
-		return exitValid
-	}
-	var coder cli.ExitCoder
-	if errors.As(err, &coder) {
-		if msg := coder.Error(); msg != "" {
-			fmt.Fprintln(os.Stderr, "warmcheck:", msg)
-		}
-		return coder.ExitCode()
-	}
-	fmt.Fprintln(os.Stderr, "warmcheck:", err)
-	return exitUsage
+	return exitCode(app.RunContext(ctx, args), stderr)
 }
-
-// usageError is a bad flag or argument: exit code 3.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-func (e usageError) ExitCode() int { return exitUsage }
 
 // commands lists every subcommand; each lives in its own file.
 func commands() []*cli.Command {

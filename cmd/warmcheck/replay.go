@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -34,7 +31,7 @@ func replayAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError{fmt.Errorf("replay takes one RUN_DIR, got %q", c.Args().Slice())}
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(c.Context)
 	defer stop()
 	res, err := runner.Replay(ctx, c.Args().First(), c.String("out"))
 	if err != nil {

@@ -3,17 +3,18 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
-	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/warmcheck/warmcheck/bench"
 	"github.com/warmcheck/warmcheck/checker"
 	"github.com/warmcheck/warmcheck/history"
+	"github.com/warmcheck/warmcheck/internal/humanfmt"
 	"github.com/warmcheck/warmcheck/runner"
 	"github.com/warmcheck/warmcheck/workload"
 )
@@ -26,7 +27,7 @@ func runCommand() *cli.Command {
 		Usage: "drive the store with a workload under faults, record the history, judge it",
 		Description: "With no flag: the mixed workload with panics and compaction, in process, in ./runs.\n" +
 			"With --bug NAME only: the workload, faults and mode that expose that seeded bug (see `warmcheck list bugs`).\n" +
-			"Exit code: 0 valid, 1 invalid, 2 unknown, 3 usage or input error.",
+			"Exit code: 0 valid, 1 invalid, 2 unknown (also when interrupted: the history is kept, the checks do not run), 3 usage or input error.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "workload", Usage: "workload name (warmcheck list workloads); default " + workload.Default},
 			&cli.Int64Flag{Name: "seed", Usage: "seed of the operations and the fault schedule (default: random, printed and recorded)"},
@@ -44,6 +45,8 @@ func runCommand() *cli.Command {
 			&cli.IntFlag{Name: "schedule-from", Usage: "controlled: index of the first schedule (a rerun of schedule i of an earlier --schedules run)"},
 			&cli.IntFlag{Name: "pct-depth", Usage: "pct: the bug depth sought (change points + 1)", Value: 3},
 			&cli.StringFlag{Name: "metrics-addr", Usage: "serve the store's Prometheus metrics at http://HOST:PORT/metrics while the run lasts (e.g. 127.0.0.1:9464; free runs only; with --mode process only what the store's Stats holds)"},
+			&cli.IntFlag{Name: "keep", Value: runner.DefaultKeep, Usage: "keep the newest N run directories of the workload, remove older ones (0: keep all)"},
+			&cli.BoolFlag{Name: "keep-store", Usage: "keep the store files (RUN_DIR/store) of a valid run; an invalid or unknown run always keeps them"},
 		},
 		Action: runAction,
 	}
@@ -53,25 +56,37 @@ func runAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageError{fmt.Errorf("run takes no arguments, got %q", c.Args().Slice())}
 	}
+	level, _ := logLevel(c) // checked before the action
 	cfg := runner.Config{
-		Workload:    c.String("workload"),
-		Seed:        c.Int64("seed"),
-		SeedSet:     c.IsSet("seed"),
-		Ops:         c.Int("ops"),
-		Duration:    c.Duration("duration"),
-		Workers:     c.Int("workers"),
-		Bug:         c.String("bug"),
-		Mode:        c.String("mode"),
-		Target:      c.String("target"),
-		Out:         c.String("out"),
-		OpTimeout:   c.Duration("op-timeout"),
-		Schedule:    c.String("schedule"),
+		Workload:  c.String("workload"),
+		Seed:      c.Int64("seed"),
+		SeedSet:   c.IsSet("seed"),
+		Ops:       c.Int("ops"),
+		Duration:  c.Duration("duration"),
+		Workers:   c.Int("workers"),
+		Bug:       c.String("bug"),
+		Mode:      c.String("mode"),
+		Target:    c.String("target"),
+		Out:       c.String("out"),
 		MetricsAddr: c.String("metrics-addr"),
-		Progress:    os.Stderr,
-		Terminal:    term.IsTerminal(int(os.Stderr.Fd())) && os.Getenv("CI") == "",
-		Version:     version,
-		Args:        os.Args,
-		Plot:        bench.PlotLatency,
+		OpTimeout: c.Duration("op-timeout"),
+		Schedule:  c.String("schedule"),
+		Progress:  c.App.ErrWriter,
+		Terminal:  isTerminal(c.App.ErrWriter) && os.Getenv("CI") == "",
+		LogLevel:  level,
+		Keep:      c.Int("keep"),
+		KeepStore: c.Bool("keep-store"),
+		Version:   buildVersion(),
+		Args:      os.Args,
+		Plot:      bench.PlotLatency,
+	}
+	if quiet(c) {
+		cfg.Progress = nil
+	}
+	if cfg.Keep == 0 {
+		cfg.Keep = -1 // --keep 0: keep all
+	} else if cfg.Keep < 0 {
+		return usageError{errors.New("run: --keep must not be negative (0 keeps every run directory)")}
 	}
 	if c.IsSet("nemesis") {
 		cfg.Nemeses = strings.Split(c.String("nemesis"), ",")
@@ -85,37 +100,67 @@ func runAction(c *cli.Context) error {
 	if c.IsSet("pct-depth") {
 		cfg.PCTDepth = c.Int("pct-depth")
 		if cfg.PCTDepth < 1 {
-			return usageError{errors.New("--pct-depth must be at least 1")}
+			return usageError{errors.New("run: --pct-depth must be at least 1")}
 		}
 	}
 	if c.IsSet("op-timeout") && cfg.OpTimeout <= 0 {
-		return usageError{errors.New("--op-timeout must be positive")}
+		return usageError{errors.New("run: --op-timeout must be positive")}
 	}
 	r, err := runner.Resolve(cfg)
 	if err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("run: %w", err)}
 	}
-	fmt.Fprintf(c.App.Writer, "warmcheck run: workload=%s seed=%d mode=%s nemesis=%s bug=%s workers=%d ops=%d schedule=%s%s\n",
-		r.Workload.Name, r.Seed, r.Mode, runFaultList(r.Faults), runOrNone(r.Bug), r.Plan.Params.Workers, r.Plan.Params.Ops, runScheduleLine(r), runTargetNote(r))
+	if !quiet(c) {
+		fmt.Fprintf(c.App.Writer, "warmcheck run: workload=%s seed=%d mode=%s nemesis=%s bug=%s workers=%d %s schedule=%s%s\n  load: %s\n",
+			r.Workload.Name, r.Seed, r.Mode, runFaultList(r.Faults), runOrNone(r.Bug), r.Plan.Params.Workers, runBound(r), runScheduleLine(r), runTargetNote(r), r.DescribeLoad())
+	}
 
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(c.Context)
 	defer stop()
 	out, err := runner.RunSchedules(ctx, r)
 	if err != nil {
 		// A corrupt history read back is an input error, as in analyze.
 		if errors.Is(err, runner.ErrConfig) || errors.Is(err, runner.ErrRunDir) || errors.Is(err, history.ErrCorrupt) {
-			return usageError{err}
+			return usageError{fmt.Errorf("run: %w", err)}
 		}
 		return cli.Exit(fmt.Sprintf("run: no verdict: %v", err), exitUnknown)
 	}
-	runPrintOutcome(c, out)
+	runPrintOutcome(c.App.Writer, out, quiet(c))
 	return runVerdictExit(out.Verdict)
 }
 
-func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
-	w := c.App.Writer
-	for _, r := range out.Report.Checks {
-		fmt.Fprintf(w, "  %-18s %-14s %s\n", r.Name, r.Verdict, r.Summary)
+// runBound is the header's bound of the workers: ops=N or duration=D.
+func runBound(r *runner.Resolved) string {
+	if r.Duration > 0 {
+		return "duration=" + r.Duration.String()
+	}
+	return fmt.Sprintf("ops=%d", r.Plan.Params.Ops)
+}
+
+// runPrintOutcome writes what a run found: the checks and the first
+// violation as analyze prints them (printReport), what weakens the
+// evidence, the schedule, then the verdict and where the run directory is.
+// quiet: the verdict lines only.
+func runPrintOutcome(w io.Writer, out *runner.Outcome, quiet bool) {
+	if !quiet {
+		runPrintEvidence(w, out)
+	}
+	if out.Interrupted {
+		fmt.Fprintf(w, "verdict: unknown (seed %d, %s): interrupted: the checks did not run\n"+
+			"run directory: %s\nthe history is closed and readable: `warmcheck analyze %s` judges it (a violation in it is found; a run cut short is at best unknown)\n",
+			out.Seed, out.Elapsed.Round(time.Millisecond), out.Dir, out.Dir)
+		return
+	}
+	fmt.Fprintf(w, "verdict: %s (seed %d, %s): %s\nrun directory: %s\nreport: %s\n",
+		out.Verdict, out.Seed, out.Elapsed.Round(time.Millisecond), out.Report.Reason, out.Dir, filepath.Join(out.Dir, runner.ReportFile))
+}
+
+func runPrintEvidence(w io.Writer, out *runner.Outcome) {
+	if !out.Interrupted {
+		printReport(w, &out.Report)
+	}
+	if out.ExtraOps > 0 {
+		fmt.Fprintf(w, "  %s beyond the plan, so that every requested fault could fire\n", humanfmt.Count(out.ExtraOps, "extra operation", "extra operations"))
 	}
 	for _, f := range out.Findings {
 		if f.Samples > 0 && !f.Met {
@@ -125,7 +170,7 @@ func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
 	for _, p := range out.Problems {
 		fmt.Fprintf(w, "  warning: %s\n", p)
 	}
-	if out.Stopped != "" {
+	if out.Stopped != "" && !out.Interrupted {
 		fmt.Fprintf(w, "  workers stopped early: %s\n", out.Stopped)
 	}
 	if s := out.Schedule; s != nil {
@@ -137,8 +182,6 @@ func runPrintOutcome(c *cli.Context, out *runner.Outcome) {
 			fmt.Fprint(w, s.Interleaving.Text())
 		}
 	}
-	fmt.Fprintf(w, "verdict: %s (seed %d, %s): %s\nrun directory: %s\nreport: %s/%s\n",
-		out.Verdict, out.Seed, out.Elapsed.Round(1e6), out.Report.Reason, out.Dir, out.Dir, runner.ReportFile)
 }
 
 // runVerdictExit maps a verdict to the CI exit code.

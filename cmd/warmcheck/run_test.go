@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,21 +14,17 @@ import (
 // capture runs the CLI with args and returns its exit code and stdout.
 func capture(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stdout
-	os.Stdout = w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
-	code := runApp(append([]string{"warmcheck"}, args...))
-	os.Stdout = old
-	w.Close()
-	return code, <-done
+	code, stdout, _ := captureErr(t, args...)
+	return code, stdout
+}
+
+// captureErr runs the CLI with args and returns its exit code, stdout and
+// stderr.
+func captureErr(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = runAppIO(append([]string{"warmcheck"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
 }
 
 func TestRunUsageErrorsExit3(t *testing.T) {

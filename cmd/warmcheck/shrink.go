@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,7 +34,7 @@ func shrinkAction(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError{fmt.Errorf("shrink takes one RUN_DIR (flags first), got %q", c.Args().Slice())}
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(c.Context)
 	defer stop()
 	res, err := runner.Shrink(ctx, c.Args().First(), c.String("out"), runner.ShrinkOptions{
 		Schedules: c.Int("schedules"), Budget: c.Duration("budget"), Progress: c.App.ErrWriter})
@@ -47,7 +45,7 @@ func shrinkAction(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("shrink: %v", err), exitUnknown)
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "original: %s (%s), failing %v\nsmallest: %s (%s), %d candidate runs\nrun directory: %s\nrerun: %s\n",
-		res.Original, res.From, res.Failing, res.Outcome.Verdict, res.To, res.Tried, res.Dir, res.Rerun)
+	fmt.Fprintf(w, "original: %s (%s), failing %s\nsmallest: %s (%s), %d candidate runs\nrun directory: %s\nrerun: %s\n",
+		res.Original, res.From, strings.Join(res.Failing, ", "), res.Outcome.Verdict, res.To, res.Tried, res.Dir, res.Rerun)
 	return runVerdictExit(res.Outcome.Verdict)
 }
