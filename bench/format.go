@@ -67,34 +67,6 @@ func formatEstimate(e Estimate, unit string) string {
 	return fmt.Sprintf("%s [%s, %s]", FormatValue(e.Value, unit), lo, hi)
 }
 
-// WriteText prints a comparison as a table, one metric a line.
-func (c *Comparison) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "profile %s: Mann-Whitney U, two-sided, alpha %g (p adjusted: %s); regression = significant and worse by more than %.3g%%\n",
-		c.Profile, c.Alpha, c.Correction, c.Threshold*100)
-	for _, warn := range c.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
-	}
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tbetter\tbase median\tnew median\tchange\tp\tadj. p\tn\tstatus")
-	for _, m := range c.Changes {
-		switch m.Status {
-		case OnlyInBase, OnlyInNew:
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\t\t\t%s\n", m.Metric, m.Direction,
-				FormatValue(m.BaseMedian, m.Unit), FormatValue(m.NewMedian, m.Unit), m.Status)
-			continue
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%+.2f%%\t%.3g\t%.3g\t%d/%d\t%s\n", m.Metric, m.Direction,
-			FormatValue(m.BaseMedian, m.Unit), FormatValue(m.NewMedian, m.Unit),
-			m.Change*100, m.Test.P, m.AdjustedP, m.Test.N1, m.Test.N2, m.Status)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	n := len(c.Regressions())
-	_, err := fmt.Fprintf(w, "%d metric(s) regressed\n", n)
-	return err
-}
-
 // WriteText prints a result: metrics with their intervals, targets, checks.
 func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "profile %s: %d run(s), scale %g, full %v; %s x%d, %s, commit %.12s\n",

@@ -10,7 +10,12 @@ import (
 
 func writeBench(t *testing.T, dir, name string, p99s []float64) string {
 	t.Helper()
-	r := &bench.Result{Schema: bench.ResultSchema, Profile: "perf-100k", Runs: len(p99s), Scale: 1,
+	return writeBenchAt(t, dir, name, 1, p99s)
+}
+
+func writeBenchAt(t *testing.T, dir, name string, scale float64, p99s []float64) string {
+	t.Helper()
+	r := &bench.Result{Schema: bench.ResultSchema, Profile: "perf-100k", Runs: len(p99s), Scale: scale,
 		Metrics: map[string]*bench.Metric{"get.p99": {Unit: bench.UnitNanos, Direction: bench.LowerIsBetter, Samples: p99s}}}
 	path := filepath.Join(dir, name)
 	if err := r.Save(path); err != nil {
@@ -24,6 +29,9 @@ func TestCompareExitCodes(t *testing.T) {
 	base := writeBench(t, dir, "base.json", []float64{100, 102, 98, 101, 99, 103, 97, 100})
 	same := writeBench(t, dir, "same.json", []float64{101, 99, 100, 102, 98, 100, 103, 97})
 	slow := writeBench(t, dir, "slow.json", []float64{120, 122, 118, 121, 119, 123, 117, 120})
+	halfScale := writeBenchAt(t, dir, "half.json", 0.5, []float64{100, 102, 98, 101, 99, 103, 97, 100})
+	twoRuns := writeBench(t, dir, "two.json", []float64{100, 102})
+	twoRunsSlow := writeBench(t, dir, "two-slow.json", []float64{200, 204})
 	garbage := filepath.Join(dir, "garbage.json")
 	if err := os.WriteFile(garbage, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
@@ -37,6 +45,8 @@ func TestCompareExitCodes(t *testing.T) {
 		{"20% slower", []string{base, slow}, exitInvalid},
 		{"20% slower under a 25% threshold", []string{"--threshold", "25%", base, slow}, exitValid},
 		{"faster is not a regression", []string{slow, base}, exitValid},
+		{"2 vs 2 runs cannot show a regression", []string{twoRuns, twoRunsSlow}, exitUnknown},
+		{"different --scale is refused", []string{base, halfScale}, exitUsage},
 		{"one argument", []string{base}, exitUsage},
 		{"missing file", []string{base, filepath.Join(dir, "nope.json")}, exitUsage},
 		{"corrupt file", []string{base, garbage}, exitUsage},
