@@ -279,8 +279,18 @@ func TestJudgeTargets(t *testing.T) {
 		}
 	}
 	r.Targets = judgeTargets(r)
-	if r.Passed() {
-		t.Error("Passed() with a failing target")
+	if r.Verdict() != Fail {
+		t.Errorf("verdict %s with a failing target", r.Verdict())
+	}
+	// Nothing failed but a check could not decide: unknown, not pass.
+	r.Targets = nil
+	r.Checks = []CheckOutcome{{Name: "a", Status: CheckPass}, {Name: "b", Status: CheckUnknown}, {Name: "c", Status: CheckNotEvaluated}}
+	if r.Verdict() != Unknown {
+		t.Errorf("verdict %s with an unknown check, want UNKNOWN", r.Verdict())
+	}
+	r.Checks = r.Checks[:1]
+	if r.Verdict() != Pass {
+		t.Errorf("verdict %s with one passing check, want PASS", r.Verdict())
 	}
 }
 

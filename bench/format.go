@@ -119,11 +119,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-	verdict := "PASS"
-	if !r.Passed() {
-		verdict = "FAIL"
-	}
-	_, err := fmt.Fprintf(w, "%s\n", verdict)
+	_, err := fmt.Fprintf(w, "%s\n", r.Verdict())
 	return err
 }
 

@@ -151,19 +151,34 @@ func (r *Result) MetricNames() []string {
 	return names
 }
 
-// Passed reports whether every evaluated target and every check passed.
-func (r *Result) Passed() bool {
+// Verdict is the typed outcome of a bench, for its exit code.
+type Verdict string
+
+const (
+	Pass Verdict = "PASS" // every evaluated target and every check passed
+	Fail Verdict = "FAIL" // a target or a check failed
+	// Unknown: nothing failed, but a check could not decide.
+	Unknown Verdict = "UNKNOWN"
+)
+
+// Verdict is Fail if any target or check failed, else Unknown if a check
+// was unknown, else Pass. Not-evaluated targets and checks are neutral.
+func (r *Result) Verdict() Verdict {
+	v := Pass
 	for _, t := range r.Targets {
 		if t.Status == TargetFail {
-			return false
+			return Fail
 		}
 	}
 	for _, c := range r.Checks {
-		if c.Status == CheckFail || c.Status == CheckUnknown {
-			return false
+		switch c.Status {
+		case CheckFail:
+			return Fail
+		case CheckUnknown:
+			v = Unknown
 		}
 	}
-	return true
+	return v
 }
 
 // Save writes r as indented JSON to path.

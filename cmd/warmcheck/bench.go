@@ -29,8 +29,9 @@ func listProfiles(w io.Writer) error {
 }
 
 // benchCommand runs a scale profile. Exit 0: every target and check passed;
-// 1: a target or a correctness check failed; 2: the profile could not
-// finish (the store failed), so nothing is known; 3: usage error.
+// 1: a target or a correctness check failed; 2: unknown (a check could
+// not decide, or the profile could not finish: the store failed, or it was
+// interrupted); 3: usage error (bad flag, unknown profile, unwritable --out).
 func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "bench",
@@ -44,10 +45,15 @@ func benchCommand() *cli.Command {
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the generated memories"},
 			&cli.StringFlag{Name: "work-dir", Usage: "where stores are created (default: the system temp dir)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress lines on stderr"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "stdout: text (tables, targets, checks, verdict) or benchstat (Go benchmark format lines for benchstat; the rest goes to stderr)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
 				return usageError{fmt.Errorf("bench: unexpected argument %q", c.Args().First())}
+			}
+			format := c.String("format")
+			if format != "text" && format != "benchstat" {
+				return usageError{fmt.Errorf("bench: --format %q: want text or benchstat", format)}
 			}
 			p, err := bench.LookupProfile(c.String("profile"))
 			if err != nil {
@@ -78,12 +84,22 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return cli.Exit(fmt.Sprintf("bench: %v (no result: the profile could not finish)", err), exitUnknown)
 			}
-			if err := res.WriteText(os.Stdout); err != nil {
+			human := io.Writer(os.Stdout)
+			if format == "benchstat" {
+				human = os.Stderr
+				if err := res.WriteBenchstat(os.Stdout); err != nil {
+					return err
+				}
+			}
+			if err := res.WriteText(human); err != nil {
 				return err
 			}
-			fmt.Printf("results: %s\n", filepath.Join(out, "report.html"))
-			if !res.Passed() {
+			fmt.Fprintf(human, "results: %s\n", filepath.Join(out, "report.html"))
+			switch res.Verdict() {
+			case bench.Fail:
 				return cli.Exit("", exitInvalid)
+			case bench.Unknown:
+				return cli.Exit("", exitUnknown)
 			}
 			return nil
 		},

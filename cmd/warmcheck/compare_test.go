@@ -69,6 +69,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "--profile", "leak", "--scale", "-1", "--out", out},
 		{"bench", "--profile", "leak", "--runs", "-3", "--out", out},
 		{"bench", "--profile", "leak", "--out", out, "extra"},
+		{"bench", "--profile", "leak", "--format", "xml", "--out", out},
 	}
 	for _, args := range cases {
 		if got := runApp(append([]string{"warmcheck"}, args...)); got != exitUsage {
@@ -97,8 +98,10 @@ func TestBenchEndToEndTiny(t *testing.T) {
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("bench.json: %v %v", runs, err)
 	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(runs[0]), "report.html")); err != nil {
-		t.Error(err)
+	for _, f := range []string{"report.html", bench.BenchstatFile} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(runs[0]), f)); err != nil {
+			t.Error(err)
+		}
 	}
 	if _, err := bench.LoadResult(runs[0]); err != nil {
 		t.Error(err)
