@@ -56,15 +56,18 @@ func thousands(v float64) string {
 	return sign + s
 }
 
+// formatEstimate renders "value [lo, hi]" when the interval exists, and
+// else the value with the run count that would give one: an unbounded side
+// is never printed as an infinity.
 func formatEstimate(e Estimate, unit string) string {
-	lo, hi := "-inf", "+inf"
-	if e.Lo != nil {
-		lo = FormatValue(*e.Lo, unit)
+	v := FormatValue(e.Value, unit)
+	switch {
+	case e.Bounded():
+		return fmt.Sprintf("%s [%s, %s]", v, FormatValue(*e.Lo, unit), FormatValue(*e.Hi, unit))
+	case e.NeedRuns > 0:
+		return fmt.Sprintf("%s (no CI below %d runs)", v, e.NeedRuns)
 	}
-	if e.Hi != nil {
-		hi = FormatValue(*e.Hi, unit)
-	}
-	return fmt.Sprintf("%s [%s, %s]", FormatValue(e.Value, unit), lo, hi)
+	return v + " (no CI at this run count)"
 }
 
 // WriteText prints a result: metrics with their intervals, targets, checks.

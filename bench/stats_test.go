@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	mstats "github.com/aclements/go-moremath/stats"
 	"golang.org/x/perf/benchmath"
 )
 
@@ -239,4 +240,76 @@ func TestCenterRunsRecoversWithinRunSlope(t *testing.T) {
 	}
 	near(t, "slope", f.Slope, mib, 1)
 	near(t, "CI width", f.SlopeHi-f.SlopeLo, 0, 1)
+}
+
+// An interval is printed only where it exists: the median of 5 runs has
+// none (benchstat: "need >= 6 samples"), the p99 of 30 runs none either,
+// and the text names the run count that gives one instead of +-inf.
+func TestEstimateNeedRunsAndFormat(t *testing.T) {
+	s, err := Summarize([]float64{5, 1, 4, 2, 3}, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Median.Bounded() || s.Median.NeedRuns != 6 {
+		t.Errorf("median of 5: bounded %v, need %d runs; want unbounded, 6", s.Median.Bounded(), s.Median.NeedRuns)
+	}
+	if got := formatEstimate(s.Median, UnitNanos); got != "3 ns (no CI below 6 runs)" {
+		t.Errorf("median of 5 prints %q", got)
+	}
+	xs := make([]float64, 30)
+	for i := range xs {
+		xs[i] = float64(i + 1)
+	}
+	s, err = Summarize(xs, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Median.Bounded() || s.Median.NeedRuns != 0 || strings.Contains(formatEstimate(s.Median, UnitNanos), "no CI") {
+		t.Errorf("median of 30: %+v", s.Median)
+	}
+	n := s.P99.NeedRuns
+	bounded := func(n int) bool {
+		ci := mstats.QuantileCI(n, 0.99, 0.95)
+		return ci.LoOrder >= 1 && ci.HiOrder <= n
+	}
+	if s.P99.Bounded() || n <= 30 || !bounded(n) || bounded(n-1) {
+		t.Errorf("p99 of 30: need %d runs (bounded there %v, at n-1 %v)", n, bounded(n), bounded(n-1))
+	}
+	one, err := Summarize([]float64{7}, 0.95)
+	if err != nil || one.Mean.NeedRuns != 2 || strings.Contains(formatEstimate(one.Mean, UnitNanos), "inf") {
+		t.Errorf("mean of 1 run: %+v, %v", one.Mean, err)
+	}
+}
+
+// The mean's t-interval of a skewed non-negative sample reaches below
+// zero; a latency cannot, so bench cuts the interval at 0. A difference
+// (Signed) keeps its negative bound, and so does a metric that claims to
+// be non-negative but has a negative sample.
+func TestNonNegativeIntervalsCutAtZero(t *testing.T) {
+	skewed := []float64{1, 1, 1, 200}
+	r := resultWith("x", map[string]*Metric{
+		"lat":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: skewed},
+		"growth": {Unit: UnitBytes, Direction: LowerIsBetter, Samples: skewed, Signed: true},
+		"liar":   {Unit: UnitBytes, Direction: LowerIsBetter, Samples: []float64{-5, 1, 1, 200}},
+	})
+	raw, err := Summarize(skewed, DefaultConfidence)
+	if err != nil || *raw.Mean.Lo >= 0 {
+		t.Fatalf("test premise: the raw mean interval %+v should reach below 0", raw.Mean)
+	}
+	if lo := *r.Metrics["lat"].Summary.Mean.Lo; lo != 0 {
+		t.Errorf("latency mean lower bound %v, want 0", lo)
+	}
+	if lo := *r.Metrics["growth"].Summary.Mean.Lo; lo >= 0 {
+		t.Errorf("signed growth mean lower bound %v, want it negative", lo)
+	}
+	if lo := *r.Metrics["liar"].Summary.Mean.Lo; lo >= 0 {
+		t.Errorf("a metric with a negative sample was cut at 0 (%v)", lo)
+	}
+	var out strings.Builder
+	if err := r.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "inf") || !strings.Contains(out.String(), "[0 ns,") {
+		t.Errorf("text:\n%s", out.String())
+	}
 }
