@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestWriteBenchstatReadsBack(t *testing.T) {
 	}
 	for name, m := range r.Metrics {
 		key := "Perf-100k/" + name
-		if !equalFloats(got[key], m.Samples) || units[key] != m.Unit {
+		if !slices.Equal(got[key], m.Samples) || units[key] != m.Unit {
 			t.Errorf("%s: read %v %s, wrote %v %s", key, got[key], units[key], m.Samples, m.Unit)
 		}
 	}
@@ -72,18 +73,6 @@ func TestWriteBenchstatReadsBack(t *testing.T) {
 	if better["ops/s"] != "higher" || better["ns"] != "lower" || better["B"] != "lower" {
 		t.Errorf("unit metadata %v", better)
 	}
-}
-
-func equalFloats(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // The real benchstat (golang.org/x/perf/cmd/benchstat at the version in

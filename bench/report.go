@@ -31,7 +31,7 @@ img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
 <p class="verdict {{if eq .Verdict "PASS"}}pass{{else if eq .Verdict "FAIL"}}fail{{else}}unknown{{end}}">{{.Verdict}}</p>
 <p>{{.R.Runs}} run(s) at scale {{.R.Scale}}{{if .R.Full}} (full){{end}}, seed {{.R.Seed}}, started {{when .R.StartedUnixNanos}}, took {{secs .R.ElapsedNanos}}.<br>
 Machine: {{.R.Machine.CPUModel}} x{{.R.Machine.Cores}}, {{gb .R.Machine.MemoryBytes}} memory, {{.R.Machine.OS}}/{{.R.Machine.Arch}}, {{.R.Machine.GoVersion}}; commit <code>{{.R.Machine.Commit}}</code> ({{.R.Machine.CommitSource}}).</p>
-<p>Medians are of the per-run values; intervals are 95%: order-statistic (binomial) for quantiles, Student's t for the mean. A target is judged on the median; "confident" means the whole interval of the median is on the same side.</p>
+<p>Medians are of the per-run values; intervals are 95%: order-statistic (binomial) for quantiles, Student's t for the mean, shown only where the run count gives one ("no CI below N runs" otherwise) and cut at zero for quantities that cannot be negative. A target is judged on the median; "confident" means the whole interval of the median is on the same side.</p>
 
 <h2>Targets</h2>
 <table><tr><th>status</th><th>source</th><th>target</th><th>measured (median)</th><th>bound</th><th>confident</th><th>note</th></tr>
