@@ -65,6 +65,11 @@ func benchCommand() *cli.Command {
 			if !(c.Float64("scale") > 0) {
 				return usageError{fmt.Errorf("bench: --scale %v must be positive", c.Float64("scale"))}
 			}
+			if wd := c.String("work-dir"); wd != "" {
+				if st, err := os.Stat(wd); err != nil || !st.IsDir() {
+					return usageError{fmt.Errorf("bench: --work-dir %s: not a directory", wd)}
+				}
+			}
 			out := filepath.Join(c.String("out"), p.Name, time.Now().UTC().Format("20060102T150405Z"))
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return usageError{fmt.Errorf("bench: --out: %w", err)}
@@ -95,13 +100,19 @@ func benchCommand() *cli.Command {
 				return err
 			}
 			fmt.Fprintf(human, "results: %s\n", filepath.Join(out, "report.html"))
-			switch res.Verdict() {
-			case bench.Fail:
-				return cli.Exit("", exitInvalid)
-			case bench.Unknown:
-				return cli.Exit("", exitUnknown)
-			}
-			return nil
+			return benchVerdictExit(res.Verdict())
 		},
 	}
+}
+
+// benchVerdictExit maps a bench verdict to its exit code: PASS 0, FAIL 1,
+// UNKNOWN 2.
+func benchVerdictExit(v bench.Verdict) error {
+	switch v {
+	case bench.Pass:
+		return nil
+	case bench.Fail:
+		return cli.Exit("", exitInvalid)
+	}
+	return cli.Exit("", exitUnknown)
 }

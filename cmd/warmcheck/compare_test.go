@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/urfave/cli/v2"
 	"github.com/warmcheck/warmcheck/bench"
 )
 
@@ -70,10 +72,29 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "--profile", "leak", "--runs", "-3", "--out", out},
 		{"bench", "--profile", "leak", "--out", out, "extra"},
 		{"bench", "--profile", "leak", "--format", "xml", "--out", out},
+		{"bench", "--profile", "leak", "--work-dir", filepath.Join(out, "missing"), "--out", out},
 	}
 	for _, args := range cases {
 		if got := runApp(append([]string{"warmcheck"}, args...)); got != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, got, exitUsage)
+		}
+	}
+}
+
+// The README's bench table: PASS 0, FAIL 1, UNKNOWN 2 (usage errors: 3,
+// above).
+func TestBenchVerdictExitCodes(t *testing.T) {
+	for v, want := range map[bench.Verdict]int{bench.Pass: exitValid, bench.Fail: exitInvalid, bench.Unknown: exitUnknown} {
+		got := exitValid
+		if err := benchVerdictExit(v); err != nil {
+			var coder cli.ExitCoder
+			if !errors.As(err, &coder) {
+				t.Fatalf("%s: %v is not an exit code", v, err)
+			}
+			got = coder.ExitCode()
+		}
+		if got != want {
+			t.Errorf("%s: exit %d, want %d", v, got, want)
 		}
 	}
 }
