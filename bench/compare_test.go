@@ -3,9 +3,11 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -45,10 +47,10 @@ func TestCompareDirectionAware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]ChangeStatus{"get.p99": Regressed, "put.rate": Improved, "rss.anon": Changed, "iterate": Unchanged}
-	for _, ch := range c.Changes {
+	want := map[string]ChangeStatus{"get.p99": Regressed, "put.rate": Improved, "rss.anon": Changed, "iterate": NotSignificant}
+	for _, ch := range c.Changes() {
 		if ch.Status != want[ch.Metric] {
-			t.Errorf("%s: status %s (change %.3f, p %.4f), want %s", ch.Metric, ch.Status, ch.Change, ch.Test.P, want[ch.Metric])
+			t.Errorf("%s: status %s (change %.3f, p %.4f), want %s", ch.Metric, ch.Status, ch.Change, ch.P, want[ch.Metric])
 		}
 	}
 	if r := c.Regressions(); len(r) != 1 || r[0].Metric != "get.p99" {
@@ -76,15 +78,121 @@ func TestCompareDirectionAware(t *testing.T) {
 	}
 }
 
-func TestCompareTooFewRunsIsInconclusive(t *testing.T) {
+func TestCompareTooFewRunsIsUnknown(t *testing.T) {
 	base := resultWith("leak", map[string]*Metric{"x": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{1, 2}}})
 	newer := resultWith("leak", map[string]*Metric{"x": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{10, 20}}})
 	c, err := Compare(base, newer, CompareOptions{Threshold: 0.05, Alpha: 0.05})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Changes[0].Status != Inconclusive || len(c.Warnings) == 0 {
-		t.Errorf("2 vs 2 runs: status %s, warnings %v; want inconclusive with a warning", c.Changes[0].Status, c.Warnings)
+	if ch := c.Changes()[0]; ch.Status != TooFewRuns || ch.Delta != "~" || len(ch.Notes) == 0 || c.Verdict() != CompareUnknown {
+		t.Errorf("2 vs 2 runs: status %s, delta %q, notes %v, verdict %s; want too-few-runs, ~, benchstat's note, unknown", ch.Status, ch.Delta, ch.Notes, c.Verdict())
+	}
+	// 5 runs each can reach p = 0.0079 alone, but not after Holm over 10
+	// metrics (0.079 > 0.05): a lone regression could not be found.
+	bm, nm := map[string]*Metric{}, map[string]*Metric{}
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("m%d", i)
+		bm[name] = &Metric{Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8[:5]}
+		nm[name] = &Metric{Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8[:5], 1.001)}
+	}
+	for _, off := range []bool{false, true} {
+		c, err = Compare(resultWith("leak", bm), resultWith("leak", nm), CompareOptions{Threshold: 0.05, Alpha: 0.05, NoCorrection: off})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]CompareVerdict{false: CompareUnknown, true: NoRegression}[off]
+		if c.Verdict() != want {
+			t.Errorf("10 metrics of 5 runs, correction off %v: verdict %s, want %s", off, c.Verdict(), want)
+		}
+	}
+}
+
+// benchstat prints "~" whenever p > alpha, however large the change: a
+// +100% median change at p = 0.1 is not significant, and the gate must
+// not call it unchanged, regressed or improved. At p == alpha the
+// difference is significant (benchstat's FormatDelta: "~" iff p > alpha;
+// floating point makes p == alpha itself untestable).
+func TestCompareTildeAtBenchstatsAlpha(t *testing.T) {
+	base := resultWith("x", map[string]*Metric{"lat": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{100, 101, 300}}})
+	newer := resultWith("x", map[string]*Metric{"lat": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{199, 202, 400}}})
+	c, err := Compare(base, newer, CompareOptions{Threshold: 0.05, Alpha: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := c.Changes()[0]
+	if ch.P <= 0.05 || ch.Change < 0.9 || ch.Delta != "~" || ch.Test != fmt.Sprintf("p=%.3f n=3", ch.P) {
+		t.Fatalf("p %.3f change %+.2f delta %q test %q: want p > 0.05, change ~ +100%%, delta ~, benchstat's test string", ch.P, ch.Change, ch.Delta, ch.Test)
+	}
+	// 4 vs 4 disjoint runs give exactly p = 2/C(8,4) = 1/35.
+	base = resultWith("x", map[string]*Metric{"lat": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{10, 11, 12, 13}}})
+	newer = resultWith("x", map[string]*Metric{"lat": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: []float64{20, 21, 22, 23}}})
+	for _, tc := range []struct {
+		alpha  float64
+		delta  string
+		status ChangeStatus
+	}{{1.0/35 + 1e-12, "+86.96%", Regressed}, {1.0/35 - 1e-9, "~", TooFewRuns}} {
+		c, err = Compare(base, newer, CompareOptions{Threshold: 0.05, Alpha: tc.alpha})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch := c.Changes()[0]; ch.Delta != tc.delta || ch.Status != tc.status {
+			t.Errorf("alpha %.6f, p %.6f: delta %q status %s, want %q %s", tc.alpha, ch.P, ch.Delta, ch.Status, tc.delta, tc.status)
+		}
+	}
+}
+
+// One table per unit; the geomean row is the geomean of the medians per
+// column and of the per-metric ratios, as benchstat computes it.
+func TestCompareGeomeanPerUnit(t *testing.T) {
+	base := resultWith("x", map[string]*Metric{
+		"a":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8},
+		"b":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 4)},
+		"rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: runsOf8},
+		"z":    {Unit: UnitCount, Direction: Informational, Samples: []float64{0, 0, 0, 0, 0, 0, 0, 0}},
+		"z2":   {Unit: UnitCount, Direction: Informational, Samples: runsOf8},
+	})
+	newer := resultWith("x", map[string]*Metric{
+		"a":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 1.2)},
+		"b":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: scaled(runsOf8, 4*0.9)},
+		"rate": {Unit: UnitOpsSec, Direction: HigherIsBetter, Samples: runsOf8},
+		"z":    {Unit: UnitCount, Direction: Informational, Samples: []float64{0, 0, 0, 0, 0, 0, 0, 0}},
+		"z2":   {Unit: UnitCount, Direction: Informational, Samples: runsOf8},
+	})
+	c, err := Compare(base, newer, CompareOptions{Threshold: 0.05, Alpha: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]UnitTable{}
+	for _, tb := range c.Tables {
+		units[tb.Unit] = tb
+	}
+	if len(units) != 3 || units[UnitOpsSec].Geomean != nil {
+		t.Fatalf("tables %+v: want ns, ops/s (one row: no geomean), count", c.Tables)
+	}
+	g := units[UnitNanos].Geomean
+	med := median(runsOf8)
+	near(t, "geomean ratio", g.Ratio, math.Sqrt(1.2*0.9), 1e-9)
+	near(t, "geomean base", g.Base, med*2, 1e-9)
+	if !g.HasRatio || !g.HasBase || !g.HasNew || len(g.Notes) != 0 {
+		t.Errorf("ns geomean %+v", g)
+	}
+	// A zero median: 0/0 is ratio 1, but the column geomean is undefined.
+	gc := units[UnitCount].Geomean
+	if gc.HasBase || gc.HasNew || !gc.HasRatio || gc.Ratio != 1 || len(gc.Notes) != 1 {
+		t.Errorf("count geomean with a zero median: %+v", gc)
+	}
+	var out strings.Builder
+	if err := c.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"geomean", "+20.00%  (p=0.000 n=8)", "+3.92%", "summaries must be >0 to compute geomean", "REGRESSION: 1 metric(s) regressed: a"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "unchanged") {
+		t.Errorf("text says unchanged:\n%s", out.String())
 	}
 }
 
@@ -93,6 +201,11 @@ func TestCompareRejectsMismatch(t *testing.T) {
 	b := resultWith("cliff", map[string]*Metric{"x": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8}})
 	if _, err := Compare(a, b, CompareOptions{Threshold: 0.05, Alpha: 0.05}); !errors.Is(err, ErrMismatch) {
 		t.Errorf("different profiles: err %v, want ErrMismatch", err)
+	}
+	scaledUp := resultWith("leak", map[string]*Metric{"x": {Unit: UnitNanos, Direction: LowerIsBetter, Samples: runsOf8}})
+	scaledUp.Scale = 2
+	if _, err := Compare(a, scaledUp, CompareOptions{Threshold: 0.05, Alpha: 0.05}); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "--scale") {
+		t.Errorf("different scales: err %v, want ErrMismatch naming --scale", err)
 	}
 	c := resultWith("leak", map[string]*Metric{"x": {Unit: UnitNanos, Direction: HigherIsBetter, Samples: runsOf8}})
 	if _, err := Compare(a, c, CompareOptions{Threshold: 0.05, Alpha: 0.05}); !errors.Is(err, ErrMismatch) {
@@ -166,8 +279,18 @@ func TestJudgeTargets(t *testing.T) {
 		}
 	}
 	r.Targets = judgeTargets(r)
-	if r.Passed() {
-		t.Error("Passed() with a failing target")
+	if r.Verdict() != Fail {
+		t.Errorf("verdict %s with a failing target", r.Verdict())
+	}
+	// Nothing failed but a check could not decide: unknown, not pass.
+	r.Targets = nil
+	r.Checks = []CheckOutcome{{Name: "a", Status: CheckPass}, {Name: "b", Status: CheckUnknown}, {Name: "c", Status: CheckNotEvaluated}}
+	if r.Verdict() != Unknown {
+		t.Errorf("verdict %s with an unknown check, want UNKNOWN", r.Verdict())
+	}
+	r.Checks = r.Checks[:1]
+	if r.Verdict() != Pass {
+		t.Errorf("verdict %s with one passing check, want PASS", r.Verdict())
 	}
 }
 
@@ -222,4 +345,10 @@ func TestCompareHolmKeepsFamilyWiseError(t *testing.T) {
 	if alarms[true] < 5 {
 		t.Errorf("only %d uncorrected false regressions: the null samples are not noisy enough to test the correction", alarms[true])
 	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return Quantile(s, 0.5)
 }

@@ -8,9 +8,11 @@
 // no checksums) in the same process so that the store is also reported as a
 // ratio to it.
 //
-// Files: stats.go (summaries, least-squares slope, Mann-Whitney U),
+// Files: stats.go (summaries, least-squares slope),
 // cliff.go (trend breaks over scales), result.go (bench.json), targets.go
-// (the review's and our targets), compare.go (base vs new, Holm-Bonferroni),
+// (the review's and our targets), compare.go (base vs new as benchstat
+// does, with golang.org/x/perf/benchmath; Holm-Bonferroni for the gate),
+// geomean.go (benchstat's geomean row), compare_text.go (its table),
 // profiles.go (the registry), run.go (Run: repeat a profile, summarize,
 // judge, write), profile_*.go (one file per profile), subject.go (what a
 // profile drives: the store or the raw baseline), baseline.go (the raw

@@ -56,43 +56,18 @@ func thousands(v float64) string {
 	return sign + s
 }
 
+// formatEstimate renders "value [lo, hi]" when the interval exists, and
+// else the value with the run count that would give one: an unbounded side
+// is never printed as an infinity.
 func formatEstimate(e Estimate, unit string) string {
-	lo, hi := "-inf", "+inf"
-	if e.Lo != nil {
-		lo = FormatValue(*e.Lo, unit)
+	v := FormatValue(e.Value, unit)
+	switch {
+	case e.Bounded():
+		return fmt.Sprintf("%s [%s, %s]", v, FormatValue(*e.Lo, unit), FormatValue(*e.Hi, unit))
+	case e.NeedRuns > 0:
+		return fmt.Sprintf("%s (no CI below %d runs)", v, e.NeedRuns)
 	}
-	if e.Hi != nil {
-		hi = FormatValue(*e.Hi, unit)
-	}
-	return fmt.Sprintf("%s [%s, %s]", FormatValue(e.Value, unit), lo, hi)
-}
-
-// WriteText prints a comparison as a table, one metric a line.
-func (c *Comparison) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "profile %s: Mann-Whitney U, two-sided, alpha %g (p adjusted: %s); regression = significant and worse by more than %.3g%%\n",
-		c.Profile, c.Alpha, c.Correction, c.Threshold*100)
-	for _, warn := range c.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
-	}
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tbetter\tbase median\tnew median\tchange\tp\tadj. p\tn\tstatus")
-	for _, m := range c.Changes {
-		switch m.Status {
-		case OnlyInBase, OnlyInNew:
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\t\t\t%s\n", m.Metric, m.Direction,
-				FormatValue(m.BaseMedian, m.Unit), FormatValue(m.NewMedian, m.Unit), m.Status)
-			continue
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%+.2f%%\t%.3g\t%.3g\t%d/%d\t%s\n", m.Metric, m.Direction,
-			FormatValue(m.BaseMedian, m.Unit), FormatValue(m.NewMedian, m.Unit),
-			m.Change*100, m.Test.P, m.AdjustedP, m.Test.N1, m.Test.N2, m.Status)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	n := len(c.Regressions())
-	_, err := fmt.Fprintf(w, "%d metric(s) regressed\n", n)
-	return err
+	return v + " (no CI at this run count)"
 }
 
 // WriteText prints a result: metrics with their intervals, targets, checks.
@@ -147,11 +122,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-	verdict := "PASS"
-	if !r.Passed() {
-		verdict = "FAIL"
-	}
-	_, err := fmt.Fprintf(w, "%s\n", verdict)
+	_, err := fmt.Fprintf(w, "%s\n", r.Verdict())
 	return err
 }
 

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -13,7 +11,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/warmcheck/warmcheck/history"
 )
@@ -25,9 +22,12 @@ type opPoint struct {
 	Series  string  // e.g. "put ok"
 }
 
-// faultWindow is a shaded interval, in seconds since run start.
+// faultWindow is a shaded interval, in seconds since run start. Kind is
+// the fault (pause, panic, ...): one colour per kind; Label adds the
+// target.
 type faultWindow struct {
 	From, To float64
+	Kind     string
 	Label    string
 }
 
@@ -50,7 +50,9 @@ func rateBucket(span float64) float64 {
 // (.png or .svg): every completed operation's latency over time (log
 // scale, one colour per operation and outcome) and completions per second
 // over time per operation, both with fault windows (nemesis start to end)
-// shaded. Operations that never completed are not drawn.
+// shaded in one colour per fault kind, with a key. Without faults there is
+// no shading and no mention of it. Legends sit right of the data.
+// Operations that never completed are not drawn.
 func PlotLatency(events []history.Event, path string) error {
 	points, windows := latencyPoints(events)
 	return plotLatencyPoints(points, windows, path)
@@ -94,52 +96,78 @@ func latencyPoints(events []history.Event) ([]opPoint, []faultWindow) {
 				openFault[key] = float64(e.Time) / sec
 			case history.NemesisEnd:
 				if from, ok := openFault[key]; ok {
-					windows = append(windows, faultWindow{From: from, To: float64(e.Time) / sec, Label: key})
+					windows = append(windows, faultWindow{From: from, To: float64(e.Time) / sec, Kind: e.Nemesis.Fault, Label: key})
 					delete(openFault, key)
 				}
 			}
 		}
 	}
 	for key, from := range openFault {
-		windows = append(windows, faultWindow{From: from, To: last, Label: key})
+		kind, _, _ := strings.Cut(key, "/")
+		windows = append(windows, faultWindow{From: from, To: last, Kind: kind, Label: key})
 	}
 	sort.Slice(windows, func(i, j int) bool { return windows[i].From < windows[j].From })
 	return points, windows
 }
 
-var faultShade = color.NRGBA{R: 0xf0, G: 0xa0, B: 0x40, A: 0x50}
-
 func plotLatencyPoints(points []opPoint, windows []faultWindow, path string) error {
 	if len(points) == 0 {
 		return fmt.Errorf("%w: no completed operations to plot for %s", ErrEmptySample, path)
 	}
-	series := map[string]plotter.XYs{}
-	minLat, maxLat, span := math.Inf(1), 0.0, 0.0
+	lat, rate, err := latencyPlots(points, windows)
+	if err != nil {
+		return fmt.Errorf("bench: plot %s: %w", path, err)
+	}
+	return saveStacked(path, 22*vg.Centimeter, 10*vg.Centimeter, lat, rate)
+}
+
+// latencyPlots builds the two panels of PlotLatency; points is not empty.
+func latencyPlots(points []opPoint, windows []faultWindow) (lat, rate *plot.Plot, err error) {
+	span := 0.0
 	for _, p := range points {
-		lat := math.Max(p.Latency, 1e-9) // a log axis cannot show 0
-		series[p.Series] = append(series[p.Series], plotter.XY{X: p.Start, Y: lat * 1e3})
-		minLat, maxLat = math.Min(minLat, lat*1e3), math.Max(maxLat, lat*1e3)
 		span = math.Max(span, p.Start+p.Latency)
 	}
 	for _, w := range windows {
 		span = math.Max(span, w.To)
 	}
-	names := sortedKeys(series)
+	shades := faultShades(windows)
+	if lat, err = latencyPanel(points, windows, shades, span); err != nil {
+		return nil, nil, err
+	}
+	if rate, err = ratePanel(points, windows, shades, span); err != nil {
+		return nil, nil, err
+	}
+	return lat, rate, nil
+}
 
+// latencyPanel is every completed operation's latency over time, log
+// scale, one colour per operation and outcome.
+func latencyPanel(points []opPoint, windows []faultWindow, shades map[string]color.NRGBA, span float64) (*plot.Plot, error) {
+	series := map[string]plotter.XYs{}
+	minLat, maxLat := math.Inf(1), 0.0
+	for _, p := range points {
+		ms := math.Max(p.Latency, 1e-9) * 1e3 // a log axis cannot show 0
+		series[p.Series] = append(series[p.Series], plotter.XY{X: p.Start, Y: ms})
+		minLat, maxLat = math.Min(minLat, ms), math.Max(maxLat, ms)
+	}
 	lat := plot.New()
-	lat.Title.Text = "Latency over time (shaded: faults)"
+	lat.Title.Text = "Latency over time"
+	if len(windows) > 0 {
+		lat.Title.Text += " (shaded: fault windows, by kind)"
+	}
 	lat.X.Label.Text = "time since start (s)"
 	lat.Y.Label.Text = "latency (ms)"
 	lat.Y.Scale, lat.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	lat.Y.Min, lat.Y.Max = minLat/1.5, maxLat*1.5
 	lat.X.Min, lat.X.Max = 0, span
-	if err := shade(lat, windows, lat.Y.Min, lat.Y.Max); err != nil {
-		return err
+	key, err := shade(lat, windows, shades, lat.Y.Min, lat.Y.Max)
+	if err != nil {
+		return nil, err
 	}
-	for i, name := range names {
+	for i, name := range sortedKeys(series) {
 		s, err := plotter.NewScatter(series[name])
 		if err != nil {
-			return fmt.Errorf("bench: plot %s: %w", path, err)
+			return nil, err
 		}
 		s.GlyphStyle.Color = plotutil.Color(i)
 		s.GlyphStyle.Shape = plotutil.Shape(i)
@@ -147,8 +175,12 @@ func plotLatencyPoints(points []opPoint, windows []faultWindow, path string) err
 		lat.Add(s)
 		lat.Legend.Add(name, s)
 	}
-	lat.Legend.Top = true
+	addFaultKey(lat, key)
+	return lat, nil
+}
 
+// ratePanel is completions per second over time per operation.
+func ratePanel(points []opPoint, windows []faultWindow, shades map[string]color.NRGBA, span float64) (*plot.Plot, error) {
 	rate := plot.New()
 	rate.Title.Text = "Throughput over time"
 	rate.X.Label.Text = "time since start (s)"
@@ -168,8 +200,9 @@ func plotLatencyPoints(points []opPoint, windows []faultWindow, path string) err
 		maxRate = math.Max(maxRate, byOp[op][i])
 	}
 	rate.Y.Min, rate.Y.Max = 0, maxRate*1.1+1
-	if err := shade(rate, windows, 0, rate.Y.Max); err != nil {
-		return err
+	key, err := shade(rate, windows, shades, 0, rate.Y.Max)
+	if err != nil {
+		return nil, err
 	}
 	for i, op := range sortedKeys(byOp) {
 		xys := make(plotter.XYs, nb)
@@ -178,63 +211,76 @@ func plotLatencyPoints(points []opPoint, windows []faultWindow, path string) err
 		}
 		l, err := plotter.NewLine(xys)
 		if err != nil {
-			return fmt.Errorf("bench: plot %s: %w", path, err)
+			return nil, err
 		}
 		l.StepStyle = plotter.PostStep
 		l.LineStyle.Color = plotutil.Color(i)
 		rate.Add(l)
 		rate.Legend.Add(op, l)
 	}
-	rate.Legend.Top = true
-	return saveStacked(path, 22*vg.Centimeter, 10*vg.Centimeter, lat, rate)
+	addFaultKey(rate, key)
+	return rate, nil
 }
 
-// shade adds one translucent band per fault window spanning [ylo, yhi].
-func shade(p *plot.Plot, windows []faultWindow, ylo, yhi float64) error {
+// faultPalette holds translucent colours, light enough for the points to
+// show through and apart from plotutil's series colours; kinds beyond it
+// reuse it in order.
+var faultPalette = []color.NRGBA{
+	{R: 0xf0, G: 0xa0, B: 0x40, A: 0x60}, // orange
+	{R: 0x90, G: 0x60, B: 0xd0, A: 0x50}, // violet
+	{R: 0x40, G: 0xb0, B: 0x90, A: 0x50}, // teal
+	{R: 0xe0, G: 0x50, B: 0x80, A: 0x50}, // pink
+	{R: 0x80, G: 0x80, B: 0x80, A: 0x50}, // grey
+	{R: 0xc0, G: 0xb0, B: 0x20, A: 0x60}, // olive
+}
+
+// faultShades gives each fault kind in windows its colour, in sorted kind
+// order so that a kind keeps its colour across the panels of a plot.
+func faultShades(windows []faultWindow) map[string]color.NRGBA {
+	kinds := map[string]color.NRGBA{}
+	for _, w := range windows {
+		kinds[w.Kind] = color.NRGBA{}
+	}
+	for i, k := range sortedKeys(kinds) {
+		kinds[k] = faultPalette[i%len(faultPalette)]
+	}
+	return kinds
+}
+
+// faultKey is one legend entry per fault kind: its name and a swatch.
+type faultKey struct {
+	kind   string
+	swatch plot.Thumbnailer
+}
+
+// shade adds one translucent band per fault window spanning [ylo, yhi],
+// coloured by kind, and returns the key of the kinds drawn.
+func shade(p *plot.Plot, windows []faultWindow, shades map[string]color.NRGBA, ylo, yhi float64) ([]faultKey, error) {
+	swatches := map[string]plot.Thumbnailer{}
 	for _, w := range windows {
 		to := math.Max(w.To, w.From+1e-6)
 		poly, err := plotter.NewPolygon(plotter.XYs{{X: w.From, Y: ylo}, {X: to, Y: ylo}, {X: to, Y: yhi}, {X: w.From, Y: yhi}})
 		if err != nil {
-			return fmt.Errorf("bench: shade %s: %w", w.Label, err)
+			return nil, fmt.Errorf("bench: shade %s: %w", w.Label, err)
 		}
-		poly.Color = faultShade
+		poly.Color = shades[w.Kind]
 		poly.LineStyle.Width = 0
 		poly.LineStyle.Color = color.Transparent
 		p.Add(poly)
+		swatches[w.Kind] = poly
 	}
-	return nil
+	var key []faultKey
+	for _, k := range sortedKeys(swatches) {
+		key = append(key, faultKey{k, swatches[k]})
+	}
+	return key, nil
 }
 
-// saveStacked draws plots one above the other, each w x h, into path; the
-// format follows the extension (.png or .svg).
-func saveStacked(path string, w, h vg.Length, plots ...*plot.Plot) error {
-	format := strings.TrimPrefix(filepath.Ext(path), ".")
-	if format != "png" && format != "svg" {
-		return fmt.Errorf("%w: plot %s: extension must be .png or .svg", ErrBadParameter, path)
+// addFaultKey appends the fault kinds to p's legend, after its series.
+func addFaultKey(p *plot.Plot, key []faultKey) {
+	for _, k := range key {
+		p.Legend.Add("fault: "+k.kind, k.swatch)
 	}
-	c, err := draw.NewFormattedCanvas(w, h*vg.Length(len(plots)), format)
-	if err != nil {
-		return fmt.Errorf("bench: plot %s: %w", path, err)
-	}
-	rows := make([][]*plot.Plot, len(plots))
-	for i, p := range plots {
-		rows[i] = []*plot.Plot{p}
-	}
-	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2,
-		PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
-	canvases := plot.Align(rows, tiles, draw.New(c))
-	for i, p := range plots {
-		p.Draw(canvases[i][0])
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("bench: plot: %w", err)
-	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("bench: plot %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 // QuantileSeries is one latency distribution for PlotQuantiles.
@@ -285,7 +331,6 @@ func PlotQuantiles(series []QuantileSeries, title, path string) error {
 	if drawn == 0 {
 		return fmt.Errorf("%w: no latencies to plot for %s", ErrEmptySample, path)
 	}
-	p.Legend.Top, p.Legend.Left = true, true
 	return saveStacked(path, 16*vg.Centimeter, 10*vg.Centimeter, p)
 }
 
@@ -326,7 +371,6 @@ func PlotCliff(c Cliff, unit, path string) error {
 		p.Add(pp)
 		p.Legend.Add("predicted from smaller scales", pp)
 	}
-	p.Legend.Top, p.Legend.Left = true, true
 	return saveStacked(path, 16*vg.Centimeter, 10*vg.Centimeter, p)
 }
 
@@ -366,7 +410,6 @@ func PlotLeak(l *LeakFit, path string) error {
 		p.Add(sc, line)
 		p.Legend.Add(f.name, sc, line)
 	}
-	p.Legend.Top, p.Legend.Left = true, true
 	return saveStacked(path, 16*vg.Centimeter, 10*vg.Centimeter, p)
 }
 

@@ -6,13 +6,15 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/warmcheck/warmcheck/history"
 )
 
 // syntheticHistory is 4 workers doing puts and gets for 2 s, with a pause
-// fault from 0.8 s to 1.2 s during which latencies jump to ~50 ms.
+// fault from 0.8 s to 1.2 s during which latencies jump to ~50 ms, and a
+// compaction from 1.5 s to 1.6 s.
 func syntheticHistory() []history.Event {
 	rng := rand.New(rand.NewSource(1))
 	var evs []history.Event
@@ -38,6 +40,8 @@ func syntheticHistory() []history.Event {
 		clock += 2e6
 	}
 	add(history.Event{Kind: history.KindNemesis, Type: history.Info, Time: 1200e6, Nemesis: &history.Nemesis{Fault: "pause", Phase: history.NemesisEnd, Target: "store"}})
+	add(history.Event{Kind: history.KindNemesis, Type: history.Info, Time: 1500e6, Nemesis: &history.Nemesis{Fault: "compact", Phase: history.NemesisStart, Target: "store"}})
+	add(history.Event{Kind: history.KindNemesis, Type: history.Info, Time: 1600e6, Nemesis: &history.Nemesis{Fault: "compact", Phase: history.NemesisEnd, Target: "store"}})
 	return evs
 }
 
@@ -55,11 +59,24 @@ func isPNG(t *testing.T, path string) {
 func TestPlotLatency(t *testing.T) {
 	evs := syntheticHistory()
 	points, windows := latencyPoints(evs)
-	if len(points) != (len(evs)-2)/2 {
-		t.Errorf("%d points from %d op events", len(points), len(evs)-2)
+	if len(points) != (len(evs)-4)/2 {
+		t.Errorf("%d points from %d op events", len(points), len(evs)-4)
 	}
-	if len(windows) != 1 || windows[0].From != 0.8 || windows[0].To != 1.2 {
-		t.Errorf("windows = %+v, want one pause window 0.8..1.2 s", windows)
+	if len(windows) != 2 || windows[0].From != 0.8 || windows[0].To != 1.2 || windows[0].Kind != "pause" || windows[1].Kind != "compact" {
+		t.Errorf("windows = %+v, want pause 0.8..1.2 s and compact", windows)
+	}
+	shades := faultShades(windows)
+	if len(shades) != 2 || shades["pause"] == shades["compact"] {
+		t.Errorf("fault colours %v: want one distinct colour per kind", shades)
+	}
+	lat, _, err := latencyPlots(points, windows)
+	if err != nil || !strings.Contains(lat.Title.Text, "fault") {
+		t.Errorf("with faults: title %q, err %v", lat.Title.Text, err)
+	}
+	// No faults: no shading, and the title does not mention any.
+	lat, _, err = latencyPlots(points, nil)
+	if err != nil || strings.Contains(lat.Title.Text, "shaded") || strings.Contains(lat.Title.Text, "fault") {
+		t.Errorf("without faults: title %q, err %v", lat.Title.Text, err)
 	}
 	dir := plotDir(t)
 	path := filepath.Join(dir, "latency.png")
@@ -67,6 +84,15 @@ func TestPlotLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	isPNG(t, path)
+	var noFaults []history.Event
+	for _, e := range evs {
+		if e.Kind != history.KindNemesis {
+			noFaults = append(noFaults, e)
+		}
+	}
+	if err := PlotLatency(noFaults, filepath.Join(dir, "latency-no-faults.png")); err != nil {
+		t.Error(err)
+	}
 	if err := PlotLatency(evs, filepath.Join(dir, "latency.svg")); err != nil {
 		t.Errorf("svg: %v", err)
 	}

@@ -90,7 +90,7 @@ func runCliff(ctx context.Context, e *env) error {
 			rate[sub.name] = float64(n) / total.Seconds()
 			e.res.record(name("get.p99"), UnitNanos, LowerIsBetter, "p99 of random gets", Quantile(sortedCopy(gets), 0.99))
 			e.res.record(name("iterate.time"), UnitNanos, LowerIsBetter, "full iteration", float64(iterTime))
-			e.res.record(name("rss.growth"), UnitBytes, LowerIsBetter, "VmRSS with n memories stored (settled) minus before open", float64(after.VmRSS)-float64(before.VmRSS))
+			e.res.recordSigned(name("rss.growth"), UnitBytes, LowerIsBetter, "VmRSS with n memories stored (settled) minus before open", float64(after.VmRSS)-float64(before.VmRSS))
 		}
 		if rate["raw"] > 0 && rate["store"] > 0 {
 			e.res.record(atScale("put.rate_vs_raw", n), UnitRatio, HigherIsBetter, "store put rate / raw put rate at this scale", rate["store"]/rate["raw"])

@@ -85,7 +85,7 @@ func runExtreme1m(ctx context.Context, e *env) error {
 		}
 		e.res.record(name("rss.vmrss"), UnitBytes, Informational, "VmRSS after reopen and iteration", float64(after.VmRSS))
 		e.res.record(name("rss.file"), UnitBytes, Informational, "RssFile (mapped pages) after reopen and iteration", float64(after.RssFile))
-		e.res.record(name("rss.anon_per_memory"), UnitBytesMem, LowerIsBetter, "RssAnon growth over reopen and iteration / n: resident memory beyond the mapped data", (float64(after.RssAnon)-float64(before.RssAnon))/float64(n))
+		e.res.recordSigned(name("rss.anon_per_memory"), UnitBytesMem, LowerIsBetter, "RssAnon growth over reopen and iteration / n: resident memory beyond the mapped data", (float64(after.RssAnon)-float64(before.RssAnon))/float64(n))
 
 		rng := rand.New(rand.NewSource(e.cfg.Seed + int64(e.run)))
 		_, err = getRandom(s, specs, verifySample, rng)

@@ -76,9 +76,9 @@ func runLeak(ctx context.Context, e *env) error {
 			if err != nil {
 				return err
 			}
-			e.res.record(name(f.metric), UnitBytesPer, f.dir, f.doc, fit.Slope)
+			e.res.recordSigned(name(f.metric), UnitBytesPer, f.dir, f.doc, fit.Slope)
 		}
-		e.res.record(name("leak.vmrss_growth"), UnitBytes, LowerIsBetter, "VmRSS after the last cycle minus before open", float64(last.VmRSS)-float64(before.VmRSS))
+		e.res.recordSigned(name("leak.vmrss_growth"), UnitBytes, LowerIsBetter, "VmRSS after the last cycle minus before open", float64(last.VmRSS)-float64(before.VmRSS))
 		e.res.record(name("leak.file_bytes"), UnitBytes, Informational, "data file bytes after the last cycle", float64(sp.FileBytes))
 	}
 	return nil

@@ -77,10 +77,10 @@ func runThroughput(ctx context.Context, e *env, n int, detailed bool) error {
 		e.res.record(name("get.p50"), UnitNanos, LowerIsBetter, "median latency of random gets", Quantile(sortedGets, 0.5))
 		e.res.record(name("get.p99"), UnitNanos, LowerIsBetter, "p99 latency of random gets", getP99[sub.name])
 		e.res.record(name("get.max"), UnitNanos, LowerIsBetter, "slowest random get", sortedGets[len(sortedGets)-1])
-		e.res.record(name("rss.growth"), UnitBytes, LowerIsBetter, "VmRSS with the n memories stored (after gets and iteration, settled) minus before open", float64(after.VmRSS)-float64(before.VmRSS))
-		e.res.record(name("rss.anon_growth"), UnitBytes, LowerIsBetter, "RssAnon (heap, not mapped files) with the n memories stored minus before open", float64(after.RssAnon)-float64(before.RssAnon))
-		e.res.record(name("rss.file_growth"), UnitBytes, Informational, "RssFile (mapped file pages) with the n memories stored minus before open", float64(after.RssFile)-float64(before.RssFile))
-		e.res.record(name("rss.anon_per_memory"), UnitBytesMem, LowerIsBetter, "resident memory beyond the mapped data per memory: RssAnon growth / n", (float64(after.RssAnon)-float64(before.RssAnon))/float64(n))
+		e.res.recordSigned(name("rss.growth"), UnitBytes, LowerIsBetter, "VmRSS with the n memories stored (after gets and iteration, settled) minus before open", float64(after.VmRSS)-float64(before.VmRSS))
+		e.res.recordSigned(name("rss.anon_growth"), UnitBytes, LowerIsBetter, "RssAnon (heap, not mapped files) with the n memories stored minus before open", float64(after.RssAnon)-float64(before.RssAnon))
+		e.res.recordSigned(name("rss.file_growth"), UnitBytes, Informational, "RssFile (mapped file pages) with the n memories stored minus before open", float64(after.RssFile)-float64(before.RssFile))
+		e.res.recordSigned(name("rss.anon_per_memory"), UnitBytesMem, LowerIsBetter, "resident memory beyond the mapped data per memory: RssAnon growth / n", (float64(after.RssAnon)-float64(before.RssAnon))/float64(n))
 		if detailed {
 			for _, q := range []struct {
 				name string

@@ -28,10 +28,10 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 img{max-width:100%;border:1px solid #ddd;margin:.5em 0}
 </style></head><body>
 <h1>warmcheck bench: {{.R.Profile}}</h1>
-<p class="verdict {{if .Passed}}pass{{else}}fail{{end}}">{{if .Passed}}PASS{{else}}FAIL{{end}}</p>
+<p class="verdict {{if eq .Verdict "PASS"}}pass{{else if eq .Verdict "FAIL"}}fail{{else}}unknown{{end}}">{{.Verdict}}</p>
 <p>{{.R.Runs}} run(s) at scale {{.R.Scale}}{{if .R.Full}} (full){{end}}, seed {{.R.Seed}}, started {{when .R.StartedUnixNanos}}, took {{secs .R.ElapsedNanos}}.<br>
 Machine: {{.R.Machine.CPUModel}} x{{.R.Machine.Cores}}, {{gb .R.Machine.MemoryBytes}} memory, {{.R.Machine.OS}}/{{.R.Machine.Arch}}, {{.R.Machine.GoVersion}}; commit <code>{{.R.Machine.Commit}}</code> ({{.R.Machine.CommitSource}}).</p>
-<p>Medians are of the per-run values; intervals are 95%: order-statistic (binomial) for quantiles, Student's t for the mean. A target is judged on the median; "confident" means the whole interval of the median is on the same side.</p>
+<p>Medians are of the per-run values; intervals are 95%: order-statistic (binomial) for quantiles, Student's t for the mean, shown only where the run count gives one ("no CI below N runs" otherwise) and cut at zero for quantities that cannot be negative. A target is judged on the median; "confident" means the whole interval of the median is on the same side.</p>
 
 <h2>Targets</h2>
 <table><tr><th>status</th><th>source</th><th>target</th><th>measured (median)</th><th>bound</th><th>confident</th><th>note</th></tr>
@@ -118,10 +118,10 @@ func writeReport(r *Result, path string) error {
 	}
 	data := struct {
 		R       *Result
-		Passed  bool
+		Verdict string
 		Metrics []reportMetric
 		Checks  []reportCheck
-	}{r, r.Passed(), ms, aggregateChecks(r.Checks)}
+	}{r, string(r.Verdict()), ms, aggregateChecks(r.Checks)}
 	if err := reportTemplate.Execute(f, data); err != nil {
 		f.Close()
 		return fmt.Errorf("bench: report %s: %w", path, err)

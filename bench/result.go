@@ -72,7 +72,11 @@ type Metric struct {
 	Direction Direction `json:"direction"`
 	Doc       string    `json:"doc"`
 	Samples   []float64 `json:"samples"`
-	Summary   *Summary  `json:"summary,omitempty"`
+	// Signed marks a quantity that can be below zero (a difference, a
+	// slope); the others (times, rates, sizes, ratios, counts) cannot, so
+	// their intervals are cut at zero.
+	Signed  bool     `json:"signed,omitempty"`
+	Summary *Summary `json:"summary,omitempty"`
 }
 
 // CheckStatus is the typed verdict of a correctness check.
@@ -111,10 +115,21 @@ type LeakSample struct {
 	RSS
 }
 
-// record adds one run's value of a metric, creating the metric on first use.
-// Raw-baseline metrics are informational whatever dir says: they measure
-// the machine, not the store, so compare never calls them regressions.
+// record adds one run's value of a metric that cannot be negative,
+// creating the metric on first use. Raw-baseline metrics are
+// informational whatever dir says: they measure the machine, not the
+// store, so compare never calls them regressions.
 func (r *Result) record(name, unit string, dir Direction, doc string, v float64) {
+	r.add(name, unit, dir, doc, false, v)
+}
+
+// recordSigned adds one run's value of a metric that can be negative (a
+// growth that may shrink, a slope).
+func (r *Result) recordSigned(name, unit string, dir Direction, doc string, v float64) {
+	r.add(name, unit, dir, doc, true, v)
+}
+
+func (r *Result) add(name, unit string, dir Direction, doc string, signed bool, v float64) {
 	if strings.HasPrefix(name, "raw.") {
 		dir = Informational
 	}
@@ -123,7 +138,7 @@ func (r *Result) record(name, unit string, dir Direction, doc string, v float64)
 	}
 	m, ok := r.Metrics[name]
 	if !ok {
-		m = &Metric{Unit: unit, Direction: dir, Doc: doc}
+		m = &Metric{Unit: unit, Direction: dir, Doc: doc, Signed: signed}
 		r.Metrics[name] = m
 	}
 	m.Samples = append(m.Samples, v)
@@ -135,6 +150,9 @@ func (r *Result) summarize() error {
 		s, err := Summarize(m.Samples, DefaultConfidence)
 		if err != nil {
 			return fmt.Errorf("metric %s: %w", name, err)
+		}
+		if !m.Signed && s.Min >= 0 { // a negative sample would disprove the claim: then no cut
+			s.floorAt(0)
 		}
 		m.Summary = &s
 	}
@@ -151,19 +169,34 @@ func (r *Result) MetricNames() []string {
 	return names
 }
 
-// Passed reports whether every evaluated target and every check passed.
-func (r *Result) Passed() bool {
+// Verdict is the typed outcome of a bench, for its exit code.
+type Verdict string
+
+const (
+	Pass Verdict = "PASS" // every evaluated target and every check passed
+	Fail Verdict = "FAIL" // a target or a check failed
+	// Unknown: nothing failed, but a check could not decide.
+	Unknown Verdict = "UNKNOWN"
+)
+
+// Verdict is Fail if any target or check failed, else Unknown if a check
+// was unknown, else Pass. Not-evaluated targets and checks are neutral.
+func (r *Result) Verdict() Verdict {
+	v := Pass
 	for _, t := range r.Targets {
 		if t.Status == TargetFail {
-			return false
+			return Fail
 		}
 	}
 	for _, c := range r.Checks {
-		if c.Status == CheckFail || c.Status == CheckUnknown {
-			return false
+		switch c.Status {
+		case CheckFail:
+			return Fail
+		case CheckUnknown:
+			v = Unknown
 		}
 	}
-	return true
+	return v
 }
 
 // Save writes r as indented JSON to path.

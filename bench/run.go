@@ -23,7 +23,7 @@ type Config struct {
 	// WorkDir is where stores are created, one fresh directory per run,
 	// removed afterwards; "" means os.TempDir().
 	WorkDir string
-	// OutDir receives bench.json, report.html and the plots; "" writes
+	// OutDir receives bench.json, benchstat.txt, report.html and the plots; "" writes
 	// nothing (tests).
 	OutDir string
 	Logger hclog.Logger
@@ -168,6 +168,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	e.res.ElapsedNanos = int64(time.Since(start))
 	if cfg.OutDir != "" {
 		if err := e.res.Save(filepath.Join(cfg.OutDir, "bench.json")); err != nil {
+			return nil, err
+		}
+		if err := e.res.saveBenchstat(filepath.Join(cfg.OutDir, BenchstatFile)); err != nil {
 			return nil, err
 		}
 		if err := writeReport(e.res, filepath.Join(cfg.OutDir, "report.html")); err != nil {

@@ -15,11 +15,34 @@ const DefaultConfidence = 0.95
 
 // Estimate is a point estimate with a confidence interval. A nil bound means
 // the interval is unbounded on that side: the sample is too small to bound
-// that statistic at the stated confidence (e.g. the p99.9 of 30 runs).
+// that statistic at the stated confidence (e.g. the p99.9 of 30 runs);
+// NeedRuns is then the smallest run count that bounds both sides.
 type Estimate struct {
-	Value float64  `json:"value"`
-	Lo    *float64 `json:"lo"`
-	Hi    *float64 `json:"hi"`
+	Value    float64  `json:"value"`
+	Lo       *float64 `json:"lo"`
+	Hi       *float64 `json:"hi"`
+	NeedRuns int      `json:"need_runs,omitempty"`
+}
+
+// Bounded reports whether the interval exists on both sides.
+func (e Estimate) Bounded() bool { return e.Lo != nil && e.Hi != nil }
+
+// floorAt raises bounds below min to min: a quantity that cannot be below
+// min lies in the interval's intersection with [min, +inf), at no less
+// confidence.
+func (e *Estimate) floorAt(min float64) {
+	for _, b := range []*float64{e.Lo, e.Hi} {
+		if b != nil && *b < min {
+			*b = min
+		}
+	}
+}
+
+// floorAt applies Estimate.floorAt to every interval of s.
+func (s *Summary) floorAt(min float64) {
+	for _, e := range []*Estimate{&s.Mean, &s.Median, &s.P95, &s.P99, &s.P999} {
+		e.floorAt(min)
+	}
 }
 
 // Summary describes a sample of per-run values.
@@ -63,6 +86,9 @@ func Summarize(xs []float64, confidence float64) (Summary, error) {
 	s := Summary{N: len(xs), Confidence: confidence, Min: sorted[0], Max: sorted[len(sorted)-1]}
 	mean, lo, hi := mstats.MeanCI(sorted, confidence)
 	s.Mean = Estimate{Value: mean, Lo: finite(lo), Hi: finite(hi)}
+	if !s.Mean.Bounded() {
+		s.Mean.NeedRuns = 2 // Student's t needs a standard deviation
+	}
 	if len(xs) > 1 {
 		s.StdDev = mstats.StdDev(sorted)
 	}
@@ -76,7 +102,41 @@ func Summarize(xs []float64, confidence float64) (Summary, error) {
 func quantileEstimate(sorted mstats.Sample, q, confidence float64) Estimate {
 	ci := mstats.QuantileCI(len(sorted.Xs), q, confidence)
 	v, lo, hi := ci.SampleCI(sorted)
-	return Estimate{Value: v, Lo: finite(lo), Hi: finite(hi)}
+	e := Estimate{Value: v, Lo: finite(lo), Hi: finite(hi)}
+	if !e.Bounded() {
+		e.NeedRuns = runsToBoundQuantile(len(sorted.Xs), q, confidence)
+	}
+	return e
+}
+
+// maxRunsSearched caps runsToBoundQuantile's search.
+const maxRunsSearched = 1 << 24
+
+// runsToBoundQuantile is the smallest n > have whose order-statistic
+// interval of the q-quantile is bounded on both sides (0 past
+// maxRunsSearched). Boundedness only grows with n, so an exponential
+// bracket and a binary search find it.
+func runsToBoundQuantile(have int, q, confidence float64) int {
+	bounded := func(n int) bool {
+		ci := mstats.QuantileCI(n, q, confidence)
+		return ci.LoOrder >= 1 && ci.HiOrder <= n
+	}
+	lo, hi := have, max(2*have, 2)
+	for !bounded(hi) {
+		if hi >= maxRunsSearched {
+			return 0
+		}
+		lo, hi = hi, 2*hi
+	}
+	for hi-lo > 1 { // bounded(hi), !bounded(lo)
+		mid := lo + (hi-lo)/2
+		if bounded(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
 }
 
 func finite(x float64) *float64 {
@@ -142,54 +202,4 @@ func FitLine(x, y []float64, confidence float64) (Fit, error) {
 		SlopeSE: se, SlopeLo: slope - t*se, SlopeHi: slope + t*se,
 		R2: stat.RSquared(x, y, nil, intercept, slope),
 	}, nil
-}
-
-// UTest is the result of a two-sided Mann-Whitney U test of "base and new
-// come from the same distribution" against "one tends to be larger".
-type UTest struct {
-	N1 int     `json:"n1"`
-	N2 int     `json:"n2"`
-	U  float64 `json:"u"` // pairs (base, new) with base > new, ties counting 1/2
-	P  float64 `json:"p"`
-	// Method is "exact" (the exact U distribution, with ties where present)
-	// or "normal" (normal approximation with tie and continuity correction).
-	Method string `json:"method"`
-}
-
-// MannWhitney runs the two-sided Mann-Whitney U test with go-moremath's
-// MannWhitneyUTest, the implementation benchstat was built on. Two samples
-// whose values are all equal give P = 1 (no evidence of a difference).
-func MannWhitney(base, new []float64) (UTest, error) {
-	if len(base) == 0 || len(new) == 0 {
-		return UTest{}, fmt.Errorf("%w: Mann-Whitney needs two non-empty samples (have %d and %d)", ErrEmptySample, len(base), len(new))
-	}
-	method := "normal"
-	limit := mstats.MannWhitneyExactLimit
-	if hasTies(base, new) {
-		limit = mstats.MannWhitneyTiesExactLimit
-	}
-	if len(base) <= limit && len(new) <= limit {
-		method = "exact"
-	}
-	r, err := mstats.MannWhitneyUTest(base, new, mstats.LocationDiffers)
-	if err == mstats.ErrSamplesEqual {
-		return UTest{N1: len(base), N2: len(new), U: float64(len(base)*len(new)) / 2, P: 1, Method: method}, nil
-	}
-	if err != nil {
-		return UTest{}, fmt.Errorf("%w: %v", ErrBadSample, err)
-	}
-	return UTest{N1: r.N1, N2: r.N2, U: r.U, P: r.P, Method: method}, nil
-}
-
-func hasTies(a, b []float64) bool {
-	seen := make(map[float64]struct{}, len(a)+len(b))
-	for _, xs := range [][]float64{a, b} {
-		for _, x := range xs {
-			if _, ok := seen[x]; ok {
-				return true
-			}
-			seen[x] = struct{}{}
-		}
-	}
-	return false
 }

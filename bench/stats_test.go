@@ -5,6 +5,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	mstats "github.com/aclements/go-moremath/stats"
+	"golang.org/x/perf/benchmath"
 )
 
 func near(t *testing.T, what string, got, want, tol float64) {
@@ -14,56 +17,45 @@ func near(t *testing.T, what string, got, want, tol float64) {
 	}
 }
 
+// uTest runs the test compare runs (benchstat's: benchmath.AssumeNothing,
+// the two-sided Mann-Whitney U test of go-moremath).
+func uTest(a, b []float64) benchmath.Comparison {
+	th := &benchmath.Thresholds{CompareAlpha: 0.05}
+	return benchmath.AssumeNothing.Compare(benchmath.NewSample(append([]float64(nil), a...), th), benchmath.NewSample(append([]float64(nil), b...), th))
+}
+
 // R's ?wilcox.test example (Hollander & Wolfe 1973, p. 69, depression
 // scale): wilcox.test(x, y, alternative = "g") prints W = 35,
-// p-value = 0.1272. W is R's U for x; the two-sided p is twice the
-// one-sided one, 0.2544.
-func TestMannWhitneyRWilcoxExample(t *testing.T) {
+// p-value = 0.1272; the two-sided p is twice the one-sided one, 0.2544.
+func TestUTestRWilcoxExample(t *testing.T) {
 	x := []float64{0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46}
 	y := []float64{1.15, 0.88, 0.90, 0.74, 1.21}
-	r, err := MannWhitney(x, y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	near(t, "U", r.U, 35, 0)
+	r := uTest(x, y)
 	near(t, "p (two-sided)", r.P, 2*0.1272, 0.0005)
-	if r.Method != "exact" {
-		t.Errorf("method = %s, want exact", r.Method)
+	if r.N1 != 10 || r.N2 != 5 || r.String() != "p=0.254 n=10+5" {
+		t.Errorf("comparison %q (n %d+%d), want benchstat's \"p=0.254 n=10+5\"", r.String(), r.N1, r.N2)
 	}
 }
 
 // SciPy's scipy.stats.mannwhitneyu documentation example (Conover,
 // Practical Nonparametric Statistics): males vs females, U1 = 17, exact
 // two-sided p = 0.1111.
-func TestMannWhitneySciPyExample(t *testing.T) {
+func TestUTestSciPyExample(t *testing.T) {
 	males := []float64{19, 22, 16, 29, 24}
 	females := []float64{20, 11, 17, 12}
-	r, err := MannWhitney(males, females)
-	if err != nil {
-		t.Fatal(err)
-	}
-	near(t, "U", r.U, 17, 0)
-	near(t, "p", r.P, 0.1111, 0.0001)
+	near(t, "p", uTest(males, females).P, 0.1111, 0.0001)
 }
 
 // Above the exact limit the library uses the normal approximation with
 // continuity correction; check it against the textbook formula:
 // z = (|U - n1 n2/2| - 1/2) / sqrt(n1 n2 (n1+n2+1)/12), p = 2(1 - Phi(z)).
-func TestMannWhitneyNormalApproximation(t *testing.T) {
+func TestUTestNormalApproximation(t *testing.T) {
 	var a, b []float64
 	for i := 0; i < 60; i++ {
 		a = append(a, float64(2*i))     // evens 0..118
 		b = append(b, float64(2*i+1)+6) // odds shifted up
 	}
-	r, err := MannWhitney(a, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Method != "normal" {
-		t.Fatalf("method = %s, want normal", r.Method)
-	}
-	// Count U directly: pairs with a > b.
-	u := 0.0
+	u := 0.0 // pairs with a > b
 	for _, x := range a {
 		for _, y := range b {
 			if x > y {
@@ -71,33 +63,27 @@ func TestMannWhitneyNormalApproximation(t *testing.T) {
 			}
 		}
 	}
-	near(t, "U", r.U, u, 0)
 	n1, n2 := 60.0, 60.0
 	z := (math.Abs(u-n1*n2/2) - 0.5) / math.Sqrt(n1*n2*(n1+n2+1)/12)
-	want := math.Erfc(z / math.Sqrt2)
-	near(t, "p", r.P, want, 1e-9)
+	r := uTest(a, b)
+	near(t, "p", r.P, math.Erfc(z/math.Sqrt2), 1e-9)
 	if r.P > 0.6 || r.P < 0.1 {
 		t.Errorf("p = %v: a shift of 3 ranks in 120 should not be significant", r.P)
 	}
 }
 
-func TestMannWhitneyDetectsShiftAndEqualSamples(t *testing.T) {
+func TestUTestDetectsShiftAndEqualSamples(t *testing.T) {
 	base := []float64{10, 11, 12, 10.5, 11.5, 10.2, 11.1, 10.9}
 	slow := []float64{15, 16, 15.5, 14.8, 16.2, 15.1, 15.9, 15.3}
-	r, err := MannWhitney(base, slow)
-	if err != nil {
-		t.Fatal(err)
+	r := uTest(base, slow)
+	near(t, "p", r.P, 2.0/12870, 1e-9) // exact: 2/C(16,8)
+	near(t, "minP(8, 8)", minP(8, 8), 2.0/12870, 1e-12)
+	if d := r.FormatDelta(11, 15.4); d != "+40.00%" {
+		t.Errorf("delta %q, want +40.00%%", d)
 	}
-	if r.P >= 0.001 {
-		t.Errorf("p = %v for disjoint samples of 8, want < 0.001 (exact: 2/C(16,8) = 0.000155)", r.P)
-	}
-	near(t, "p", r.P, 2.0/12870, 1e-9)
-	same, err := MannWhitney([]float64{3, 3, 3}, []float64{3, 3})
-	if err != nil || same.P != 1 {
-		t.Errorf("all-equal samples: p = %v, err %v; want p = 1", same.P, err)
-	}
-	if _, err := MannWhitney(nil, []float64{1}); !errors.Is(err, ErrEmptySample) {
-		t.Errorf("empty sample: err %v, want ErrEmptySample", err)
+	same := uTest([]float64{3, 3, 3}, []float64{3, 3})
+	if same.P != 1 || len(same.Warnings) != 1 || same.FormatDelta(3, 3) != "~" {
+		t.Errorf("all-equal samples: p = %v, warnings %v; want p = 1, one warning, ~", same.P, same.Warnings)
 	}
 }
 
@@ -254,4 +240,76 @@ func TestCenterRunsRecoversWithinRunSlope(t *testing.T) {
 	}
 	near(t, "slope", f.Slope, mib, 1)
 	near(t, "CI width", f.SlopeHi-f.SlopeLo, 0, 1)
+}
+
+// An interval is printed only where it exists: the median of 5 runs has
+// none (benchstat: "need >= 6 samples"), the p99 of 30 runs none either,
+// and the text names the run count that gives one instead of +-inf.
+func TestEstimateNeedRunsAndFormat(t *testing.T) {
+	s, err := Summarize([]float64{5, 1, 4, 2, 3}, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Median.Bounded() || s.Median.NeedRuns != 6 {
+		t.Errorf("median of 5: bounded %v, need %d runs; want unbounded, 6", s.Median.Bounded(), s.Median.NeedRuns)
+	}
+	if got := formatEstimate(s.Median, UnitNanos); got != "3 ns (no CI below 6 runs)" {
+		t.Errorf("median of 5 prints %q", got)
+	}
+	xs := make([]float64, 30)
+	for i := range xs {
+		xs[i] = float64(i + 1)
+	}
+	s, err = Summarize(xs, 0.95)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Median.Bounded() || s.Median.NeedRuns != 0 || strings.Contains(formatEstimate(s.Median, UnitNanos), "no CI") {
+		t.Errorf("median of 30: %+v", s.Median)
+	}
+	n := s.P99.NeedRuns
+	bounded := func(n int) bool {
+		ci := mstats.QuantileCI(n, 0.99, 0.95)
+		return ci.LoOrder >= 1 && ci.HiOrder <= n
+	}
+	if s.P99.Bounded() || n <= 30 || !bounded(n) || bounded(n-1) {
+		t.Errorf("p99 of 30: need %d runs (bounded there %v, at n-1 %v)", n, bounded(n), bounded(n-1))
+	}
+	one, err := Summarize([]float64{7}, 0.95)
+	if err != nil || one.Mean.NeedRuns != 2 || strings.Contains(formatEstimate(one.Mean, UnitNanos), "inf") {
+		t.Errorf("mean of 1 run: %+v, %v", one.Mean, err)
+	}
+}
+
+// The mean's t-interval of a skewed non-negative sample reaches below
+// zero; a latency cannot, so bench cuts the interval at 0. A difference
+// (Signed) keeps its negative bound, and so does a metric that claims to
+// be non-negative but has a negative sample.
+func TestNonNegativeIntervalsCutAtZero(t *testing.T) {
+	skewed := []float64{1, 1, 1, 200}
+	r := resultWith("x", map[string]*Metric{
+		"lat":    {Unit: UnitNanos, Direction: LowerIsBetter, Samples: skewed},
+		"growth": {Unit: UnitBytes, Direction: LowerIsBetter, Samples: skewed, Signed: true},
+		"liar":   {Unit: UnitBytes, Direction: LowerIsBetter, Samples: []float64{-5, 1, 1, 200}},
+	})
+	raw, err := Summarize(skewed, DefaultConfidence)
+	if err != nil || *raw.Mean.Lo >= 0 {
+		t.Fatalf("test premise: the raw mean interval %+v should reach below 0", raw.Mean)
+	}
+	if lo := *r.Metrics["lat"].Summary.Mean.Lo; lo != 0 {
+		t.Errorf("latency mean lower bound %v, want 0", lo)
+	}
+	if lo := *r.Metrics["growth"].Summary.Mean.Lo; lo >= 0 {
+		t.Errorf("signed growth mean lower bound %v, want it negative", lo)
+	}
+	if lo := *r.Metrics["liar"].Summary.Mean.Lo; lo >= 0 {
+		t.Errorf("a metric with a negative sample was cut at 0 (%v)", lo)
+	}
+	var out strings.Builder
+	if err := r.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "inf") || !strings.Contains(out.String(), "[0 ns,") {
+		t.Errorf("text:\n%s", out.String())
+	}
 }

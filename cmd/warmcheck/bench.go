@@ -28,8 +28,9 @@ func listProfiles(w io.Writer) error {
 }
 
 // benchCommand runs a scale profile. Exit 0: every target and check passed;
-// 1: a target or a correctness check failed; 2: the profile could not
-// finish (the store failed), so nothing is known; 3: usage error.
+// 1: a target or a correctness check failed; 2: unknown (a check could
+// not decide, or the profile could not finish: the store failed, or it was
+// interrupted); 3: usage error (bad flag, unknown profile, unwritable --out).
 func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "bench",
@@ -43,6 +44,7 @@ func benchCommand() *cli.Command {
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the generated memories"},
 			&cli.StringFlag{Name: "work-dir", Usage: "where stores are created (default: the system temp dir)"},
 			&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics of the store the profile opened last at http://HOST:PORT/metrics while the bench runs (e.g. 127.0.0.1:9464)"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "stdout: text (tables, targets, checks, verdict) or benchstat (Go benchmark format lines for benchstat; the rest goes to stderr)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -50,6 +52,10 @@ func benchCommand() *cli.Command {
 			}
 			if !c.IsSet("profile") {
 				return usageError{fmt.Errorf("bench: --profile is required (warmcheck list profiles)")}
+			}
+			format := c.String("format")
+			if format != "text" && format != "benchstat" {
+				return usageError{fmt.Errorf("bench: --format %q: want text or benchstat", format)}
 			}
 			p, err := bench.LookupProfile(c.String("profile"))
 			if err != nil {
@@ -60,6 +66,11 @@ func benchCommand() *cli.Command {
 			}
 			if !(c.Float64("scale") > 0) {
 				return usageError{fmt.Errorf("bench: --scale %v must be positive", c.Float64("scale"))}
+			}
+			if wd := c.String("work-dir"); wd != "" {
+				if st, err := os.Stat(wd); err != nil || !st.IsDir() {
+					return usageError{fmt.Errorf("bench: --work-dir %s: not a directory", wd)}
+				}
 			}
 			out := filepath.Join(c.String("out"), p.Name, time.Now().UTC().Format("20060102T150405Z"))
 			if err := os.MkdirAll(out, 0o755); err != nil {
@@ -82,14 +93,30 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return cli.Exit(fmt.Sprintf("bench: %v (no result: the profile could not finish)", err), exitUnknown)
 			}
-			if err := res.WriteText(c.App.Writer); err != nil {
+			human := c.App.Writer
+			if format == "benchstat" {
+				human = c.App.ErrWriter
+				if err := res.WriteBenchstat(c.App.Writer); err != nil {
+					return err
+				}
+			}
+			if err := res.WriteText(human); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "results: %s\n", filepath.Join(out, "report.html"))
-			if !res.Passed() {
-				return cli.Exit("", exitInvalid)
-			}
-			return nil
+			fmt.Fprintf(human, "results: %s\n", filepath.Join(out, "report.html"))
+			return benchVerdictExit(res.Verdict())
 		},
 	}
+}
+
+// benchVerdictExit maps a bench verdict to its exit code: PASS 0, FAIL 1,
+// UNKNOWN 2.
+func benchVerdictExit(v bench.Verdict) error {
+	switch v {
+	case bench.Pass:
+		return nil
+	case bench.Fail:
+		return cli.Exit("", exitInvalid)
+	}
+	return cli.Exit("", exitUnknown)
 }

@@ -10,17 +10,19 @@ import (
 	"github.com/warmcheck/warmcheck/bench"
 )
 
-// compareCommand compares two bench.json files metric by metric with the
-// Mann-Whitney U test. Exit 0: no significant regression beyond the
-// threshold; 1: at least one; 3: bad input.
+// compareCommand compares two bench.json files metric by metric as
+// benchstat does. Exit 0: no regression, and every directional metric had
+// runs enough to show one; 1: at least one regression; 2: unknown (too
+// few runs to detect a regression in some metric); 3: bad input, or
+// results of different profiles or --scale.
 func compareCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "compare",
-		Usage:     "compare two bench results (Mann-Whitney U per metric); exit 1 on a significant regression",
+		Usage:     "compare two bench results as benchstat does (medians, Mann-Whitney U, ~ where not significant, geomean); exit 1 on a regression, 2 when runs are too few to tell",
 		ArgsUsage: "BASE.json NEW.json",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "threshold", Value: "5%", Usage: "smallest relative change in the bad direction that counts as a regression (e.g. 5% or 0.05)"},
-			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "family-wise significance level"},
+			&cli.Float64Flag{Name: "alpha", Value: 0.05, Usage: "significance level: p > alpha prints ~ (benchstat's -alpha)"},
 			&cli.BoolFlag{Name: "no-correction", Usage: "compare each metric's own p-value with alpha (default: Holm-Bonferroni over the metrics)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -46,8 +48,11 @@ func compareCommand() *cli.Command {
 			if err := cmp.WriteText(c.App.Writer); err != nil {
 				return err
 			}
-			if len(cmp.Regressions()) > 0 {
+			switch cmp.Verdict() {
+			case bench.Regression:
 				return cli.Exit("", exitInvalid)
+			case bench.CompareUnknown:
+				return cli.Exit("", exitUnknown)
 			}
 			return nil
 		},

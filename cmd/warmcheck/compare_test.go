@@ -1,16 +1,23 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/urfave/cli/v2"
 	"github.com/warmcheck/warmcheck/bench"
 )
 
 func writeBench(t *testing.T, dir, name string, p99s []float64) string {
 	t.Helper()
-	r := &bench.Result{Schema: bench.ResultSchema, Profile: "perf-100k", Runs: len(p99s), Scale: 1,
+	return writeBenchAt(t, dir, name, 1, p99s)
+}
+
+func writeBenchAt(t *testing.T, dir, name string, scale float64, p99s []float64) string {
+	t.Helper()
+	r := &bench.Result{Schema: bench.ResultSchema, Profile: "perf-100k", Runs: len(p99s), Scale: scale,
 		Metrics: map[string]*bench.Metric{"get.p99": {Unit: bench.UnitNanos, Direction: bench.LowerIsBetter, Samples: p99s}}}
 	path := filepath.Join(dir, name)
 	if err := r.Save(path); err != nil {
@@ -24,6 +31,9 @@ func TestCompareExitCodes(t *testing.T) {
 	base := writeBench(t, dir, "base.json", []float64{100, 102, 98, 101, 99, 103, 97, 100})
 	same := writeBench(t, dir, "same.json", []float64{101, 99, 100, 102, 98, 100, 103, 97})
 	slow := writeBench(t, dir, "slow.json", []float64{120, 122, 118, 121, 119, 123, 117, 120})
+	halfScale := writeBenchAt(t, dir, "half.json", 0.5, []float64{100, 102, 98, 101, 99, 103, 97, 100})
+	twoRuns := writeBench(t, dir, "two.json", []float64{100, 102})
+	twoRunsSlow := writeBench(t, dir, "two-slow.json", []float64{200, 204})
 	garbage := filepath.Join(dir, "garbage.json")
 	if err := os.WriteFile(garbage, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
@@ -37,6 +47,8 @@ func TestCompareExitCodes(t *testing.T) {
 		{"20% slower", []string{base, slow}, exitInvalid},
 		{"20% slower under a 25% threshold", []string{"--threshold", "25%", base, slow}, exitValid},
 		{"faster is not a regression", []string{slow, base}, exitValid},
+		{"2 vs 2 runs cannot show a regression", []string{twoRuns, twoRunsSlow}, exitUnknown},
+		{"different --scale is refused", []string{base, halfScale}, exitUsage},
 		{"one argument", []string{base}, exitUsage},
 		{"missing file", []string{base, filepath.Join(dir, "nope.json")}, exitUsage},
 		{"corrupt file", []string{base, garbage}, exitUsage},
@@ -59,10 +71,30 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bench", "--profile", "leak", "--scale", "-1", "--out", out},
 		{"bench", "--profile", "leak", "--runs", "-3", "--out", out},
 		{"bench", "--profile", "leak", "--out", out, "extra"},
+		{"bench", "--profile", "leak", "--format", "xml", "--out", out},
+		{"bench", "--profile", "leak", "--work-dir", filepath.Join(out, "missing"), "--out", out},
 	}
 	for _, args := range cases {
 		if got := runApp(append([]string{"warmcheck"}, args...)); got != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, got, exitUsage)
+		}
+	}
+}
+
+// The README's bench table: PASS 0, FAIL 1, UNKNOWN 2 (usage errors: 3,
+// above).
+func TestBenchVerdictExitCodes(t *testing.T) {
+	for v, want := range map[bench.Verdict]int{bench.Pass: exitValid, bench.Fail: exitInvalid, bench.Unknown: exitUnknown} {
+		got := exitValid
+		if err := benchVerdictExit(v); err != nil {
+			var coder cli.ExitCoder
+			if !errors.As(err, &coder) {
+				t.Fatalf("%s: %v is not an exit code", v, err)
+			}
+			got = coder.ExitCode()
+		}
+		if got != want {
+			t.Errorf("%s: exit %d, want %d", v, got, want)
 		}
 	}
 }
@@ -87,8 +119,10 @@ func TestBenchEndToEndTiny(t *testing.T) {
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("bench.json: %v %v", runs, err)
 	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(runs[0]), "report.html")); err != nil {
-		t.Error(err)
+	for _, f := range []string{"report.html", bench.BenchstatFile} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(runs[0]), f)); err != nil {
+			t.Error(err)
+		}
 	}
 	if _, err := bench.LoadResult(runs[0]); err != nil {
 		t.Error(err)
