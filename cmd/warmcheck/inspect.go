@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -42,11 +41,11 @@ func inspectAction(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("inspect: %v", err), exitUsage)
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
 	} else {
-		err = writeInspectText(os.Stdout, rep)
+		err = writeInspectText(c.App.Writer, rep)
 	}
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("inspect: write report: %v", err), exitUsage)
