@@ -2,200 +2,162 @@ package model
 
 import (
 	"bytes"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
 
+	"github.com/warmcheck/warmcheck/sched"
 	"github.com/warmcheck/warmcheck/store"
 )
 
-// waitHits waits until failpoint name has fired n times: a condition, not a
-// duration, so a loaded machine only makes it slower.
-func waitHits(t *testing.T, fps *store.Failpoints, name store.FailpointName, n uint64) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for fps.Hits()[name] < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("failpoint %s never reached %d hits", name, n)
-		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-	}
+// task is one client of a replay: a task of the controlled run.
+type task struct {
+	name string
+	run  func(s *store.Store)
 }
 
-type putResult struct {
-	pl  store.Placement
-	err error
-}
-
-// openPaused opens a store with bugs, no group commit, and a pause armed at
-// each failpoint of pauses (once each); closed when the test ends.
-func openPaused(t *testing.T, bugs []store.Bug, pauses ...store.FailpointName) (*store.Store, *store.Failpoints) {
+// replay opens a store with bugs (no group commit) under a scheduler that
+// follows script, runs setup uncontrolled, then the tasks under the script.
+// A script the store does not follow fails the test. The store is returned
+// with the run over (calls are uncontrolled again) and closed when the test
+// ends.
+func replay(t *testing.T, bugs []store.Bug, setup func(s *store.Store), script []sched.Choice, tasks ...task) *store.Store {
 	t.Helper()
-	fps := store.NewFailpoints()
-	for _, name := range pauses {
-		if err := fps.Arm(name, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, Failpoints: fps, GroupCommit: -1})
+	sch, err := sched.New(sched.Config{Mode: sched.ModeScript, Script: script, TraceLimit: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s, err := store.Open(t.TempDir(), store.Options{Bugs: bugs, GroupCommit: -1, Scheduler: sch})
+	if err != nil {
+		sch.Abandon()
+		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(s)
+	}
+	for _, tk := range tasks {
+		if _, err := sch.Go(tk.name, false, func() { tk.run(s) }); err != nil {
+			sch.Abandon()
+			t.Fatal(err)
+		}
+	}
+	if r := sch.Run(); r.Err != nil {
+		sch.Abandon()
+		t.Fatalf("bugs %v: the store did not follow the trail's script: %v\nlast steps: %v", bugs, r.Err, r.Trace)
+	}
 	t.Cleanup(func() { s.Close() })
-	return s, fps
+	return s
 }
 
-// goPut runs Put(id, content) in its own goroutine; its result comes on the
-// channel returned.
-func goPut(s *store.Store, id, content string) <-chan putResult {
-	res := make(chan putResult, 1)
-	go func() {
-		pl, err := s.Put(id, store.Memory{Content: []byte(content)})
-		res <- putResult{pl, err}
-	}()
-	return res
+// putTask is a task that puts id with content; its result goes to pl, err.
+func putTask(id, content string, pl *store.Placement, err *error) task {
+	return task{id, func(s *store.Store) {
+		*pl, *err = s.Put(id, store.Memory{Content: []byte(content)})
+	}}
 }
 
-// replaySlotRace replays spin's slot-race trail (model/README.md) on a real
-// store: B reads the slot counter, A reads it too, B writes its block,
-// increments the counter and publishes, then A writes its block into the
-// same slot and publishes. Failpoint pauses hold each Put where the trail
-// switches: B at after-slot-alloc (counter read), A at
-// between-content-and-block (counter read, block not written).
-func replaySlotRace(t *testing.T, bugs []store.Bug) (a, b store.Placement, gotB store.Memory) {
-	s, fps := openPaused(t, bugs, store.FailAfterSlotAlloc, store.FailBetweenContentAndBlock)
-	resB := goPut(s, "B", "memory B version 1") // trail: WriterB, slot = nextSlot
-	waitHits(t, fps, store.FailAfterSlotAlloc, 1)
-	resA := goPut(s, "A", "memory A version 1") // trail: WriterA, slot = nextSlot, content appended
-	waitHits(t, fps, store.FailBetweenContentAndBlock, 1)
-	fps.Disarm(store.FailAfterSlotAlloc) // trail: WriterB writes its block, nextSlot++, publishes
-	rb := <-resB
-	fps.Disarm(store.FailBetweenContentAndBlock) // trail: WriterA writes its block, publishes
-	ra := <-resA
-	if rb.err != nil || ra.err != nil {
-		t.Fatalf("puts: B %v, A %v", rb.err, ra.err)
-	}
-	m, l, err := s.Get("B")
+// get is Get(id) after the run, failing the test unless id is found.
+func get(t *testing.T, s *store.Store, id string) store.Memory {
+	t.Helper()
+	m, l, err := s.Get(id)
 	if err != nil || l != store.Found {
-		t.Fatalf("get B: %v %v", l, err)
+		t.Fatalf("get %s: %v %v", id, l, err)
 	}
-	return ra.pl, rb.pl, m
+	return m
 }
 
-// TestReplaySlotRaceTrail: the schedule of spin's slot-race counterexample
-// makes the real store with the seeded bug put A and B in one slot and
-// return A's bytes for B (what the model's check_record finds); the same
-// schedule on the correct store keeps them apart.
+// twoPuts replays script over Put(A) and Put(B) (tasks "A" and "B") and
+// returns their placements and what Get(A) and Get(B) return afterwards.
+func twoPuts(t *testing.T, bugs []store.Bug, script []sched.Choice) (a, b store.Placement, gotA, gotB store.Memory) {
+	t.Helper()
+	var errA, errB error
+	s := replay(t, bugs, nil, script,
+		putTask("A", "memory A version 1", &a, &errA), putTask("B", "memory B version 1", &b, &errB))
+	if errA != nil || errB != nil {
+		t.Fatalf("puts: A %v, B %v", errA, errB)
+	}
+	return a, b, get(t, s, "A"), get(t, s, "B")
+}
+
+// slotRaceScript is spin's slot-race trail (model/README.md) as a script:
+// B reads the slot counter (slot-race window, then after-slot-alloc), A
+// reads it too and appends its content, B writes its block, increments
+// the counter and publishes, then A writes its block into the same slot
+// and publishes. The correct store allocates at the same points.
+var slotRaceScript = []sched.Choice{
+	{Task: "B", Until: "failpoint after-slot-alloc"},
+	{Task: "A", Until: "failpoint between-content-and-block"},
+	{Task: "B", Until: "exit"},
+	{Task: "A", Until: "exit"},
+}
+
+// TestReplaySlotRaceTrail: the trail's script makes the real store with
+// the seeded bug put A and B in one slot and return A's bytes for B (what
+// the model's check_record finds); the same script on the correct store
+// keeps them apart.
 func TestReplaySlotRaceTrail(t *testing.T) {
-	a, b, got := replaySlotRace(t, []store.Bug{store.BugSlotRace})
+	a, b, _, got := twoPuts(t, []store.Bug{store.BugSlotRace}, slotRaceScript)
 	if a.Slot != b.Slot {
-		t.Fatalf("slot-race: the trail's schedule gave A slot %d and B slot %d, want one shared slot", a.Slot, b.Slot)
+		t.Fatalf("slot-race: the trail's script gave A slot %d and B slot %d, want one shared slot", a.Slot, b.Slot)
 	}
 	if bytes.Equal(got.Content, []byte("memory B version 1")) {
 		t.Fatalf("slot-race: Get(B) returned B's own bytes after A overwrote its slot")
 	}
 	t.Logf("slot-race caught: A and B both in slot %d, Get(B) returned %q", a.Slot, got.Content)
 
-	a, b, got = replaySlotRace(t, nil)
+	a, b, gotA, gotB := twoPuts(t, nil, slotRaceScript)
 	if a.Slot == b.Slot {
 		t.Fatalf("correct store: A and B share slot %d", a.Slot)
 	}
-	if !bytes.Equal(got.Content, []byte("memory B version 1")) {
-		t.Fatalf("correct store: Get(B) returned %q", got.Content)
+	if string(gotA.Content) != "memory A version 1" || string(gotB.Content) != "memory B version 1" {
+		t.Fatalf("correct store: Get(A) %q, Get(B) %q", gotA.Content, gotB.Content)
 	}
 }
 
-// waitStacks waits until n goroutines have every one of frames in their
-// stacks: how the test knows a call is blocked inside the store where it
-// has no failpoint of its own.
-func waitStacks(t *testing.T, n int, frames ...string) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	buf := make([]byte, 1<<20)
-	for {
-		k := runtime.Stack(buf, true)
-		got := 0
-		for _, g := range strings.Split(string(buf[:k]), "\n\n") {
-			if containsAll(g, frames) {
-				got++
-			}
-		}
-		if got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never saw %d goroutines in %v", n, frames)
-		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-	}
+// contentOffsetRaceScript is spin's content-offset-race trail as a script:
+// B reads the content tail (reserves, in the correct store) and stops
+// before its copy, A reads the same tail, B copies its content and adds
+// to the tail, A copies its content over B's and adds to the tail.
+var contentOffsetRaceScript = []sched.Choice{
+	{Task: "B", Until: "put: copy content"},
+	{Task: "A", Until: "put: copy content"},
+	{Task: "B", Until: "exit"},
+	{Task: "A", Until: "exit"},
 }
 
-func containsAll(s string, subs []string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
-}
-
-// replayContentOffsetRace replays spin's content-offset-race trail: B reads
-// the content tail, A reads the same tail, B writes its content and adds
-// to the tail, A writes its content over B's and adds to the tail. B is
-// held between its read and its add by a pause at the grow failpoint (the
-// first append grows the new content file); A then reads the tail and
-// blocks on the file's growth lock, which B holds, seen in A's stack.
-// Once B is released the two copies into the shared range race (in the
-// trail B's comes first): whichever lands last, the other memory reads
-// foreign bytes, so both Gets are returned.
-func replayContentOffsetRace(t *testing.T, bugs []store.Bug) (a, b store.Placement, gotA, gotB store.Memory) {
-	s, fps := openPaused(t, bugs)
-	if err := fps.Arm(store.FailGrow, store.Action{Kind: store.ActionPause, Times: 1}); err != nil {
-		t.Fatal(err)
-	}
-	resB := goPut(s, "B", "memory B version 1") // trail: WriterB, off = tail[cf]
-	waitHits(t, fps, store.FailGrow, 1)
-	resA := goPut(s, "A", "memory A version 1") // trail: WriterA, off = tail[cf]
-	// A has read (bug) or reserved (correct) its offset and waits for
-	// the growth lock that B holds.
-	waitStacks(t, 2, "store.(*mappedFile).growTo")
-	fps.Disarm(store.FailGrow) // trail: WriterB tail++, then WriterA writes and adds
-	rb, ra := <-resB, <-resA
-	if rb.err != nil || ra.err != nil {
-		t.Fatalf("puts: B %v, A %v", rb.err, ra.err)
-	}
-	for id, m := range map[string]*store.Memory{"A": &gotA, "B": &gotB} {
-		var l store.Lookup
-		var err error
-		if *m, l, err = s.Get(id); err != nil || l != store.Found {
-			t.Fatalf("get %s: %v %v", id, l, err)
-		}
-	}
-	return ra.pl, rb.pl, gotA, gotB
-}
-
-// TestReplayContentOffsetRaceTrail: the trail's schedule makes the seeded
-// bug give A and B one content range, so one of them reads the other's
-// bytes; the same schedule on the correct store keeps the ranges apart.
+// TestReplayContentOffsetRaceTrail: the trail's script makes the seeded
+// bug give A and B one content range, A's copy lands last, so Get(B)
+// returns A's bytes; the same script on the correct store keeps the
+// ranges apart.
 func TestReplayContentOffsetRaceTrail(t *testing.T) {
 	wantA, wantB := []byte("memory A version 1"), []byte("memory B version 1")
-	a, b, gotA, gotB := replayContentOffsetRace(t, []store.Bug{store.BugContentOffsetRace})
+	a, b, gotA, gotB := twoPuts(t, []store.Bug{store.BugContentOffsetRace}, contentOffsetRaceScript)
 	if a.Offset != b.Offset || a.Epoch != b.Epoch {
 		t.Fatalf("content-offset-race: A at %d, B at %d: want one shared offset", a.Offset, b.Offset)
 	}
-	if bytes.Equal(gotA.Content, wantA) && bytes.Equal(gotB.Content, wantB) {
-		t.Fatalf("content-offset-race: A and B share offset %d yet both read their own bytes", a.Offset)
+	if !bytes.Equal(gotB.Content, wantA) || !bytes.Equal(gotA.Content, wantA) {
+		t.Fatalf("content-offset-race: A and B share offset %d, yet Get(A) %q and Get(B) %q: want A's bytes for both (A's copy lands last)",
+			a.Offset, gotA.Content, gotB.Content)
 	}
-	t.Logf("content-offset-race caught: A and B both at offset %d, Get(A) %q, Get(B) %q", a.Offset, gotA.Content, gotB.Content)
+	t.Logf("content-offset-race caught: A and B both at offset %d, Get(B) returned %q", a.Offset, gotB.Content)
 
-	a, b, gotA, gotB = replayContentOffsetRace(t, nil)
+	a, b, gotA, gotB = twoPuts(t, nil, contentOffsetRaceScript)
 	if a.Offset == b.Offset {
 		t.Fatalf("correct store: A and B share offset %d", a.Offset)
 	}
 	if !bytes.Equal(gotA.Content, wantA) || !bytes.Equal(gotB.Content, wantB) {
 		t.Fatalf("correct store: Get(A) %q, Get(B) %q", gotA.Content, gotB.Content)
+	}
+}
+
+// TestReplayRacesNeedTheTrailsOrder: the seeded races stay hidden when the
+// two Puts run one after the other, so it is the trail's order, not the
+// bug alone, that the scripts above reproduce.
+func TestReplayRacesNeedTheTrailsOrder(t *testing.T) {
+	oneAfterOther := []sched.Choice{{Task: "B", Until: "exit"}, {Task: "A", Until: "exit"}}
+	for _, bug := range []store.Bug{store.BugSlotRace, store.BugContentOffsetRace} {
+		a, b, gotA, gotB := twoPuts(t, []store.Bug{bug}, oneAfterOther)
+		if a.Slot == b.Slot || a.Offset == b.Offset ||
+			string(gotA.Content) != "memory A version 1" || string(gotB.Content) != "memory B version 1" {
+			t.Fatalf("%s, Puts one after the other: A %+v, B %+v, Get(A) %q, Get(B) %q", bug, a, b, gotA.Content, gotB.Content)
+		}
 	}
 }

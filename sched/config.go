@@ -8,8 +8,8 @@ import (
 // Config describes one controlled schedule. The same Config and the same
 // program give the same interleaving.
 type Config struct {
-	Mode Mode  // ModePCT or ModeRandom
-	Seed int64 // the schedule's seed
+	Mode Mode  // ModePCT, ModeRandom or ModeScript
+	Seed int64 // the schedule's seed (unused by ModeScript)
 	// Depth is PCT's bug depth d (d-1 change points); 0 means DefaultDepth.
 	Depth int
 	// Steps is PCT's estimate k of the run's length in steps, over which
@@ -24,6 +24,9 @@ type Config struct {
 	// TraceLimit keeps the last TraceLimit steps in Result.Trace; 0 keeps
 	// none.
 	TraceLimit int
+	// Script is what ModeScript follows: at least one choice, each naming
+	// a task; empty in the other modes.
+	Script []Choice
 }
 
 // Defaults of Config.
@@ -35,7 +38,10 @@ const (
 
 func (c *Config) normalize() error {
 	if !c.Mode.Controlled() {
-		return fmt.Errorf("%w: mode %q is not a controlled schedule (want %s or %s)", ErrBadConfig, c.Mode, ModePCT, ModeRandom)
+		return fmt.Errorf("%w: mode %q is not a controlled schedule (want %s, %s or %s)", ErrBadConfig, c.Mode, ModePCT, ModeRandom, ModeScript)
+	}
+	if err := c.checkScript(); err != nil {
+		return err
 	}
 	if c.Depth == 0 {
 		c.Depth = DefaultDepth
@@ -56,10 +62,26 @@ func (c *Config) normalize() error {
 	return nil
 }
 
+func (c *Config) checkScript() error {
+	if (c.Mode == ModeScript) != (len(c.Script) > 0) {
+		return fmt.Errorf("%w: mode %s with %d script choices (a script goes with mode %s, and only there)",
+			ErrBadConfig, c.Mode, len(c.Script), ModeScript)
+	}
+	for i, ch := range c.Script {
+		if ch.Task == "" {
+			return fmt.Errorf("%w: script choice %d names no task", ErrBadConfig, i+1)
+		}
+	}
+	return nil
+}
+
 // String is the config in one line, for logs and the history header.
 func (c Config) String() string {
-	if c.Mode == ModePCT {
+	switch c.Mode {
+	case ModePCT:
 		return fmt.Sprintf("%s seed=%d depth=%d steps=%d", c.Mode, c.Seed, c.Depth, c.Steps)
+	case ModeScript:
+		return fmt.Sprintf("%s choices=%d", c.Mode, len(c.Script))
 	}
 	return fmt.Sprintf("%s seed=%d", c.Mode, c.Seed)
 }

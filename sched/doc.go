@@ -2,7 +2,9 @@
 // controlled run: at most one task runs at a time, and control passes only at
 // scheduling points (Point, a lock acquisition, Spin, Sleep, a task's end).
 // Which task runs next is decided by a seeded Strategy (PCT or a random
-// walk), so the same seed and the same program give the same interleaving.
+// walk), so the same seed and the same program give the same interleaving,
+// or by a script: a given list of choices, such as a model checker's
+// counterexample trail.
 //
 // Locks stay real (shadow locking, as in Fray): a task acquires with
 // TryLock, and when that fails it is marked blocked on the lock and another

@@ -11,4 +11,9 @@ var (
 	// ErrStepBudget: the run took more steps than Config.MaxSteps (a
 	// livelock, or a budget too small for the program).
 	ErrStepBudget = errors.New("sched: step budget exhausted")
+	// ErrScript: the script named a task that could not take the next
+	// step (blocked, sleeping, done, unknown), or one that ended before
+	// reaching the point its choice waits for: the program no longer
+	// follows the trail the script was written from.
+	ErrScript = errors.New("sched: the script cannot be followed")
 )

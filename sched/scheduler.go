@@ -50,7 +50,8 @@ type Step struct {
 }
 
 // Result is how a controlled run ended. Err is nil when every non-daemon
-// task finished, ErrDeadlock (Deadlock set) or ErrStepBudget otherwise.
+// task finished, ErrDeadlock (Deadlock set), ErrStepBudget or ErrScript
+// otherwise.
 type Result struct {
 	Steps    int
 	Clock    time.Duration
@@ -349,7 +350,12 @@ func (s *Scheduler) choose(cur *Task) *Task {
 			return nil
 		}
 		if len(run) > 0 {
-			return s.strat.pick(s.step, cur, run)
+			next, err := s.strat.pick(s.step, cur, run)
+			if err != nil {
+				s.finish(err, nil)
+				return nil
+			}
+			return next
 		}
 		if !nondaemonSleeping {
 			s.finish(ErrDeadlock, s.deadlock())

@@ -23,9 +23,13 @@ const (
 	// ModeRandom is a random walk: at every scheduling point a runnable task
 	// is drawn uniformly.
 	ModeRandom Mode = "random"
+	// ModeScript follows Config.Script, a given list of choices (a model
+	// checker's counterexample trail), then a fixed default (script.go).
+	// It is built in code, not named on the command line.
+	ModeScript Mode = "script"
 )
 
-// Modes lists the modes in the order the CLI shows them.
+// Modes lists the modes the CLI accepts, in the order it shows them.
 func Modes() []Mode { return []Mode{ModeOS, ModePCT, ModeRandom} }
 
 // ParseMode checks a --schedule value.
@@ -43,7 +47,7 @@ func ParseMode(s string) (Mode, error) {
 }
 
 // Controlled reports whether m runs under a Scheduler.
-func (m Mode) Controlled() bool { return m == ModePCT || m == ModeRandom }
+func (m Mode) Controlled() bool { return m == ModePCT || m == ModeRandom || m == ModeScript }
 
 // DefaultDepth is the PCT bug depth sought when Config.Depth is 0.
 const DefaultDepth = 3
@@ -53,19 +57,23 @@ const daemonRank = 1 << 40
 
 // strategy decides which runnable task takes the next step. runnable is in
 // task-id order and never empty; cur is the task that reached the point (it
-// may be absent from runnable: blocked, sleeping or done).
+// may be absent from runnable: blocked, sleeping or done; nil at the start).
+// An error ends the run stuck (only a script fails).
 type strategy interface {
 	added(t *Task)
 	// woke is called when t wakes from a sleep (its time has come).
 	woke(t *Task)
-	pick(step int, cur *Task, runnable []*Task) *Task
+	pick(step int, cur *Task, runnable []*Task) (*Task, error)
 }
 
 // newStrategy builds the strategy of c; c is already checked.
 func newStrategy(c Config) strategy {
 	rng := rand.New(rand.NewPCG(uint64(c.Seed), 0x7363686564)) // "sched"
-	if c.Mode == ModeRandom {
+	switch c.Mode {
+	case ModeRandom:
 		return &randomWalk{rng: rng}
+	case ModeScript:
+		return newScript(c.Script)
 	}
 	return newPCT(rng, c.Depth, c.Steps)
 }
@@ -76,8 +84,8 @@ type randomWalk struct{ rng *rand.Rand }
 func (*randomWalk) added(*Task) {}
 func (*randomWalk) woke(*Task)  {}
 
-func (r *randomWalk) pick(_ int, _ *Task, runnable []*Task) *Task {
-	return runnable[r.rng.IntN(len(runnable))]
+func (r *randomWalk) pick(_ int, _ *Task, runnable []*Task) (*Task, error) {
+	return runnable[r.rng.IntN(len(runnable))], nil
 }
 
 // pct keeps a priority per task. Invariant: initial priorities are distinct
@@ -150,7 +158,7 @@ func (p *pct) woke(t *Task) {
 	p.boosted[t] = true
 }
 
-func (p *pct) pick(step int, cur *Task, runnable []*Task) *Task {
+func (p *pct) pick(step int, cur *Task, runnable []*Task) (*Task, error) {
 	if cur != nil && p.boosted[cur] {
 		delete(p.boosted, cur)
 		p.added(cur)
@@ -165,5 +173,5 @@ func (p *pct) pick(step int, cur *Task, runnable []*Task) *Task {
 			best = t
 		}
 	}
-	return best
+	return best, nil
 }
