@@ -44,20 +44,22 @@ type timelineFault [7]any
 
 // timelineData is everything timeline.html draws, embedded as JSON.
 type timelineData struct {
-	Title      string          `json:"title"`
-	Lanes      []int32         `json:"lanes"` // worker of each lane, ascending
-	End        int64           `json:"end"`   // the history's last event time, ns
-	Ops        []timelineOp    `json:"ops"`
-	Omitted    int             `json:"omitted"` // operations past maxTimelineOps, not drawn
+	Title      string       `json:"title"`
+	Lanes      []int32      `json:"lanes"` // worker of each lane, ascending
+	End        int64        `json:"end"`   // the history's last event time, ns
+	Ops        []timelineOp `json:"ops"`
+	Omitted    int          `json:"omitted"` // operations past maxOps, not drawn
+	maxOps     int
 	FaultKinds []string        `json:"fault_kinds"`
 	Faults     []timelineFault `json:"faults"`
 }
 
 // newTimelineData pairs events' invokes with their completions by process
 // (history.Event: a process has at most one operation outstanding) and
-// their fault starts with ends by (fault, target).
-func newTimelineData(title string, events []history.Event) timelineData {
-	d := timelineData{Title: title, Ops: []timelineOp{}, FaultKinds: []string{}, Faults: []timelineFault{}}
+// their fault starts with ends by (fault, target); it keeps the first
+// maxOps operations to complete.
+func newTimelineData(title string, events []history.Event, maxOps int) timelineData {
+	d := timelineData{Title: title, Ops: []timelineOp{}, FaultKinds: []string{}, Faults: []timelineFault{}, maxOps: maxOps}
 	if len(events) > 0 {
 		d.End = events[len(events)-1].Time
 	}
@@ -98,7 +100,7 @@ func newTimelineData(title string, events []history.Event) timelineData {
 		}
 	}
 	for _, i := range pending {
-		if open[events[i].Process] == i {
+		if j, ok := open[events[i].Process]; ok && j == i {
 			d.addOp(&events[i], nil)
 		}
 	}
@@ -114,9 +116,9 @@ func newTimelineData(title string, events []history.Event) timelineData {
 }
 
 // addOp appends the operation invoked by inv and completed by done (nil:
-// unanswered), or counts it as omitted past maxTimelineOps.
+// unanswered), or counts it as omitted past d.maxOps.
 func (d *timelineData) addOp(inv, done *history.Event) {
-	if len(d.Ops) == maxTimelineOps {
+	if len(d.Ops) == d.maxOps {
 		d.Omitted++
 		return
 	}
@@ -220,7 +222,7 @@ func writeTimeline(dir, title string, events []history.Event) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrRunDir, err)
 	}
-	if err := timelineTmpl.Execute(f, newTimelineData(title, events)); err != nil {
+	if err := timelineTmpl.Execute(f, newTimelineData(title, events, maxTimelineOps)); err != nil {
 		f.Close()
 		return fmt.Errorf("%w: %s: %v", ErrRunDir, TimelineFile, err)
 	}
