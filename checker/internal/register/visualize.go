@@ -120,7 +120,8 @@ func opsSpan(ops []regOp) (first, last int64) {
 // that they stand out among the context.
 func witnessNotes(events []history.Event, witness []regOp) []porcupine.Annotation {
 	notes := make([]porcupine.Annotation, 0, len(witness))
-	for _, o := range witness {
+	for i, po := range porcupineOps(witness) {
+		o := witness[i]
 		end := o.ret
 		if end == infinity {
 			end = o.call
@@ -129,7 +130,7 @@ func witnessNotes(events []history.Event, witness []regOp) []porcupine.Annotatio
 			Tag:             "witness",
 			Start:           o.call,
 			End:             end,
-			Description:     o.op.String(),
+			Description:     describeRegOp(po.Input.(regInput), po.Output.(regOutput)),
 			Details:         fmt.Sprintf("in the violation's witness: %s invoked at event #%d", o.op.String(), events[o.call].Index),
 			BackgroundColor: "#f9d2d2",
 		})
