@@ -104,7 +104,13 @@ func WriteRecord(dir, historyFile string, rep *checker.Report, warning string, e
 	if err := writeJSON(filepath.Join(dir, ResultsFile), res); err != nil {
 		return err
 	}
-	if err := writeTimeline(dir, fmt.Sprintf("%s seed %d: %s", rep.Workload, rep.Seed, rep.Verdict), events); err != nil {
+	var witnesses []checkWitness
+	for _, c := range rep.Checks {
+		if c.Verdict == checker.Invalid && len(c.Witness) > 0 {
+			witnesses = append(witnesses, checkWitness{c.Name, c.Witness})
+		}
+	}
+	if err := writeTimeline(dir, fmt.Sprintf("%s seed %d: %s", rep.Workload, rep.Seed, rep.Verdict), events, witnesses); err != nil {
 		return err
 	}
 	d := newReportData(rep, warning, cfg, o, events)

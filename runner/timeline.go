@@ -44,14 +44,50 @@ type timelineFault [7]any
 
 // timelineData is everything timeline.html draws, embedded as JSON.
 type timelineData struct {
-	Title      string       `json:"title"`
-	Lanes      []int32      `json:"lanes"` // worker of each lane, ascending
-	End        int64        `json:"end"`   // the history's last event time, ns
-	Ops        []timelineOp `json:"ops"`
-	Omitted    int          `json:"omitted"` // operations past maxOps, not drawn
-	maxOps     int
+	Title      string          `json:"title"`
+	Lanes      []int32         `json:"lanes"` // worker of each lane, ascending
+	End        int64           `json:"end"`   // the history's last event time, ns
+	Ops        []timelineOp    `json:"ops"`
+	Omitted    int             `json:"omitted"` // operations past maxOps, not drawn
 	FaultKinds []string        `json:"fault_kinds"`
 	Faults     []timelineFault `json:"faults"`
+	Witnesses  []witnessOps    `json:"witnesses"`
+	maxOps     int
+}
+
+// witnessOps is an invalid check's witness on the timeline: the drawn
+// operations whose invoke or completion is one of its events.
+type witnessOps struct {
+	Check string `json:"check"`
+	Ops   []int  `json:"ops"` // indices into timelineData.Ops
+}
+
+// checkWitness is the witness (history event indices) of an invalid check.
+type checkWitness struct {
+	Check  string
+	Events []uint64
+}
+
+// markWitnesses fills d.Witnesses: the operations of each witness among the
+// drawn ones.
+func (d *timelineData) markWitnesses(witnesses []checkWitness) {
+	opOf := map[int64]int{} // invoke or completion event index -> operation
+	for i, o := range d.Ops {
+		opOf[o[6].(int64)] = i
+		if done := o[7].(int64); done >= 0 {
+			opOf[done] = i
+		}
+	}
+	d.Witnesses = []witnessOps{}
+	for _, w := range witnesses {
+		marked := witnessOps{Check: w.Check, Ops: []int{}}
+		for _, ev := range w.Events {
+			if i, ok := opOf[int64(ev)]; ok && !slices.Contains(marked.Ops, i) {
+				marked.Ops = append(marked.Ops, i)
+			}
+		}
+		d.Witnesses = append(d.Witnesses, marked)
+	}
 }
 
 // newTimelineData pairs events' invokes with their completions by process
@@ -59,7 +95,7 @@ type timelineData struct {
 // their fault starts with ends by (fault, target); it keeps the first
 // maxOps operations to complete.
 func newTimelineData(title string, events []history.Event, maxOps int) timelineData {
-	d := timelineData{Title: title, Ops: []timelineOp{}, FaultKinds: []string{}, Faults: []timelineFault{}, maxOps: maxOps}
+	d := timelineData{Title: title, Ops: []timelineOp{}, FaultKinds: []string{}, Faults: []timelineFault{}, Witnesses: []witnessOps{}, maxOps: maxOps}
 	if len(events) > 0 {
 		d.End = events[len(events)-1].Time
 	}
@@ -216,13 +252,16 @@ func joinNonEmpty(a, b string) string {
 	return a + " " + b
 }
 
-// writeTimeline writes timeline.html for events into dir.
-func writeTimeline(dir, title string, events []history.Event) error {
+// writeTimeline writes timeline.html for events into dir, with the
+// operations of each invalid check's witness marked.
+func writeTimeline(dir, title string, events []history.Event, witnesses []checkWitness) error {
 	f, err := os.Create(filepath.Join(dir, TimelineFile))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrRunDir, err)
 	}
-	if err := timelineTmpl.Execute(f, newTimelineData(title, events, maxTimelineOps)); err != nil {
+	d := newTimelineData(title, events, maxTimelineOps)
+	d.markWitnesses(witnesses)
+	if err := timelineTmpl.Execute(f, d); err != nil {
 		f.Close()
 		return fmt.Errorf("%w: %s: %v", ErrRunDir, TimelineFile, err)
 	}

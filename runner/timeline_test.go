@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,7 +101,7 @@ func TestTimelineCapsOperations(t *testing.T) {
 // its canvas and no reference to anything outside the file.
 func TestTimelineHTML(t *testing.T) {
 	dir := t.TempDir()
-	if err := writeTimeline(dir, "hot-spot seed 1: invalid", timelineHistory()); err != nil {
+	if err := writeTimeline(dir, "hot-spot seed 1: invalid", timelineHistory(), nil); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(filepath.Join(dir, TimelineFile))
@@ -145,5 +146,17 @@ func TestTimelineHTML(t *testing.T) {
 	}
 	if len(got.Ops) != 5 || got.Ops[2][4] != "remove" || got.Ops[2][9] != "rejected </script><b>" || len(got.FaultKinds) != 2 {
 		t.Errorf("embedded data = %+v, want the 5 operations (an error text intact) and 2 fault kinds", got)
+	}
+}
+
+// TestTimelineMarksWitnesses: an invalid check's witness events map to the
+// operations they invoke or complete, each once; events of no drawn
+// operation (a nemesis event) map to none.
+func TestTimelineMarksWitnesses(t *testing.T) {
+	d := newTimelineData("t", timelineHistory(), maxTimelineOps)
+	d.markWitnesses([]checkWitness{{"linearizable", []uint64{2, 4, 3, 5}}, {"fields", []uint64{11}}})
+	if len(d.Witnesses) != 2 || d.Witnesses[0].Check != "linearizable" || !slices.Equal(d.Witnesses[0].Ops, []int{1, 0}) ||
+		!slices.Equal(d.Witnesses[1].Ops, []int{4}) {
+		t.Fatalf("witnesses = %+v, want linearizable [1 0] (get, put; the fault event is none) and fields [4] (the unanswered get)", d.Witnesses)
 	}
 }
