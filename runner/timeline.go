@@ -3,6 +3,7 @@ package runner
 import (
 	"cmp"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"os"
@@ -261,7 +262,19 @@ func writeTimeline(dir, title string, events []history.Event, witnesses []checkW
 	}
 	d := newTimelineData(title, events, maxTimelineOps)
 	d.markWitnesses(witnesses)
-	if err := timelineTmpl.Execute(f, d); err != nil {
+	// json.Marshal escapes <, > and &, so the data cannot close its script
+	// element; handing it to the template as JS skips html/template's own
+	// escaping pass over megabytes of JSON.
+	data, err := json.Marshal(d)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("%w: %s: %v", ErrRunDir, TimelineFile, err)
+	}
+	page := struct {
+		Title string
+		Data  template.JS
+	}{title, template.JS(data)}
+	if err := timelineTmpl.Execute(f, page); err != nil {
 		f.Close()
 		return fmt.Errorf("%w: %s: %v", ErrRunDir, TimelineFile, err)
 	}

@@ -160,3 +160,31 @@ func TestTimelineMarksWitnesses(t *testing.T) {
 		t.Fatalf("witnesses = %+v, want linearizable [1 0] (get, put; the fault event is none) and fields [4] (the unanswered get)", d.Witnesses)
 	}
 }
+
+// BenchmarkWriteTimeline writes the timeline of a 100k-event history (50k
+// operations on 16 workers) and reports the page's size.
+func BenchmarkWriteTimeline(b *testing.B) {
+	val := history.Value{HasContent: true, ContentDigest: 0xabc, ContentLen: 100}
+	var evs []history.Event
+	for i := range 50_000 {
+		w := int32(i % 16)
+		evs = append(evs,
+			history.Event{Kind: history.KindOp, Type: history.Invoke, Process: int64(w), Worker: w, Op: history.OpPut, ID: "m", Time: int64(2 * i), Input: &history.Input{Value: val}},
+			history.Event{Kind: history.KindOp, Type: history.OK, Process: int64(w), Worker: w, Op: history.OpPut, ID: "m", Time: int64(2*i + 1), Output: &history.Output{}})
+	}
+	for i := range evs {
+		evs[i].Index = uint64(i)
+	}
+	dir := b.TempDir()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := writeTimeline(dir, "bench", evs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st, err := os.Stat(filepath.Join(dir, TimelineFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(st.Size()), "page-bytes")
+}
