@@ -18,14 +18,7 @@ func contentValue(digest uint64) *history.Value {
 // outcome and that outcome.
 func drawingOf(t *testing.T, events []history.Event) (string, *Outcome) {
 	t.Helper()
-	x, err := pairForTest(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	view, err := NewView(events, x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	view := viewForTest(t, events)
 	for _, o := range Check(context.Background(), events, view, testConfig()) {
 		if o.Verdict() != Invalid {
 			continue
@@ -94,15 +87,7 @@ func TestVisualizeDropsContextThatHidesTheViolation(t *testing.T) {
 		step{0, put, "a", inv, contentValue(1)}, step{0, put, "a", ok, nil},
 		step{1, get, "a", inv, nil}, step{1, get, "a", ok, contentValue(2)},
 	)
-	x, err := pairForTest(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	view, err := NewView(events, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := view.h.partitions[0]
+	p := viewForTest(t, events).h.partitions[0]
 	witness := []regOp{p.ops[1]}
 	// A put of the value read, concurrent with the get: not in this history,
 	// but if drawn it would explain the read (its call is a position of its
