@@ -70,7 +70,7 @@ const maxFaultRows = 200
 
 // WriteRecord writes the judgement of the run directory dir: results.json
 // (the checker.Results shape, one history, paths relative to dir),
-// report.html, and the verdict in metrics.json when there is one. All three
+// report.html, timeline.html (the history's operations per worker), and the verdict in metrics.json when there is one. All three
 // come from rep, so that they always agree; `warmcheck run` and `warmcheck
 // analyze --write` both record through it. historyFile is the judged
 // history's name in dir (HistoryFile, or a *.jsonl), warning its warning
@@ -104,8 +104,17 @@ func WriteRecord(dir, historyFile string, rep *checker.Report, warning string, e
 	if err := writeJSON(filepath.Join(dir, ResultsFile), res); err != nil {
 		return err
 	}
+	var witnesses []checkWitness
+	for _, c := range rep.Checks {
+		if c.Verdict == checker.Invalid && len(c.Witness) > 0 {
+			witnesses = append(witnesses, checkWitness{c.Name, c.Witness})
+		}
+	}
+	if err := writeTimeline(dir, fmt.Sprintf("%s seed %d: %s", rep.Workload, rep.Seed, rep.Verdict), events, witnesses); err != nil {
+		return err
+	}
 	d := newReportData(rep, warning, cfg, o, events)
-	for _, f := range []string{historyFile, ResultsFile, ConfigFile, MetricsFile, ScheduleFile, LogFile} {
+	for _, f := range []string{historyFile, ResultsFile, ConfigFile, MetricsFile, ScheduleFile, LogFile, TimelineFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			d.Files = append(d.Files, f)
 		}

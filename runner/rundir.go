@@ -10,13 +10,14 @@ import (
 // Names of the files in a run directory. analyze finds the history by
 // HistoryFile.
 const (
-	HistoryFile = "history.wch"
-	ResultsFile = "results.json"
-	ConfigFile  = "config.json"
-	LogFile     = "warmcheck.log"
-	ReportFile  = "report.html"
-	StoreDir    = "store"
-	LatestLink  = "latest"
+	HistoryFile  = "history.wch"
+	ResultsFile  = "results.json"
+	ConfigFile   = "config.json"
+	LogFile      = "warmcheck.log"
+	ReportFile   = "report.html"
+	TimelineFile = "timeline.html"
+	StoreDir     = "store"
+	LatestLink   = "latest"
 )
 
 // runDirStamp is the layout of a run directory's name.

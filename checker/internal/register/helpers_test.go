@@ -27,11 +27,9 @@ func testConfig() Config {
 	return Config{PartitionTimeout: 10 * time.Second, HeapLimitBytes: 2 << 30, MinimizeBudget: 5 * time.Second}
 }
 
-// runCheck pairs events (pairForTest), builds their register view and
-// checks it under cfg.
-func runCheck(t testing.TB, ctx context.Context, events []history.Event, cfg Config) testResult {
+// viewForTest pairs events (pairForTest) and builds their register view.
+func viewForTest(t testing.TB, events []history.Event) *View {
 	t.Helper()
-	start := time.Now()
 	x, err := pairForTest(events)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +38,15 @@ func runCheck(t testing.TB, ctx context.Context, events []history.Event, cfg Con
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v
+}
+
+// runCheck builds events' register view (viewForTest) and checks it under
+// cfg.
+func runCheck(t testing.TB, ctx context.Context, events []history.Event, cfg Config) testResult {
+	t.Helper()
+	start := time.Now()
+	v := viewForTest(t, events)
 	outcomes := Check(ctx, events, v, cfg)
 	r := testResult{Verdict: Valid, Details: map[string]any{}}
 	counts := map[Decision]int{}

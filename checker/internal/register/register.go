@@ -146,9 +146,9 @@ func Check(ctx context.Context, events []history.Event, v *View, cfg Config) []*
 }
 
 // Visualize writes porcupine's HTML drawing of an invalid outcome's witness
-// into outDir, with the faults of v that overlap it, and returns the file's
-// name relative to outDir; "" when the witness has more than maxOps
-// operations.
+// into outDir, with the operations on the same memory around it and the
+// faults of v that overlap it, and returns the file's name relative to
+// outDir; "" when the witness has more than maxOps operations.
 func Visualize(ctx context.Context, outDir string, seq int, events []history.Event, v *View, o *Outcome, maxOps int) (string, error) {
-	return visualizeWitness(ctx, outDir, seq, events, o.p, o.wops, v.h.faults, maxOps)
+	return visualizeWitness(ctx, outDir, seq, events, o.p, o.ops, o.wops, v.h.faults, maxOps)
 }

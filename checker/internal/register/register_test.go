@@ -55,14 +55,7 @@ func TestAPIJudgesEachPartition(t *testing.T) {
 		step{2, put, "b", inv, &v1}, step{2, put, "b", ok, nil},
 		step{2, get, "b", inv, nil}, step{2, get, "b", ok, &v1},
 	)
-	x, err := pairForTest(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	view, err := NewView(events, x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	view := viewForTest(t, events)
 	if view.Partitions() != 2 || view.Epochs() != 1 {
 		t.Fatalf("view: %d partitions, %d epochs", view.Partitions(), view.Epochs())
 	}
