@@ -220,8 +220,13 @@ func (r *Recorder) RecordSnapshot(reason string, stats *store.Stats, layout []st
 // Snapshot takes Layout and Stats through the recorder's client and records
 // them with the given reason ("periodic", "final", "restart"). The store is
 // not quiescent unless the caller made it so: Layout and Stats are two calls.
+// A snapshot is not a recorded operation: it is bounded by ctx's deadline,
+// and by the operation timeout only when ctx has none.
 func (r *Recorder) Snapshot(ctx context.Context, reason string) error {
-	ctx, cancel := r.deadline(ctx)
+	cancel := context.CancelFunc(func() {})
+	if _, ok := ctx.Deadline(); !ok {
+		ctx, cancel = r.deadline(ctx)
+	}
 	defer cancel()
 	layout, err := r.c.Layout(ctx)
 	if err != nil {

@@ -2,10 +2,12 @@ package nemesis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
+	"github.com/warmcheck/warmcheck/client"
 	"github.com/warmcheck/warmcheck/store"
 )
 
@@ -102,7 +104,7 @@ func (panicNemesis) Stop(ctx context.Context, t Target, f Fault) (Outcome, error
 		return crashedOfPanic(pt, f), nil
 	}
 	if err := t.Disarm(ctx, f.Failpoint); err != nil {
-		if isProc && exited(pt) {
+		if isProc && exitsAfterLostConnection(ctx, pt, err) {
 			return crashedOfPanic(pt, f), nil
 		}
 		return Outcome{}, fmt.Errorf("disarm %s: %w", f.Failpoint, err)
@@ -124,6 +126,31 @@ func exited(pt ProcessTarget) bool {
 	case <-pt.Exited():
 		return true
 	default:
+		return false
+	}
+}
+
+// exitGrace bounds the wait for a child's exit to be observed once its
+// connection is lost: the socket closes as the process dies, before the
+// process is reaped, and on a loaded machine the reaping comes tens of
+// milliseconds later.
+const exitGrace = 5 * time.Second
+
+// exitsAfterLostConnection reports whether pt's child has exited, or exits
+// within exitGrace when err says its connection was lost.
+func exitsAfterLostConnection(ctx context.Context, pt ProcessTarget, err error) bool {
+	if exited(pt) {
+		return true
+	}
+	if !errors.Is(err, client.ErrConnLost) && !errors.Is(err, client.ErrNotRunning) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, exitGrace)
+	defer cancel()
+	select {
+	case <-pt.Exited():
+		return true
+	case <-ctx.Done():
 		return false
 	}
 }

@@ -454,7 +454,10 @@ func TestRunStopsTheFaultInProgressOnCancel(t *testing.T) {
 	if _, err := Run(ctx, RunOptions{Target: NewChildTarget(ps), Recorder: rec, Scheduler: sched}); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 5*time.Second {
+	// The pause holds for an hour: any bound far below it tells a stopped
+	// fault from one waited out, and 30 s is far above a loaded machine's
+	// delays.
+	if took := time.Since(start); took > 30*time.Second {
 		t.Fatalf("Run took %v after cancel", took)
 	}
 	if _, err := ps.Client().Stats(context.Background()); err != nil {

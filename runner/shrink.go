@@ -19,9 +19,14 @@ type ShrinkOptions struct {
 	// fail (the interleaving of a smaller run is a different one); a
 	// candidate smaller than the original gets more, see candidateSchedules.
 	Schedules int
-	// Budget bounds the whole search; the smallest failing run found by
-	// then is kept.
+	// Budget bounds the whole search in wall-clock time; the smallest
+	// failing run found by then is kept. Zero means DefaultShrinkBudget,
+	// unless MaxRuns is set: then there is no time bound.
 	Budget time.Duration
+	// MaxRuns, when positive, bounds the whole search at that many candidate
+	// runs. A shrink bounded by runs alone ends in the same place on a
+	// loaded machine as on an idle one.
+	MaxRuns int
 	// Progress, when set, gets one line per candidate tried.
 	Progress io.Writer
 }
@@ -79,7 +84,7 @@ func Shrink(ctx context.Context, runDir, out string, o ShrinkOptions) (*ShrinkRe
 	if o.Schedules <= 0 {
 		o.Schedules = DefaultShrinkSchedules
 	}
-	if o.Budget <= 0 {
+	if o.Budget <= 0 && o.MaxRuns <= 0 {
 		o.Budget = DefaultShrinkBudget
 	}
 	best, err := replayConfig(runDir)
@@ -97,14 +102,15 @@ func Shrink(ctx context.Context, runDir, out string, o ShrinkOptions) (*ShrinkRe
 	defer os.RemoveAll(scratch)
 	res := &ShrinkResult{Original: runDir, Failing: failing, From: sizeOf(best)}
 	origEffort := effort(best)
-	deadline := time.Now().Add(o.Budget)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
+	b := newShrinkBudget(o)
+	for !b.spent(ctx, res.Tried) {
 		accepted := false
 		for _, cand := range reductions(best) {
-			if time.Now().After(deadline) || ctx.Err() != nil {
+			if b.spent(ctx, res.Tried) {
 				break
 			}
-			idx, ok, tried, err := failsWithin(ctx, cand.c, scratch, failing, candidateSchedules(o.Schedules, origEffort, effort(cand.c)), deadline)
+			schedules := b.runsLeft(res.Tried, candidateSchedules(o.Schedules, origEffort, effort(cand.c)))
+			idx, ok, tried, err := failsWithin(ctx, cand.c, scratch, failing, schedules, b)
 			res.Tried += tried
 			if err != nil {
 				return nil, err
@@ -135,6 +141,36 @@ func Shrink(ctx context.Context, runDir, out string, o ShrinkOptions) (*ShrinkRe
 	}
 	res.To, res.Dir, res.Rerun, res.Outcome = sizeOf(best), final.Dir, final.Rerun, final
 	return res, nil
+}
+
+// shrinkBudget is what bounds a shrink: a deadline (zero: none) and a
+// number of candidate runs (zero: any).
+type shrinkBudget struct {
+	deadline time.Time
+	maxRuns  int
+}
+
+func newShrinkBudget(o ShrinkOptions) shrinkBudget {
+	b := shrinkBudget{maxRuns: o.MaxRuns}
+	if o.Budget > 0 {
+		b.deadline = time.Now().Add(o.Budget)
+	}
+	return b
+}
+
+// spent reports whether no further candidate run may start.
+func (b shrinkBudget) spent(ctx context.Context, tried int) bool {
+	return ctx.Err() != nil || b.past() || (b.maxRuns > 0 && tried >= b.maxRuns)
+}
+
+func (b shrinkBudget) past() bool { return !b.deadline.IsZero() && time.Now().After(b.deadline) }
+
+// runsLeft caps a candidate's schedules by the runs left.
+func (b shrinkBudget) runsLeft(tried, schedules int) int {
+	if b.maxRuns <= 0 {
+		return schedules
+	}
+	return min(schedules, b.maxRuns-tried)
 }
 
 // maxScheduleScale bounds how many times Schedules a small candidate may
@@ -206,12 +242,13 @@ func reductions(c Config) []candidate {
 }
 
 // failsWithin runs schedules 0.. of c (under scratch) until one fails one
-// of the failing checks; it returns that schedule's index.
-func failsWithin(ctx context.Context, c Config, scratch string, failing []string, schedules int, deadline time.Time) (int, bool, int, error) {
+// of the failing checks or b's deadline passes; it returns that schedule's
+// index.
+func failsWithin(ctx context.Context, c Config, scratch string, failing []string, schedules int, b shrinkBudget) (int, bool, int, error) {
 	c.Out = scratch
 	c.Schedules = 1
 	tried := 0
-	for i := 0; i < schedules && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+	for i := 0; i < schedules && !b.past() && ctx.Err() == nil; i++ {
 		c.ScheduleFrom = i
 		r, err := Resolve(c)
 		if err != nil {

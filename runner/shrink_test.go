@@ -15,7 +15,11 @@ func TestShrinkFindsASmallerFailingRun(t *testing.T) {
 		t.Fatalf("slot-race seed 3: %s", out.Verdict)
 	}
 	dir := t.TempDir()
-	res, err := Shrink(context.Background(), out.Dir, dir, ShrinkOptions{Schedules: 10, Budget: time.Minute})
+	// Bounded by runs, not time, the search takes the same path at any load:
+	// 8 halvings of the operations (one run each), then "ops 3 -> 1" passes
+	// its 100 schedules before each of workers 20 -> 10 -> 5 -> 2 fails on
+	// its first: 311 runs reach 2 workers.
+	res, err := Shrink(context.Background(), out.Dir, dir, ShrinkOptions{Schedules: 10, MaxRuns: 320})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,5 +69,19 @@ func TestCandidateSchedules(t *testing.T) {
 		if got := candidateSchedules(20, c.orig, c.cand); got != c.want {
 			t.Errorf("candidateSchedules(20, %d, %d) = %d, want %d", c.orig, c.cand, got, c.want)
 		}
+	}
+}
+
+func TestShrinkBudgetCountsRuns(t *testing.T) {
+	b := newShrinkBudget(ShrinkOptions{MaxRuns: 30})
+	if !b.deadline.IsZero() {
+		t.Fatalf("a shrink bounded by runs has a deadline: %v", b.deadline)
+	}
+	ctx := context.Background()
+	if b.spent(ctx, 29) || !b.spent(ctx, 30) || b.runsLeft(25, 20) != 5 || b.runsLeft(0, 20) != 20 {
+		t.Fatalf("runs budget of 30: spent(29)=%v spent(30)=%v runsLeft(25,20)=%d", b.spent(ctx, 29), b.spent(ctx, 30), b.runsLeft(25, 20))
+	}
+	if timed := newShrinkBudget(ShrinkOptions{Budget: time.Hour}); timed.spent(ctx, 1<<30) || timed.runsLeft(1<<30, 20) != 20 {
+		t.Fatal("a shrink bounded by time alone counts runs")
 	}
 }

@@ -213,12 +213,19 @@ func compactionLateStoreScenario(t *testing.T, opts Options) string {
 	}
 	compactDone := make(chan error, 1)
 	go func() { _, err := s.Compact(); compactDone <- err }()
+	// With the bug on, the compaction finishes around the paused Put: wait
+	// for it (a loaded machine can take seconds). Without, it waits for
+	// the Put, so give up after a moment.
+	wait := 200 * time.Millisecond
+	if slices.Contains(opts.Bugs, BugCompactionLostStore) {
+		wait = 10 * time.Second
+	}
 	select {
 	case err := <-compactDone: // finished around the paused Put: the bug
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(200 * time.Millisecond): // waiting for it: correct
+	case <-time.After(wait):
 	}
 	fps.Release(FailBetweenContentAndBlock)
 	if err := <-putDone; err != nil {
@@ -344,11 +351,11 @@ func panicHoldsLockScenario(t *testing.T, opts Options) string {
 	select {
 	case <-got:
 		return ""
-	case <-time.After(time.Second):
+	case <-time.After(5 * time.Second): // a correct Get on a loaded machine can take a second
 		// Free the leaked lock so that the test (and Close) can finish.
 		s.idx.shardOf("x").mu.Unlock()
 		<-got
-		return "Get on the shard of a Put that panicked hung for 1s: shard lock left held"
+		return "Get on the shard of a Put that panicked hung for 5s: shard lock left held"
 	}
 }
 

@@ -24,7 +24,8 @@ func shrinkCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Value: runner.DefaultOut, Usage: "directory of run directories for the smallest run"},
 			&cli.IntFlag{Name: "schedules", Value: runner.DefaultShrinkSchedules, Usage: "schedules tried per candidate"},
-			&cli.DurationFlag{Name: "budget", Value: runner.DefaultShrinkBudget, Usage: "time for the whole search"},
+			&cli.DurationFlag{Name: "budget", Value: runner.DefaultShrinkBudget, Usage: "time for the whole search (0: none, with --max-runs)"},
+			&cli.IntFlag{Name: "max-runs", Usage: "candidate runs for the whole search (0: any); with --budget 0 the result does not depend on machine load"},
 		},
 		Action: shrinkAction,
 	}
@@ -37,7 +38,7 @@ func shrinkAction(c *cli.Context) error {
 	ctx, stop := interruptible(c.Context)
 	defer stop()
 	res, err := runner.Shrink(ctx, c.Args().First(), c.String("out"), runner.ShrinkOptions{
-		Schedules: c.Int("schedules"), Budget: c.Duration("budget"), Progress: c.App.ErrWriter})
+		Schedules: c.Int("schedules"), Budget: c.Duration("budget"), MaxRuns: c.Int("max-runs"), Progress: c.App.ErrWriter})
 	if err != nil {
 		if errors.Is(err, runner.ErrConfig) || errors.Is(err, runner.ErrRunInput) || errors.Is(err, runner.ErrRunDir) {
 			return usageError{fmt.Errorf("shrink: %w", err)}
