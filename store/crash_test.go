@@ -386,17 +386,24 @@ func TestCrashPowerLoss(t *testing.T) {
 		rounds = 25
 	}
 	var reverted, torn uint64
-	runCrashRounds(t, rounds, crashConfig{durable: true}, true, func(dir string, seed int64) {
-		rep, err := store.SimulatePowerLoss(dir, seed)
-		if err != nil {
-			t.Fatalf("SimulatePowerLoss: %v", err)
-		}
-		t.Logf("power loss: %+v", rep)
-		reverted += rep.PagesReverted
-		torn += rep.PagesTorn
-	})
+	// A kill that lands right after a sync (on a loaded machine the parent
+	// reads the child's sync lines late) leaves no unsynced page: such a
+	// series proves nothing, so another is run, up to maxSeries in all.
+	// Every round of every series is still judged.
+	const maxSeries = 4
+	for series := 0; series < maxSeries && reverted+torn == 0; series++ {
+		runCrashRounds(t, rounds, crashConfig{durable: true}, true, func(dir string, seed int64) {
+			rep, err := store.SimulatePowerLoss(dir, seed)
+			if err != nil {
+				t.Fatalf("SimulatePowerLoss: %v", err)
+			}
+			t.Logf("power loss: %+v", rep)
+			reverted += rep.PagesReverted
+			torn += rep.PagesTorn
+		})
+	}
 	if reverted+torn == 0 {
-		t.Errorf("no power-loss round lost or tore any page: the simulation did not exercise recovery")
+		t.Errorf("no power-loss round of %d series lost or tore any page: the simulation did not exercise recovery", maxSeries)
 	}
 }
 
