@@ -40,9 +40,7 @@ func SimulatePowerLoss(dir string, seed int64) (PowerLossReport, error) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if name == blocksFileName {
-			data = append(data, name)
-		} else if _, ok := parseContentFileName(name); ok {
+		if isDataFileName(name) {
 			data = append(data, name)
 		} else if base, ok := strings.CutSuffix(name, imageSuffix); ok && !present[base] {
 			// Image of a file whose creation never completed, or that was deleted.
