@@ -10,7 +10,8 @@ import (
 
 // move is one live memory whose content compaction copied to the new epoch:
 // the record of id in slot whose content reference was (oldOff, oldLen) in
-// epoch oldEpoch (as the scan table holds it, see slotmeta.go).
+// epoch oldEpoch (as the scan table holds it, see slotmeta.go), found when
+// its shard's version was version.
 type move struct {
 	id       string
 	slot     uint32
@@ -19,6 +20,7 @@ type move struct {
 	oldOff   uint64
 	oldEpoch uint64
 	newOff   uint64
+	version  uint64
 }
 
 // Compact copies every live memory's content into a new content epoch and
@@ -99,7 +101,8 @@ func (s *Store) compact() (CompactionStats, error) {
 		if !h.hasContent() || h.contentEpoch == epoch {
 			return nil
 		}
-		return c.add(move{id: id, slot: slot, shard: sh, oldLen: h.contentLen, oldOff: h.contentOff, oldEpoch: h.contentEpoch}, src)
+		mv := move{id: id, slot: slot, shard: sh, oldLen: h.contentLen, oldOff: h.contentOff, oldEpoch: h.contentEpoch, version: s.idx.shards[sh].version}
+		return c.add(mv, src)
 	}, c.flush)
 	if err == nil {
 		err = c.err
@@ -169,8 +172,16 @@ type copier struct {
 	srcs  [][]byte // content of batch
 	buf   []byte
 	bytes uint64 // content bytes copied
-	err   error
+	// written is the end of the bytes whose writeback was started
+	// (startWriteback): the disk writes the copies while the scan goes on,
+	// and step 3's Sync waits for less.
+	written uint64
+	err     error
 }
+
+// writebackEvery is how many copied bytes accumulate before their
+// writeback is started.
+const writebackEvery = 8 << 20
 
 func (c *copier) add(mv move, src []byte) error {
 	if len(src) > copyBatchMax || c.s.bugs.contentOffsetRace {
@@ -221,6 +232,10 @@ func (c *copier) flush() bool {
 	}
 	c.moves = append(c.moves, c.batch...)
 	c.bytes += n
+	if end := off + n; end >= c.written+writebackEvery {
+		c.cf.mf.startWriteback(max(c.written, fileHeaderSize), end)
+		c.written = end
+	}
 	clear(c.srcs)
 	c.batch, c.srcs = c.batch[:0], c.srcs[:0]
 	return true
@@ -313,13 +328,19 @@ func (s *Store) relocateShard(win []move, shard int, t *relocTable) {
 // still published in the same slot and that record still has content at
 // the old reference. Caller holds mv's shard lock.
 //
-// This identifies the copied record without reading its header (a page
+// If the shard's version is still the one the scan saw, no id of the shard
+// was added, removed or moved since (index.go), and only compaction changes
+// a content reference: mv is current without a lookup (the common case, and
+// a map lookup per memory is most of step 4's cost). Otherwise this identifies the copied record without reading its header (a page
 // per memory): a record of id that took the slot over after the copied one
 // left it was published after step 1 (the copied one was in the slot during
 // step 2, and a slot is reused only after a Sync frees it), so it has
 // content in the new epoch or none, and differs. Only compaction changes
 // a content reference, and one compaction runs at a time.
 func (s *Store) current(mv *move) bool {
+	if s.idx.shards[mv.shard].version == mv.version {
+		return true
+	}
 	cur, ok := s.idx.shards[mv.shard].m[mv.id]
 	if !ok || cur != mv.slot {
 		return false
