@@ -160,38 +160,50 @@ func dirNames(t *testing.T, dir string) []string {
 // record of the same content length put into its slot: it must not be
 // taken for the relocated one (recovery starts the sequence above every
 // seq a table names), or the next recovery would read the old bytes for
-// it and discard it as torn.
+// it and discard it as torn. b holds the highest seq and its copy lies
+// before d's, so c's content does not land where b's copy was.
 func TestRelocatedSeqNeverReused(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, dir, Options{GroupCommit: -1})
-	for _, id := range []string{"a", "b"} {
-		if _, err := s.Put(id, Memory{Content: []byte(id + "-old")}); err != nil {
+	put := func(id string) Placement {
+		t.Helper()
+		pl, err := s.Put(id, Memory{Content: []byte(id + "-val")})
+		if err != nil {
 			t.Fatal(err)
 		}
+		return pl
+	}
+	put("a")
+	put("x")
+	put("d")
+	if _, err := s.Remove("x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil { // frees x's slot 1 for b
+		t.Fatal(err)
+	}
+	if pl := put("b"); pl.Slot != 1 {
+		t.Fatalf("b took slot %d, want 1", pl.Slot)
 	}
 	if _, err := s.Compact(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Remove("b"); err != nil { // b has the highest seq
+	if _, err := s.Remove("b"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = mustOpen(t, dir, Options{GroupCommit: -1})
-	pl, err := s.Put("c", Memory{Content: []byte("c-new")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pl.Slot != 1 {
+	if pl := put("c"); pl.Slot != 1 {
 		t.Fatalf("c took slot %d, want b's slot 1 (the test needs the reuse)", pl.Slot)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = mustOpen(t, dir, Options{GroupCommit: -1})
-	if m := mustGet(t, s, "c"); string(m.Content) != "c-new" {
-		t.Fatalf("c: content %q, want c-new", m.Content)
+	if m := mustGet(t, s, "c"); string(m.Content) != "c-val" {
+		t.Fatalf("c: content %q, want c-val", m.Content)
 	}
 	if st := s.Stats(); st.TornDiscarded != 0 {
 		t.Fatalf("%d records discarded as torn", st.TornDiscarded)
