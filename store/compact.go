@@ -34,7 +34,7 @@ type move struct {
 //  2. In slot order, under the read lock of each record's shard (a scan:
 //     see scanBatches), copy each live record's content into the new file
 //     (old content bytes are immutable).
-//  3. Sync: the copies are durable before any header points at them.
+//  3. Sync: the copies are durable before any record is relocated to them.
 //  4. In slot order, under the write lock of each record's shard, point
 //     the in-memory content reference (slotmeta.go) of each moved record
 //     that is still the current record of its id (see current) at its copy;

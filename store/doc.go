@@ -9,9 +9,9 @@
 // reloc.<epoch>.dat (where compaction moved content); the layout is
 // documented in format.go. Every record carries CRC32C checksums of
 // its header, embedding and content; recovery (Open) rebuilds the index from
-// the blocks file, keeps for each id the live record with the highest
-// sequence number whose checksums hold, and discards (and counts in
-// Stats.TornDiscarded) the rest. It never returns a torn record.
+// the blocks file and the relocation tables, keeps for each id the live
+// record with the highest sequence number whose checksums hold, and
+// discards (and counts in Stats.TornDiscarded) the rest. It never returns a torn record.
 //
 // Durability contract: every Put, Remove and UpdateActivation acknowledged
 // before a successful Sync survives a crash of the process or a power loss.
