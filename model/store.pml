@@ -320,7 +320,7 @@ proctype Reader() {
 }
 
 /* store/compact.go compact (one compaction, epoch 0 -> 1), with the scan of
- * scan.go (snapshotBySlot, scanSlots, visitEntry) and rewriteMoves/current.
+ * scan.go (snapshotBySlot, scanSlots, visitEntry) and relocateMoves/current.
  * Ids stand for their slots: each id has one index entry at a time. */
 proctype Compactor() {
   byte sup, rem, n, k;
@@ -372,7 +372,7 @@ proctype Compactor() {
 #ifdef COMPACTION_SWAP_WINDOW
   alias = 1;                        /* new content visible to old offsets */
 #endif
-  /* step 4: rewrite each move that is still current, under the write lock */
+  /* step 4: relocate each move that is still current, under the write lock */
   i = 1;
   do
   :: i < NIDS ->
