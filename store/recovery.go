@@ -28,10 +28,8 @@ func (s *Store) recover() error {
 	trust := s.bugs.recoveryTrustsTorn
 
 	type cand struct {
-		slot  uint32
-		seq   uint64
-		off   uint64 // content reference, relocated
-		epoch uint64
+		slot uint32
+		seq  uint64
 	}
 	type rejected struct {
 		id  string
@@ -78,7 +76,7 @@ func (s *Store) recover() error {
 			losers = append(losers, uint32(slot))
 			continue
 		}
-		c := cand{uint32(slot), h.seq, h.contentOff, h.contentEpoch}
+		c := cand{uint32(slot), h.seq}
 		if w, ok := winners[id]; ok {
 			if h.seq > w.seq {
 				losers = append(losers, w.slot)
@@ -140,7 +138,7 @@ func (s *Store) recover() error {
 	for id, w := range winners {
 		s.idx.shardOf(id).m[id] = w.slot
 		h := decodeHeader(s.slotBytes(uint64(w.slot)))
-		h.contentOff, h.contentEpoch = w.off, w.epoch
+		reloc.find(w.slot, &h)
 		s.meta.set(uint64(w.slot), &h)
 		live++
 		if h.hasContent() {

@@ -188,13 +188,26 @@ func (r *relocator) resolve(slot uint32, h *recordHeader) {
 			k++
 		}
 		r.next[i] = k
-		if k == len(t.entries) {
-			continue
-		}
-		e := &t.entries[k]
-		if e.slot == slot && e.seq == h.seq && h.hasContent() && e.contentLen == h.contentLen {
-			h.contentOff, h.contentEpoch = e.off, t.epoch
-		}
+		t.apply(k, slot, h)
+	}
+}
+
+// find is resolve for slots in any order (a search per table).
+func (r *relocator) find(slot uint32, h *recordHeader) {
+	for _, t := range r.tables {
+		k, _ := slices.BinarySearchFunc(t.entries, slot, func(e relocEntry, s uint32) int { return cmp.Compare(e.slot, s) })
+		t.apply(k, slot, h)
+	}
+}
+
+// apply points h at entry k of t if that entry names h's record in slot.
+func (t *relocTable) apply(k int, slot uint32, h *recordHeader) {
+	if k == len(t.entries) {
+		return
+	}
+	e := &t.entries[k]
+	if e.slot == slot && e.seq == h.seq && h.hasContent() && e.contentLen == h.contentLen {
+		h.contentOff, h.contentEpoch = e.off, t.epoch
 	}
 }
 
