@@ -115,7 +115,7 @@ func decodeRelocTable(name string, epoch uint64, b []byte) (*relocTable, error) 
 // createDataFile): it exists complete or not at all.
 func (s *Store) writeRelocTable(t *relocTable) error {
 	b := encodeRelocTable(t)
-	return createDataFile(relocFileName(s.dir, t.epoch), b, int64(len(b)), s.opts.DurableImage, !s.opts.NoFlush, s.opts.PersistLog)
+	return s.createFile(relocFileName(s.dir, t.epoch), b, int64(len(b)))
 }
 
 // readRelocTables reads every relocation table in dir, oldest epoch first.
