@@ -75,6 +75,20 @@ func encodeRelocTable(t *relocTable) []byte {
 	return b
 }
 
+// relocTableError is a relocation table that fails a check at byte off of
+// file name; it wraps ErrCorrupt.
+type relocTableError struct {
+	name   string
+	off    uint64
+	detail string
+}
+
+func (e *relocTableError) Error() string {
+	return fmt.Sprintf("%s: offset %d: %s: %v", e.name, e.off, e.detail, ErrCorrupt)
+}
+
+func (e *relocTableError) Unwrap() error { return ErrCorrupt }
+
 // decodeRelocTable validates the table file b of name (epoch from its name).
 func decodeRelocTable(name string, epoch uint64, b []byte) (*relocTable, error) {
 	hdr, err := decodeFileHeader(name, b, fileKindReloc)
@@ -82,34 +96,37 @@ func decodeRelocTable(name string, epoch uint64, b []byte) (*relocTable, error) 
 		return nil, err
 	}
 	if hdr.epoch != epoch {
-		return nil, fmt.Errorf("%s: offset 24: epoch %d does not match the file name: %w", name, hdr.epoch, ErrCorrupt)
+		return nil, &relocTableError{name, 24, fmt.Sprintf("epoch %d does not match the file name", hdr.epoch)}
 	}
 	if len(b) < fileHeaderSize {
-		return nil, fmt.Errorf("%s: truncated header (%d bytes): %w", name, len(b), ErrCorrupt)
+		return nil, &relocTableError{name, uint64(len(b)), fmt.Sprintf("truncated header (%d bytes)", len(b))}
 	}
 	r := b[relocRecordOff:]
 	if le.Uint32(r[12:]) != crc(r[:12]) {
-		return nil, fmt.Errorf("%s: offset %d: table record checksum mismatch: %w", name, relocRecordOff, ErrCorrupt)
+		return nil, &relocTableError{name, relocRecordOff, "table record checksum mismatch"}
 	}
 	count := le.Uint64(r[0:])
 	body := b[fileHeaderSize:]
 	if count != uint64(len(body))/relocEntrySize || len(body)%relocEntrySize != 0 {
-		return nil, fmt.Errorf("%s: offset %d: %d entries recorded, file holds %d bytes of entries: %w", name, relocRecordOff, count, len(body), ErrCorrupt)
+		return nil, &relocTableError{name, relocRecordOff, fmt.Sprintf("%d entries recorded, file holds %d bytes of entries", count, len(body))}
 	}
 	if le.Uint32(r[8:]) != crc(body) {
-		return nil, fmt.Errorf("%s: offset %d: entries checksum mismatch: %w", name, relocRecordOff+8, ErrCorrupt)
+		return nil, &relocTableError{name, relocRecordOff + 8, "entries checksum mismatch"}
 	}
 	t := &relocTable{epoch: epoch, entries: make([]relocEntry, count)}
 	for i := range t.entries {
 		p := body[i*relocEntrySize:]
 		e := relocEntry{slot: le.Uint32(p[0:]), contentLen: le.Uint32(p[4:]), seq: le.Uint64(p[8:]), off: le.Uint64(p[16:])}
 		if i > 0 && e.slot <= t.entries[i-1].slot {
-			return nil, fmt.Errorf("%s: offset %d: slot %d after slot %d (not increasing): %w", name, fileHeaderSize+i*relocEntrySize, e.slot, t.entries[i-1].slot, ErrCorrupt)
+			return nil, &relocTableError{name, relocEntryOffset(i), fmt.Sprintf("slot %d after slot %d (not increasing)", e.slot, t.entries[i-1].slot)}
 		}
 		t.entries[i] = e
 	}
 	return t, nil
 }
+
+// relocEntryOffset is the file offset of entry i of a table.
+func relocEntryOffset(i int) uint64 { return fileHeaderSize + uint64(i)*relocEntrySize }
 
 // writeRelocTable creates reloc.<t.epoch>.dat whole and durably (see
 // createDataFile): it exists complete or not at all.
@@ -120,6 +137,13 @@ func (s *Store) writeRelocTable(t *relocTable) error {
 
 // readRelocTables reads every relocation table in dir, oldest epoch first.
 func readRelocTables(dir string) ([]*relocTable, error) {
+	return relocTablesIn(dir, func(_ string, err error) error { return err })
+}
+
+// relocTablesIn reads the relocation tables in dir, oldest epoch first.
+// A table that cannot be read or decoded is handed to bad (file name,
+// error) and left out; an error bad returns ends the reading.
+func relocTablesIn(dir string, bad func(name string, err error) error) ([]*relocTable, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("store: read dir %s: %w", dir, err)
@@ -132,12 +156,17 @@ func readRelocTables(dir string) ([]*relocTable, error) {
 		}
 		path := filepath.Join(dir, e.Name())
 		b, err := os.ReadFile(path)
+		var t *relocTable
 		if err != nil {
-			return nil, fmt.Errorf("store: read %s: %w", path, err)
+			err = fmt.Errorf("store: read %s: %w", path, err)
+		} else {
+			t, err = decodeRelocTable(path, ep, b)
 		}
-		t, err := decodeRelocTable(path, ep, b)
 		if err != nil {
-			return nil, err
+			if err := bad(e.Name(), err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		tables = append(tables, t)
 	}
@@ -192,23 +221,38 @@ func (r *relocator) resolve(slot uint32, h *recordHeader) {
 	}
 }
 
-// find is resolve for slots in any order (a search per table).
-func (r *relocator) find(slot uint32, h *recordHeader) {
-	for _, t := range r.tables {
-		k, _ := slices.BinarySearchFunc(t.entries, slot, func(e relocEntry, s uint32) int { return cmp.Compare(e.slot, s) })
-		t.apply(k, slot, h)
-	}
+// relocHit names the table entry that resolved a record: entry of table;
+// table is nil when none did.
+type relocHit struct {
+	table *relocTable
+	entry int
 }
 
-// apply points h at entry k of t if that entry names h's record in slot.
-func (t *relocTable) apply(k int, slot uint32, h *recordHeader) {
+// find is resolve for slots in any order (a search per table); it returns
+// the entry that applied last (the newest table's).
+func (r *relocator) find(slot uint32, h *recordHeader) relocHit {
+	var hit relocHit
+	for _, t := range r.tables {
+		k, _ := slices.BinarySearchFunc(t.entries, slot, func(e relocEntry, s uint32) int { return cmp.Compare(e.slot, s) })
+		if t.apply(k, slot, h) {
+			hit = relocHit{t, k}
+		}
+	}
+	return hit
+}
+
+// apply points h at entry k of t if that entry names h's record in slot,
+// and reports whether it did.
+func (t *relocTable) apply(k int, slot uint32, h *recordHeader) bool {
 	if k == len(t.entries) {
-		return
+		return false
 	}
 	e := &t.entries[k]
 	if e.slot == slot && e.seq == h.seq && h.hasContent() && e.contentLen == h.contentLen {
 		h.contentOff, h.contentEpoch = e.off, t.epoch
+		return true
 	}
+	return false
 }
 
 // maxSeq is the highest seq any table names: recovery starts the sequence
