@@ -224,7 +224,12 @@ func (c *copier) flush() bool {
 		c.buf = append(c.buf, b...)
 	}
 	if n > 0 {
-		err := c.cf.mf.ensure(off + n)
+		// The online check learns the copies' ranges as it learns Puts':
+		// after the relocation they are the moved memories' content.
+		err := c.s.guardRange(c.cf, off, n)
+		if err == nil {
+			err = c.cf.mf.ensure(off + n)
+		}
 		if err == nil {
 			err = c.cf.mf.writeAt(c.buf, off)
 		}
