@@ -59,7 +59,7 @@ func TestReplayIndexBeforeBlockTrail(t *testing.T) {
 // (unlocked-activation-full/trail.txt) as a script, after B is put (steps
 // 9-14, done before the run): B's activation update reads B's slot and
 // copies the header out (25-27), up to the update-activation failpoint;
-// compaction copies B's content, rewrites B's header to the new epoch,
+// compaction copies B's content, relocates B's content to the new epoch,
 // syncs and retires the old file (15-24, 28-32); the update writes its
 // copy back (33). In the correct store the update holds B's shard write
 // lock at the failpoint, so compaction blocks in its snapshot (the trail's

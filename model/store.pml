@@ -22,7 +22,7 @@
  * COMPACTION_SWAP_WINDOW, COMPACTION_LOST_STORE, UNLOCKED_ACTIVATION,
  * INDEX_BEFORE_BLOCK. Mutants of the model that show the scan's and the
  * compaction's checks are needed: MUTANT_SCAN_NO_RECHECK (visitEntry trusts
- * the snapshot's slot), MUTANT_REWRITE_NOT_CURRENT (rewriteMoves without
+ * the snapshot's slot), MUTANT_REWRITE_NOT_CURRENT (relocateMoves without
  * current).
  *
  * Atomicity (README.md, "Why the atomic steps are sound"): one atomic step
@@ -398,9 +398,9 @@ inline copy_move(i) {
   fi
 }
 
-/* compact.go step 4 for the move of id i (rewriteMoves, current): under
- * shard i's write lock, the header is pointed at the copy if the move is
- * still the current record of i */
+/* compact.go step 4 for the move of id i (relocateMoves, current): under
+ * shard i's write lock, the record's content reference is pointed at the
+ * copy if the move is still the current record of i */
 inline rewrite_move(i) {
   if
 #ifdef MUTANT_REWRITE_NOT_CURRENT
@@ -417,7 +417,7 @@ inline rewrite_move(i) {
 
 /* store/compact.go compact (one compaction, epoch 0 -> 1): its scan is the
  * one of scan.go (snapshot, visitEntry), its copier reserves one range for
- * the batch after the scan, rewriteMoves/current rewrite under the write
+ * the batch after the scan, relocateMoves/current relocate under the write
  * lock, retire under syncMu. */
 proctype Compactor() {
   byte snap[NIDS], snapv[NIDS];
@@ -441,7 +441,7 @@ proctype Compactor() {
 #ifdef COMPACTION_SWAP_WINDOW
   alias = 1;                        /* new content visible to old offsets */
 #endif
-  /* step 4: rewriteMoves, per shard under its write lock (the fast path's
+  /* step 4: relocateMoves, per shard under its write lock (the fast path's
    * lockAll of both is one of these interleavings) */
   d_step { rewrite_move(IDA) };
   d_step { rewrite_move(IDB) };

@@ -12,8 +12,9 @@ import (
 //
 // Off by default because the zero Options promise no background work besides
 // group commit: crash-state enumeration (PersistLog), controlled schedules
-// and benchmarks rely on it, and a compaction rewrites every live header
-// (about 4 KiB of I/O per memory), a cost an application should choose.
+// and benchmarks rely on it, and a compaction copies every live memory's
+// content (plus a 24-byte relocation table entry each), a cost an
+// application should choose.
 type AutoCompact struct {
 	// Enabled starts a background compaction when, after a Put or Remove,
 	// fragmentation is at least Threshold and at least MinReclaimable bytes

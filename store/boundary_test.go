@@ -420,7 +420,7 @@ func TestBoundaryDiskFullCompaction(t *testing.T) {
 	}
 	fps.Disarm(store.FailGrow)
 	expectStore(t, s, want)
-	// 3. Copied and synced, then the header rewrite and Sync fail.
+	// 3. Copied and synced, then the relocation table cannot be created.
 	fps.Arm(store.FailCompactMid, store.Action{Kind: store.ActionPause})
 	done := make(chan error)
 	go func() { _, err := s.Compact(); done <- err }()
@@ -428,7 +428,7 @@ func TestBoundaryDiskFullCompaction(t *testing.T) {
 	disk.FillAll()
 	fps.Disarm(store.FailCompactMid)
 	if err := <-done; !isENOSPC(err) {
-		t.Fatalf("Compact, rewrite on a full disk: %v", err)
+		t.Fatalf("Compact, relocation table on a full disk: %v", err)
 	}
 	expectStore(t, s, want)
 	disk.Free()

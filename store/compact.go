@@ -10,7 +10,8 @@ import (
 
 // move is one live memory whose content compaction copied to the new epoch:
 // the record of id in slot whose content reference was (oldOff, oldLen) in
-// epoch oldEpoch (as the scan table holds it, see slotmeta.go).
+// epoch oldEpoch (as the scan table holds it, see slotmeta.go), found when
+// its shard's version was version.
 type move struct {
 	id       string
 	slot     uint32
@@ -19,6 +20,7 @@ type move struct {
 	oldOff   uint64
 	oldEpoch uint64
 	newOff   uint64
+	version  uint64
 }
 
 // Compact copies every live memory's content into a new content epoch and
@@ -32,20 +34,23 @@ type move struct {
 //  2. In slot order, under the read lock of each record's shard (a scan:
 //     see scanBatches), copy each live record's content into the new file
 //     (old content bytes are immutable).
-//  3. Sync: the copies are durable before any header points at them.
-//  4. In slot order, under the write lock of each record's shard, rewrite
-//     the header (offset, epoch, CRC) of each moved record that is still the
-//     current record of its id (see current). One sector: atomic on disk
-//     (see rewriteMoves).
-//     Readers hold the read lock while reading header and content, so they
-//     see the old or the new placement, never a mix.
-//  5. Sync, then drop the old files from the epoch set and delete them.
+//  3. Sync: the copies are durable before any record is relocated to them.
+//  4. In slot order, under the write lock of each record's shard, point
+//     the in-memory content reference (slotmeta.go) of each moved record
+//     that is still the current record of its id (see current) at its copy;
+//     no header is rewritten (see relocateMoves). Readers hold the read lock
+//     while resolving the reference and reading the content, so they see
+//     the old or the new placement, never a mix.
+//  5. Sync (whatever made a move not current, a Remove or a newer Put, is
+//     durable now), write the relocation table of the moves made in step 4
+//     (reloc.<epoch>.dat, created whole and durably: format.go), then drop
+//     the old files from the epoch set and delete them and the older
+//     tables.
 //
-// A failure before step 4 leaves the old files in place; the next Compact
-// moves their content too. Cost: step 4 rewrites the header sector of every
-// live memory with content (one pwrite per run of slots, see rewriteMoves), so the
-// Sync of step 5 writes back most of blocks.dat (about 4 KiB per memory):
-// compaction is I/O bound on the blocks file.
+// A failure before the table is durable leaves the old files in place and
+// every durable header resolving to them; the next Compact moves their
+// content too. Cost: compaction writes the live content once and a table of
+// 24 bytes per moved memory; no blocks are written.
 func (s *Store) Compact() (CompactionStats, error) {
 	if err := s.begin(); err != nil {
 		return CompactionStats{}, err
@@ -99,7 +104,8 @@ func (s *Store) compact() (CompactionStats, error) {
 		if !h.hasContent() || h.contentEpoch == epoch {
 			return nil
 		}
-		return c.add(move{id: id, slot: slot, shard: sh, oldLen: h.contentLen, oldOff: h.contentOff, oldEpoch: h.contentEpoch}, src)
+		mv := move{id: id, slot: slot, shard: sh, oldLen: h.contentLen, oldOff: h.contentOff, oldEpoch: h.contentEpoch, version: s.idx.shards[sh].version}
+		return c.add(mv, src)
 	}, c.flush)
 	if err == nil {
 		err = c.err
@@ -115,24 +121,26 @@ func (s *Store) compact() (CompactionStats, error) {
 	}
 	if s.bugs.compactionSwapWindow {
 		// Seeded bug: readers resolve old epochs to the new file before the
-		// offsets are rewritten (compact-mid widens the window).
+		// records are relocated (compact-mid widens the window).
 		s.epochs.Store(&epochSet{files: s.epochs.Load().files, aliasOld: true})
 	}
 	if err := s.fp(fpCompactMid); err != nil {
 		return CompactionStats{}, err
 	}
 
-	// Step 4: rewrite headers.
-	moved, err := s.rewriteMoves(moves, epoch)
-	if err != nil {
-		return CompactionStats{}, err
-	}
+	// Step 4: relocate.
+	table := s.relocateMoves(moves, epoch)
+	moved := uint64(len(table.entries))
 
 	// Step 5.
 	if err := s.sync(); err != nil {
 		return CompactionStats{}, err
 	}
+	if err := s.writeRelocTable(table); err != nil {
+		return CompactionStats{}, fmt.Errorf("store: compact: %w", err)
+	}
 	s.retire(cf)
+	s.removeRelocTables(func(e uint64) bool { return e >= epoch })
 	reclaimed := bytesBefore - min(movedBytes, bytesBefore)
 	s.compactions.Add(1)
 	s.bytesReclaimed.Add(reclaimed)
@@ -167,8 +175,16 @@ type copier struct {
 	srcs  [][]byte // content of batch
 	buf   []byte
 	bytes uint64 // content bytes copied
-	err   error
+	// written is the end of the bytes whose writeback was started
+	// (startWriteback): the disk writes the copies while the scan goes on,
+	// and step 3's Sync waits for less.
+	written uint64
+	err     error
 }
+
+// writebackEvery is how many copied bytes accumulate before their
+// writeback is started.
+const writebackEvery = 8 << 20
 
 func (c *copier) add(mv move, src []byte) error {
 	if len(src) > copyBatchMax || c.s.bugs.contentOffsetRace {
@@ -208,7 +224,12 @@ func (c *copier) flush() bool {
 		c.buf = append(c.buf, b...)
 	}
 	if n > 0 {
-		err := c.cf.mf.ensure(off + n)
+		// The online check learns the copies' ranges as it learns Puts':
+		// after the relocation they are the moved memories' content.
+		err := c.s.guardRange(c.cf, off, n)
+		if err == nil {
+			err = c.cf.mf.ensure(off + n)
+		}
 		if err == nil {
 			err = c.cf.mf.writeAt(c.buf, off)
 		}
@@ -220,6 +241,10 @@ func (c *copier) flush() bool {
 	}
 	c.moves = append(c.moves, c.batch...)
 	c.bytes += n
+	if end := off + n; end >= c.written+writebackEvery {
+		c.cf.mf.startWriteback(max(c.written, fileHeaderSize), end)
+		c.written = end
+	}
 	clear(c.srcs)
 	c.batch, c.srcs = c.batch[:0], c.srcs[:0]
 	return true
@@ -250,161 +275,85 @@ func (s *Store) retire(cf *contentFile) {
 	}
 }
 
-// rewriteWindow is how many moves step 4 rewrites under one set of locks.
-const rewriteWindow = 256
+// relocateWindow is how many moves step 4 relocates under one set of locks.
+const relocateWindow = 256
 
-// rewriteMoves is step 4 of Compact: it points every move that is still the
-// current record of its id (see current) at its new offset in epoch, and
-// returns how many it rewrote.
+// relocateMoves is step 4 of Compact: it points the meta entry of every move
+// that is still the current record of its id (see current) at its new offset
+// in epoch, and returns the relocation table of those moves, in slot order.
+// No header is written (format.go): the table, once durable, is what makes
+// the moves survive a restart.
 //
-// Moves are taken in slot order, a window at a time. The fast path takes the
-// write locks of every shard in the window at once (TryLock: it never waits
-// for one lock while holding another) and writes each run of consecutive
-// slots that are all current moves with one pwrite: the run's bytes are
-// copied from the mapping, their header sectors patched, and written back.
-// The embedding sectors in between are rewritten with the same bytes: the
-// embedding of a published record never changes, and every other in-place
-// write of a published slot (Remove, UpdateActivation, another compaction)
-// holds its shard's write lock, which this path holds for every slot of the
-// run. If a lock is busy, the window falls back to one shard at a time and
-// one pwrite per header sector (rewriteContentRef).
-func (s *Store) rewriteMoves(moves []move, epoch uint64) (uint64, error) {
+// Moves are taken in slot order, a window at a time, under the write locks
+// of the window's shards: all at once when none is busy (TryLock: it never
+// waits for one lock while holding another), else one shard at a time.
+// Readers hold a read lock while resolving a content reference and reading
+// its bytes, so they see the old or the new placement, never a mix.
+func (s *Store) relocateMoves(moves []move, epoch uint64) *relocTable {
 	slices.SortFunc(moves, func(a, b move) int { return cmp.Compare(a.slot, b.slot) })
-	var moved uint64
-	var buf []byte
-	var sector [sectorSize]byte
-	for from := 0; from < len(moves); from += rewriteWindow {
-		win := moves[from:min(from+rewriteWindow, len(moves))]
+	t := &relocTable{epoch: epoch, entries: make([]relocEntry, 0, len(moves))}
+	for from := 0; from < len(moves); from += relocateWindow {
+		win := moves[from:min(from+relocateWindow, len(moves))]
 		var mask uint64
 		for i := range win {
 			mask |= uint64(1) << win[i].shard
 		}
-		var n uint64
-		var err error
 		if s.idx.lockAll(mask) {
-			n, err = s.rewriteRuns(win, epoch, &buf)
+			s.relocateShard(win, -1, t)
 			s.idx.unlockAll(mask)
 		} else {
-			n, err = s.rewriteByShard(win, mask, epoch, &sector)
-		}
-		moved += n
-		if err != nil {
-			return moved, err
+			for m := mask; m != 0; m &= m - 1 {
+				i := bits.TrailingZeros64(m)
+				sh := &s.idx.shards[i]
+				sh.mu.Lock()
+				s.relocateShard(win, i, t)
+				sh.mu.Unlock()
+			}
 		}
 		if s.bugs.compactionSwapWindow {
 			s.yield("compaction-swap-window window")
 		}
 	}
-	return moved, nil
+	// The per-shard path appends a window's entries shard by shard.
+	slices.SortFunc(t.entries, func(a, b relocEntry) int { return cmp.Compare(a.slot, b.slot) })
+	return t
+}
+
+// relocateShard relocates the current moves of win that belong to shard
+// (every shard if shard < 0) and appends their entries to t. Caller holds
+// the write lock of each of those shards.
+func (s *Store) relocateShard(win []move, shard int, t *relocTable) {
+	for k := range win {
+		mv := &win[k]
+		if (shard >= 0 && int(mv.shard) != shard) || !s.current(mv) {
+			continue
+		}
+		s.meta.setContentRef(uint64(mv.slot), mv.newOff, t.epoch)
+		t.entries = append(t.entries, relocEntry{slot: mv.slot, contentLen: mv.oldLen, seq: s.meta.seq(uint64(mv.slot)), off: mv.newOff})
+	}
 }
 
 // current reports whether mv is still the current record of its id: id is
 // still published in the same slot and that record still has content at
 // the old reference. Caller holds mv's shard lock.
 //
-// This identifies the copied record without reading its header (a page
+// If the shard's version is still the one the scan saw, no id of the shard
+// was added, removed or moved since (index.go), and only compaction changes
+// a content reference: mv is current without a lookup (the common case, and
+// a map lookup per memory is most of step 4's cost). Otherwise this identifies the copied record without reading its header (a page
 // per memory): a record of id that took the slot over after the copied one
 // left it was published after step 1 (the copied one was in the slot during
 // step 2, and a slot is reused only after a Sync frees it), so it has
-// content in the new epoch or none, and differs. Only compaction rewrites
+// content in the new epoch or none, and differs. Only compaction changes
 // a content reference, and one compaction runs at a time.
 func (s *Store) current(mv *move) bool {
+	if s.idx.shards[mv.shard].version == mv.version {
+		return true
+	}
 	cur, ok := s.idx.shards[mv.shard].m[mv.id]
 	if !ok || cur != mv.slot {
 		return false
 	}
 	h := s.meta.header(uint64(mv.slot))
 	return h.hasContent() && h.contentOff == mv.oldOff && h.contentEpoch == mv.oldEpoch && h.contentLen == mv.oldLen
-}
-
-// rewriteRuns rewrites the current moves of win (sorted by slot), one pwrite
-// per run of consecutive slots. Caller holds the write lock of every shard
-// in win.
-func (s *Store) rewriteRuns(win []move, epoch uint64, buf *[]byte) (uint64, error) {
-	var moved uint64
-	for i := 0; i < len(win); {
-		if !s.current(&win[i]) {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(win) && win[j].slot == win[j-1].slot+1 && s.current(&win[j]) {
-			j++
-		}
-		start := slotOffset(uint64(win[i].slot))
-		end := slotOffset(uint64(win[j-1].slot)) + sectorSize
-		*buf = append((*buf)[:0], s.blocks.data[start:end]...)
-		for k := i; k < j; k++ {
-			h := (*buf)[slotOffset(uint64(win[k].slot))-start:]
-			le.PutUint64(h[rhContentOff:], win[k].newOff)
-			le.PutUint64(h[rhContentEpoch:], epoch)
-			sealHeader(h)
-		}
-		s.beginInPlace()
-		err := s.blocks.pwrite(*buf, start)
-		s.endInPlace()
-		if err != nil {
-			return moved, fmt.Errorf("store: compact: rewrite headers of slots %d..%d: %w", win[i].slot, win[j-1].slot, err)
-		}
-		for k := i; k < j; k++ {
-			s.meta.setContentRef(uint64(win[k].slot), win[k].newOff, epoch)
-		}
-		s.blocks.markDirty(start, end-start)
-		moved += uint64(j - i)
-		i = j
-	}
-	return moved, nil
-}
-
-// rewriteByShard rewrites the current moves of win one shard at a time, one
-// header sector each.
-func (s *Store) rewriteByShard(win []move, mask uint64, epoch uint64, sector *[sectorSize]byte) (uint64, error) {
-	var moved uint64
-	for m := mask; m != 0; m &= m - 1 {
-		i := uint8(bits.TrailingZeros64(m))
-		sh := &s.idx.shards[i]
-		err := func() error {
-			sh.mu.Lock()
-			defer sh.mu.Unlock()
-			for k := range win {
-				mv := &win[k]
-				if mv.shard != i || !s.current(mv) {
-					continue
-				}
-				if err := s.rewriteContentRef(mv.slot, s.slotBytes(uint64(mv.slot)), mv.newOff, epoch, sector); err != nil {
-					return err
-				}
-				moved++
-			}
-			return nil
-		}()
-		if err != nil {
-			return moved, err
-		}
-	}
-	return moved, nil
-}
-
-// rewriteContentRef points the header of slot (bytes b) at newOff in epoch.
-// The new header sector is built aside and written with one pwrite of the
-// whole sector: the page cache is shared with the mapping, so readers (who
-// hold the shard read lock, excluded by the caller's write lock) see it at
-// once, and it avoids a write fault on the mapping per record (the page was
-// write-protected by the last msync; on ext4 each such fault costs tens of
-// microseconds). Caller holds the shard write lock.
-func (s *Store) rewriteContentRef(slot uint32, b []byte, newOff, epoch uint64, sector *[sectorSize]byte) error {
-	copy(sector[:], b[:sectorSize])
-	le.PutUint64(sector[rhContentOff:], newOff)
-	le.PutUint64(sector[rhContentEpoch:], epoch)
-	sealHeader(sector[:])
-	off := slotOffset(uint64(slot))
-	s.beginInPlace()
-	err := s.blocks.pwrite(sector[:], off)
-	s.endInPlace()
-	if err != nil {
-		return fmt.Errorf("store: compact: rewrite header of slot %d: %w", slot, err)
-	}
-	s.meta.setContentRef(uint64(slot), newOff, epoch)
-	s.blocks.markDirty(off, sectorSize)
-	return nil
 }

@@ -4,13 +4,14 @@
 // tier, with named failpoints and a catalogue of switchable seeded bugs that
 // re-create the original's real bugs.
 //
-// Files: blocks.dat (fixed 3584-byte slots, one record each) and
-// content.<epoch>.dat (append-only content of one compaction epoch); the
-// layout is documented in format.go. Every record carries CRC32C checksums of
+// Files: blocks.dat (fixed 3584-byte slots, one record each),
+// content.<epoch>.dat (append-only content of one compaction epoch) and
+// reloc.<epoch>.dat (where compaction moved content); the layout is
+// documented in format.go. Every record carries CRC32C checksums of
 // its header, embedding and content; recovery (Open) rebuilds the index from
-// the blocks file, keeps for each id the live record with the highest
-// sequence number whose checksums hold, and discards (and counts in
-// Stats.TornDiscarded) the rest. It never returns a torn record.
+// the blocks file and the relocation tables, keeps for each id the live
+// record with the highest sequence number whose checksums hold, and
+// discards (and counts in Stats.TornDiscarded) the rest. It never returns a torn record.
 //
 // Durability contract: every Put, Remove and UpdateActivation acknowledged
 // before a successful Sync survives a crash of the process or a power loss.
@@ -32,7 +33,7 @@
 // visitor: the embedding and content it hands out are views into the
 // mapping, valid only during the call) and Recall give the same guarantee.
 // Scans read each memory's scalars and content reference from an in-memory
-// copy of the record headers (slotmeta.go, 48 bytes per slot, rebuilt by
+// copy of the record headers (slotmeta.go, 56 bytes per slot, rebuilt by
 // recovery), not from the headers themselves.
 //
 // Reads: Get returns a memory the caller owns (freshly allocated); GetInto

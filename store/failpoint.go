@@ -67,7 +67,7 @@ var allFailpoints = [numFailpoints]FailpointInfo{
 	{FailUpdateActivation, "UpdateActivation: block header read, before it is rewritten (shard write lock held)", []string{"update-activation"}},
 	{FailGet, "Get: shard read lock held, before the block is read", []string{"get"}},
 	{FailCompactStart, "Compact: new content epoch installed, before waiting for in-flight Puts", []string{"compact"}},
-	{FailCompactMid, "Compact: live content copied and synced, block offsets not yet rewritten", []string{"compact"}},
+	{FailCompactMid, "Compact: live content copied and synced, records not yet relocated to it", []string{"compact"}},
 	{FailSyncMid, "Sync: data msynced, before free markers of superseded slots are written", []string{"sync"}},
 	{FailRecovery, "Open: blocks scanned, before recovery writes free markers", []string{"open"}},
 	// Puts pass grow only when a file is full, and files grow in doubling

@@ -369,6 +369,17 @@ func (m *mappedFile) pwrite(b []byte, off uint64) error {
 	return nil
 }
 
+// startWriteback asks the kernel to start writing bytes [start, end) to
+// disk without waiting (sync_file_range WRITE), so that a later syncRange
+// finds them written or in flight. Best effort: nothing relies on it for
+// durability, and it is skipped under noFlush.
+func (m *mappedFile) startWriteback(start, end uint64) {
+	if m.noFlush || end <= start {
+		return
+	}
+	_ = unix.SyncFileRange(int(m.f.Fd()), int64(start), int64(end-start), unix.SYNC_FILE_RANGE_WRITE)
+}
+
 func (m *mappedFile) syncRange(start, end uint64) error {
 	flags := unix.MS_SYNC
 	if m.noFlush {

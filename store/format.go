@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -8,24 +9,33 @@ import (
 	"unsafe"
 )
 
-// On-disk format, version 1. All integers are little-endian. Every data file
+// On-disk format, version 2. All integers are little-endian. Every data file
 // starts with one fileHeaderSize (4096-byte) header page so that the data
 // after it is page aligned.
 //
-// File header (both files; only its first 64 bytes are used, the rest zero):
+// File header (every file; only its first 64 bytes are used, the rest zero):
 //
 //	off size field
 //	  0    8 magic        "WCWARM\x00\x01"
 //	  8    4 version      formatVersion
-//	 12    4 kind         fileKindBlocks or fileKindContent
+//	 12    4 kind         fileKindBlocks, fileKindContent or fileKindReloc
 //	 16    4 headerSize   fileHeaderSize
-//	 20    4 slotSize     slotSize (blocks file) or 0 (content file)
-//	 24    8 epoch        content epoch (content file) or 0
+//	 20    4 slotSize     slotSize (blocks file) or 0
+//	 24    8 epoch        content epoch (content and relocation files) or 0
 //	 32    8 createdAt    ns since the Unix epoch
 //	 40    4 headerCRC    CRC32C over bytes [0, 40)
 //
 // The header is written once, at creation, synced (fsync of file and
-// directory) before the file is used, and never changed.
+// directory) before the file is used, and never changed, except by the
+// migration from version 1 (below).
+//
+// Versions: version 2 adds the relocation tables (reloc.<epoch>.dat); the
+// blocks and content layouts are those of version 1. Open migrates a
+// version-1 store by rewriting the version and CRC of the blocks file's
+// header (one sector: atomic) and msyncing it before anything else is
+// written, so that a format-1 binary refuses the store (ErrBadVersion)
+// instead of reading records whose content moved; version-1 content files
+// are read as they are.
 //
 // Size record (blocks file only), in sector 1 of the header page, so that a
 // blocks file cut at a chunk boundary is refused instead of silently losing
@@ -44,34 +54,70 @@ import (
 // power-loss model assumes that a 512-byte sector write is atomic (as ext4 and
 // bbolt do): the header sector is therefore either entirely old or entirely
 // new after a power cut, which makes the in-place header updates (free marker,
-// activation, compaction's offset rewrite) atomic. A record torn across
-// sectors is caught by the embedding and content checksums the header carries.
+// activation) atomic. A record torn across sectors is caught by the embedding
+// and content checksums the header carries.
 //
 // content.<epoch>.dat: the header, then content bytes appended back to back,
 // addressed by absolute file offset (>= fileHeaderSize). A content file is
 // never overwritten in place; compaction copies live content into the next
 // epoch's file and deletes the old one once no durable record refers to it.
 //
+// reloc.<epoch>.dat (relocation table, see reloc.go): where compaction E
+// moved content. The header (epoch E), then in sector 1 of the header page
+//
+//	off  size field
+//	512     8 count      entries
+//	520     4 entriesCRC CRC32C of the entries
+//	524     4 crc        CRC32C over bytes [512, 524)
+//
+// and from fileHeaderSize on, count entries of relocEntrySize bytes, in
+// strictly increasing slot order:
+//
+//	off size field
+//	  0    4 slot
+//	  4    4 contentLen  the record's content length (a cross-check)
+//	  8    8 seq         the record's sequence number
+//	 16    8 contentOff  offset of its content in content.<E>.dat
+//
+// A record's content reference is the one in its header unless a
+// relocation table has an entry for its slot with its seq and content
+// length: then it is the entry's offset in the table's epoch (the newest
+// such table wins). Compaction never rewrites a header: a seq names one
+// record (a slot reused, or an id replaced, gets a new seq), so an entry
+// cannot apply to another record. A table is written whole, fsynced and
+// renamed into place (createDataFile) after the moved content and the
+// compaction's other writes are durable and before any old content file is
+// deleted, so a power cut leaves either the old files and no table, or the
+// table and (some of) the old files: every durable header resolves to
+// durable content at every point. Table E supersedes older ones (every
+// record still live with content in an older epoch has an entry in E), which
+// are deleted after it; one that survives a power cut is harmless (its
+// entries name records that are gone, or are overridden by E's).
+//
 // What is synced when: Sync (explicit, group commit, SyncEveryOp) msyncs every
 // dirty 1 MiB chunk of every file (content first, then blocks), then writes the
 // free markers of slots whose replacement is now durable and msyncs again.
 // Content is therefore durable no later than the block that refers to it.
 // How bytes reach the files does not change this: a Put's record is written
-// with one pwrite (content appends go through the mapping; in-place header
-// rewrites, activation's and compaction's, are one pwrite of the whole
-// sector, so a killed process never leaves a header half new in the page
-// cache), all into the same page cache, and msync is an fdatasync of the
-// mapped range: it flushes every dirty page of the range, however it was
-// dirtied.
+// with one pwrite (content appends go through the mapping; the in-place
+// header rewrite of an activation update is one pwrite of the whole sector,
+// so a killed process never leaves a header half new in the page cache),
+// all into the same page cache, and msync is an fdatasync of the mapped
+// range: it flushes every dirty page of the range, however it was dirtied.
+// Relocation tables are never written in place.
 const (
 	fileHeaderSize = 4096
 	sectorSize     = 512
 	slotSize       = 7 * sectorSize // 3584
 	embeddingBytes = EmbeddingDim * 4
-	formatVersion  = 1
+	formatVersion  = 2
+	// formatVersion1 is the format before relocation tables: read, and
+	// migrated at Open (see Versions above).
+	formatVersion1 = 1
 
 	fileKindBlocks  = 1
 	fileKindContent = 2
+	fileKindReloc   = 3
 
 	// MaxIDLen is the longest memory id, in bytes; longer ids are ErrBadID.
 	MaxIDLen = 200
@@ -237,6 +283,7 @@ func embeddingBytesOf(v []float32) []byte {
 
 // fileHeader is the decoded header page of a data file.
 type fileHeader struct {
+	version   uint32
 	kind      uint32
 	slotSize  uint32
 	epoch     uint64
@@ -246,7 +293,7 @@ type fileHeader struct {
 func encodeFileHeader(h fileHeader) []byte {
 	b := make([]byte, fileHeaderSize)
 	copy(b[0:8], fileMagic[:])
-	le.PutUint32(b[8:], formatVersion)
+	le.PutUint32(b[8:], cmp.Or(h.version, formatVersion))
 	le.PutUint32(b[12:], h.kind)
 	le.PutUint32(b[16:], fileHeaderSize)
 	le.PutUint32(b[20:], h.slotSize)
@@ -264,13 +311,15 @@ func decodeFileHeader(name string, b []byte, wantKind uint32) (fileHeader, error
 	if [8]byte(b[0:8]) != fileMagic {
 		return fileHeader{}, fmt.Errorf("%s: offset 0: %w", name, ErrBadMagic)
 	}
-	if v := le.Uint32(b[8:]); v != formatVersion {
+	v := le.Uint32(b[8:])
+	if v != formatVersion && (v != formatVersion1 || wantKind == fileKindReloc) {
 		return fileHeader{}, fmt.Errorf("%s: offset 8: version %d, want %d: %w", name, v, formatVersion, ErrBadVersion)
 	}
 	if got, want := le.Uint32(b[40:]), crc(b[0:40]); got != want {
 		return fileHeader{}, fmt.Errorf("%s: offset 40: header crc %08x, computed %08x: %w", name, got, want, ErrHeaderChecksum)
 	}
 	h := fileHeader{
+		version:   v,
 		kind:      le.Uint32(b[12:]),
 		slotSize:  le.Uint32(b[20:]),
 		epoch:     le.Uint64(b[24:]),

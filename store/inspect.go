@@ -16,6 +16,15 @@ import (
 // header rewrite (a paused process) leaves a torn header for as long as it
 // is stopped: that is reported as torn, never as damage.
 //
+// Format versions 2 and 1 are read (a version-1 store is never migrated).
+// A record's content reference is resolved through the relocation tables
+// as recovery resolves it (format.go), so its header may name a deleted
+// epoch; the reference it resolves to is the one checked (file present and
+// long enough, checksum, overlaps, live bytes). A table that fails a check,
+// or an entry whose content is outside its file or overlaps another live
+// range, is damage named by table file and offset: tables are written whole
+// after the copies they name are durable.
+//
 // Judgement (see InspectReport.Verdict):
 //   - A record that fails its checksums, or points outside its content
 //     file, and would be the current record of its id is what recovery
@@ -138,6 +147,7 @@ const (
 	ProblemContentOverlap    ProblemKind = "content-overlap"      // two live records' content ranges overlap in one epoch
 	ProblemStaleRecord       ProblemKind = "stale-record"         // after a clean close: a superseded record still live
 	ProblemCount             ProblemKind = "count-mismatch"       // after a clean close: the store's counts differ from a recount
+	ProblemRelocTable        ProblemKind = "reloc-table"          // a relocation table fails its header, record, checksum or slot order check
 )
 
 // Severity says whether a problem proves damage.

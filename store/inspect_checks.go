@@ -57,13 +57,26 @@ func (in *inspection) judgeRecord(r *inspectedRecord, winner map[string]int) {
 		return // same seq as the winner: checkSeqs reports it
 	}
 	in.stats.Torn++
-	sev := SeverityTorn
-	if r.fault == ProblemContentMissing || r.fault == ProblemContentRef {
+	detail := fmt.Sprintf("record of %q seq %d: %s", r.id, r.h.seq, r.detail)
+	switch {
+	case r.via != nil && r.fault != ProblemEmbeddingChecksum:
+		// A table is written only after the copies it names are durable.
+		in.add(r.relocatedProblem(r.fault, detail))
+	case r.fault == ProblemContentMissing || r.fault == ProblemContentRef:
 		// Content files are created durably before a record can refer to
 		// them, and deleted only once no durable record does.
-		sev = SeverityDamage
+		in.add(slotProblem(r.fault, SeverityDamage, r.slot, detail))
+	default:
+		in.add(slotProblem(r.fault, SeverityTorn, r.slot, detail))
 	}
-	in.add(slotProblem(r.fault, sev, r.slot, fmt.Sprintf("record of %q seq %d: %s", r.id, r.h.seq, r.detail)))
+}
+
+// relocatedProblem is damage of r's content reference, located at the
+// relocation table entry it comes from (r.via).
+func (r *inspectedRecord) relocatedProblem(kind ProblemKind, detail string) Problem {
+	p := slotProblem(kind, SeverityDamage, r.slot, detail+fmt.Sprintf(" (content reference from %s, entry at offset %d)", r.via.file, r.via.off))
+	p.File, p.Offset = r.via.file, r.via.off
+	return p
 }
 
 // checkSeqs: every Put takes a new sequence number, so no two live records
@@ -103,8 +116,16 @@ func (in *inspection) checkOverlaps() {
 	var reach *inspectedRecord // the record reaching furthest in this epoch so far
 	for _, r := range ranged {
 		if reach != nil && reach.h.contentEpoch == r.h.contentEpoch && r.h.contentOff < contentEnd(reach) {
-			in.add(slotProblem(ProblemContentOverlap, SeverityDamage, r.slot, fmt.Sprintf("content [%d,%d) of %q overlaps [%d,%d) of %q (slot %d) in %s",
-				r.h.contentOff, contentEnd(r), r.id, reach.h.contentOff, contentEnd(reach), reach.id, reach.slot, filepath.Base(contentFileName(in.dir, r.h.contentEpoch)))))
+			detail := fmt.Sprintf("content [%d,%d) of %q overlaps [%d,%d) of %q (slot %d) in %s",
+				r.h.contentOff, contentEnd(r), r.id, reach.h.contentOff, contentEnd(reach), reach.id, reach.slot, filepath.Base(contentFileName(in.dir, r.h.contentEpoch)))
+			switch {
+			case r.via != nil:
+				in.add(r.relocatedProblem(ProblemContentOverlap, detail))
+			case reach.via != nil:
+				in.add(reach.relocatedProblem(ProblemContentOverlap, detail))
+			default:
+				in.add(slotProblem(ProblemContentOverlap, SeverityDamage, r.slot, detail))
+			}
 		}
 		if reach == nil || reach.h.contentEpoch != r.h.contentEpoch || contentEnd(r) > contentEnd(reach) {
 			reach = r

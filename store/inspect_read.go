@@ -22,7 +22,8 @@ type inspection struct {
 	size   uint64 // the blocks file's size
 	clean  *cleanClose
 	epochs map[uint64]*inspectedEpoch
-	buf    []byte // content read buffer
+	reloc  *relocator // the relocation tables that decode, as recovery reads them
+	buf    []byte     // content read buffer
 
 	problems []Problem
 	records  []inspectedRecord // records with a valid header
@@ -46,7 +47,15 @@ type inspectedRecord struct {
 	h       recordHeader
 	fault   ProblemKind
 	detail  string
-	current bool // set by resolve
+	via     *relocSource // the table entry h's content reference comes from, if any
+	current bool         // set by resolve
+}
+
+// relocSource is the relocation table entry a record's content reference
+// comes from: file name and the entry's byte offset.
+type relocSource struct {
+	file string
+	off  uint64
 }
 
 func openInspection(dir string, opts InspectOptions) (*inspection, error) {
@@ -64,6 +73,10 @@ func openInspection(dir string, opts InspectOptions) (*inspection, error) {
 		if ep, ok := parseContentFileName(e.Name()); ok {
 			in.epoch(ep)
 		}
+	}
+	if err := in.readRelocTables(); err != nil {
+		in.close()
+		return nil, err
 	}
 	path := filepath.Join(dir, blocksFileName)
 	f, err := os.Open(path)
@@ -87,6 +100,41 @@ func openInspection(dir string, opts InspectOptions) (*inspection, error) {
 		return nil, err
 	}
 	return in, nil
+}
+
+// readRelocTables reads the relocation tables after the content files are
+// open and before any header is read: a compaction finishing meanwhile
+// writes its table before it deletes a content file or an older table.
+// A table that does not decode is damage (tables are created whole: a
+// crash leaves one complete or none) and is left out, as if absent; one
+// deleted since the listing (a live store's compaction) is skipped.
+func (in *inspection) readRelocTables() error {
+	tables, err := relocTablesIn(in.dir, func(name string, err error) error {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		p := Problem{Kind: ProblemRelocTable, File: name, Detail: err.Error()}
+		if te := (*relocTableError)(nil); errors.As(err, &te) {
+			p.Offset = te.off
+		}
+		in.add(p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: inspect: %w", err)
+	}
+	in.reloc = newRelocator(tables)
+	return nil
+}
+
+// relocate resolves h's content reference as recovery does and returns the
+// entry that moved it, nil if none did.
+func (in *inspection) relocate(slot uint64, h *recordHeader) *relocSource {
+	hit := in.reloc.find(uint32(slot), h)
+	if hit.table == nil {
+		return nil
+	}
+	return &relocSource{file: filepath.Base(relocFileName(in.dir, hit.table.epoch)), off: relocEntryOffset(hit.entry)}
 }
 
 func (in *inspection) close() {
@@ -247,7 +295,8 @@ func (in *inspection) judgeBytes(slot uint64, b []byte) slotJudgement {
 		return slotJudgement{written: true, problem: &p}
 	}
 	h := decodeHeader(b)
-	rec := inspectedRecord{id: string(headerID(b)), slot: slot, h: h}
+	via := in.relocate(slot, &h)
+	rec := inspectedRecord{id: string(headerID(b)), slot: slot, h: h, via: via}
 	if got := crc(b[sectorSize : sectorSize+embeddingBytes]); got != h.embeddingCRC {
 		rec.fault, rec.detail = ProblemEmbeddingChecksum, fmt.Sprintf("embedding crc %08x, header says %08x", got, h.embeddingCRC)
 	} else {

@@ -92,10 +92,8 @@ func TestPersistLogRecordsEveryWrite(t *testing.T) {
 	onDisk := 0
 	for _, e := range entries {
 		name := e.Name()
-		if name != blocksFileName {
-			if _, ok := parseContentFileName(name); !ok {
-				continue
-			}
+		if !isDataFileName(name) {
+			continue
 		}
 		onDisk++
 		got, err := os.ReadFile(filepath.Join(dir, name))

@@ -23,8 +23,9 @@ import (
 //     epoch, live or not (ranges holds them, per epoch, sorted by offset;
 //     the live ranges of the recovered store are seeded at Open).
 //
-// Not covered: ranges written by compaction's copy, which reserves them
-// itself (compact.go); a Put colliding with a moved memory goes unseen.
+// Compaction's copier claims each batch's range too (compact.go), so a Put
+// colliding with a moved memory's copy is refused, before and after the
+// relocation.
 type placementGuard struct {
 	owned slotBits // slots handed out or holding a record
 

@@ -28,17 +28,13 @@ type PowerLossReport struct {
 // image. The result also becomes the new durable image. Deterministic for a
 // given directory state and seed. The store must not be open.
 func SimulatePowerLoss(dir string, seed int64) (PowerLossReport, error) {
-	return SimulatePowerLossOf(dir, isDataFile, seed)
+	return SimulatePowerLossOf(dir, isDataFileName, seed)
 }
 
 // DataFilePatterns are the store's data files as path.Match patterns
 // (what a power loss rebuilds).
-func DataFilePatterns() []string { return []string{blocksFileName, "content.*.dat"} }
-
-func isDataFile(name string) bool {
-	_, content := parseContentFileName(name)
-	return name == blocksFileName || content
-}
+// Keep in step with isDataFileName (reloc.go).
+func DataFilePatterns() []string { return []string{blocksFileName, "content.*.dat", "reloc.*.dat"} }
 
 // SimulatePowerLossOf is SimulatePowerLoss over the files of dir for which
 // isData holds, each with its durable image beside it (name + ".disk"),

@@ -7,12 +7,18 @@ import (
 
 // recover rebuilds the in-memory state from the files: for every id the live
 // record with the highest sequence number whose header, embedding and content
-// checksums all hold wins; every other live record is freed (and a checked
+// checksums all hold (its content found through the relocation tables, see
+// format.go) wins; every other live record is freed (and a checked
 // record that failed and would have won is counted in TornDiscarded). Before
 // any free marker is written the whole file is msynced, so the winners are
 // durable first; the markers are msynced before Open returns, so every slot
 // on the free list is durably free.
 func (s *Store) recover() error {
+	tables, err := readRelocTables(s.dir)
+	if err != nil {
+		return err
+	}
+	reloc := newRelocator(tables)
 	size := s.blocks.size.Load()
 	var nslots uint64
 	if size > fileHeaderSize {
@@ -35,7 +41,7 @@ func (s *Store) recover() error {
 		losers    []uint32
 		free      []uint32
 		torn      uint64
-		maxSeq    uint64
+		maxSeq    = reloc.maxSeq()
 		highWater uint64 // one past the highest slot ever written
 		tails     = make(map[uint64]uint64)
 	)
@@ -57,6 +63,7 @@ func (s *Store) recover() error {
 			continue
 		}
 		h := decodeHeader(b)
+		reloc.resolve(uint32(slot), &h)
 		id := string(headerID(b))
 		maxSeq = max(maxSeq, h.seq)
 		if h.hasContent() {
@@ -69,16 +76,17 @@ func (s *Store) recover() error {
 			losers = append(losers, uint32(slot))
 			continue
 		}
+		c := cand{uint32(slot), h.seq}
 		if w, ok := winners[id]; ok {
 			if h.seq > w.seq {
 				losers = append(losers, w.slot)
-				winners[id] = cand{uint32(slot), h.seq}
+				winners[id] = c
 			} else {
 				losers = append(losers, uint32(slot))
 			}
 			continue
 		}
-		winners[id] = cand{uint32(slot), h.seq}
+		winners[id] = c
 	}
 	for _, r := range rejects {
 		if w, ok := winners[r.id]; !ok || r.seq > w.seq {
@@ -130,6 +138,7 @@ func (s *Store) recover() error {
 	for id, w := range winners {
 		s.idx.shardOf(id).m[id] = w.slot
 		h := decodeHeader(s.slotBytes(uint64(w.slot)))
+		reloc.find(w.slot, &h)
 		s.meta.set(uint64(w.slot), &h)
 		live++
 		if h.hasContent() {
@@ -156,6 +165,7 @@ func (s *Store) recover() error {
 		}
 	}
 	s.epochs.Store(keep)
+	s.removeRelocTables(func(epoch uint64) bool { return keep.lookup(epoch) != nil })
 	if torn > 0 {
 		s.log.Info("recovery discarded torn records", "count", torn)
 	}

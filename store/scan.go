@@ -14,8 +14,9 @@ const scanBatch = 128
 // visit is what a scan hands to its consumer for one memory, read under the
 // read lock of its shard (index sh): b is the bytes of its slot (valid only
 // during the call, under the lock; not read by the scan itself), h its
-// header fields from the slot's meta entry (slotmeta.go: seq, checksums and
-// id length are zero; read them from b if needed), content the record's
+// header fields from the slot's meta entry (slotmeta.go: checksums and id
+// length are zero; read them from b if needed; the content reference is
+// the current one, which b's header may not hold), content the record's
 // content bytes in the mapping (nil without content).
 type visit func(id string, sh uint8, slot uint32, b []byte, h *recordHeader, content []byte) error
 
@@ -326,7 +327,7 @@ func (s *Store) Layout() ([]LayoutEntry, error) {
 			es := s.epochs.Load()
 			for id, slot := range sh.m {
 				b := s.slotBytes(uint64(slot))
-				h := decodeHeader(b)
+				h := s.record(uint64(slot))
 				e := LayoutEntry{
 					ID:              id,
 					Placement:       Placement{Slot: uint64(slot), Epoch: h.contentEpoch},

@@ -8,18 +8,22 @@ import (
 )
 
 // slotMeta is the in-memory copy of the fields of a slot's record header
-// that a scan hands out: the scalars and the content reference. Scans
+// that a scan hands out: the scalars, the sequence number and the content
+// reference. Scans
 // (Iterate, IterateMeta, IterateView, Recall) read it instead of the header
 // sector, which sits on a page of its own for every memory (a slot is 3584
 // bytes): at 1M memories reading the headers costs a TLB and cache miss per
 // memory, and the scan is bound by them.
 //
 // Invariant: for every slot published in the index, its entry holds the
-// values of its header fields, read and written under the same locks as
-// the header: written before the slot is published (Put), or under the
-// write lock of the slot's shard (UpdateActivation, compaction's offset
-// rewrite), and read under a read lock of that shard. The header stays the
-// durable truth; recovery rebuilds the table from it. 48 bytes per slot.
+// values of its header fields, except that the content reference is the
+// record's current one (its header's, or where compaction moved it: the
+// header is never rewritten, see format.go), read and written under the same
+// locks as the header: written before the slot is published (Put), or under
+// the write lock of the slot's shard (UpdateActivation, compaction's
+// relocation), and read under a read lock of that shard. Header and
+// relocation tables stay the durable truth; recovery rebuilds the table from
+// them. 56 bytes per slot.
 //
 // The words are atomic only so that the seeded bugs that write a slot
 // without its lock (slot-race, index-before-block, unlocked-activation)
@@ -32,6 +36,7 @@ type slotMeta struct {
 	lastAccess   atomic.Uint64
 	confAct      atomic.Uint64 // confidence | activation<<32 (float32 bits)
 	decayLen     atomic.Uint64 // decayRate bits | contentLen<<32
+	seq          atomic.Uint64
 }
 
 // contentRef packs the has-content flag into the top bit of the offset.
@@ -109,6 +114,7 @@ func (t *metaTable) set(slot uint64, h *recordHeader) {
 	m.lastAccess.Store(uint64(h.lastAccess))
 	m.confAct.Store(pack32(math.Float32bits(h.confidence), math.Float32bits(h.activation)))
 	m.decayLen.Store(pack32(math.Float32bits(h.decayRate), h.contentLen))
+	m.seq.Store(h.seq)
 }
 
 // setActivation records an in-place activation update (caller holds the
@@ -119,16 +125,25 @@ func (t *metaTable) setActivation(slot uint64, v float32, lastAccess int64) {
 	m.lastAccess.Store(uint64(lastAccess))
 }
 
-// setContentRef records compaction's rewrite of slot's content reference
-// (only records with content are moved).
+// setContentRef records compaction's move of slot's content (only records
+// with content are moved).
 func (t *metaTable) setContentRef(slot, off, epoch uint64) {
 	m := t.at(slot)
 	m.contentRef.Store(packRef(off, true))
 	m.contentEpoch.Store(epoch)
 }
 
+// contentRef returns slot's current content reference.
+func (t *metaTable) contentRef(slot uint64) (off, epoch uint64) {
+	m := t.at(slot)
+	return m.contentRef.Load() &^ metaHasContent, m.contentEpoch.Load()
+}
+
+// seq returns the sequence number of slot's record.
+func (t *metaTable) seq(slot uint64) uint64 { return t.at(slot).seq.Load() }
+
 // header returns slot's entry as a recordHeader with the scan's fields set
-// (seq, the checksums and the id length are zero; flags holds only
+// (the checksums and the id length are zero; flags holds only
 // flagHasContent). The slot must be published: its entry exists.
 func (t *metaTable) header(slot uint64) recordHeader {
 	m := t.at(slot)
@@ -139,6 +154,7 @@ func (t *metaTable) header(slot uint64) recordHeader {
 	}
 	return recordHeader{
 		state:        stateLive,
+		seq:          m.seq.Load(),
 		confidence:   math.Float32frombits(uint32(ca)),
 		activation:   math.Float32frombits(uint32(ca >> 32)),
 		decayRate:    math.Float32frombits(uint32(dl)),

@@ -189,12 +189,17 @@ func (s *Store) openFiles() error {
 			return err
 		}
 	}
-	mf, _, err := s.mapFile(bp, fileKindBlocks)
+	mf, hdr, err := s.mapFile(bp, fileKindBlocks)
 	if err != nil {
 		return err
 	}
 	s.blocks = mf
 	mf.imageMu = &s.imageMu
+	if hdr.version == formatVersion1 {
+		if err := migrateV1(mf, hdr); err != nil {
+			return err
+		}
+	}
 
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -682,7 +687,7 @@ func (s *Store) get(id string, m *Memory) (Lookup, error) {
 	}
 	s.point("get: read record")
 	b := s.slotBytes(uint64(slot))
-	h := decodeHeader(b)
+	h := s.record(uint64(slot))
 	var c []byte
 	if h.hasContent() {
 		var err error
@@ -703,6 +708,14 @@ func (s *Store) get(id string, m *Memory) (Lookup, error) {
 		m.Content = append(cont[:0], c...)
 	}
 	return Found, nil
+}
+
+// record returns the header of published slot with its current content
+// reference (slotmeta.go). Caller holds the slot's shard lock.
+func (s *Store) record(slot uint64) recordHeader {
+	h := decodeHeader(s.slotBytes(slot))
+	h.contentOff, h.contentEpoch = s.meta.contentRef(slot)
+	return h
 }
 
 func memoryOf(h *recordHeader) Memory {
@@ -851,9 +864,9 @@ func (s *Store) endInPlace() {
 }
 
 // updateActivationUnlocked is the unlocked-activation seeded bug: the header
-// sector is copied out, modified and copied back with no lock held, so any
-// concurrent in-place rewrite in between (compaction's offset rewrite, a
-// Remove's free marker) is undone.
+// sector and its meta entry are copied out, modified and copied back with no
+// lock held, so any concurrent rewrite in between (compaction's relocation
+// of the content, a Remove's free marker) is undone.
 func (s *Store) updateActivationUnlocked(id string, v float32) (Lookup, error) {
 	sh := s.idx.shardOf(id)
 	sh.mu.RLock()
@@ -865,15 +878,17 @@ func (s *Store) updateActivationUnlocked(id string, v float32) (Lookup, error) {
 	b := s.slotBytes(uint64(slot))
 	var sector [sectorSize]byte
 	copy(sector[:], b[:sectorSize])
+	h := s.meta.header(uint64(slot))
+	now := time.Now().UnixNano()
 	le.PutUint32(sector[rhActivation:], math.Float32bits(v))
-	le.PutUint64(sector[rhLastAccess:], uint64(time.Now().UnixNano()))
+	le.PutUint64(sector[rhLastAccess:], uint64(now))
 	sealHeader(sector[:])
+	h.activation, h.lastAccess = v, now
 	if err := s.fp(fpUpdateActivation); err != nil {
 		return Missing, err
 	}
 	s.yield("unlocked-activation window")
 	copy(b[:sectorSize], sector[:])
-	h := decodeHeader(sector[:])
 	s.meta.set(uint64(slot), &h)
 	s.blocks.markDirty(slotOffset(uint64(slot)), sectorSize)
 	return Found, nil
