@@ -1,12 +1,9 @@
 package store_test
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -86,24 +83,13 @@ func TestKillDuringActivation(t *testing.T) {
 // are synced, lets it rewrite activations for d and kills it.
 func killActivationChild(t *testing.T, dir string, d time.Duration) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestActivationKillChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envActivationKill+"="+dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Wait() }()
+	child := startTestChild(t, "TestActivationKillChild", envActivationKill+"="+dir)
+	defer func() { _ = child.cmd.Wait() }()
 	synced := make(chan bool, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
 		ok := false
-		for sc.Scan() {
-			if sc.Text() == "synced" && !ok {
+		for line := range child.lines {
+			if line == "synced" && !ok {
 				ok = true
 				synced <- true
 			}
@@ -115,14 +101,14 @@ func killActivationChild(t *testing.T, dir string, d time.Duration) {
 	select {
 	case ok := <-synced:
 		if !ok {
-			t.Fatalf("activation child ended before syncing: %s", stderr.String())
+			t.Fatalf("activation child ended before syncing: %s", child.stderr.String())
 		}
 	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("activation child did not sync in 60 s: %s", stderr.String())
+		_ = child.cmd.Process.Kill()
+		t.Fatalf("activation child did not sync in 60 s: %s", child.stderr.String())
 	}
 	time.Sleep(d)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := child.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,11 +2,9 @@ package store_test
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -119,34 +117,17 @@ type crashRound struct {
 // what it reported.
 func runCrashChild(t *testing.T, dir string, start, syncEvery int, cfg crashConfig, r *rand.Rand) crashRound {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(),
-		crashEnvChild+"=1", crashEnvDir+"="+dir,
-		crashEnvStart+"="+strconv.Itoa(start),
-		crashEnvSyncEvery+"="+strconv.Itoa(syncEvery))
+	env := []string{crashEnvChild + "=1", crashEnvDir + "=" + dir,
+		crashEnvStart + "=" + strconv.Itoa(start),
+		crashEnvSyncEvery + "=" + strconv.Itoa(syncEvery)}
 	if cfg.durable {
-		cmd.Env = append(cmd.Env, crashEnvDurable+"=1")
+		env = append(env, crashEnvDurable+"=1")
 	}
 	if cfg.bug != "" {
-		cmd.Env = append(cmd.Env, crashEnvBug+"="+string(cfg.bug))
+		env = append(env, crashEnvBug+"="+string(cfg.bug))
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 1024)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	child := startTestChild(t, "TestCrashChild", env...)
+	cmd, lines, stderr := child.cmd, child.lines, child.stderr
 	killAfter := 3 + r.IntN(25)
 	lastSynced := start - 1
 	seen := 0
